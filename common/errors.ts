@@ -1,0 +1,73 @@
+// The one error table. Every error a hoard server sends has a stable `code`
+// (clients and tests match on it; messages may change) and an HTTP status.
+// docs/errors.md lists the same table.
+
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'Malformed request' },
+  BODY_INCOMPLETE: { status: 400, message: 'Request body ended before the declared Content-Length' },
+  LENGTH_REQUIRED: { status: 411, message: 'Upload needs a Content-Length or chunked transfer encoding' },
+  UNAUTHORIZED: { status: 401, message: 'Missing or invalid cluster credentials' },
+  TOKEN_INVALID: { status: 403, message: 'Missing or invalid signature' },
+  TOKEN_EXPIRED: { status: 403, message: 'Signed URL has expired' },
+  LINK_NOT_FOUND: { status: 404, message: 'No such link' },
+  BLOB_NOT_FOUND: { status: 404, message: 'No such blob on this node' },
+  NODE_NOT_FOUND: { status: 404, message: 'No such node' },
+  NOT_FOUND: { status: 404, message: 'No such endpoint' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint' },
+  REQUEST_TIMEOUT: { status: 408, message: 'Connection idle or too slow' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'Body larger than the declared length or a configured limit' },
+  FILENAME_INVALID: { status: 400, message: 'File name is empty, too long or not valid' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range not satisfiable' },
+  INTERNAL: { status: 500, message: 'Internal error' },
+  UPSTREAM_FAILED: { status: 502, message: 'A cluster peer failed to answer' },
+  NO_NODE_AVAILABLE: { status: 503, message: 'No live storage node can take this request' },
+  NO_LIVE_COPY: { status: 503, message: 'No live node holds a copy of this blob' },
+  INSUFFICIENT_STORAGE: { status: 507, message: 'Not enough disk space on the storage node' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode | string; message: string };
+}
+
+export class HoardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ERRORS[code].message, options);
+    this.name = 'HoardError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+  }
+
+  toJSON(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERRORS, code);
+}
+
+/** Wrap anything thrown into a HoardError: unknown failures become INTERNAL. */
+export function toHoardError(err: unknown): HoardError {
+  if (err instanceof HoardError) return err;
+  const sysCode = (err as NodeJS.ErrnoException | null)?.code;
+  if (sysCode === 'ENOSPC' || sysCode === 'EDQUOT') {
+    return new HoardError('INSUFFICIENT_STORAGE', undefined, { cause: err });
+  }
+  return new HoardError('INTERNAL', undefined, { cause: err });
+}
+
+/** Error raised by a client when a hoard server answered with an error body. */
+export class RemoteError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code} (${status}): ${message}`);
+    this.name = 'RemoteError';
+  }
+}

@@ -1,0 +1,119 @@
+// Server plumbing shared by the tracker and nodes: JSON answers, the one
+// error hook, the per-request log line and connection timeouts.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { HoardError, toHoardError, type ErrorBody } from './errors.js';
+
+export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
+export interface ServerTimeouts {
+  /** Time allowed to receive request headers. */
+  headersMs: number;
+  /** A socket with no traffic in either direction for this long is closed. */
+  idleMs: number;
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 30_000, idleMs: 60_000, keepAliveMs: 5_000 };
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: unknown, log?: Logger): void {
+  const e = toHoardError(err);
+  if (e.status >= 500) log?.error({ err: e.cause ?? e, code: e.code }, e.message);
+  if (res.headersSent) {
+    // Too late for a status: cut the connection so the client sees a failure, not a short body.
+    res.destroy(e);
+    return;
+  }
+  const body: ErrorBody = e.toJSON();
+  sendJson(res, e.status, body, e.status === 413 || e.status === 400 ? { connection: 'close' } : {});
+}
+
+/** Reads a small JSON body with a hard size cap. */
+export async function readJson<T>(req: IncomingMessage, limit = 64 * 1024): Promise<T> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HoardError('PAYLOAD_TOO_LARGE', `JSON body over ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+  } catch {
+    throw new HoardError('BAD_REQUEST', 'Body is not valid JSON');
+  }
+}
+
+/** Splits `/prefix/<rest>` and decodes the rest; undefined when the path does not start with prefix. */
+export function pathTail(url: URL, prefix: string): string | undefined {
+  if (!url.pathname.startsWith(prefix)) return undefined;
+  const raw = url.pathname.slice(prefix.length);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HoardError('BAD_REQUEST', 'Path is not valid percent-encoding');
+  }
+}
+
+/**
+ * Creates a server whose every request is logged once (method, path, status,
+ * bytes, ms) and whose thrown errors become JSON error bodies. Long transfers
+ * are not cut: Node's requestTimeout (whole request) is off; an idle socket is
+ * closed after `idleMs`, and handlers enforce a minimum rate on bodies.
+ */
+export function createServer(handler: Handler, log: Logger, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {
+  const server = http.createServer({ requestTimeout: 0, headersTimeout: timeouts.headersMs }, (req, res) => {
+    const started = process.hrtime.bigint();
+    // Socket counters, not body listeners: a 'data' listener would change how handlers read.
+    const sock = req.socket;
+    const read0 = sock.bytesRead;
+    const written0 = sock.bytesWritten;
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://h');
+    } catch {
+      sendError(res, new HoardError('BAD_REQUEST', 'Request target is not a valid URL'), log);
+      return;
+    }
+    res.on('close', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info({
+        method: req.method,
+        path: url.pathname,
+        status: res.statusCode,
+        bytesIn: sock.bytesRead - read0,
+        bytes: sock.bytesWritten - written0,
+        ms: Math.round(ms * 10) / 10,
+        aborted: !res.writableFinished || undefined,
+      }, 'request');
+    });
+    Promise.resolve()
+      .then(() => handler(req, res, url))
+      .catch((err: unknown) => sendError(res, err, log));
+  });
+  server.setTimeout(timeouts.idleMs, (socket) => socket.destroy());
+  server.keepAliveTimeout = timeouts.keepAliveMs;
+  return server;
+}
+
+export function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}

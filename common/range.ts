@@ -1,0 +1,47 @@
+// One place that decides what part of a blob a GET answers with (RFC 9110 §14).
+import parseRange from 'range-parser';
+
+export type RangeDecision =
+  | { kind: 'full' }
+  | { kind: 'partial'; start: number; end: number }
+  | { kind: 'unsatisfiable' };
+
+export interface RangeInput {
+  size: number;
+  range?: string;
+  ifRange?: string;
+  etag: string;
+  lastModified: Date;
+}
+
+/**
+ * Single ranges in every form (`a-b`, `a-`, `-n`) give a partial answer.
+ * Several ranges, once overlapping ones are merged, give the full 200: a
+ * multipart answer buys a download manager nothing and invites
+ * hundreds-of-parts amplification. A malformed header is ignored, as RFC 9110
+ * allows; an unsatisfiable one is a 416.
+ */
+export function decideRange(input: RangeInput): RangeDecision {
+  const { size, range } = input;
+  if (!range) return { kind: 'full' };
+  if (input.ifRange !== undefined && !ifRangeMatches(input.ifRange, input.etag, input.lastModified)) {
+    return { kind: 'full' };
+  }
+  // range-parser has no cap on the number of ranges; a long header is not a real client.
+  if (range.length > 1024) return { kind: 'full' };
+  if (size === 0) return /^bytes=/.test(range) ? { kind: 'unsatisfiable' } : { kind: 'full' };
+  const parsed = parseRange(size, range, { combine: true });
+  if (parsed === -2) return { kind: 'full' }; // malformed: ignore the header
+  if (parsed === -1) return { kind: 'unsatisfiable' };
+  if (parsed.type !== 'bytes' || parsed.length !== 1) return { kind: 'full' };
+  const r = parsed[0]!;
+  return { kind: 'partial', start: r.start, end: r.end };
+}
+
+/** If-Range: a strong ETag must match exactly; an HTTP date must equal Last-Modified. */
+function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): boolean {
+  const v = ifRange.trim();
+  if (v.startsWith('"') || v.startsWith('W/')) return v === etag;
+  const t = Date.parse(v);
+  return Number.isFinite(t) && Math.floor(t / 1000) === Math.floor(lastModified.getTime() / 1000);
+}

@@ -1,0 +1,79 @@
+// Signed, expiring data-plane URLs and the cluster credential.
+// Both are HMAC-SHA-256 with the cluster secret, checked in constant time,
+// so the secret itself never travels on the wire.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { HoardError } from './errors.js';
+
+/** The verb a signature covers. HEAD is signed as GET: a URL good for one is good for the other. */
+export type SignedVerb = 'GET' | 'PUT';
+
+export interface UrlClaims {
+  verb: SignedVerb;
+  /** The resource: a blob id for downloads, the upload's file name for uploads. */
+  resource: string;
+  /** Unix seconds after which the URL is refused. */
+  exp: number;
+  /** Extra bound value (the download's file name); empty when unused. */
+  extra?: string;
+}
+
+function mac(secret: string, parts: string[]): string {
+  // Fields joined by NUL: no field can contain one, so no two claim sets share a message.
+  return createHmac('sha256', secret).update(parts.join('\0')).digest('base64url');
+}
+
+export function signClaims(secret: string, c: UrlClaims): string {
+  return mac(secret, ['url', c.verb, c.resource, String(c.exp), c.extra ?? '']);
+}
+
+function equalConstantTime(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  // timingSafeEqual needs equal lengths; compare against itself to keep timing flat.
+  if (ab.length !== bb.length) {
+    timingSafeEqual(ab, ab);
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}
+
+/** Throws TOKEN_INVALID or TOKEN_EXPIRED; returns on success. */
+export function verifyClaims(secret: string, c: UrlClaims, sig: string | null, nowMs = Date.now()): void {
+  if (!sig || !Number.isSafeInteger(c.exp)) throw new HoardError('TOKEN_INVALID');
+  if (!equalConstantTime(signClaims(secret, c), sig)) throw new HoardError('TOKEN_INVALID');
+  if (c.exp * 1000 < nowMs) throw new HoardError('TOKEN_EXPIRED');
+}
+
+/** Adds exp and sig (and name when given) to a URL's query. */
+export function signUrl(secret: string, base: string, c: UrlClaims): string {
+  const u = new URL(base);
+  u.searchParams.set('exp', String(c.exp));
+  if (c.extra) u.searchParams.set('name', c.extra);
+  u.searchParams.set('sig', signClaims(secret, c));
+  return u.toString();
+}
+
+// Cluster credential: `<unix-seconds>.<mac(method, path, ts)>`. A window bounds replay;
+// the path includes the query so a credential is good for one call shape only.
+const AUTH_WINDOW_S = 300;
+
+export function clusterAuth(secret: string, method: string, pathAndQuery: string, nowMs = Date.now()): string {
+  const ts = Math.floor(nowMs / 1000);
+  return `${ts}.${mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts)])}`;
+}
+
+export function verifyClusterAuth(
+  secret: string,
+  method: string,
+  pathAndQuery: string,
+  header: string | undefined,
+  nowMs = Date.now(),
+): void {
+  if (!header) throw new HoardError('UNAUTHORIZED');
+  const dot = header.indexOf('.');
+  const ts = Number(header.slice(0, dot));
+  if (dot <= 0 || !Number.isSafeInteger(ts)) throw new HoardError('UNAUTHORIZED');
+  const expected = mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts)]);
+  if (!equalConstantTime(expected, header.slice(dot + 1))) throw new HoardError('UNAUTHORIZED');
+  if (Math.abs(nowMs / 1000 - ts) > AUTH_WINDOW_S) throw new HoardError('UNAUTHORIZED', 'Cluster credential outside its time window');
+}
