@@ -30,7 +30,7 @@ export function decideRange(input: RangeInput): RangeDecision {
   // range-parser has no cap on the number of ranges; a long header is not a real client.
   if (range.length > 1024) return { kind: 'full' };
   if (size === 0) return /^bytes=/.test(range) ? { kind: 'unsatisfiable' } : { kind: 'full' };
-  const parsed = parseRange(size, range, { combine: true });
+  const parsed = parseRange(size, clampSuffixes(range, size), { combine: true });
   if (parsed === -2) return { kind: 'full' }; // malformed: ignore the header
   if (parsed === -1) return { kind: 'unsatisfiable' };
   if (parsed.type !== 'bytes' || parsed.length !== 1) return { kind: 'full' };
@@ -44,4 +44,9 @@ function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): bool
   if (v.startsWith('"') || v.startsWith('W/')) return v === etag;
   const t = Date.parse(v);
   return Number.isFinite(t) && Math.floor(t / 1000) === Math.floor(lastModified.getTime() / 1000);
+}
+
+/** RFC 9110 §14.1.3: a suffix longer than the representation means all of it; range-parser calls it unsatisfiable. */
+function clampSuffixes(range: string, size: number): string {
+  return range.replace(/(^bytes=|,)\s*-(\d+)\s*(?=,|$)/g, (m, lead: string, n: string) => (Number(n) > size ? `${lead}0-` : m));
 }
