@@ -1,0 +1,67 @@
+// The commit rules: a node reports a stored upload, the tracker records a new
+// link to either an existing blob (dedup) or a new one. Decisions for one MD5
+// are serialised, so concurrent uploads of the same new content end as one
+// blob with one link per upload.
+import type { Logger } from 'pino';
+import { HoardError } from '../common/errors.js';
+import type { BlobManifest } from '../common/protocol.js';
+import { KeyedLock } from './lock.js';
+import { newLinkId } from './link-id.js';
+import type { BlobRecord, LinkRecord, MetaStore } from './meta/store.js';
+
+export interface CommitDeps {
+  store: MetaStore;
+  /** True when the node is registered and heartbeating. */
+  isLive(nodeId: string): boolean;
+  log: Logger;
+  newLinkId?: () => string;
+  now?: () => number;
+}
+
+export interface CommitOutcome {
+  link: LinkRecord;
+  blob: BlobRecord;
+  dedup: boolean;
+}
+
+export class Committer {
+  private readonly lock = new KeyedLock();
+  private readonly newLinkId: () => string;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: CommitDeps) {
+    this.newLinkId = deps.newLinkId ?? newLinkId;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** `manifest` must already be checked (parseManifest); `filename` too. */
+  commit(nodeId: string, filename: string, manifest: BlobManifest): Promise<CommitOutcome> {
+    return this.lock.run(manifest.md5, () => this.decide(nodeId, filename, manifest));
+  }
+
+  private async decide(nodeId: string, filename: string, m: BlobManifest): Promise<CommitOutcome> {
+    const { store, log } = this.deps;
+    const created = new Date(this.now()).toISOString();
+    const underMd5 = await store.blobsByMd5(m.md5);
+    const match = underMd5.find((b) => b.sha256 === m.sha256 && b.size === m.size);
+    let blob: Omit<BlobRecord, 'refs'>;
+    if (match) {
+      const { refs: _refs, ...rest } = match;
+      // Keep the node's fresh copy when no live node holds the old one.
+      const adopt = !match.nodes.includes(nodeId) && !match.nodes.some((n) => this.deps.isLive(n));
+      blob = { ...rest, nodes: adopt ? [...match.nodes, nodeId] : match.nodes };
+    } else {
+      if ((await store.getBlob(m.id)) !== undefined) {
+        log.error({ id: m.id, md5: m.md5, size: m.size, nodeId }, 'manifest conflicts with the stored blob of that id');
+        throw new HoardError('BAD_REQUEST', 'manifest conflicts with the stored blob of that id');
+      }
+      if (underMd5.length > 0) {
+        log.warn({ md5: m.md5, sha256: m.sha256, others: underMd5.map((b) => b.id) }, 'MD5 collision: a second blob under one MD5');
+      }
+      blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: [nodeId], created };
+    }
+    const link: LinkRecord = { id: this.newLinkId(), blobId: m.id, filename, created };
+    const res = await store.commit({ link, blob, chunks: m.chunks });
+    return { link, blob: res.blob, dedup: !res.created };
+  }
+}

@@ -1,0 +1,206 @@
+// MetaStore on embedded LevelDB. Key layout (values JSON):
+//   meta:schema            → SCHEMA_VERSION
+//   s:counters             → StoreCounters
+//   n:<nodeId>             → NodeRecord
+//   b:<blobId>             → BlobRecord
+//   c:<blobId>             → ChunkInfo[] (kept apart so hot blob reads stay small)
+//   m:<md5>:<blobId>       → 1   (MD5 index; several blobs only on a collision)
+//   l:<linkId>             → LinkRecord
+//   r:<blobId>:<linkId>    → 1   (links of a blob, for takedowns)
+// Every multi-key change is one batch; writes go through one queue so the
+// counters are read-modified-written without races.
+import { Level } from 'level';
+import type { ChunkInfo } from '../../common/protocol.js';
+import {
+  SCHEMA_VERSION,
+  StoreError,
+  type BlobRecord,
+  type CommitResult,
+  type CommitWrite,
+  type LinkRecord,
+  type MetaStore,
+  type NodeRecord,
+  type Page,
+  type StoreCounters,
+} from './store.js';
+
+type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
+
+const SCHEMA_KEY = 'meta:schema';
+const COUNTERS_KEY = 's:counters';
+// Above every character used in ids, so `prefix + END` bounds a prefix scan.
+const END = '\xff';
+const KEY_PART_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+function part(v: string): string {
+  if (!KEY_PART_RE.test(v)) throw new TypeError(`invalid key part ${JSON.stringify(v)}`);
+  return v;
+}
+
+const zeroCounters = (): StoreCounters => ({ blobs: 0, links: 0, bytesStored: 0, logicalBytes: 0, uniqueBytes: 0 });
+
+export class LevelMetaStore implements MetaStore {
+  private readonly db: Level<string, unknown>;
+  private counts: StoreCounters = zeroCounters();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly location: string) {
+    this.db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+  }
+
+  async open(): Promise<void> {
+    await this.db.open();
+    try {
+      await this.checkSchema();
+      this.counts = { ...zeroCounters(), ...((await this.db.get(COUNTERS_KEY)) as StoreCounters | undefined) };
+    } catch (err) {
+      await this.db.close();
+      throw err;
+    }
+  }
+
+  private async checkSchema(): Promise<void> {
+    const version = await this.db.get(SCHEMA_KEY);
+    if (version === undefined) {
+      for await (const key of this.db.keys({ limit: 1 })) {
+        throw new StoreError('SCHEMA_VERSION', `store at ${this.location} has data (${key}) but no schema version`);
+      }
+      await this.db.batch([
+        { type: 'put', key: SCHEMA_KEY, value: SCHEMA_VERSION },
+        { type: 'put', key: COUNTERS_KEY, value: zeroCounters() },
+      ]);
+      return;
+    }
+    if (version !== SCHEMA_VERSION) {
+      throw new StoreError('SCHEMA_VERSION', `store at ${this.location} has schema version ${JSON.stringify(version)}; this tracker reads ${SCHEMA_VERSION}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    if (this.db.status === 'open') await this.db.close();
+  }
+
+  /** Runs writes one at a time; a failed one does not block the next. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async read<T>(key: string): Promise<T | undefined> {
+    return (await this.db.get(key)) as T | undefined;
+  }
+
+  private async scan<T>(prefix: string, page: Page): Promise<Array<[string, T]>> {
+    const gt = page.after === undefined ? prefix : prefix + page.after;
+    const out: Array<[string, T]> = [];
+    for await (const [key, value] of this.db.iterator({ gt, lt: prefix + END, limit: page.limit })) {
+      out.push([key.slice(prefix.length), value as T]);
+    }
+    return out;
+  }
+
+  putNode(node: NodeRecord): Promise<void> {
+    return this.db.put('n:' + part(node.id), node);
+  }
+
+  getNode(id: string): Promise<NodeRecord | undefined> {
+    return KEY_PART_RE.test(id) ? this.read<NodeRecord>('n:' + id) : Promise.resolve(undefined);
+  }
+
+  async listNodes(): Promise<NodeRecord[]> {
+    return (await this.scan<NodeRecord>('n:', { limit: -1 })).map(([, v]) => v);
+  }
+
+  getBlob(id: string): Promise<BlobRecord | undefined> {
+    return KEY_PART_RE.test(id) ? this.read<BlobRecord>('b:' + id) : Promise.resolve(undefined);
+  }
+
+  getChunks(id: string): Promise<ChunkInfo[] | undefined> {
+    return KEY_PART_RE.test(id) ? this.read<ChunkInfo[]>('c:' + id) : Promise.resolve(undefined);
+  }
+
+  async blobsByMd5(md5: string): Promise<BlobRecord[]> {
+    if (!KEY_PART_RE.test(md5)) return [];
+    const ids = (await this.scan<number>(`m:${md5}:`, { limit: -1 })).map(([id]) => 'b:' + id);
+    const blobs = ids.length ? await this.db.getMany(ids) : [];
+    return blobs.filter((b): b is BlobRecord => b !== undefined);
+  }
+
+  async listBlobs(page: Page): Promise<BlobRecord[]> {
+    return (await this.scan<BlobRecord>('b:', page)).map(([, v]) => v);
+  }
+
+  setBlobNodes(id: string, nodes: string[]): Promise<BlobRecord> {
+    return this.serial(async () => {
+      const old = await this.getBlob(id);
+      if (!old) throw new StoreError('NOT_FOUND', `no blob ${id}`);
+      const blob: BlobRecord = { ...old, nodes: [...new Set(nodes)] };
+      const next = { ...this.counts, bytesStored: this.counts.bytesStored + old.size * (blob.nodes.length - old.nodes.length) };
+      await this.db.batch<string, unknown>([
+        { type: 'put', key: 'b:' + id, value: blob },
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ], {});
+      this.counts = next;
+      return blob;
+    });
+  }
+
+  getLink(id: string): Promise<LinkRecord | undefined> {
+    return KEY_PART_RE.test(id) ? this.read<LinkRecord>('l:' + id) : Promise.resolve(undefined);
+  }
+
+  async listLinks(page: Page): Promise<LinkRecord[]> {
+    return (await this.scan<LinkRecord>('l:', page)).map(([, v]) => v);
+  }
+
+  async linksOfBlob(blobId: string, page: Page): Promise<string[]> {
+    if (!KEY_PART_RE.test(blobId)) return [];
+    return (await this.scan<number>(`r:${blobId}:`, page)).map(([id]) => id);
+  }
+
+  commit(write: CommitWrite): Promise<CommitResult> {
+    return this.serial(() => this.applyCommit(write));
+  }
+
+  private async applyCommit({ link, blob, chunks }: CommitWrite): Promise<CommitResult> {
+    part(link.id);
+    part(blob.id);
+    part(blob.md5);
+    if (link.blobId !== blob.id) throw new StoreError('CONFLICT', `link ${link.id} names blob ${link.blobId}, not ${blob.id}`);
+    if ((await this.getLink(link.id)) !== undefined) throw new StoreError('CONFLICT', `link ${link.id} exists`);
+    const old = await this.getBlob(blob.id);
+    if (old && (old.md5 !== blob.md5 || old.size !== blob.size || old.sha256 !== blob.sha256)) {
+      throw new StoreError('CONFLICT', `blob ${blob.id} is stored with another md5 or size`);
+    }
+    const stored: BlobRecord = old
+      ? { ...old, nodes: [...blob.nodes], refs: old.refs + 1 }
+      : { ...blob, nodes: [...blob.nodes], refs: 1 };
+    const c = this.counts;
+    const next: StoreCounters = {
+      blobs: c.blobs + (old ? 0 : 1),
+      links: c.links + 1,
+      bytesStored: c.bytesStored + blob.size * (stored.nodes.length - (old?.nodes.length ?? 0)),
+      logicalBytes: c.logicalBytes + blob.size,
+      uniqueBytes: c.uniqueBytes + (old ? 0 : blob.size),
+    };
+    const ops: Op[] = [
+      { type: 'put', key: 'l:' + link.id, value: link },
+      { type: 'put', key: `r:${blob.id}:${link.id}`, value: 1 },
+      { type: 'put', key: 'b:' + blob.id, value: stored },
+      { type: 'put', key: COUNTERS_KEY, value: next },
+    ];
+    if (!old) {
+      ops.push({ type: 'put', key: 'c:' + blob.id, value: chunks });
+      ops.push({ type: 'put', key: `m:${blob.md5}:${blob.id}`, value: 1 });
+    }
+    await this.db.batch<string, unknown>(ops, {});
+    this.counts = next;
+    return { blob: stored, created: !old };
+  }
+
+  async counters(): Promise<StoreCounters> {
+    return { ...this.counts };
+  }
+}

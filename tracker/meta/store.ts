@@ -1,0 +1,112 @@
+// The tracker's metadata store: nodes, blobs (with the MD5 index), links and
+// the counters behind cluster stats. Every back end implements this interface
+// and passes test/conformance/meta-store.ts.
+import type { ChunkInfo, NodeRegistration } from '../../common/protocol.js';
+
+/** Bumped on any change of stored layout; a store written by another version is refused. */
+export const SCHEMA_VERSION = 1;
+
+/** A registered storage node as persisted (liveness itself lives in memory). */
+export interface NodeRecord extends NodeRegistration {
+  registered: string;
+  lastSeen: string;
+}
+
+/** One stored content. `id` is the SHA-256 hex; `chunks` is the chunk count (hashes via getChunks). */
+export interface BlobRecord {
+  id: string;
+  md5: string;
+  sha256: string;
+  size: number;
+  chunkSize: number;
+  chunks: number;
+  /** Node ids holding a complete copy. */
+  nodes: string[];
+  /** Number of links pointing at this blob. */
+  refs: number;
+  created: string;
+}
+
+export interface LinkRecord {
+  id: string;
+  blobId: string;
+  filename: string;
+  created: string;
+}
+
+/** Running totals kept in the same writes as the records they count. */
+export interface StoreCounters {
+  blobs: number;
+  links: number;
+  /** Σ size × holders. */
+  bytesStored: number;
+  /** Σ over links of the blob's size. */
+  logicalBytes: number;
+  /** Σ over blobs of size (each content once). */
+  uniqueBytes: number;
+}
+
+export interface Page {
+  /** 1..1000 */
+  limit: number;
+  /** Exclusive lower bound on the key (id) of the page. */
+  after?: string;
+}
+
+export interface CommitWrite {
+  link: LinkRecord;
+  /** The blob as it must be after the commit: a new one, or an existing one with its holder list. */
+  blob: Omit<BlobRecord, 'refs'>;
+  /** Chunk hashes of a new blob; ignored when the blob exists. */
+  chunks: ChunkInfo[];
+}
+
+export interface CommitResult {
+  blob: BlobRecord;
+  created: boolean;
+}
+
+export type StoreErrorCode = 'SCHEMA_VERSION' | 'CONFLICT' | 'NOT_FOUND';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface MetaStore {
+  /** Opens (creating when empty); throws StoreError SCHEMA_VERSION on a store of another version. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  putNode(node: NodeRecord): Promise<void>;
+  getNode(id: string): Promise<NodeRecord | undefined>;
+  listNodes(): Promise<NodeRecord[]>;
+
+  getBlob(id: string): Promise<BlobRecord | undefined>;
+  getChunks(id: string): Promise<ChunkInfo[] | undefined>;
+  /** Every blob indexed under this MD5 (more than one only on an MD5 collision). */
+  blobsByMd5(md5: string): Promise<BlobRecord[]>;
+  listBlobs(page: Page): Promise<BlobRecord[]>;
+  /** Replaces a blob's holder list; counters follow. Throws StoreError NOT_FOUND. */
+  setBlobNodes(id: string, nodes: string[]): Promise<BlobRecord>;
+
+  getLink(id: string): Promise<LinkRecord | undefined>;
+  listLinks(page: Page): Promise<LinkRecord[]>;
+  /** Link ids pointing at a blob, in id order. */
+  linksOfBlob(blobId: string, page: Page): Promise<string[]>;
+
+  /**
+   * Writes a new link and creates or updates its blob (refs, MD5 index,
+   * counters) all or nothing. Throws StoreError CONFLICT, writing nothing,
+   * when the link id exists, the link names another blob, or an existing
+   * blob of that id has another md5/size.
+   */
+  commit(write: CommitWrite): Promise<CommitResult>;
+
+  counters(): Promise<StoreCounters>;
+}

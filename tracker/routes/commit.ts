@@ -1,0 +1,28 @@
+// POST /internal/commit: a node reports a stored upload; answers CommitResponse.
+import { HoardError } from '../../common/errors.js';
+import { sendJson } from '../../common/http.js';
+import { NODE_ID_RE, TRACKER, type CommitResponse } from '../../common/protocol.js';
+import type { RouteHandler } from '../context.js';
+import { parseManifest } from '../manifest.js';
+import { filename, object, str } from '../validate.js';
+import { readBody } from './body.js';
+
+/** A manifest lists one ~90-byte entry per chunk: 32 MiB covers ~3 TiB at 8 MiB chunks. */
+export const COMMIT_BODY_LIMIT = 32 * 1024 * 1024;
+
+export const commitRoute: RouteHandler = async (ctx, req, res) => {
+  const body = object(await readBody(req, res, COMMIT_BODY_LIMIT));
+  const nodeId = str(body, 'nodeId', NODE_ID_RE);
+  const name = filename(body.filename);
+  const manifest = parseManifest(body.manifest, ctx.config.maxUploadSize);
+  if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
+  const out = await ctx.committer.commit(nodeId, name, manifest);
+  ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
+  const answer: CommitResponse = {
+    link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`,
+    id: out.link.id,
+    dedup: out.dedup,
+    nodes: out.blob.nodes,
+  };
+  sendJson(res, 200, answer);
+};

@@ -1,0 +1,73 @@
+// The tracker's HTTP surface: one route table, cluster auth in front of every
+// /internal/ path, and `Expect: 100-continue` left to the handlers.
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HoardError } from '../common/errors.js';
+import { createServer } from '../common/http.js';
+import { AUTH_HEADER, TRACKER } from '../common/protocol.js';
+import { verifyClusterAuth } from '../common/sign.js';
+import type { RouteHandler, TrackerContext } from './context.js';
+import { adminBlobs, adminLinks, adminNodes, adminStats } from './routes/admin.js';
+import { hasBody } from './routes/body.js';
+import { commitRoute } from './routes/commit.js';
+import { healthRoute } from './routes/health.js';
+import { linkInfoRoute, linkRedirect } from './routes/links.js';
+import { heartbeatRoute, registerRoute } from './routes/nodes.js';
+import { uploadRedirect, uploadTargetRoute } from './routes/upload.js';
+
+interface Route {
+  path: string;
+  /** Match every path under `path` (which ends in '/'). */
+  prefix?: boolean;
+  methods: readonly string[];
+  handle: RouteHandler;
+}
+
+const INTERNAL_PREFIX = '/internal/';
+
+export const ROUTES: readonly Route[] = [
+  { path: TRACKER.upload, prefix: true, methods: ['PUT'], handle: uploadRedirect },
+  { path: TRACKER.uploadTarget, methods: ['POST'], handle: uploadTargetRoute },
+  { path: TRACKER.link, prefix: true, methods: ['GET', 'HEAD'], handle: linkRedirect },
+  { path: TRACKER.linkInfo, prefix: true, methods: ['GET'], handle: linkInfoRoute },
+  { path: TRACKER.health, methods: ['GET', 'HEAD'], handle: healthRoute },
+  { path: TRACKER.register, methods: ['POST'], handle: registerRoute },
+  { path: TRACKER.heartbeat, methods: ['POST'], handle: heartbeatRoute },
+  { path: TRACKER.commit, methods: ['POST'], handle: commitRoute },
+  { path: TRACKER.adminNodes, methods: ['GET'], handle: adminNodes },
+  { path: TRACKER.adminBlobs, methods: ['GET'], handle: adminBlobs },
+  { path: TRACKER.adminLinks, methods: ['GET'], handle: adminLinks },
+  { path: TRACKER.adminStats, methods: ['GET'], handle: adminStats },
+];
+
+function match(pathname: string): Route | undefined {
+  return ROUTES.find((r) => (r.prefix ? pathname.startsWith(r.path) : pathname === r.path));
+}
+
+function dispatch(ctx: TrackerContext) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    // A body the handler does not read fully means the connection cannot be reused.
+    if (hasBody(req)) res.setHeader('connection', 'close');
+    if (url.pathname.startsWith(INTERNAL_PREFIX)) {
+      // The MAC covers the request target exactly as the client sent it.
+      const header = req.headers[AUTH_HEADER];
+      verifyClusterAuth(ctx.config.secret, req.method ?? '', req.url ?? '', typeof header === 'string' ? header : undefined);
+    }
+    const route = match(url.pathname);
+    if (!route) throw new HoardError('NOT_FOUND');
+    if (!route.methods.includes(req.method ?? '')) {
+      res.setHeader('allow', route.methods.join(', '));
+      throw new HoardError('METHOD_NOT_ALLOWED');
+    }
+    await route.handle(ctx, req, res, url);
+  };
+}
+
+export function createTrackerServer(ctx: TrackerContext): http.Server {
+  const server = createServer(dispatch(ctx), ctx.log);
+  // Without this listener Node answers 100 Continue by itself; handlers send it
+  // only when they read a body (routes/body.ts), so refusals and upload
+  // redirects reach the client before it sends any bytes.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res));
+  return server;
+}
