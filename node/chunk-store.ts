@@ -1,0 +1,96 @@
+// Where a node keeps blobs: an upload is written through a ChunkWriter and
+// becomes visible as a whole (manifest and every chunk) or not at all.
+// Back ends implement ChunkStore; test/conformance/chunk-store.ts is the
+// suite each one must pass.
+import type { Readable } from 'node:stream';
+import type { BlobManifest } from '../common/protocol.js';
+import { MD5_RE, SHA256_RE } from '../common/protocol.js';
+
+export interface StoredBlob {
+  manifest: BlobManifest;
+  /** When the blob became visible on this node (sent as Last-Modified). */
+  mtime: Date;
+}
+
+export interface FinishResult {
+  manifest: BlobManifest;
+  /**
+   * True when this upload made the blob visible; false when the same content
+   * was already stored, in which case the upload's copy was dropped.
+   */
+  created: boolean;
+}
+
+export interface DiskSpace {
+  freeBytes: number;
+  totalBytes: number;
+}
+
+export interface ChunkWriter {
+  readonly uploadId: string;
+  /** Bytes taken so far. */
+  readonly bytes: number;
+  /**
+   * Takes the next piece of the body (the caller must not reuse `buf`).
+   * Returns undefined when the next piece may follow at once, or a promise to
+   * await first (a flush or a chunk fsync is pending): that is the
+   * backpressure signal; the caller must handle its rejection. A failure
+   * such as ENOSPC rejects that promise or a later write/seal/finish.
+   */
+  write(buf: Buffer): Promise<void> | undefined;
+  /**
+   * Ends the body: every chunk is written and fsynced, and the manifest is
+   * known, but the blob is not visible yet. On failure nothing is kept.
+   */
+  seal(): Promise<BlobManifest>;
+  /** Makes the blob durable and visible (sealing first if needed); on failure nothing is kept. */
+  finish(): Promise<FinishResult>;
+  /** Drops everything written; safe to call more than once, and after a failure. */
+  abort(): Promise<void>;
+}
+
+export interface ChunkStore {
+  /** Prepares the store and removes leftovers of interrupted uploads. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  begin(): Promise<ChunkWriter>;
+  /** The blob's manifest, or undefined when it is absent or incomplete. */
+  get(id: string): Promise<StoredBlob | undefined>;
+  has(id: string): Promise<boolean>;
+  /**
+   * Bytes `start..end` (inclusive; default the whole blob) as a stream that
+   * honours backpressure. Throws BLOB_NOT_FOUND, or RANGE_NOT_SATISFIABLE
+   * for a range outside the blob.
+   */
+  read(id: string, start?: number, end?: number): Promise<Readable>;
+  /** Removes the blob; false when it was not there. */
+  remove(id: string): Promise<boolean>;
+  /** Ids of the stored blobs, in no particular order. */
+  list(): AsyncIterable<string>;
+  /** Number of stored blobs. */
+  count(): number;
+  space(): Promise<DiskSpace>;
+}
+
+const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Checks a parsed manifest: identity fields well-formed and chunk sizes adding up. */
+export function isValidManifest(m: unknown, id?: string): m is BlobManifest {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  if (typeof r.id !== 'string' || !SHA256_RE.test(r.id) || r.sha256 !== r.id) return false;
+  if (id !== undefined && r.id !== id) return false;
+  if (typeof r.md5 !== 'string' || !MD5_RE.test(r.md5)) return false;
+  if (!isSize(r.size) || !isSize(r.chunkSize) || r.chunkSize === 0 || !Array.isArray(r.chunks)) return false;
+  const chunks = r.chunks as unknown[];
+  if (chunks.length !== Math.ceil(r.size / r.chunkSize)) return false;
+  let total = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i] as Record<string, unknown> | null;
+    if (typeof c !== 'object' || c === null || !isSize(c.size) || typeof c.sha256 !== 'string' || !SHA256_RE.test(c.sha256)) return false;
+    const last = i === chunks.length - 1;
+    if (last ? c.size === 0 || c.size > r.chunkSize : c.size !== r.chunkSize) return false;
+    total += c.size;
+  }
+  return total === r.size;
+}

@@ -1,0 +1,46 @@
+// The storage node's settings: one spec, resolved once at start and frozen.
+import { bytes, ConfigError, int, str, url, secret, type ConfigOf, type Field } from '../common/config.js';
+import { NODE_ID_RE, ZONE_RE } from '../common/protocol.js';
+
+const KiB = 1024;
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+const TiB = 1024 ** 4;
+
+/** An http(s) URL that may be left empty ('' = derive it at start). */
+const optionalUrl = (doc: string): Field<string> => ({
+  doc,
+  default: '',
+  parse(raw, key) {
+    return raw === '' ? '' : url(doc).parse(raw, key);
+  },
+});
+
+/** A string that may be left empty, else must match `re`. */
+const optionalStr = (doc: string, re: RegExp): Field<string> => ({
+  doc,
+  default: '',
+  parse(raw, key) {
+    if (raw === '') return '';
+    return str(doc, undefined, re).parse(raw, key);
+  },
+});
+
+export const NODE_SPEC = {
+  tracker: url('Base URL of the tracker'),
+  data: str('Data directory (blobs, temp files, node id)', undefined, /^.+$/),
+  port: int('Port to listen on (0 = any free port)', 8081, 0, 65535),
+  host: str('Address to listen on', '127.0.0.1', /^.+$/),
+  zone: str('Failure zone this node belongs to', 'default', ZONE_RE),
+  publicUrl: optionalUrl('URL clients use to reach this node (default http://<host>:<port>)'),
+  secret: secret('Cluster secret shared with the tracker (at least 16 characters)'),
+  chunkSize: bytes('Size of the chunk files a blob is split into', 8 * MiB, 64 * KiB, GiB),
+  maxUploadSize: bytes('Largest upload accepted', TiB, 1, Number.MAX_SAFE_INTEGER),
+  reserve: bytes('Bytes kept free on the data disk; uploads that would use them get 507', 64 * MiB, 0, Number.MAX_SAFE_INTEGER),
+  minUploadRate: int('Bytes/s averaged over 30 s below which an upload is cut with 408 (0 = off)', 1024, 0, Number.MAX_SAFE_INTEGER),
+  id: optionalStr('Node id (default: generated once and kept in DATA/node-id)', NODE_ID_RE),
+} as const;
+
+export type NodeConfig = ConfigOf<typeof NODE_SPEC>;
+
+export { ConfigError };

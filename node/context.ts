@@ -1,0 +1,24 @@
+// What the node's request handlers share.
+import type { Logger } from 'pino';
+import type { ChunkStore } from './chunk-store.js';
+import type { TrackerApi } from './tracker-client.js';
+
+export interface UploadLimits {
+  maxUploadSize: number;
+  /** Bytes kept free on the data disk. */
+  reserve: number;
+  /** Bytes/s over `rateWindowMs` below which an upload is cut (0 = off). */
+  minUploadRate: number;
+  rateWindowMs: number;
+}
+
+export interface NodeContext {
+  nodeId: string;
+  secret: string;
+  store: ChunkStore;
+  tracker: Pick<TrackerApi, 'commit'>;
+  log: Logger;
+  limits: UploadLimits;
+  /** Requests being served right now (reported as load). */
+  stats: { inFlight: number };
+}

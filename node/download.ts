@@ -1,0 +1,72 @@
+// GET|HEAD /blob/<blobId>?exp=&name=&sig= : a blob, whole or one range.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { HoardError } from '../common/errors.js';
+import { sendJson } from '../common/http.js';
+import { NODE, SHA256_RE } from '../common/protocol.js';
+import { decideRange } from '../common/range.js';
+import { verifyClaims } from '../common/sign.js';
+import type { NodeContext } from './context.js';
+import { attachmentHeader } from './filename.js';
+
+export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const id = url.pathname.slice(NODE.blob.length);
+  const name = url.searchParams.get('name') ?? '';
+  // HEAD is checked as GET: a signed URL is good for both.
+  verifyClaims(ctx.secret, { verb: 'GET', resource: id, exp: Number(url.searchParams.get('exp')), extra: name }, url.searchParams.get('sig'));
+  if (!SHA256_RE.test(id)) throw new HoardError('BLOB_NOT_FOUND');
+  const blob = await ctx.store.get(id);
+  if (!blob) throw new HoardError('BLOB_NOT_FOUND');
+
+  const { size, sha256 } = blob.manifest;
+  const etag = `"${sha256}"`;
+  const headers: OutgoingHttpHeaders = {
+    'accept-ranges': 'bytes',
+    etag,
+    'last-modified': blob.mtime.toUTCString(),
+    'cache-control': 'private',
+  };
+  const range = decideRange({
+    size,
+    range: req.headers.range,
+    ifRange: header(req, 'if-range'),
+    etag,
+    lastModified: blob.mtime,
+  });
+  if (range.kind === 'unsatisfiable') {
+    sendJson(res, 416, new HoardError('RANGE_NOT_SATISFIABLE').toJSON(), { ...headers, 'content-range': `bytes */${size}` });
+    return;
+  }
+  let start = 0;
+  let end = size - 1;
+  let status = 200;
+  if (range.kind === 'partial') {
+    ({ start, end } = range);
+    status = 206;
+    headers['content-range'] = `bytes ${start}-${end}/${size}`;
+  }
+  headers['content-type'] = 'application/octet-stream';
+  headers['content-disposition'] = attachmentHeader(name, id);
+  headers['content-length'] = end - start + 1;
+
+  if (req.method === 'HEAD' || size === 0) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+  // Open before the status line goes out, so a blob removed meanwhile is still a clean 404.
+  const body = await ctx.store.read(id, start, end);
+  res.writeHead(status, headers);
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    // A client that hangs up is routine; anything else is a real read failure.
+    if (res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+    throw err;
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

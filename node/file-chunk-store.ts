@@ -1,0 +1,553 @@
+// The file back end of ChunkStore.
+//
+//   DATA/tmp/<upload id>/000000, 000001, …, manifest.json   uploads in progress
+//   DATA/blobs/<id[0..2]>/<id>/000000, …, manifest.json      visible blobs
+//
+// An upload is written and fsynced in its temp dir, then renamed into
+// blobs/ in one step, so a blob dir always holds a complete manifest and
+// every chunk. Removal renames the dir back into tmp/ before deleting it.
+// Anything under tmp/ is a leftover and is deleted by open().
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from 'pino';
+import { HoardError } from '../common/errors.js';
+import { DualHasher } from '../common/hash.js';
+import { SHA256_RE, type BlobManifest, type ChunkInfo } from '../common/protocol.js';
+import { isValidManifest, type ChunkStore, type ChunkWriter, type DiskSpace, type FinishResult, type StoredBlob } from './chunk-store.js';
+
+/** File-system steps the store takes, reported to `onFsOp` before each one. */
+export type FsOp = 'open' | 'write' | 'fsync' | 'fsyncDir' | 'mkdir' | 'rename' | 'rm';
+
+export interface FileChunkStoreOptions {
+  /** The node's data directory; blobs/ and tmp/ live inside it. */
+  dir: string;
+  chunkSize: number;
+  /** Bytes kept free: a new chunk file is refused (507) when it would cut into them. */
+  reserve?: number;
+  manifestCacheSize?: number;
+  log?: Logger;
+  /** Sees every durable step in order; throwing from it makes that step fail (fault injection). */
+  onFsOp?: (op: FsOp, path: string) => void;
+}
+
+const MANIFEST = 'manifest.json';
+/** Pending bytes that trigger a write; one write stays in flight while the next batch fills. */
+const FLUSH_BYTES = 1 << 20;
+/** Stay well under IOV_MAX (1024) for one writev. */
+const MAX_IOV = 256;
+const READ_BYTES = 1 << 20;
+
+export const chunkName = (index: number): string => String(index).padStart(6, '0');
+
+const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
+
+export class FileChunkStore implements ChunkStore {
+  readonly dir: string;
+  readonly chunkSize: number;
+  readonly blobsDir: string;
+  readonly tmpDir: string;
+  private readonly reserve: number;
+  private readonly log?: Logger;
+  private readonly onFsOp?: (op: FsOp, path: string) => void;
+  private readonly cache: LRUCache<string, StoredBlob>;
+  private blobCount = 0;
+
+  constructor(opts: FileChunkStoreOptions) {
+    this.dir = opts.dir;
+    this.chunkSize = opts.chunkSize;
+    this.reserve = opts.reserve ?? 0;
+    this.log = opts.log;
+    this.onFsOp = opts.onFsOp;
+    this.blobsDir = join(opts.dir, 'blobs');
+    this.tmpDir = join(opts.dir, 'tmp');
+    this.cache = new LRUCache({ max: opts.manifestCacheSize ?? 10_000 });
+    if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize <= 0) throw new RangeError('chunkSize must be a positive integer');
+  }
+
+  async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const createdBlobs = await this.mkdirOnce(this.blobsDir);
+    // Leftovers of interrupted uploads and removals: never part of a blob.
+    await this.rmTree(this.tmpDir);
+    await mkdir(this.tmpDir);
+    if (createdBlobs) await this.fsyncDir(this.dir);
+    let n = 0;
+    for await (const _ of this.list()) n++;
+    this.blobCount = n;
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+  }
+
+  async begin(): Promise<ChunkWriter> {
+    const uploadId = randomBytes(12).toString('hex');
+    const dir = join(this.tmpDir, uploadId);
+    this.fsOp('mkdir', dir);
+    await mkdir(dir);
+    return new FileChunkWriter(this, uploadId, dir);
+  }
+
+  blobDir(id: string): string {
+    return join(this.blobsDir, id.slice(0, 2), id);
+  }
+
+  async get(id: string): Promise<StoredBlob | undefined> {
+    if (!SHA256_RE.test(id)) return undefined;
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const blob = await this.readManifest(this.blobDir(id), id);
+    if (blob) this.cache.set(id, blob);
+    return blob;
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.get(id)) !== undefined;
+  }
+
+  async read(id: string, start = 0, end?: number): Promise<Readable> {
+    const blob = await this.get(id);
+    if (!blob) throw new HoardError('BLOB_NOT_FOUND');
+    const { size } = blob.manifest;
+    const last = end ?? size - 1;
+    const empty = size === 0 && start === 0 && last === -1;
+    if (!empty && !(Number.isSafeInteger(start) && Number.isSafeInteger(last) && start >= 0 && start <= last && last < size)) {
+      throw new HoardError('RANGE_NOT_SATISFIABLE');
+    }
+    return Readable.from(this.readChunks(this.blobDir(id), blob.manifest, start, last), {
+      objectMode: false,
+      highWaterMark: READ_BYTES,
+    });
+  }
+
+  async remove(id: string): Promise<boolean> {
+    if (!SHA256_RE.test(id)) return false;
+    const dir = this.blobDir(id);
+    const trash = join(this.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
+    this.cache.delete(id);
+    try {
+      this.fsOp('rename', dir);
+      await rename(dir, trash);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return false;
+      throw err;
+    }
+    this.blobCount--;
+    // The blob is gone once the rename is durable; deleting the files can wait for a crash.
+    await this.fsyncDir(dirname(dir));
+    await this.rmTree(trash);
+    return true;
+  }
+
+  async *list(): AsyncIterable<string> {
+    let prefixes: string[];
+    try {
+      prefixes = await readdir(this.blobsDir);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const p of prefixes) {
+      if (!/^[0-9a-f]{2}$/.test(p)) continue;
+      let names: string[];
+      try {
+        names = await readdir(join(this.blobsDir, p));
+      } catch (err) {
+        if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') continue;
+        throw err;
+      }
+      for (const n of names) if (SHA256_RE.test(n) && n.startsWith(p)) yield n;
+    }
+  }
+
+  count(): number {
+    return this.blobCount;
+  }
+
+  async space(): Promise<DiskSpace> {
+    const s = await statfs(this.dir);
+    return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  }
+
+  // ---- used by FileChunkWriter ----
+
+  fsOp(op: FsOp, path: string): void {
+    this.onFsOp?.(op, path);
+  }
+
+  async fsyncDir(path: string): Promise<void> {
+    this.fsOp('fsyncDir', path);
+    const fh = await open(path, fsc.O_RDONLY | fsc.O_DIRECTORY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** mkdir that reports whether it created the dir. */
+  async mkdirOnce(path: string): Promise<boolean> {
+    try {
+      this.fsOp('mkdir', path);
+      await mkdir(path);
+      return true;
+    } catch (err) {
+      if (errno(err) === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  async rmTree(path: string): Promise<void> {
+    this.fsOp('rm', path);
+    await rm(path, { recursive: true, force: true, maxRetries: 2 });
+  }
+
+  /** Refuses a new chunk file when the disk is down to its reserve. */
+  async checkRoom(bytes: number): Promise<void> {
+    if (this.reserve <= 0) return;
+    const { freeBytes } = await this.space();
+    if (freeBytes - bytes < this.reserve) {
+      throw new HoardError('INSUFFICIENT_STORAGE', 'Storage node is down to its reserved free space');
+    }
+  }
+
+  async readManifest(dir: string, id?: string): Promise<StoredBlob | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(join(dir, MANIFEST), 'r');
+    } catch (err) {
+      if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') return undefined;
+      throw err;
+    }
+    try {
+      const st = await fh.stat();
+      if (st.size > 64 << 20) return undefined;
+      const text = await fh.readFile('utf8');
+      let m: unknown;
+      try {
+        m = JSON.parse(text);
+      } catch {
+        m = undefined;
+      }
+      if (!isValidManifest(m, id)) {
+        this.log?.warn({ dir }, 'blob dir without a valid manifest is ignored');
+        return undefined;
+      }
+      return { manifest: m, mtime: st.mtime };
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Called when a blob dir that open() counted was moved away as debris. */
+  dropped(): void {
+    this.blobCount--;
+  }
+
+  /** Called when a finished upload made a blob visible. */
+  added(blob: StoredBlob): void {
+    this.blobCount++;
+    this.cache.set(blob.manifest.id, blob);
+  }
+
+  private async *readChunks(dir: string, m: BlobManifest, start: number, end: number): AsyncGenerator<Buffer> {
+    const cs = m.chunkSize;
+    for (let i = Math.floor(start / cs); i <= Math.floor(end / cs) && i < m.chunks.length; i++) {
+      const base = i * cs;
+      let pos = Math.max(start, base) - base;
+      const stop = Math.min(end, base + m.chunks[i]!.size - 1) - base + 1;
+      const fh = await open(join(dir, chunkName(i)), 'r');
+      try {
+        while (pos < stop) {
+          const want = Math.min(READ_BYTES, stop - pos);
+          // A fresh buffer per read: the previous one may still sit in the socket's queue.
+          const buf = Buffer.allocUnsafe(want);
+          const { bytesRead } = await fh.read(buf, 0, want, pos);
+          if (bytesRead === 0) throw new HoardError('INTERNAL', `Chunk ${i} of blob ${m.id} is shorter than its manifest says`);
+          pos += bytesRead;
+          yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+}
+
+type WriterState = 'open' | 'finishing' | 'done' | 'aborted';
+
+/**
+ * Splits the body into chunk files. Hashing happens synchronously in write()
+ * so the order of bytes is the order of calls; disk work runs on a queue, one
+ * step at a time, in the same order.
+ */
+class FileChunkWriter implements ChunkWriter {
+  private readonly whole = new DualHasher();
+  private chunkHash: Hash = createHash('sha256');
+  private inChunk = 0;
+  private chunkIndex = 0;
+  private readonly chunks: ChunkInfo[] = [];
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private fh: FileHandle | undefined;
+  private fhIndex = -1;
+  private queue: Promise<void> = Promise.resolve();
+  private queued = 0;
+  private failure: unknown;
+  private failed = false;
+  private state: WriterState = 'open';
+  private aborting: Promise<void> | undefined;
+  private sealed: BlobManifest | undefined;
+
+  constructor(
+    private readonly store: FileChunkStore,
+    readonly uploadId: string,
+    private readonly dir: string,
+  ) {}
+
+  get bytes(): number {
+    return this.whole.size;
+  }
+
+  write(buf: Buffer): Promise<void> | undefined {
+    if (this.failed) return Promise.reject(this.failure);
+    if (this.state !== 'open') return Promise.reject(new Error(`write after ${this.state}`));
+    const cs = this.store.chunkSize;
+    let sealed = false;
+    let off = 0;
+    while (off < buf.length) {
+      const n = Math.min(buf.length - off, cs - this.inChunk);
+      const part = n === buf.length ? buf : buf.subarray(off, off + n);
+      this.whole.update(part);
+      this.chunkHash.update(part);
+      this.pending.push(part);
+      this.pendingBytes += n;
+      this.inChunk += n;
+      off += n;
+      if (this.inChunk === cs) {
+        this.sealChunk();
+        sealed = true;
+      } else if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= MAX_IOV) {
+        this.flushPending();
+      }
+    }
+    // Wait on every chunk fsync; otherwise let one write run while the next batch fills.
+    return sealed || this.queued > 1 ? this.settled() : undefined;
+  }
+
+  async seal(): Promise<BlobManifest> {
+    if (this.sealed) return this.sealed;
+    if (this.failed) {
+      await this.abort();
+      throw this.failure;
+    }
+    if (this.state !== 'open') throw new Error(`seal after ${this.state}`);
+    this.state = 'finishing';
+    try {
+      if (this.inChunk > 0) this.sealChunk();
+      await this.settled();
+      const { md5, sha256, size } = this.whole.digest();
+      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.store.chunkSize, chunks: this.chunks };
+      return this.sealed;
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  async finish(): Promise<FinishResult> {
+    const manifest = await this.seal();
+    if (this.state !== 'finishing') throw new Error(`finish after ${this.state}`);
+    try {
+      const result = await this.commit(manifest);
+      this.state = 'done';
+      return result;
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  abort(): Promise<void> {
+    this.aborting ??= this.doAbort();
+    return this.aborting;
+  }
+
+  private async doAbort(): Promise<void> {
+    if (this.state === 'done') return;
+    this.state = 'aborted';
+    if (!this.failed) {
+      this.failed = true;
+      this.failure = new Error('upload aborted');
+    }
+    this.pending = [];
+    await this.queue;
+    if (this.fh) {
+      await this.fh.close().catch(() => undefined);
+      this.fh = undefined;
+    }
+    await this.store.rmTree(this.dir);
+  }
+
+  private settled(): Promise<void> {
+    return this.queue.then(() => {
+      if (this.failed) throw this.failure;
+    });
+  }
+
+  private enqueue(step: () => Promise<void>): void {
+    this.queued++;
+    this.queue = this.queue
+      .then(() => (this.failed ? undefined : step()))
+      .catch((err: unknown) => {
+        if (!this.failed) {
+          this.failed = true;
+          this.failure = err;
+        }
+      })
+      .then(() => {
+        this.queued--;
+      });
+  }
+
+  private takePending(): Buffer[] {
+    const bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    return bufs;
+  }
+
+  private flushPending(): void {
+    const index = this.chunkIndex;
+    const bufs = this.takePending();
+    this.enqueue(() => this.writeBufs(index, bufs));
+  }
+
+  private sealChunk(): void {
+    const index = this.chunkIndex;
+    const bufs = this.takePending();
+    this.chunks.push({ size: this.inChunk, sha256: this.chunkHash.digest('hex') });
+    this.chunkIndex++;
+    this.inChunk = 0;
+    this.chunkHash = createHash('sha256');
+    this.enqueue(async () => {
+      await this.writeBufs(index, bufs);
+      const fh = this.fh!;
+      this.store.fsOp('fsync', join(this.dir, chunkName(index)));
+      await fh.sync();
+      this.fh = undefined;
+      await fh.close();
+    });
+  }
+
+  private async writeBufs(index: number, bufs: Buffer[]): Promise<void> {
+    if (this.fhIndex !== index || !this.fh) {
+      const path = join(this.dir, chunkName(index));
+      await this.store.checkRoom(this.store.chunkSize);
+      this.store.fsOp('open', path);
+      this.fh = await open(path, 'wx');
+      this.fhIndex = index;
+    }
+    if (bufs.length === 0) return;
+    this.store.fsOp('write', join(this.dir, chunkName(index)));
+    await writeAll(this.fh, bufs);
+  }
+
+  private async commit(manifest: BlobManifest): Promise<FinishResult> {
+    const store = this.store;
+    const manifestPath = join(this.dir, MANIFEST);
+    store.fsOp('open', manifestPath);
+    const fh = await open(manifestPath, 'wx');
+    try {
+      store.fsOp('write', manifestPath);
+      await writeAll(fh, [Buffer.from(JSON.stringify(manifest))]);
+      store.fsOp('fsync', manifestPath);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await store.fsyncDir(this.dir);
+
+    const dest = store.blobDir(manifest.id);
+    const parent = dirname(dest);
+    if (await store.mkdirOnce(parent)) await store.fsyncDir(store.blobsDir);
+    // Two tries: the second one after moving aside a dir that holds no valid manifest.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.renameInto(dest)) return this.published(manifest, dest);
+      const existing = await store.readManifest(dest, manifest.id);
+      if (existing) {
+        if (existing.manifest.md5 !== manifest.md5 || existing.manifest.size !== manifest.size) {
+          throw new HoardError('INTERNAL', `Stored blob ${manifest.id} has a different MD5 or size than this upload`);
+        }
+        await store.rmTree(this.dir);
+        return { manifest: existing.manifest, created: false };
+      }
+      // Debris, not a blob (blob dirs only appear complete): move it out of the way.
+      const trash = join(store.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
+      store.fsOp('rename', dest);
+      const moved = await rename(dest, trash).then(
+        () => true,
+        (err: unknown) => {
+          if (errno(err) !== 'ENOENT') throw err;
+          return false;
+        },
+      );
+      if (moved) store.dropped();
+      await store.rmTree(trash);
+    }
+    throw new HoardError('INTERNAL', `Cannot place blob ${manifest.id}`);
+  }
+
+  /** After the rename: make it durable, or take the blob back out if that fails. */
+  private async published(manifest: BlobManifest, dest: string): Promise<FinishResult> {
+    const store = this.store;
+    try {
+      await store.fsyncDir(dirname(dest));
+      const st = await stat(join(dest, MANIFEST));
+      store.added({ manifest, mtime: st.mtime });
+      return { manifest, created: true };
+    } catch (err) {
+      const trash = join(store.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
+      await rename(dest, trash).then(() => store.rmTree(trash)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Renames the temp dir to `dest`; false when `dest` already exists. */
+  private async renameInto(dest: string): Promise<boolean> {
+    try {
+      this.store.fsOp('rename', this.dir);
+      await rename(this.dir, dest);
+      return true;
+    } catch (err) {
+      const code = errno(err);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length > 0) {
+    const total = rest.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(rest);
+    if (bytesWritten >= total) return;
+    // Short write: drop what went out and go again with the remainder.
+    let skip = bytesWritten;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      next.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    rest = next;
+  }
+}

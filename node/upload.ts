@@ -1,0 +1,237 @@
+// PUT /upload/<filename>?exp=&sig= : stream the body into the chunk store,
+// make it durable, commit it to the tracker, answer 201 UploadResult.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HoardError, toHoardError } from '../common/errors.js';
+import { sendJson } from '../common/http.js';
+import { NODE, type CommitResponse, type UploadResult } from '../common/protocol.js';
+import { verifyClaims } from '../common/sign.js';
+import type { ChunkWriter } from './chunk-store.js';
+import type { NodeContext } from './context.js';
+import { checkFilename, decodeFilename } from './filename.js';
+import { KeyedLock } from './keyed-lock.js';
+import { RateGuard } from './rate-guard.js';
+
+/** What the checks before the body found. */
+export interface UploadPlan {
+  filename: string;
+  /** Content-Length, or undefined for a chunked body. */
+  declared: number | undefined;
+}
+
+export interface UploadHandler {
+  /** Signature, name, length and space checks; run before the body is read (also for `Expect: 100-continue`). */
+  precheck(req: IncomingMessage, url: URL): Promise<UploadPlan>;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+}
+
+/** How long a refused body is read and dropped so the client sees the answer before the socket closes. */
+const LINGER_MS = 5_000;
+const RATE_TICK_MS = 1_000;
+
+interface Active {
+  declared: number;
+  writer?: ChunkWriter;
+}
+
+export function createUploadHandler(ctx: NodeContext): UploadHandler {
+  const { store, limits, log } = ctx;
+  const active = new Set<Active>();
+  const lock = new KeyedLock();
+  const checked = new WeakMap<IncomingMessage, UploadPlan>();
+
+  /** Space other uploads in flight have announced but not written yet. */
+  const promised = () => {
+    let n = 0;
+    for (const a of active) n += Math.max(0, a.declared - (a.writer?.bytes ?? 0));
+    return n;
+  };
+
+  async function precheck(req: IncomingMessage, url: URL): Promise<UploadPlan> {
+    const seen = checked.get(req);
+    if (seen) return seen;
+    const filename = decodeFilename(url.pathname.slice(NODE.upload.length));
+    const exp = Number(url.searchParams.get('exp'));
+    verifyClaims(ctx.secret, { verb: 'PUT', resource: filename, exp, extra: '' }, url.searchParams.get('sig'));
+    checkFilename(filename);
+
+    const cl = req.headers['content-length'];
+    let declared: number | undefined;
+    if (cl !== undefined) {
+      if (!/^\d{1,16}$/.test(cl)) throw new HoardError('BAD_REQUEST', 'Content-Length is not a number');
+      declared = Number(cl);
+      if (declared > limits.maxUploadSize) {
+        throw new HoardError('PAYLOAD_TOO_LARGE', `Upload of ${declared} bytes is over the limit of ${limits.maxUploadSize}`);
+      }
+      const { freeBytes } = await store.space();
+      if (declared > freeBytes - limits.reserve - promised()) throw new HoardError('INSUFFICIENT_STORAGE');
+    } else if (!req.headers['transfer-encoding']) {
+      throw new HoardError('LENGTH_REQUIRED');
+    }
+    const plan = { filename, declared };
+    checked.set(req, plan);
+    return plan;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let plan: UploadPlan;
+    try {
+      plan = await precheck(req, url);
+    } catch (err) {
+      refuse(req, res, err);
+      return;
+    }
+    const entry: Active = { declared: plan.declared ?? 0 };
+    active.add(entry);
+    let writer: ChunkWriter | undefined;
+    let sealedId: string;
+    try {
+      writer = await store.begin();
+      entry.writer = writer;
+      await receive(req, writer, plan, ctx);
+      sealedId = (await writer.seal()).id;
+    } catch (err) {
+      active.delete(entry);
+      await writer?.abort().catch((e: unknown) => log.error({ err: e }, 'cannot remove an aborted upload'));
+      refuse(req, res, err);
+      return;
+    }
+    active.delete(entry);
+    const w = writer;
+    // One finish-and-commit at a time per blob: a failed commit may remove the dir another upload would rely on.
+    const result = await lock.run(sealedId, () => finishAndCommit(ctx, w, plan.filename));
+    sendJson(res, 201, result);
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    const e = toHoardError(err);
+    // A full disk is an operating condition, not a bug: no stack trace.
+    if (e.code === 'INSUFFICIENT_STORAGE') log.warn({ code: e.code, cause: (e.cause as Error | undefined)?.message }, e.message);
+    else if (e.status >= 500) log.error({ err: e.cause ?? e, code: e.code }, e.message);
+    else log.debug({ code: e.code }, e.message);
+    if (res.headersSent) {
+      res.destroy(e);
+      return;
+    }
+    sendJson(res, e.status, e.toJSON());
+    lingerDrain(req);
+  }
+
+  return { precheck, handle };
+}
+
+async function finishAndCommit(ctx: NodeContext, writer: ChunkWriter, filename: string): Promise<UploadResult> {
+  const { manifest, created } = await writer.finish();
+  let answer: CommitResponse;
+  try {
+    answer = await ctx.tracker.commit({ nodeId: ctx.nodeId, filename, manifest });
+  } catch (err) {
+    if (created) await removeQuietly(ctx, manifest.id);
+    throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });
+  }
+  if (answer.dedup && created && !answer.nodes.includes(ctx.nodeId)) {
+    // The content is already held elsewhere; that copy is the one the link uses.
+    await removeQuietly(ctx, manifest.id);
+  }
+  return { link: answer.link, id: answer.id, md5: manifest.md5, sha256: manifest.sha256, size: manifest.size, dedup: answer.dedup };
+}
+
+async function removeQuietly(ctx: NodeContext, id: string): Promise<void> {
+  try {
+    await ctx.store.remove(id);
+  } catch (err) {
+    ctx.log.error({ err, id }, 'cannot remove blob');
+  }
+}
+
+/**
+ * Moves the body into the writer, pausing the request while the writer asks
+ * to wait (a flush or chunk fsync). Rejects with BODY_INCOMPLETE when the
+ * client goes away, PAYLOAD_TOO_LARGE over the limit, REQUEST_TIMEOUT below
+ * the rate floor, or the writer's own error.
+ */
+function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan, ctx: NodeContext): Promise<void> {
+  const { limits } = ctx;
+  const limit = Math.min(plan.declared ?? Infinity, limits.maxUploadSize);
+  return new Promise<void>((resolve, reject) => {
+    let received = 0;
+    let ended = false;
+    let waiting = false;
+    let done = false;
+    const guard = new RateGuard(limits.minUploadRate, limits.rateWindowMs);
+    const timer =
+      limits.minUploadRate > 0
+        ? setInterval(() => {
+            if (guard.tooSlow(received)) {
+              stop(new HoardError('REQUEST_TIMEOUT', `Upload slower than ${limits.minUploadRate} bytes/s`));
+            }
+          }, Math.min(RATE_TICK_MS, limits.rateWindowMs))
+        : undefined;
+
+    const stop = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      if (timer) clearInterval(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onError);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onData = (buf: Buffer) => {
+      received += buf.length;
+      if (received > limit) {
+        stop(new HoardError('PAYLOAD_TOO_LARGE', `Body is over ${limit} bytes`));
+        return;
+      }
+      let wait: Promise<void> | undefined;
+      try {
+        wait = writer.write(buf);
+      } catch (err) {
+        stop(err);
+        return;
+      }
+      if (!wait) return;
+      waiting = true;
+      req.pause();
+      wait.then(
+        () => {
+          waiting = false;
+          if (done) return;
+          if (ended) stop();
+          else req.resume();
+        },
+        (err: unknown) => stop(err),
+      );
+    };
+    const onEnd = () => {
+      ended = true;
+      if (plan.declared !== undefined && received !== plan.declared) stop(new HoardError('BODY_INCOMPLETE'));
+      else if (!waiting) stop();
+    };
+    const onClose = () => {
+      if (!ended) stop(new HoardError('BODY_INCOMPLETE'));
+    };
+    const onError = (err: Error) => stop(new HoardError('BODY_INCOMPLETE', undefined, { cause: err }));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('close', onClose);
+    req.on('error', onError);
+  });
+}
+
+/**
+ * After an early answer, keeps reading and dropping the body for a while:
+ * closing a socket with unread input makes the kernel send RST, which can
+ * destroy the answer before the client reads it.
+ */
+function lingerDrain(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  req.once('end', clear);
+  req.once('close', clear);
+  req.on('error', () => undefined);
+  req.resume();
+}
