@@ -1,0 +1,4 @@
+// Options every hoard command takes.
+export interface GlobalArgs {
+  tracker?: string;
+}

@@ -1,0 +1,233 @@
+// One link down: into <out>.part, resuming after breaks with Range/If-Range,
+// then checked against the link's MD5, SHA-256 and size before it takes its name.
+import { createWriteStream } from 'node:fs';
+import { rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { CliError, describeError, formatBytes } from '../common/cli.js';
+import { remoteError } from '../common/client.js';
+import { RemoteError } from '../common/errors.js';
+import { hashFile } from '../common/hash.js';
+import { MD5_RE, SHA256_RE, TRACKER, type LinkInfo } from '../common/protocol.js';
+import { safeFileName, type LinkRef } from './link.js';
+import { progressBar, type Progress } from './progress.js';
+import { callTracker } from './tracker.js';
+
+/** Attempts in a row that add no byte to the .part before giving up. */
+export const MAX_ATTEMPTS = 5;
+const BACKOFF_MS = [250, 500, 1000, 2000];
+
+export interface DownloadOptions {
+  /** -o: a file path, or an existing directory to put the file in. */
+  out?: string;
+  /** Told about each retry (already formatted). */
+  onRetry?: (line: string) => void;
+  progress?: (label: string, total: number, start: number) => Progress;
+}
+
+export interface Downloaded {
+  path: string;
+  info: LinkInfo;
+}
+
+export async function downloadLink(ref: LinkRef, opts: DownloadOptions = {}): Promise<Downloaded> {
+  const info = checkInfo(await callTracker<unknown>(ref.tracker, 'GET', TRACKER.linkInfo + encodeURIComponent(ref.id)), ref.id);
+  const path = await outputPath(opts.out, info);
+  const part = path + '.part';
+  const progress = opts.progress ?? progressBar;
+  const resumed = (await sizeOf(part)) > 0;
+  await fetchPart(ref, info, part, progress, opts.onRetry ?? (() => {}));
+
+  const bar = progress('verifying', info.size, 0);
+  let got: { md5: string; sha256: string; size: number };
+  try {
+    got = await hashFile(part, (n) => bar.update(n));
+  } finally {
+    bar.stop();
+  }
+  if (got.size !== info.size || got.md5 !== info.md5 || got.sha256 !== info.sha256) {
+    await unlink(part).catch(() => {});
+    throw new CliError(
+      'CHECKSUM_MISMATCH',
+      `downloaded data does not match link ${info.id}: expected ${info.size} bytes sha256 ${info.sha256} md5 ${info.md5}, ` +
+        `got ${got.size} bytes sha256 ${got.sha256} md5 ${got.md5}; removed ${part}` +
+        (resumed ? ' (it was resumed from an earlier .part, which may belong to another file: running again starts from scratch)' : ''),
+    );
+  }
+  await rename(part, path);
+  return { path, info };
+}
+
+/** Fills `part` up to info.size, resuming from whatever it already holds. */
+async function fetchPart(
+  ref: LinkRef,
+  info: LinkInfo,
+  part: string,
+  progress: NonNullable<DownloadOptions['progress']>,
+  onRetry: (line: string) => void,
+): Promise<void> {
+  let best = Math.max(0, await sizeOf(part));
+  let failures = 0;
+  for (;;) {
+    let have = await sizeOf(part);
+    if (have === info.size) return;
+    if (have > info.size) {
+      // Longer than the blob: not a prefix of it, whatever it is.
+      await writeFile(part, '');
+      have = 0;
+    }
+    have = Math.max(0, have);
+
+    let err: unknown;
+    try {
+      const url = await resolveLink(ref);
+      await fetchOnce(url, part, have, info, progress);
+    } catch (e) {
+      if (FATAL.has(e as object)) throw e;
+      err = e;
+    }
+    const now = Math.max(0, await sizeOf(part));
+    if (now === info.size) return;
+    err ??= new CliError('DOWNLOAD_FAILED', `transfer ended after ${now} of ${info.size} bytes`);
+
+    // Only a new high-water mark counts as progress: a node that keeps ignoring
+    // Range and breaking at the same place still runs out of attempts.
+    const progressed = now > best;
+    if (progressed) {
+      best = now;
+      failures = 0;
+    }
+    failures++;
+    const { code, message } = describeError(err);
+    if (failures >= MAX_ATTEMPTS) {
+      throw new CliError('DOWNLOAD_FAILED', `gave up after ${MAX_ATTEMPTS} attempts without progress (last: ${code}: ${message}); ${part} is kept for a later resume`, { cause: err });
+    }
+    onRetry(`${code}: ${message}; ` + (progressed ? `resuming at ${formatBytes(now)}` : `retrying from ${formatBytes(now)} (attempt ${failures + 1} of ${MAX_ATTEMPTS})`));
+    await sleep(BACKOFF_MS[Math.min(failures - 1, BACKOFF_MS.length - 1)]);
+  }
+}
+
+/** Errors a retry cannot fix: the link is gone, or the local disk refuses writes. */
+const FATAL = new WeakSet<object>();
+
+function fatal<E extends object>(err: E): E {
+  FATAL.add(err);
+  return err;
+}
+
+/** GET /f/<id> without following the redirect: a fresh signed URL on a live node. */
+async function resolveLink(ref: LinkRef): Promise<string> {
+  const res = await request(ref.tracker + TRACKER.link + encodeURIComponent(ref.id), {
+    method: 'GET',
+    headersTimeout: 30_000,
+    bodyTimeout: 30_000,
+  });
+  const text = await res.body.text();
+  const location = first(res.headers.location);
+  if (res.statusCode >= 300 && res.statusCode < 400 && location) return new URL(location, ref.tracker + '/').toString();
+  const err = res.statusCode >= 300 && res.statusCode < 400
+    ? new CliError('BAD_RESPONSE', `tracker answered ${res.statusCode} without a Location`)
+    : remoteError(res.statusCode, text);
+  // 4xx from the tracker (unknown link, bad id) will not change on retry; 408/429/5xx may.
+  if (err instanceof RemoteError && err.status >= 400 && err.status < 500 && err.status !== 408 && err.status !== 429) throw fatal(err);
+  throw err;
+}
+
+/** One GET of the signed URL, appending to `part` (206) or rewriting it (200). */
+async function fetchOnce(
+  url: string,
+  part: string,
+  have: number,
+  info: LinkInfo,
+  progress: NonNullable<DownloadOptions['progress']>,
+): Promise<void> {
+  const headers: Record<string, string> = {};
+  if (have > 0) {
+    headers.range = `bytes=${have}-`;
+    // Strong ETag = the blob's SHA-256: a different blob answers 200 with the whole body.
+    headers['if-range'] = `"${info.sha256}"`;
+  }
+  const res = await request(url, { method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 60_000 });
+  let start: number;
+  if (res.statusCode === 206) {
+    const range = parseContentRange(first(res.headers['content-range']));
+    if (!range || range.start !== have || range.total !== info.size) {
+      await res.body.dump();
+      await writeFile(part, '');
+      throw new CliError('BAD_RESPONSE', `node sent range ${first(res.headers['content-range']) ?? '(none)'} for bytes=${have}-; starting over`);
+    }
+    start = have;
+  } else if (res.statusCode === 200) {
+    start = 0;
+  } else {
+    const text = await res.body.text();
+    if (res.statusCode === 416) await writeFile(part, '');
+    throw remoteError(res.statusCode, text);
+  }
+
+  const bar = progress(info.filename, info.size, start);
+  let done = start;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      done += chunk.length;
+      bar.update(done);
+      cb(null, chunk);
+    },
+  });
+  const file = createWriteStream(part, { flags: start > 0 ? 'a' : 'w' });
+  // pipeline destroys every stream with the first error, so the first to report it is where it came from.
+  let origin: 'network' | 'disk' | undefined;
+  res.body.on('error', () => (origin ??= 'network'));
+  file.on('error', () => (origin ??= 'disk'));
+  try {
+    await pipeline(res.body, counter, file);
+  } catch (err) {
+    throw origin === 'disk' ? fatal(err as Error) : err;
+  } finally {
+    bar.stop();
+  }
+}
+
+function parseContentRange(v: string | undefined): { start: number; end: number; total: number } | undefined {
+  const m = v ? /^bytes (\d+)-(\d+)\/(\d+)$/.exec(v.trim()) : null;
+  return m ? { start: Number(m[1]), end: Number(m[2]), total: Number(m[3]) } : undefined;
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return -1;
+    throw err;
+  }
+}
+
+async function outputPath(out: string | undefined, info: LinkInfo): Promise<string> {
+  const name = safeFileName(info.filename, info.id);
+  if (out === undefined || out === '') return name;
+  const st = await stat(out).catch(() => undefined);
+  return st?.isDirectory() ? join(out, name) : out;
+}
+
+function checkInfo(v: unknown, id: string): LinkInfo {
+  const i = v as Partial<LinkInfo> | null;
+  const ok =
+    i !== null &&
+    typeof i === 'object' &&
+    typeof i.filename === 'string' &&
+    Number.isSafeInteger(i.size) &&
+    (i.size as number) >= 0 &&
+    typeof i.md5 === 'string' &&
+    MD5_RE.test(i.md5) &&
+    typeof i.sha256 === 'string' &&
+    SHA256_RE.test(i.sha256);
+  if (!ok) throw new CliError('BAD_RESPONSE', `tracker sent malformed link info for ${id}`);
+  return { ...(i as LinkInfo), id: typeof i.id === 'string' ? i.id : id };
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// hoard: upload files to a hoard cluster and download links.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DEFAULT_TRACKER } from '../common/cli.js';
+import { getCommand } from './commands/get.js';
+import { putCommand } from './commands/put.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('hoard')
+  .usage('$0 <command> [options]')
+  .option('tracker', {
+    type: 'string',
+    global: true,
+    describe: `Tracker URL (env HOARD_TRACKER, default ${DEFAULT_TRACKER})`,
+  })
+  .command(putCommand)
+  .command(getCommand)
+  .demandCommand(1, 'Name a command: put or get')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version(false)
+  .parseAsync();

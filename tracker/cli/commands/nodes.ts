@@ -1,0 +1,42 @@
+// hoard-admin nodes: the storage nodes the tracker knows, with their state and load.
+import type { Argv, CommandModule } from 'yargs';
+import { formatBytes } from '../../../common/cli.js';
+import { TRACKER, type NodeStatus } from '../../../common/protocol.js';
+import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
+import { ago, formatTable } from '../table.js';
+
+export const nodesCommand: CommandModule<object, AdminArgs> = {
+  command: 'nodes',
+  describe: 'List storage nodes (state, free space, load, blob count)',
+  builder: (y: Argv<object>) => withAdminOptions(y),
+  handler: (argv) =>
+    runAdmin(async () => {
+      const nodes = await adminClient(argv).get<NodeStatus[]>(TRACKER.adminNodes);
+      if (argv.json) return printJson(nodes);
+      if (nodes.length === 0) {
+        process.stdout.write('no storage nodes registered\n');
+        return;
+      }
+      const sorted = [...nodes].sort((a, b) => a.zone.localeCompare(b.zone) || a.id.localeCompare(b.id));
+      process.stdout.write(
+        formatTable<NodeStatus>(
+          [
+            { title: 'ID', value: (n) => n.id },
+            { title: 'ZONE', value: (n) => n.zone },
+            { title: 'STATE', value: (n) => n.state },
+            { title: 'URL', value: (n) => n.publicUrl },
+            { title: 'FREE', value: free, right: true },
+            { title: 'LOAD', value: (n) => String(n.load), right: true },
+            { title: 'BLOBS', value: (n) => String(n.blobCount), right: true },
+            { title: 'SEEN', value: (n) => ago(n.lastSeen), right: true },
+          ],
+          sorted,
+        ),
+      );
+    }),
+};
+
+function free(n: NodeStatus): string {
+  const pct = n.totalBytes > 0 ? ` (${Math.round((n.freeBytes / n.totalBytes) * 100)}%)` : '';
+  return formatBytes(n.freeBytes) + pct;
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// hoard-admin: look into a running hoard cluster through the tracker's admin routes.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { blobsCommand } from './commands/blobs.js';
+import { linksCommand } from './commands/links.js';
+import { nodesCommand } from './commands/nodes.js';
+import { statsCommand } from './commands/stats.js';
+
+await yargs(hideBin(process.argv))
+  .scriptName('hoard-admin')
+  .usage('$0 <command> [options]')
+  .command(nodesCommand)
+  .command(blobsCommand)
+  .command(linksCommand)
+  .command(statsCommand)
+  .demandCommand(1, 'Name a command: nodes, blobs, links or stats')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .version(false)
+  .parseAsync();

@@ -1,0 +1,69 @@
+// Options every hoard-admin command takes, and turning them into an
+// authenticated call to the tracker's admin routes.
+import { readFileSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { CliError, DEFAULT_TRACKER, errorLine, isConnectionError, trackerUrl } from '../../common/cli.js';
+import { callJson } from '../../common/client.js';
+
+export interface AdminArgs {
+  tracker?: string;
+  secret?: string;
+  secretFile?: string;
+  json: boolean;
+}
+
+export function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
+  return y
+    .option('tracker', { type: 'string', describe: `Tracker URL (env HOARD_TRACKER, default ${DEFAULT_TRACKER})` })
+    .option('secret', { type: 'string', describe: 'Cluster secret (or env HOARD_SECRET)' })
+    .option('secret-file', { type: 'string', describe: 'File whose first line is the cluster secret' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of a table' }) as Argv<T & AdminArgs>;
+}
+
+/** --secret, then --secret-file, then HOARD_SECRET. */
+export function resolveSecret(args: AdminArgs, env: NodeJS.ProcessEnv = process.env): string {
+  if (args.secret) return args.secret;
+  if (args.secretFile) {
+    const line = readFileSync(args.secretFile, 'utf8').split(/\r?\n/, 1)[0]?.trim() ?? '';
+    if (!line) throw new CliError('SECRET_REQUIRED', `${args.secretFile} is empty`);
+    return line;
+  }
+  if (env.HOARD_SECRET) return env.HOARD_SECRET;
+  throw new CliError('SECRET_REQUIRED', 'the cluster secret is needed: --secret, --secret-file or env HOARD_SECRET');
+}
+
+export interface AdminClient {
+  tracker: string;
+  get<T>(pathAndQuery: string): Promise<T>;
+}
+
+export function adminClient(args: AdminArgs): AdminClient {
+  const tracker = trackerUrl(args.tracker);
+  const secret = resolveSecret(args);
+  return {
+    tracker,
+    async get<T>(pathAndQuery: string): Promise<T> {
+      try {
+        return await callJson<T>(tracker, 'GET', pathAndQuery, { secret, timeoutMs: 30_000 });
+      } catch (err) {
+        if (!isConnectionError(err)) throw err;
+        const why = (err as Error).message || String((err as NodeJS.ErrnoException).code);
+        throw new CliError('TRACKER_UNREACHABLE', `cannot reach the tracker at ${tracker} (${why})`, { cause: err });
+      }
+    },
+  };
+}
+
+/** Runs a command body; failures print `hoard-admin: <code>: <message>` and set exit code 1. */
+export async function runAdmin(body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    process.stderr.write(errorLine('hoard-admin', err) + '\n');
+    process.exitCode = 1;
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
