@@ -1,0 +1,265 @@
+// A real hoard cluster for end-to-end tests: the compiled tracker and nodes
+// as child processes on 127.0.0.1 (port 0), each with a fresh data folder,
+// plus the admin CLI and signed calls to the tracker's internal routes.
+import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { callJson } from '../../common/client.js';
+import type { BlobIdentity, ClusterStats, LinkInfo, NodeStatus } from '../../common/protocol.js';
+import { TRACKER } from '../../common/protocol.js';
+import { signUrl } from '../../common/sign.js';
+import { atExit, Daemon, describeRun, run, waitFor, type RunResult } from './proc.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const BIN = {
+  tracker: join(ROOT, 'dist', 'tracker', 'main.js'),
+  node: join(ROOT, 'dist', 'node', 'main.js'),
+  client: join(ROOT, 'dist', 'client', 'main.js'),
+  admin: join(ROOT, 'dist', 'tracker', 'cli', 'main.js'),
+} as const;
+
+/** Why the cluster cannot start (the build is missing), or undefined when it can. */
+export function missingBuild(): string | undefined {
+  const missing = [BIN.tracker, BIN.node].filter((p) => !existsSync(p));
+  return missing.length ? `not built: ${missing.join(', ')} (run npx tsc -p .)` : undefined;
+}
+
+/** A blob as the tracker lists it. */
+export interface BlobRecord extends BlobIdentity {
+  id: string;
+  chunkSize: number;
+  nodes: string[];
+  refs?: number;
+}
+
+export interface NodeSpec {
+  zone?: string;
+  /** Extra flags for this node only. */
+  args?: string[];
+  /** Use this folder (e.g. a small tmpfs) instead of a fresh one; it is not removed. */
+  dataDir?: string;
+  /** Passed as --public-url (e.g. a proxy in front of the node). */
+  publicUrl?: string;
+}
+
+export interface ClusterOptions {
+  nodes: NodeSpec[];
+  chunkSize?: number | string;
+  /** Extra flags for every node. */
+  nodeArgs?: string[];
+  trackerArgs?: string[];
+  /** Wait until every node is "up" at the tracker (default true). */
+  waitUp?: boolean;
+}
+
+export interface ClusterNode {
+  readonly index: number;
+  readonly id: string;
+  readonly zone: string;
+  readonly dataDir: string;
+  /** The URL the node announced (its public URL). */
+  readonly url: string;
+  /** http://127.0.0.1:<port>, whatever the public URL is. */
+  readonly directUrl: string;
+  readonly port: number;
+  readonly proc: Daemon;
+  readonly running: boolean;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops the node if it runs, starts it again on the same data, and waits until it is up. */
+  restart(): Promise<void>;
+}
+
+export interface Cluster {
+  readonly root: string;
+  readonly trackerUrl: string;
+  readonly secret: string;
+  readonly tracker: { readonly proc: Daemon; readonly url: string; readonly port: number; readonly dataDir: string };
+  readonly nodes: ClusterNode[];
+  /** Runs hoard-admin with --json and returns its parsed output (throws on a non-zero exit). */
+  admin<T = unknown>(args: string[]): Promise<T>;
+  /** Runs hoard-admin as is (no --json added), for checks on its exit code and text. */
+  adminRun(args: string[]): Promise<RunResult>;
+  /** A signed call to the tracker (internal routes included). */
+  api<T>(method: string, path: string, body?: unknown): Promise<T>;
+  nodeStatuses(): Promise<NodeStatus[]>;
+  stats(): Promise<ClusterStats>;
+  blobs(): Promise<BlobRecord[]>;
+  links(): Promise<LinkInfo[]>;
+  waitUp(nodes?: ClusterNode[]): Promise<void>;
+  /** A PUT URL signed for `node` directly, bypassing placement. */
+  signUpload(node: ClusterNode, filename: string, ttlSeconds?: number): string;
+  /** The hoard CLI with this tracker in its environment. */
+  client(args: string[], timeoutMs?: number): Promise<RunResult>;
+  logTail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+class NodeProcess implements ClusterNode {
+  proc!: Daemon;
+
+  constructor(
+    readonly index: number,
+    readonly id: string,
+    readonly zone: string,
+    readonly dataDir: string,
+    private readonly args: string[],
+    private readonly waitUp: (n: ClusterNode[]) => Promise<void>,
+  ) {}
+
+  get url(): string {
+    return this.proc.url;
+  }
+
+  get port(): number {
+    return this.proc.port;
+  }
+
+  get directUrl(): string {
+    return `http://127.0.0.1:${this.proc.port}`;
+  }
+
+  get running(): boolean {
+    return this.proc?.running ?? false;
+  }
+
+  async start(): Promise<void> {
+    this.proc = await Daemon.start(`node ${this.id}`, BIN.node, this.args);
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.proc?.running) await this.proc.kill(signal);
+  }
+
+  async restart(): Promise<void> {
+    await this.kill('SIGTERM');
+    await this.start();
+    await this.waitUp([this]);
+  }
+}
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  const why = missingBuild();
+  if (why) throw new Error(why);
+  const root = await mkdtemp(join(tmpdir(), 'hoard-cluster-'));
+  const cancelExitCleanup = atExit(() => rmSync(root, { recursive: true, force: true }));
+  const secret = randomBytes(24).toString('hex');
+  const trackerData = join(root, 'tracker');
+  await mkdir(trackerData);
+  const nodes: NodeProcess[] = [];
+  let trackerProc: Daemon | undefined;
+
+  const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    callJson<T>(trackerProc!.url, method, path, { secret, body });
+
+  const nodeStatuses = () => api<NodeStatus[]>('GET', TRACKER.adminNodes);
+
+  const waitUp = async (which: ClusterNode[] = nodes): Promise<void> => {
+    await waitFor(
+      `nodes ${which.map((n) => n.id).join(', ')} up at the tracker`,
+      async () => {
+        const list = await nodeStatuses();
+        return which.every((n) => list.some((s) => s.id === n.id && s.state === 'up' && s.publicUrl.replace(/\/$/, '') === n.url));
+      },
+      20_000,
+      150,
+    );
+  };
+
+  const stop = async (): Promise<void> => {
+    await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
+    await trackerProc?.stop();
+    cancelExitCleanup();
+    await rm(root, { recursive: true, force: true });
+  };
+
+  const logTail = (lines = 60): string =>
+    [trackerProc, ...nodes.map((n) => n.proc)]
+      .filter((d): d is Daemon => d !== undefined)
+      .map((d) => `--- ${d.name} (pid ${d.pid}) ---\n${d.tail(lines)}`)
+      .join('\n');
+
+  try {
+    trackerProc = await Daemon.start('tracker', BIN.tracker, [
+      '--data', trackerData, '--port', '0', '--host', '127.0.0.1', '--secret', secret, ...(opts.trackerArgs ?? []),
+    ]);
+    const trackerUrl = trackerProc.url;
+    for (const [i, spec] of opts.nodes.entries()) {
+      const id = `n${i}-${randomBytes(3).toString('hex')}`;
+      const zone = spec.zone ?? 'default';
+      const dataDir = spec.dataDir ?? join(root, `node-${i}`);
+      await mkdir(dataDir, { recursive: true });
+      const args = [
+        '--tracker', trackerUrl, '--data', dataDir, '--port', '0', '--host', '127.0.0.1',
+        '--secret', secret, '--zone', zone, '--id', id,
+        ...(opts.chunkSize !== undefined ? ['--chunk-size', String(opts.chunkSize)] : []),
+        ...(spec.publicUrl ? ['--public-url', spec.publicUrl] : []),
+        ...(opts.nodeArgs ?? []),
+        ...(spec.args ?? []),
+      ];
+      nodes.push(new NodeProcess(i, id, zone, dataDir, args, (n) => waitUp(n)));
+    }
+    await Promise.all(nodes.map((n) => n.start()));
+    if (opts.waitUp !== false) await waitUp();
+  } catch (err) {
+    const logs = logTail(30);
+    await stop();
+    throw new Error(`${(err as Error).message}\n${logs}`);
+  }
+
+  const adminEnv = { ...process.env, HOARD_TRACKER: trackerProc.url, HOARD_SECRET: secret, HOARD_LOG_LEVEL: 'warn' };
+  const adminRun = (args: string[]) => run(process.execPath, [BIN.admin, ...args], { env: adminEnv, timeoutMs: 20_000 });
+
+  const tracker = trackerProc;
+  return {
+    root,
+    trackerUrl: tracker.url,
+    secret,
+    tracker: { proc: tracker, url: tracker.url, port: tracker.port, dataDir: trackerData },
+    nodes,
+    async admin<T>(args: string[]): Promise<T> {
+      const r = await adminRun([...args, '--json']);
+      if (r.code !== 0) throw new Error(`hoard-admin ${args.join(' ')} --json failed: ${describeRun(r)}`);
+      try {
+        return JSON.parse(r.stdout) as T;
+      } catch {
+        throw new Error(`hoard-admin ${args.join(' ')} --json printed no JSON: ${r.stdout.slice(0, 300)}`);
+      }
+    },
+    adminRun,
+    api,
+    nodeStatuses,
+    stats: () => api<ClusterStats>('GET', TRACKER.adminStats),
+    blobs: () => api<BlobRecord[]>('GET', `${TRACKER.adminBlobs}?limit=1000`),
+    links: () => api<LinkInfo[]>('GET', `${TRACKER.adminLinks}?limit=1000`),
+    waitUp,
+    signUpload(node, filename, ttlSeconds = 600) {
+      const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
+      return signUrl(secret, `${node.directUrl}/upload/${encodeURIComponent(filename)}`, { verb: 'PUT', resource: filename, exp, extra: '' });
+    },
+    client: (args, timeoutMs = 60_000) =>
+      run(process.execPath, [BIN.client, ...args], {
+        env: { ...process.env, HOARD_TRACKER: tracker.url, HOARD_LOG_LEVEL: 'warn' },
+        timeoutMs,
+      }),
+    logTail,
+    stop,
+  };
+}
+
+interface TeardownHost {
+  teardown(fn: () => unknown): void;
+  passing(): boolean;
+}
+
+/** startCluster, stopped in t's teardown, with the daemons' last log lines printed when t failed. */
+export async function useCluster(t: TeardownHost, opts: ClusterOptions): Promise<Cluster> {
+  const c = await startCluster(opts);
+  t.teardown(async () => {
+    if (!t.passing()) process.stderr.write(`\n${c.logTail(40)}\n`);
+    await c.stop();
+  });
+  return c;
+}
