@@ -16,12 +16,12 @@ export interface CallOptions {
 /** Calls a hoard JSON endpoint; 2xx bodies are returned parsed, other answers throw RemoteError. */
 export async function callJson<T>(base: string, method: string, pathAndQuery: string, opts: CallOptions = {}): Promise<T> {
   const headers: Record<string, string> = {};
-  if (opts.secret) headers[AUTH_HEADER] = clusterAuth(opts.secret, method, pathAndQuery);
   let body: string | undefined;
   if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);
     headers['content-type'] = 'application/json';
   }
+  if (opts.secret) headers[AUTH_HEADER] = clusterAuth(opts.secret, method, pathAndQuery, Date.now(), body);
   const res = await request(base + pathAndQuery, {
     method: method as 'GET',
     headers,

@@ -3,6 +3,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { HoardError, toHoardError, type ErrorBody } from './errors.js';
+import { bodyDigest } from './sign.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
@@ -39,8 +40,11 @@ export function sendError(res: ServerResponse, err: unknown, log?: Logger): void
   sendJson(res, e.status, body, e.status === 413 || e.status === 400 ? { connection: 'close' } : {});
 }
 
-/** Reads a small JSON body with a hard size cap. */
-export async function readJson<T>(req: IncomingMessage, limit = 64 * 1024): Promise<T> {
+/**
+ * Reads a small JSON body with a hard size cap. With `digest` (from a cluster
+ * credential), the body must hash to it, else UNAUTHORIZED.
+ */
+export async function readJson<T>(req: IncomingMessage, limit = 64 * 1024, digest?: string): Promise<T> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -48,8 +52,12 @@ export async function readJson<T>(req: IncomingMessage, limit = 64 * 1024): Prom
     if (size > limit) throw new HoardError('PAYLOAD_TOO_LARGE', `JSON body over ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
+  const raw = Buffer.concat(chunks);
+  if (digest !== undefined && bodyDigest(raw) !== digest) {
+    throw new HoardError('UNAUTHORIZED', 'Body does not match the cluster credential');
+  }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
+    return JSON.parse(raw.toString('utf8')) as T;
   } catch {
     throw new HoardError('BAD_REQUEST', 'Body is not valid JSON');
   }

@@ -1,7 +1,7 @@
 // Signed, expiring data-plane URLs and the cluster credential.
 // Both are HMAC-SHA-256 with the cluster secret, checked in constant time,
 // so the secret itself never travels on the wire.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HoardError } from './errors.js';
 
 /** The verb a signature covers. HEAD is signed as GET: a URL good for one is good for the other. */
@@ -53,27 +53,36 @@ export function signUrl(secret: string, base: string, c: UrlClaims): string {
   return u.toString();
 }
 
-// Cluster credential: `<unix-seconds>.<mac(method, path, ts)>`. A window bounds replay;
-// the path includes the query so a credential is good for one call shape only.
+// Cluster credential: `<unix-seconds>.<body digest>.<mac(method, path, ts, digest)>`.
+// A window bounds replay; the path includes the query and the digest binds
+// the body, so a captured credential is good for that exact call only.
 const AUTH_WINDOW_S = 300;
 
-export function clusterAuth(secret: string, method: string, pathAndQuery: string, nowMs = Date.now()): string {
-  const ts = Math.floor(nowMs / 1000);
-  return `${ts}.${mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts)])}`;
+/** base64url SHA-256 of a request body ('' for none). */
+export function bodyDigest(body: string | Buffer = ''): string {
+  return createHash('sha256').update(body).digest('base64url');
 }
 
+export function clusterAuth(secret: string, method: string, pathAndQuery: string, nowMs = Date.now(), body?: string | Buffer): string {
+  const ts = Math.floor(nowMs / 1000);
+  const digest = bodyDigest(body);
+  return `${ts}.${digest}.${mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts), digest])}`;
+}
+
+/** Throws UNAUTHORIZED; on success returns the body digest the credential vouches for. */
 export function verifyClusterAuth(
   secret: string,
   method: string,
   pathAndQuery: string,
   header: string | undefined,
   nowMs = Date.now(),
-): void {
-  if (!header) throw new HoardError('UNAUTHORIZED');
-  const dot = header.indexOf('.');
-  const ts = Number(header.slice(0, dot));
-  if (dot <= 0 || !Number.isSafeInteger(ts)) throw new HoardError('UNAUTHORIZED');
-  const expected = mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts)]);
-  if (!equalConstantTime(expected, header.slice(dot + 1))) throw new HoardError('UNAUTHORIZED');
+): string {
+  const parts = header?.split('.') ?? [];
+  const ts = Number(parts[0]);
+  if (parts.length !== 3 || !parts[0] || !Number.isSafeInteger(ts)) throw new HoardError('UNAUTHORIZED');
+  const digest = parts[1]!;
+  const expected = mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts), digest]);
+  if (!equalConstantTime(expected, parts[2]!)) throw new HoardError('UNAUTHORIZED');
   if (Math.abs(nowMs / 1000 - ts) > AUTH_WINDOW_S) throw new HoardError('UNAUTHORIZED', 'Cluster credential outside its time window');
+  return digest;
 }

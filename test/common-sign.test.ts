@@ -1,5 +1,5 @@
 import t from 'tap';
-import { signClaims, verifyClaims, signUrl, clusterAuth, verifyClusterAuth } from '../common/sign.js';
+import { signClaims, verifyClaims, signUrl, clusterAuth, verifyClusterAuth, bodyDigest } from '../common/sign.js';
 import { HoardError } from '../common/errors.js';
 
 const secret = 'test-secret-0123456789';
@@ -38,3 +38,8 @@ t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/admin/stats', hd
 t.equal(code(() => verifyClusterAuth('another-secret-0123456', 'POST', '/internal/commit', hdr, now)), 'UNAUTHORIZED', 'other secret');
 t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', hdr, now + 301_000)), 'UNAUTHORIZED', 'stale');
 t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', 'garbage', now)), 'UNAUTHORIZED', 'garbage');
+
+const withBody = clusterAuth(secret, 'POST', '/internal/commit', now, '{"a":1}');
+t.equal(verifyClusterAuth(secret, 'POST', '/internal/commit', withBody, now), bodyDigest('{"a":1}'), 'credential vouches for its body digest');
+const [ts, , m] = withBody.split('.');
+t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', `${ts}.${bodyDigest('{"a":2}')}.${m}`, now)), 'UNAUTHORIZED', 'digest swapped for another body');

@@ -51,9 +51,9 @@ interface Answer {
 
 async function call(method: string, path: string, opts: { body?: unknown; raw?: string; auth?: boolean | string; headers?: Record<string, string> } = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
-  if (opts.auth === true) headers[AUTH_HEADER] = clusterAuth(SECRET, method, path);
-  else if (typeof opts.auth === 'string') headers[AUTH_HEADER] = opts.auth;
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  if (opts.auth === true) headers[AUTH_HEADER] = clusterAuth(SECRET, method, path, Date.now(), body);
+  else if (typeof opts.auth === 'string') headers[AUTH_HEADER] = opts.auth;
   const res = await request(base + path, { method: method as 'GET', headers, body, reset: true });
   const text = await res.body.text();
   let json: unknown;
@@ -137,6 +137,9 @@ t.test('internal routes need the cluster credential', async (t) => {
     await expectError(t, call(m, p, { auth: 'garbage' }), 401, 'UNAUTHORIZED', `${m} ${p} garbage credential`);
   }
   await expectError(t, call('GET', '/internal/admin/stats', { auth: clusterAuth(SECRET, 'GET', '/internal/admin/stats', Date.now() - 3_600_000) }), 401, 'UNAUTHORIZED', 'stale credential');
+  // A captured credential replayed with another body: the digest binds the body.
+  const captured = clusterAuth(SECRET, 'POST', '/internal/nodes/register', Date.now(), JSON.stringify(reg('good', 'a')));
+  await expectError(t, call('POST', '/internal/nodes/register', { body: reg('evil', 'z'), auth: captured }), 401, 'UNAUTHORIZED', 'credential replayed with another body');
   t.same((await call('GET', '/internal/admin/nodes', { auth: true })).json, [], 'nothing registered by the refused calls');
   const q = '/internal/admin/blobs?limit=5';
   await expectError(t, call('GET', q, { auth: clusterAuth(SECRET, 'GET', '/internal/admin/blobs') }), 401, 'UNAUTHORIZED', 'query not covered');

@@ -8,7 +8,7 @@ import { AUTH_HEADER, TRACKER } from '../common/protocol.js';
 import { verifyClusterAuth } from '../common/sign.js';
 import type { RouteHandler, TrackerContext } from './context.js';
 import { adminBlobs, adminLinks, adminNodes, adminStats } from './routes/admin.js';
-import { hasBody } from './routes/body.js';
+import { expectBodyDigest, hasBody } from './routes/body.js';
 import { commitRoute } from './routes/commit.js';
 import { healthRoute } from './routes/health.js';
 import { linkInfoRoute, linkRedirect } from './routes/links.js';
@@ -51,7 +51,8 @@ function dispatch(ctx: TrackerContext) {
     if (url.pathname.startsWith(INTERNAL_PREFIX)) {
       // The MAC covers the request target exactly as the client sent it.
       const header = req.headers[AUTH_HEADER];
-      verifyClusterAuth(ctx.config.secret, req.method ?? '', req.url ?? '', typeof header === 'string' ? header : undefined);
+      const digest = verifyClusterAuth(ctx.config.secret, req.method ?? '', req.url ?? '', typeof header === 'string' ? header : undefined);
+      expectBodyDigest(req, digest);
     }
     const route = match(url.pathname);
     if (!route) throw new HoardError('NOT_FOUND');

@@ -15,6 +15,13 @@ export function declaredLength(req: IncomingMessage): number | undefined {
   return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
 }
 
+// Body digests vouched for by a verified cluster credential (server.ts sets them).
+const vouched = new WeakMap<IncomingMessage, string>();
+
+export function expectBodyDigest(req: IncomingMessage, digest: string): void {
+  vouched.set(req, digest);
+}
+
 export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (declaredLength(req) ?? 0) > 0;
 }
@@ -23,7 +30,7 @@ export async function readBody(req: IncomingMessage, res: ServerResponse, limit 
   const len = declaredLength(req);
   if (len !== undefined && len > limit) throw new HoardError('PAYLOAD_TOO_LARGE', `JSON body over ${limit} bytes`);
   if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-  const body = await readJson<unknown>(req, limit);
+  const body = await readJson<unknown>(req, limit, vouched.get(req));
   // Fully read: the connection can be kept (server.ts marks requests with bodies close-by-default).
   res.removeHeader('connection');
   return body;
