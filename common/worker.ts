@@ -1,0 +1,113 @@
+// Background jobs as named workers. A worker's runOnce is idempotent and
+// callable from the admin CLI and from tests; node-cron only schedules it.
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+
+export interface WorkerReport {
+  /** What the run did, in counts (blobs repaired, bytes freed, ...). */
+  [what: string]: number;
+}
+
+export interface Worker<Ctx> {
+  name: string;
+  /** node-cron expression (seconds field allowed), in UTC. */
+  schedule: string;
+  runOnce(ctx: Ctx): Promise<WorkerReport>;
+}
+
+export interface WorkerStatus {
+  name: string;
+  schedule: string;
+  running: boolean;
+  runs: number;
+  failures: number;
+  lastStarted?: string;
+  lastFinished?: string;
+  lastReport?: WorkerReport;
+  lastError?: string;
+}
+
+/**
+ * Runs workers on their schedules, never two runs of one worker at once
+ * (a run asked for while one is going joins it), and backs off after a
+ * failure so a broken job does not spin.
+ */
+export class WorkerPool<Ctx> {
+  private readonly entries = new Map<string, { worker: Worker<Ctx>; status: WorkerStatus; current?: Promise<WorkerReport>; task?: ScheduledTask; skipUntil: number }>();
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly log: Logger,
+  ) {}
+
+  add(worker: Worker<Ctx>): this {
+    this.entries.set(worker.name, { worker, status: { name: worker.name, schedule: worker.schedule, running: false, runs: 0, failures: 0 }, skipUntil: 0 });
+    return this;
+  }
+
+  /** Starts every worker's schedule. */
+  start(): void {
+    for (const e of this.entries.values()) {
+      e.task = cron.schedule(
+        e.worker.schedule,
+        () => {
+          if (Date.now() < e.skipUntil) return;
+          this.run(e.worker.name).catch(() => undefined);
+        },
+        { timezone: 'UTC', name: e.worker.name, noOverlap: true },
+      );
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const e of this.entries.values()) {
+      await e.task?.stop();
+      await e.current?.catch(() => undefined);
+    }
+  }
+
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  status(): WorkerStatus[] {
+    return [...this.entries.values()].map((e) => ({ ...e.status }));
+  }
+
+  /** Runs a worker now (or joins its run in progress). */
+  run(name: string): Promise<WorkerReport> {
+    const e = this.entries.get(name);
+    if (!e) return Promise.reject(new Error(`no worker named ${name}`));
+    if (e.current) return e.current;
+    const st = e.status;
+    st.running = true;
+    st.lastStarted = new Date().toISOString();
+    const started = Date.now();
+    e.current = e.worker
+      .runOnce(this.ctx)
+      .then(
+        (report) => {
+          st.runs++;
+          st.lastReport = report;
+          st.lastError = undefined;
+          e.skipUntil = 0;
+          this.log.debug({ worker: name, ms: Date.now() - started, ...report }, 'worker run');
+          return report;
+        },
+        (err: unknown) => {
+          st.failures++;
+          st.lastError = (err as Error).message;
+          // Back off: skip scheduled runs for a while, longer after repeated failures.
+          e.skipUntil = Date.now() + Math.min(300_000, 1_000 * 2 ** Math.min(st.failures, 8));
+          this.log.error({ worker: name, err }, 'worker failed');
+          throw err;
+        },
+      )
+      .finally(() => {
+        st.running = false;
+        st.lastFinished = new Date().toISOString();
+        e.current = undefined;
+      });
+    return e.current;
+  }
+}
