@@ -3,6 +3,7 @@
 // expected answer is computed by a node holding the candidate blob, in the
 // background, so issuing a challenge takes the same time whether or not the
 // content exists. A tracker restart forgets them: uploads then run in full.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { makeChallenge, proofsEqual, type Challenge } from '../common/proof.js';
@@ -75,9 +76,9 @@ export class ProofBook {
     if (!e || e.state !== 'open' || e.nodeId !== nodeId) return { ok: false };
     e.state = 'tried';
     if (!e.candidate || !e.expected) return { ok: false };
-    let timer: NodeJS.Timeout | undefined;
-    const expected = await Promise.race([e.expected, new Promise<undefined>((r) => (timer = setTimeout(r, EXPECTED_WAIT_MS)))]);
-    clearTimeout(timer);
+    const wait = new AbortController();
+    const expected = await Promise.race([e.expected, sleep(EXPECTED_WAIT_MS, undefined, { signal: wait.signal }).catch(() => undefined)]);
+    wait.abort();
     if (expected === undefined || !proofsEqual(expected, proof)) return { ok: false };
     e.state = 'proven';
     return { ok: true, blobId: e.candidate.blobId, prefixes: e.candidate.prefixes };
