@@ -45,10 +45,12 @@ export const TUS_H = {
   proof: 'hoard-proof',
   link: 'hoard-link',
   linkId: 'hoard-link-id',
+  /** `1` when the link points at content stored before this upload. */
+  dedup: 'hoard-dedup',
 } as const;
 
 /** Headers a browser client may read (CORS). */
-export const TUS_EXPOSE = 'Location, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Offset, Upload-Length, Upload-Expires, Upload-Metadata, Hoard-Challenge, Hoard-Link, Hoard-Link-Id';
+export const TUS_EXPOSE = 'Location, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Offset, Upload-Length, Upload-Expires, Upload-Metadata, Hoard-Challenge, Hoard-Link, Hoard-Link-Id, Hoard-Dedup';
 
 /** Upload ids are capabilities: 16 random bytes, base64url. */
 export const UPLOAD_ID_RE = /^[A-Za-z0-9_-]{22}$/;

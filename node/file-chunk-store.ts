@@ -120,14 +120,14 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     await this.rmTree(dir);
     this.fsOp('mkdir', dir);
     await mkdir(dir);
-    await this.fsyncDir(this.resumableRoot);
-    return new FileChunkWriter(this, key, dir);
+    // Its entry in tus/ is made durable by the first flush: a duplicate that stops early never pays for it.
+    return new FileChunkWriter(this, key, dir, true);
   }
 
   async resumeResumable(key: string, bytes: number): Promise<ResumableWriter> {
     const dir = this.resumableDir(key);
     await mkdir(dir, { recursive: true });
-    const w = new FileChunkWriter(this, key, dir);
+    const w = new FileChunkWriter(this, key, dir, true);
     try {
       await w.replay(bytes);
     } catch (err) {
@@ -369,6 +369,8 @@ class FileChunkWriter implements ResumableWriter {
     private readonly store: FileChunkStore,
     readonly uploadId: string,
     private readonly dir: string,
+    /** The dir's own entry still needs an fsync of its parent at the first flush. */
+    private syncParent = false,
   ) {}
 
   get bytes(): number {
@@ -439,6 +441,10 @@ class FileChunkWriter implements ResumableWriter {
         await this.fh.sync();
       }
       await this.store.fsyncDir(this.dir);
+      if (this.syncParent) {
+        await this.store.fsyncDir(dirname(this.dir));
+        this.syncParent = false;
+      }
     });
     await this.settled();
   }

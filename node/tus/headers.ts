@@ -33,6 +33,7 @@ export function uploadHeaders(live: LiveUpload): OutgoingHttpHeaders {
   if (s.result) {
     h[TUS_H.link] = s.result.link;
     h[TUS_H.linkId] = s.result.id;
+    h[TUS_H.dedup] = s.result.dedup ? '1' : '0';
   } else {
     h[TUS_H.expires] = new Date(s.expires).toUTCString();
     if (s.challenge && !s.proofTried) h[TUS_H.challenge] = formatChallenge(s.challenge);

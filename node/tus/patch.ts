@@ -56,9 +56,8 @@ async function patchBody(
   const early = new EarlyStop(live, svc, log);
   const proof = req.headers[TUS_H.proof];
   if (typeof proof === 'string' && state.challenge && !state.proofTried && state.declared) {
-    // One answer per upload: recorded before it is checked, so a crash cannot give a second try.
+    // One answer per upload (the tracker enforces it too: its challenge ends at the first check).
     state.proofTried = true;
-    await svc.persist(live);
     early.verify(isProofValue(proof) ? proof : '');
   }
   const sum = checksum ? createHash(checksum.algo) : undefined;

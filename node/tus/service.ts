@@ -81,7 +81,7 @@ export class TusService {
       ...(req.challenge ? { challenge: req.challenge } : {}),
     };
     const live: LiveUpload = { state, busy: false };
-    await this.deps.states.save(state);
+    await this.deps.states.save(state, false);
     this.uploads.set(state.uploadId, live);
     // tus clients do not PATCH an empty upload: it is complete once created.
     if (state.length === 0) {
@@ -119,8 +119,8 @@ export class TusService {
     await w?.release();
   }
 
-  async persist(live: LiveUpload): Promise<void> {
-    await this.deps.states.save(live.state);
+  async persist(live: LiveUpload, durable = true): Promise<void> {
+    await this.deps.states.save(live.state, durable);
   }
 
   /** Moves the expiry on: an upload that is being worked on does not expire. */
@@ -165,7 +165,8 @@ export class TusService {
     await writer.abort().catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot remove an early-stopped upload'));
     state.result = { link: answer.link, id: answer.id, md5: state.declared.md5, sha256: state.declared.sha256, size: state.length, dedup: true };
     state.offset = state.length;
-    await this.persist(live);
+    // Not fsynced: after a crash the client resumes, and its full upload ends on the same link (the tracker keeps it by upload id).
+    await this.persist(live, false);
     this.deps.log.info({ upload: state.uploadId, link: answer.id, receivedBeforeStop: writer.bytes, size: state.length }, 'early stop: duplicate proven');
     return true;
   }

@@ -60,18 +60,24 @@ export class TusStateStore {
     return join(this.dir, `${id}.json`);
   }
 
-  async save(state: TusState): Promise<void> {
+  /**
+   * `durable: false` skips the fsyncs where losing the write in a crash is
+   * harmless: the node then shows an earlier state and the client resumes
+   * from it (a fresh upload is created again; an early stop's link is kept
+   * by the tracker under the upload id).
+   */
+  async save(state: TusState, durable = true): Promise<void> {
     const path = this.path(state.uploadId);
     const tmp = `${path}.tmp`;
     const fh = await open(tmp, 'w');
     try {
       await fh.writeFile(JSON.stringify(state));
-      await fh.sync();
+      if (durable) await fh.sync();
     } finally {
       await fh.close();
     }
     await rename(tmp, path);
-    await this.syncDir();
+    if (durable) await this.syncDir();
   }
 
   async remove(id: string): Promise<void> {
