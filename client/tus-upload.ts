@@ -47,6 +47,10 @@ export interface PutResult extends UploadResult {
   earlyStop: boolean;
   /** Where this run started sending (0 unless it resumed an earlier run's upload). */
   resumedAt: number;
+  /** The tus upload id (the tracker answers GET /api/uploads/<uploadId> with the link). */
+  uploadId: string;
+  /** Milliseconds spent finding or creating the upload, answering the challenge, and sending. */
+  phases: { open: number; proof: number; send: number };
 }
 
 interface Upload {
@@ -98,8 +102,9 @@ export async function putFile(tracker: string, file: string, opts: PutOptions = 
     }
     const resumedAt = pos.offset;
     opts.onStart?.(size, pos.offset);
-
+    const opened = performance.now();
     let proof = pos.challenge && pos.offset < size ? await proofFromFile(file, pos.challenge, up.uploadId, size) : undefined;
+    const proved = performance.now();
     const earlyCandidate = proof !== undefined;
     let best = pos.offset;
     let failures = 0;
@@ -148,6 +153,8 @@ export async function putFile(tracker: string, file: string, opts: PutOptions = 
       hashMs,
       earlyStop: earlyCandidate && pos.done.dedup && net.sent() < size,
       resumedAt,
+      uploadId: up.uploadId,
+      phases: { open: opened - started, proof: proved - opened, send: performance.now() - proved },
     };
   } finally {
     await net.close();

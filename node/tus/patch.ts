@@ -81,6 +81,13 @@ async function patchBody(
     return;
   }
 
+  // A verdict still on its way (the body was short): wait for it before paying for a flush.
+  await early.settle();
+  if (writer.bytes < state.length && early.ready(writer) && (await svc.stopEarly(live, writer))) {
+    answer(res, live);
+    return;
+  }
+
   await writer.flush();
   if (sum && checksum && sum.digest('base64') !== checksum.digest) {
     // tus checksum: a body that does not match is dropped as a whole.
@@ -92,12 +99,6 @@ async function patchBody(
   svc.touch(live);
   await svc.persist(live);
 
-  // A verdict may still be on its way when the body was short.
-  await early.settle();
-  if (state.offset < state.length && early.ready(writer) && (await svc.stopEarly(live, writer))) {
-    answer(res, live);
-    return;
-  }
   if (state.offset === state.length) await svc.complete(live, writer);
   answer(res, live);
 }
