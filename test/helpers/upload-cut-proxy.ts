@@ -8,14 +8,16 @@ export interface UploadCutProxy {
   url: string;
   port: number;
   setTarget(port: number): void;
+  /** Cuts the next connection that carries more than `afterBytes` request bytes (once). */
+  cutNext(afterBytes: number): void;
   cuts(): number;
   close(): Promise<void>;
 }
 
-export async function startUploadCutProxy(opts: { cutAfterRequestBytes: number; cutConnections?: number }): Promise<UploadCutProxy> {
+export async function startUploadCutProxy(): Promise<UploadCutProxy> {
   let target: number | undefined;
   let cuts = 0;
-  const maxCuts = opts.cutConnections ?? 1;
+  let armed: number | undefined;
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     sockets.add(client);
@@ -32,11 +34,13 @@ export async function startUploadCutProxy(opts: { cutAfterRequestBytes: number; 
     client.on('data', (b: Buffer) => {
       if (cutting) return;
       sent += b.length;
-      if (cuts < maxCuts && sent > opts.cutAfterRequestBytes) {
+      if (armed !== undefined && sent > armed) {
+        const limit = armed;
+        armed = undefined;
         cutting = true;
         cuts++;
         // Forward what fits, then drop both sides: the client sees a reset mid-body.
-        const keep = b.subarray(0, b.length - (sent - opts.cutAfterRequestBytes));
+        const keep = b.subarray(0, Math.max(0, b.length - (sent - limit)));
         upstream.write(keep, () => {
           upstream.destroy();
           client.destroy();
@@ -61,6 +65,7 @@ export async function startUploadCutProxy(opts: { cutAfterRequestBytes: number; 
     url: `http://127.0.0.1:${port}`,
     port,
     setTarget: (p) => (target = p),
+    cutNext: (n) => (armed = n),
     cuts: () => cuts,
     close: () =>
       new Promise<void>((resolve) => {
