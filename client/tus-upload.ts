@@ -38,7 +38,7 @@ export interface PutOptions {
 }
 
 export interface PutResult extends UploadResult {
-  /** Bytes written to the network after hashing: request lines, headers and bodies. */
+  /** Bytes this upload wrote to the network (request lines, headers, bodies; the probe sent while hashing included). */
   sentBytes: number;
   /** Milliseconds from the end of local hashing to the link. */
   uploadMs: number;
@@ -67,15 +67,32 @@ interface Position {
 export async function putFile(tracker: string, file: string, opts: PutOptions = {}): Promise<PutResult> {
   const st = await stat(file);
   if (!st.isFile()) throw new CliError('NOT_A_FILE', `${file} is not a regular file`);
+  const net = countingAgent();
+  // While the file is hashed: reach the tracker once (OPTIONS), so the HTTP parser is compiled and a
+  // connection is open by the time the upload starts, and a wrong --tracker shows before a long hash.
+  const probe = request(tracker + TUS_TRACKER.create, { method: 'OPTIONS', dispatcher: net.agent, headersTimeout: 30_000 }).then(
+    (r) => r.body.dump(),
+    () => undefined,
+  );
   const hashStarted = performance.now();
   opts.onHashStart?.(st.size);
-  const ident = await hashFile(file, opts.onHashProgress);
+  let ident: { md5: string; sha256: string; size: number };
+  try {
+    ident = await hashFile(file, opts.onHashProgress);
+  } catch (err) {
+    await probe;
+    await net.close();
+    throw err;
+  }
   const hashMs = performance.now() - hashStarted;
-  if (ident.size !== st.size) throw new CliError('UPLOAD_FAILED', `${file} changed while it was hashed`);
+  await probe;
+  if (ident.size !== st.size) {
+    await net.close();
+    throw new CliError('UPLOAD_FAILED', `${file} changed while it was hashed`);
+  }
   const size = ident.size;
 
   const started = performance.now();
-  const net = countingAgent();
   const stateDir = opts.stateDir ?? defaultStateDir();
   const saved = stateDir ? new UploadStateFile(stateDir, tracker, await realpath(file), size, ident.sha256) : undefined;
   try {

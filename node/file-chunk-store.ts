@@ -49,6 +49,12 @@ export interface FileChunkStoreOptions {
 const MANIFEST = 'manifest.json';
 /** Pending bytes that trigger a write; one write stays in flight while the next batch fills. */
 const FLUSH_BYTES = 1 << 20;
+/**
+ * Resumable writers keep up to 2 MiB pending: the first prefix checkpoint
+ * (1 MiB) is then passed before any byte is written, so a duplicate that
+ * stops there never touches the disk.
+ */
+const RESUMABLE_FLUSH_BYTES = 2 << 20;
 /** Stay well under IOV_MAX (1024) for one writev. */
 const MAX_IOV = 256;
 const READ_BYTES = 1 << 20;
@@ -118,10 +124,8 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   async beginResumable(key: string): Promise<ResumableWriter> {
     const dir = this.resumableDir(key);
     await this.rmTree(dir);
-    this.fsOp('mkdir', dir);
-    await mkdir(dir);
-    // Its entry in tus/ is made durable by the first flush: a duplicate that stops early never pays for it.
-    return new FileChunkWriter(this, key, dir, true);
+    // The folder is made with the first write and made durable by the first flush: a duplicate that stops early never pays for either.
+    return new FileChunkWriter(this, key, dir, true, true);
   }
 
   async resumeResumable(key: string, bytes: number): Promise<ResumableWriter> {
@@ -371,7 +375,20 @@ class FileChunkWriter implements ResumableWriter {
     private readonly dir: string,
     /** The dir's own entry still needs an fsync of its parent at the first flush. */
     private syncParent = false,
-  ) {}
+    /** The dir does not exist yet: the first disk step makes it. */
+    private makeDir = false,
+  ) {
+    this.flushBytes = syncParent ? RESUMABLE_FLUSH_BYTES : FLUSH_BYTES;
+  }
+
+  private readonly flushBytes: number;
+
+  private async ensureDir(): Promise<void> {
+    if (!this.makeDir) return;
+    this.store.fsOp('mkdir', this.dir);
+    await mkdir(this.dir, { recursive: true });
+    this.makeDir = false;
+  }
 
   get bytes(): number {
     return this.whole.size;
@@ -393,7 +410,7 @@ class FileChunkWriter implements ResumableWriter {
       if (this.inChunk === cs) {
         this.sealChunk();
         sealed = true;
-      } else if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= MAX_IOV) {
+      } else if (this.pendingBytes >= this.flushBytes || this.pending.length >= MAX_IOV) {
         this.flushPending();
       }
     }
@@ -436,6 +453,7 @@ class FileChunkWriter implements ResumableWriter {
     if (this.state !== 'open') throw new Error(`flush after ${this.state}`);
     if (this.pending.length > 0) this.flushPending();
     this.enqueue(async () => {
+      await this.ensureDir();
       if (this.fh) {
         this.store.fsOp('fsync', join(this.dir, chunkName(this.fhIndex)));
         await this.fh.sync();
@@ -606,6 +624,7 @@ class FileChunkWriter implements ResumableWriter {
   }
 
   private async writeBufs(index: number, bufs: Buffer[]): Promise<void> {
+    await this.ensureDir();
     if (this.fhIndex !== index || !this.fh) {
       const path = join(this.dir, chunkName(index));
       await this.store.checkRoom(this.store.chunkSize);
@@ -620,6 +639,7 @@ class FileChunkWriter implements ResumableWriter {
 
   private async commit(manifest: BlobManifest): Promise<FinishResult> {
     const store = this.store;
+    await this.ensureDir();
     const manifestPath = join(this.dir, MANIFEST);
     store.fsOp('open', manifestPath);
     const fh = await open(manifestPath, 'wx');

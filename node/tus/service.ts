@@ -81,7 +81,7 @@ export class TusService {
       ...(req.challenge ? { challenge: req.challenge } : {}),
     };
     const live: LiveUpload = { state, busy: false };
-    await this.deps.states.save(state, false);
+    // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).
     this.uploads.set(state.uploadId, live);
     // tus clients do not PATCH an empty upload: it is complete once created.
     if (state.length === 0) {
@@ -165,8 +165,10 @@ export class TusService {
     await writer.abort().catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot remove an early-stopped upload'));
     state.result = { link: answer.link, id: answer.id, md5: state.declared.md5, sha256: state.declared.sha256, size: state.length, dedup: true };
     state.offset = state.length;
-    // Not fsynced: after a crash the client resumes, and its full upload ends on the same link (the tracker keeps it by upload id).
-    await this.persist(live, false);
+    // Saved after the answer and without fsync: after a crash the client resumes, and its full upload ends on the same link (the tracker keeps it by upload id).
+    setImmediate(() => {
+      this.persist(live, false).catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot save upload state'));
+    });
     this.deps.log.info({ upload: state.uploadId, link: answer.id, receivedBeforeStop: writer.bytes, size: state.length }, 'early stop: duplicate proven');
     return true;
   }
