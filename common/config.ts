@@ -95,15 +95,23 @@ export function loadConfig<S extends Spec>(spec: S, flags: Record<string, unknow
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(spec)) {
     const raw = flags[key] ?? env[envName(key)] ?? file[key] ?? field.default;
-    if (raw === undefined) throw new ConfigError(`${key} is required (flag --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}, env ${envName(key)} or config file)`);
+    if (raw === undefined) throw new ConfigError(`${key} is required (flag ${flagName(key)}, env ${envName(key)} or config file)`);
     out[key] = field.parse(raw, key);
   }
   return Object.freeze(out) as ConfigOf<S>;
 }
 
-/** Markdown rows for docs/config.md. */
+const flagName = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+function showDefault(v: unknown): string {
+  if (v === undefined) return '(required)';
+  if (v === '') return '(empty)';
+  return '`' + String(v) + '`';
+}
+
+/** Markdown rows (flag, environment, default, meaning) for docs/config.md. */
 export function describeConfig(spec: Spec): string {
   return Object.entries(spec)
-    .map(([k, f]) => `| \`${k}\` | \`${envName(k)}\` | ${f.default === undefined ? '(required)' : '`' + String(f.default) + '`'} | ${f.doc} |`)
+    .map(([k, f]) => `| \`${flagName(k)}\` | \`${envName(k)}\` | ${showDefault(f.default)} | ${f.doc} |`)
     .join('\n');
 }

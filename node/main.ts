@@ -3,7 +3,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { loadConfig } from '../common/config.js';
+import { ConfigError, loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
 import { NODE_SPEC, type NodeConfig } from './config.js';
@@ -119,5 +119,6 @@ function defaultUrl(host: string, port: number): string {
 main().catch((err: unknown) => {
   const msg = err instanceof Error ? err.message : String(err);
   process.stderr.write(`hoard-node: ${msg}\n`);
-  process.exit(1);
+  // 2 = bad configuration (fix the flags), 1 = a failure at run time.
+  process.exit(err instanceof ConfigError ? 2 : 1);
 });

@@ -16,3 +16,7 @@ const protocolMd = doc('protocol.md');
 for (const route of [...Object.values(TRACKER), ...Object.values(NODE)]) {
   t.ok(protocolMd.includes(route), `protocol.md documents ${route}`);
 }
+
+// docs/config.md carries the generated tables verbatim.
+const { configTables } = await import('../scripts/config-doc.js');
+t.ok(doc('config.md').includes(configTables()), 'docs/config.md matches the config specs (regenerate with node dist/scripts/config-doc.js)');

@@ -1,0 +1,209 @@
+// 6. The tracker's index at scale. Filling it through HTTP commits would
+// take most of an hour at 1 M blobs, so the bench drives the tracker's own
+// commit rules (Committer) over its own LevelDB store (LevelMetaStore)
+// directly, then starts the real tracker on that store and reads links over
+// HTTP with wrk while watching its memory.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger } from '../../common/log.js';
+import type { BlobManifest } from '../../common/protocol.js';
+import { Committer } from '../../tracker/commit.js';
+import { LevelMetaStore } from '../../tracker/meta/level.js';
+import { RawLevelIndex, type SyntheticBlob } from '../baselines/raw-level.js';
+import { withUnit } from '../lib/format.js';
+import { startTracker } from '../lib/hoard.js';
+import { BenchClient, getDiscard } from '../lib/http-client.js';
+import { RssSampler, rssBytes, type RssSample } from '../lib/rss.js';
+import { fig, na, row } from '../lib/result.js';
+import { msSince } from '../lib/stats.js';
+import { randomPathScript } from '../lib/wrk.js';
+import type { Scenario } from './scenario.js';
+
+const IN_FLIGHT = 64;
+const SAMPLE = 100_000;
+const WRK_IDS = 10_000;
+const NODE_ID = 'bench-node';
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    const s = statSync(join(dir, name));
+    total += s.isDirectory() ? dirBytes(join(dir, name)) : s.size;
+  }
+  return total;
+}
+
+function synthetic(i: number): SyntheticBlob {
+  const r = randomBytes(64);
+  const blobId = r.subarray(16, 48).toString('hex');
+  const size = 1 + (r.readUInt32LE(48) % (8 << 20));
+  return {
+    linkId: r.subarray(48, 64).toString('base64url'),
+    blobId,
+    md5: r.subarray(0, 16).toString('hex'),
+    size,
+    chunks: [{ size, sha256: blobId }],
+    filename: `file-${i}.bin`,
+    created: new Date().toISOString(),
+  };
+}
+
+/** Runs `fn(i)` for i in [0, n) with `inFlight` calls outstanding; returns calls per second. */
+async function pool(n: number, inFlight: number, fn: (i: number) => Promise<void>, progress?: (done: number) => void): Promise<number> {
+  const started = process.hrtime.bigint();
+  let next = 0;
+  let done = 0;
+  const step = Math.max(1, Math.floor(n / 10));
+  await Promise.all(
+    Array.from({ length: Math.min(inFlight, n) }, async () => {
+      while (next < n) {
+        await fn(next++);
+        if (++done % step === 0) progress?.(done);
+      }
+    }),
+  );
+  return n / (msSince(started) / 1000);
+}
+
+/** Keeps a uniform random sample of at most `cap` items. */
+class Reservoir<T> {
+  readonly items: T[] = [];
+  private seen = 0;
+  constructor(private readonly cap: number) {}
+  add(x: T): void {
+    this.seen++;
+    if (this.items.length < this.cap) this.items.push(x);
+    else {
+      const j = Math.floor(Math.random() * this.seen);
+      if (j < this.cap) this.items[j] = x;
+    }
+  }
+  pick(): T {
+    return this.items[Math.floor(Math.random() * this.items.length)]!;
+  }
+}
+
+export const trackerIndex: Scenario = {
+  id: 'index',
+  title: 'Tracker index',
+  async run(ctx, res) {
+    const { blobs: n, lookups, repeats, duration } = ctx.opts;
+    const dir = ctx.dir('index');
+    const trackerDir = join(dir, 'tracker');
+    const metaDir = join(trackerDir, 'data', 'meta');
+    const links = new Reservoir<string>(SAMPLE);
+    const md5s = new Reservoir<string>(SAMPLE);
+
+    // hoard: the tracker's commit rules over its LevelDB store.
+    const store = new LevelMetaStore(metaDir);
+    await store.open();
+    let insertRate: number;
+    const lookupRates: number[] = [];
+    const md5Rates: number[] = [];
+    try {
+      const committer = new Committer({ store, isLive: () => true, log: createLogger('bench-index', 'silent') });
+      ctx.log(`index: committing ${n.toLocaleString('en-US')} blobs through Committer + LevelMetaStore`);
+      insertRate = await pool(
+        n,
+        IN_FLIGHT,
+        async (i) => {
+          const b = synthetic(i);
+          const manifest: BlobManifest = { id: b.blobId, md5: b.md5, sha256: b.blobId, size: b.size, chunkSize: 8 << 20, chunks: b.chunks };
+          const out = await committer.commit(NODE_ID, b.filename, manifest);
+          if (out.dedup) throw new Error('a random blob was committed as a duplicate');
+          links.add(out.link.id);
+          md5s.add(b.md5);
+        },
+        (done) => ctx.log(`index: ${done.toLocaleString('en-US')} committed`),
+      );
+      for (let r = 0; r < repeats; r++) {
+        lookupRates.push(
+          await pool(lookups, IN_FLIGHT, async () => {
+            const link = await store.getLink(links.pick());
+            if (!link || !(await store.getBlob(link.blobId))) throw new Error('a committed link was not found');
+          }),
+        );
+        md5Rates.push(
+          await pool(lookups, IN_FLIGHT, async () => {
+            if ((await store.blobsByMd5(md5s.pick())).length !== 1) throw new Error('a committed md5 was not found');
+          }),
+        );
+      }
+    } finally {
+      await store.close();
+    }
+    const hoardBytes = dirBytes(metaDir) / n;
+    ctx.log(`index: hoard ${withUnit(insertRate, 'ops/s')} inserts, ${withUnit(lookupRates[0]!, 'ops/s')} lookups, ${hoardBytes.toFixed(0)} B/blob`);
+
+    // Baseline: the same keys and values straight into LevelDB.
+    const raw = new RawLevelIndex(join(dir, 'raw'));
+    await raw.open();
+    const rawLinks = new Reservoir<string>(SAMPLE);
+    let rawInsert: number;
+    const rawLookups: number[] = [];
+    try {
+      rawInsert = await pool(n, IN_FLIGHT, async (i) => {
+        const b = synthetic(i);
+        await raw.insert(b);
+        rawLinks.add(b.linkId);
+      });
+      for (let r = 0; r < repeats; r++) {
+        rawLookups.push(
+          await pool(lookups, IN_FLIGHT, async () => {
+            if (!(await raw.lookup(rawLinks.pick()))) throw new Error('raw LevelDB lost a key');
+          }),
+        );
+      }
+    } finally {
+      await raw.close();
+    }
+    const rawBytes = dirBytes(join(dir, 'raw')) / n;
+    const count = n.toLocaleString('en-US');
+    const base = (figure: ReturnType<typeof fig>) => ({ name: 'raw LevelDB, same keys, one batch per blob, no reads', figure });
+    res.rows.push(
+      row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), base(fig([rawInsert]))),
+      row(`link lookups/s (link + blob) at ${count} blobs`, 'ops/s', fig(lookupRates), { name: 'raw LevelDB, same two gets', figure: fig(rawLookups) }),
+      row(`MD5 lookups/s (dedup check) at ${count} blobs`, 'ops/s', fig(md5Rates)),
+      row(`bytes on disk per blob at ${count} blobs`, 'B', fig([hoardBytes]), base(fig([rawBytes]))),
+    );
+
+    // The real tracker serving that store over HTTP.
+    if (!ctx.wrk) {
+      res.rows.push(row('GET /api/links/<id> over HTTP', 'ops/s', na(`wrk not found at ${ctx.opts.wrk}`)));
+      return;
+    }
+    const secretFile = join(dir, 'secret');
+    writeFileSync(secretFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+    const t = await startTracker(ctx.procs, ctx.root, trackerDir, secretFile, 'tracker (index)');
+    try {
+      const ids = links.items.slice(0, WRK_IDS);
+      const probe = new BenchClient(1);
+      const p = await getDiscard(probe, `${t.url}/api/links/${ids[0]}`).finally(() => probe.close());
+      if (p.status !== 200) throw new Error(`GET /api/links/<id> on the filled tracker answered ${p.status}`);
+      const idle = rssBytes(t.proc.pid);
+      const script = randomPathScript('/api/links/', ids);
+      const rates: number[] = [];
+      const peaks: number[] = [];
+      const splits: RssSample[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const s = new RssSampler(t.proc.pid).start();
+        const w = await ctx.wrk.run({ url: t.url + '/', connections: IN_FLIGHT, durationS: duration, script });
+        peaks.push(s.stop());
+        splits.push(s.breakdown());
+        if (w.errors) res.notes.push(`wrk counted ${w.errors} errors on /api/links.`);
+        rates.push(w.requestsPerSec);
+        ctx.log(`index: GET /api/links ${withUnit(w.requestsPerSec, 'ops/s')}, tracker RSS ${withUnit(peaks.at(-1)!, 'MB')}`);
+      }
+      res.rows.push(
+        row(`GET /api/links/<id> over HTTP at ${count} blobs, ${IN_FLIGHT} connections (wrk)`, 'ops/s', fig(rates)),
+        row(`tracker RSS serving them (peak; ${withUnit(idle, 'MB')} idle after start)`, 'MB', fig(peaks)),
+      );
+      const big = splits.reduce((a, b) => (b.rss > a.rss ? b : a));
+      res.notes.push(`Tracker memory at its largest sample: ${withUnit(big.rss, 'MB')} resident, of which ${withUnit(big.anon, 'MB')} anonymous (heap, buffers) and ${withUnit(big.file, 'MB')} file-backed (pages of files the process maps, such as LevelDB tables), which the kernel can reclaim.`);
+      res.notes.push(`Index filled with ${count} random blobs of one chunk each, one link per blob, through tracker/commit.ts (Committer) and tracker/meta/level.ts (LevelMetaStore), ${IN_FLIGHT} commits in flight; lookups pick from a random sample of ${Math.min(n, SAMPLE).toLocaleString('en-US')} links. Bytes on disk: the LevelDB folder after close. HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
+    } finally {
+      await ctx.procs.stop(t.proc);
+    }
+  },
+};
