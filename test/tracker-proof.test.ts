@@ -93,7 +93,9 @@ t.test('challenges: single use, bound to the upload and its node', async (t) => 
   });
 
   const ch = book.issue('up1', 'n1', m.size, candidate);
-  t.equal(asked, 1, 'the expected answer is asked for at once');
+  t.equal(asked, 0, 'issuing asks no holder (the creation answer must not wait on it)');
+  book.prepare('up1');
+  t.equal(asked, 1, 'prepare asks for the expected answer');
   t.same(await book.verify('up1', 'n2', expectedFor('up1', ch.nonce)), { ok: false }, 'another node cannot use it');
   const ok = await book.verify('up1', 'n1', expectedFor('up1', ch.nonce));
   t.match(ok, { ok: true, blobId: m.id });

@@ -55,15 +55,24 @@ export class ProofBook {
   issue(uploadId: string, nodeId: string, size: number, candidate: Candidate | undefined): Challenge {
     const challenge = makeChallenge(size);
     const entry: Entry = { uploadId, nodeId, size, challenge, state: 'open' };
-    if (candidate) {
-      entry.candidate = { blobId: candidate.blob.id, prefixes: candidate.prefixes };
-      entry.expected = this.opts.expected(candidate.blob.id, uploadId, challenge).catch((err: unknown) => {
-        this.opts.log.warn({ err: (err as Error).message, upload: uploadId, blob: candidate.blob.id }, 'cannot compute the expected proof; the upload will run in full');
-        return undefined;
-      });
-    }
+    if (candidate) entry.candidate = { blobId: candidate.blob.id, prefixes: candidate.prefixes };
     this.entries.set(uploadId, entry);
     return challenge;
+  }
+
+  /**
+   * Asks a holder for the expected answer. Called once the creation answer
+   * is on its way, so that answer takes the same time with or without a
+   * stored candidate; verify() starts it too if it has not run yet.
+   */
+  prepare(uploadId: string): void {
+    const e = this.entries.get(uploadId);
+    if (!e?.candidate || e.expected) return;
+    const blobId = e.candidate.blobId;
+    e.expected = this.opts.expected(blobId, uploadId, e.challenge).catch((err: unknown) => {
+      this.opts.log.warn({ err: (err as Error).message, upload: uploadId, blob: blobId }, 'cannot compute the expected proof; the upload will run in full');
+      return undefined;
+    });
   }
 
   /**
@@ -75,6 +84,7 @@ export class ProofBook {
     const e = this.entries.get(uploadId);
     if (!e || e.state !== 'open' || e.nodeId !== nodeId) return { ok: false };
     e.state = 'tried';
+    this.prepare(uploadId);
     if (!e.candidate || !e.expected) return { ok: false };
     const wait = new AbortController();
     const expected = await Promise.race([e.expected, sleep(EXPECTED_WAIT_MS, undefined, { signal: wait.signal }).catch(() => undefined)]);

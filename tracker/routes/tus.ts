@@ -82,6 +82,8 @@ export const tusCreate: RouteHandler = async (ctx, req, res) => {
       if (challenge) headers[TUS_H.challenge] = formatChallenge(challenge);
       ctx.log.info({ upload: uploadId, node: d.node.id, size: length, declared: declared !== undefined }, 'tus upload created');
       sendJson(res, 201, { uploadId, url: location, expires: new Date(made.expires).toISOString() }, headers);
+      // Only now, so the answer above took the same time whether or not the content is stored.
+      if (challenge) setImmediate(() => book.prepare(uploadId));
       return;
     } catch (err) {
       book.drop(uploadId);
