@@ -6,6 +6,7 @@
 // sent. Interrupted PATCHes resume from the node's Upload-Offset, also in a
 // later run (client/upload-state.ts).
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import { realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,7 +17,7 @@ import { RemoteError } from '../common/errors.js';
 import { hashFile } from '../common/hash.js';
 import { nextCheckpointAfter } from '../common/prefix.js';
 import { parseChallenge, proofFromFile, type Challenge } from '../common/proof.js';
-import type { UploadResult } from '../common/protocol.js';
+import { TRACKER, type LinkInfo, type UploadResult } from '../common/protocol.js';
 import { formatMetadata, TUS_H, TUS_TRACKER, TUS_VERSION, UPLOAD_ID_RE } from '../common/tus.js';
 import { countingAgent } from './byte-counter.js';
 import { defaultStateDir, UploadStateFile } from './upload-state.js';
@@ -158,6 +159,9 @@ export async function putFile(tracker: string, file: string, opts: PutOptions = 
       opts.onProgress?.(pos.offset);
     }
     await saved?.clear();
+    // An early stop links the stored blob of exactly the declared identity; a full upload is checked.
+    const early = earlyCandidate && pos.done.dedup && net.sent() < size;
+    if (!early) await checkStored(tracker, pos.done.id, ident, net.agent);
     return {
       link: pos.done.link,
       id: pos.done.id,
@@ -168,7 +172,7 @@ export async function putFile(tracker: string, file: string, opts: PutOptions = 
       sentBytes: net.sent(),
       uploadMs: performance.now() - started,
       hashMs,
-      earlyStop: earlyCandidate && pos.done.dedup && net.sent() < size,
+      earlyStop: early,
       resumedAt,
       uploadId: up.uploadId,
       phases: { open: opened - started, proof: proved - opened, send: performance.now() - proved },
@@ -246,15 +250,33 @@ async function patch(
     'content-length': String(end - offset),
   };
   if (proof) headers[TUS_H.proof] = proof;
-  const body = end > offset ? createReadStream(file, { start: offset, end: end - 1, highWaterMark: 1 << 20 }) : undefined;
-  let sent = offset;
-  body?.on('data', (b: string | Buffer) => onProgress?.((sent += b.length)));
+  const stream = end > offset ? createReadStream(file, { start: offset, end: end - 1, highWaterMark: 1 << 20 }) : undefined;
+  // Counted as undici pulls it: a 'data' listener would start the stream flowing and lose pieces to nobody.
+  async function* counted(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    let sent = offset;
+    for await (const b of src) {
+      sent += b.length;
+      onProgress?.(sent);
+      yield b;
+    }
+  }
   try {
-    const res = await request(url, { method: 'PATCH', dispatcher, headers, body, headersTimeout: 120_000, bodyTimeout: 60_000 });
+    const res = await request(url, { method: 'PATCH', dispatcher, headers, body: stream && Readable.from(counted(stream), { objectMode: false }), headersTimeout: 120_000, bodyTimeout: 60_000 });
     const text = await res.body.text();
     if (res.statusCode !== 204 && res.statusCode !== 200) throw remoteError(res.statusCode, text);
     return position(res.headers, size);
   } finally {
-    body?.destroy();
+    stream?.destroy();
+  }
+}
+
+/** What the tracker says the link holds must be what was hashed here: else the upload went wrong on the way. */
+async function checkStored(tracker: string, id: string, ident: { md5: string; sha256: string; size: number }, dispatcher: Dispatcher): Promise<void> {
+  const res = await request(tracker + TRACKER.linkInfo + encodeURIComponent(id), { method: 'GET', dispatcher, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw remoteError(res.statusCode, text);
+  const info = JSON.parse(text) as Partial<LinkInfo>;
+  if (info.sha256 !== ident.sha256 || info.md5 !== ident.md5 || info.size !== ident.size) {
+    throw new CliError('CHECKSUM_MISMATCH', `the cluster stored ${info.size} bytes sha256 ${info.sha256} for this file (${ident.size} bytes sha256 ${ident.sha256}); upload it again`);
   }
 }
