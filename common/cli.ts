@@ -13,7 +13,8 @@ export type CliErrorCode =
   | 'DOWNLOAD_FAILED'
   | 'NOT_A_FILE'
   | 'SECRET_REQUIRED'
-  | 'TRACKER_UNREACHABLE';
+  | 'TRACKER_UNREACHABLE'
+  | 'UPLOAD_FAILED';
 
 export class CliError extends Error {
   constructor(

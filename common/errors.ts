@@ -23,6 +23,14 @@ export const ERRORS = {
   NO_NODE_AVAILABLE: { status: 503, message: 'No live storage node can take this request' },
   NO_LIVE_COPY: { status: 503, message: 'No live node holds a copy of this blob' },
   INSUFFICIENT_STORAGE: { status: 507, message: 'Not enough disk space on the storage node' },
+  // Resumable uploads (tus 1.0).
+  UPLOAD_NOT_FOUND: { status: 404, message: 'No such upload' },
+  UPLOAD_EXPIRED: { status: 410, message: 'The upload expired and its bytes were dropped' },
+  OFFSET_MISMATCH: { status: 409, message: 'Upload-Offset does not match the bytes received' },
+  TUS_VERSION_UNSUPPORTED: { status: 412, message: 'Tus-Resumable must be 1.0.0' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'PATCH body must be application/offset+octet-stream' },
+  UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload' },
+  CHECKSUM_MISMATCH: { status: 460, message: 'Upload-Checksum does not match the body; its bytes were dropped' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -13,6 +13,11 @@ export class DualHasher {
     this.size += buf.length;
   }
 
+  /** Digests of the bytes so far, without ending the running hashes. */
+  peek(): { md5: string; sha256: string } {
+    return { md5: this.md5.copy().digest('hex'), sha256: this.sha256.copy().digest('hex') };
+  }
+
   digest(): { md5: string; sha256: string; size: number } {
     return { md5: this.md5.digest('hex'), sha256: this.sha256.digest('hex'), size: this.size };
   }

@@ -1,5 +1,6 @@
 // The wire contract between clients, the tracker and storage nodes.
 // docs/protocol.md describes every route listed here.
+import type { PrefixHash } from './prefix.js';
 
 /** Routes served by the tracker. */
 export const TRACKER = {
@@ -51,6 +52,8 @@ export interface BlobManifest extends BlobIdentity {
   id: string;
   chunkSize: number;
   chunks: ChunkInfo[];
+  /** Digests of the blob's prefix at each checkpoint below its size (common/prefix.ts). */
+  prefixes?: PrefixHash[];
 }
 
 export interface NodeRegistration {
@@ -74,6 +77,8 @@ export interface CommitRequest {
   nodeId: string;
   filename: string;
   manifest: BlobManifest;
+  /** The resumable upload this commit ends, so the tracker can answer for it later. */
+  uploadId?: string;
 }
 
 export interface CommitResponse {

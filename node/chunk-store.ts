@@ -3,6 +3,7 @@
 // Back ends implement ChunkStore; test/conformance/chunk-store.ts is the
 // suite each one must pass.
 import type { Readable } from 'node:stream';
+import type { PrefixHash } from '../common/prefix.js';
 import type { BlobManifest } from '../common/protocol.js';
 import { MD5_RE, SHA256_RE } from '../common/protocol.js';
 
@@ -30,6 +31,8 @@ export interface ChunkWriter {
   readonly uploadId: string;
   /** Bytes taken so far. */
   readonly bytes: number;
+  /** Digests of the bytes taken so far at each prefix checkpoint passed (common/prefix.ts). */
+  readonly prefixes: readonly PrefixHash[];
   /**
    * Takes the next piece of the body (the caller must not reuse `buf`).
    * Returns undefined when the next piece may follow at once, or a promise to
@@ -70,6 +73,31 @@ export interface ChunkStore {
   /** Number of stored blobs. */
   count(): number;
   space(): Promise<DiskSpace>;
+}
+
+/** A writer whose bytes can outlive the process: it is flushed between requests and resumed after a restart. */
+export interface ResumableWriter extends ChunkWriter {
+  /** Makes every byte taken so far durable; `bytes` is then what resumeResumable finds. */
+  flush(): Promise<void>;
+  /** Lets go of the writer (open files) and keeps what it wrote. */
+  release(): Promise<void>;
+}
+
+/** Keys of resumable uploads (upload ids). */
+export const RESUMABLE_KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * Resumable uploads live apart from the temp folder that open() empties, so
+ * a restart keeps them; finishing one publishes its blob like any upload.
+ */
+export interface ResumableChunkStore {
+  /** A fresh writer under `key` (whatever was there is dropped). */
+  beginResumable(key: string): Promise<ResumableWriter>;
+  /** The writer under `key`, cut back to its first `bytes` bytes, with its hashes rebuilt from disk. */
+  resumeResumable(key: string, bytes: number): Promise<ResumableWriter>;
+  /** Drops the upload's bytes; returns how many there were. */
+  removeResumable(key: string): Promise<number>;
+  listResumable(): Promise<string[]>;
 }
 
 const isSize = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

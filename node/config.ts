@@ -38,6 +38,7 @@ export const NODE_SPEC = {
   maxUploadSize: bytes('Largest upload accepted', TiB, 1, Number.MAX_SAFE_INTEGER),
   reserve: bytes('Bytes kept free on the data disk; uploads that would use them get 507', 64 * MiB, 0, Number.MAX_SAFE_INTEGER),
   minUploadRate: int('Bytes/s averaged over 30 s below which an upload is cut with 408 (0 = off)', 1024, 0, Number.MAX_SAFE_INTEGER),
+  uploadExpiry: int('Seconds a resumable (tus) upload is kept after its last PATCH before its bytes are reclaimed', 86_400, 1, 365 * 86_400),
   id: optionalStr('Node id (default: generated once and kept in DATA/node-id)', NODE_ID_RE),
 } as const;
 

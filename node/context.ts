@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { ChunkStore } from './chunk-store.js';
 import type { TrackerApi } from './tracker-client.js';
+import type { TusService } from './tus/service.js';
 
 export interface UploadLimits {
   maxUploadSize: number;
@@ -21,4 +22,6 @@ export interface NodeContext {
   limits: UploadLimits;
   /** Requests being served right now (reported as load). */
   stats: { inFlight: number };
+  /** Resumable (tus) uploads; absent in set-ups that only take plain PUTs. */
+  tus?: TusService;
 }

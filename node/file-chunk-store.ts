@@ -1,6 +1,7 @@
 // The file back end of ChunkStore.
 //
 //   DATA/tmp/<upload id>/000000, 000001, …, manifest.json   uploads in progress
+//   DATA/tus/<key>/000000, …                                  resumable uploads (kept across restarts)
 //   DATA/blobs/<id[0..2]>/<id>/000000, …, manifest.json      visible blobs
 //
 // An upload is written and fsynced in its temp dir, then renamed into
@@ -16,8 +17,19 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { HoardError } from '../common/errors.js';
 import { DualHasher } from '../common/hash.js';
+import { nextCheckpointAfter, type PrefixHash } from '../common/prefix.js';
 import { SHA256_RE, type BlobManifest, type ChunkInfo } from '../common/protocol.js';
-import { isValidManifest, type ChunkStore, type ChunkWriter, type DiskSpace, type FinishResult, type StoredBlob } from './chunk-store.js';
+import {
+  isValidManifest,
+  RESUMABLE_KEY_RE,
+  type ChunkStore,
+  type ChunkWriter,
+  type DiskSpace,
+  type FinishResult,
+  type ResumableChunkStore,
+  type ResumableWriter,
+  type StoredBlob,
+} from './chunk-store.js';
 
 /** File-system steps the store takes, reported to `onFsOp` before each one. */
 export type FsOp = 'open' | 'write' | 'fsync' | 'fsyncDir' | 'mkdir' | 'rename' | 'rm';
@@ -37,6 +49,12 @@ export interface FileChunkStoreOptions {
 const MANIFEST = 'manifest.json';
 /** Pending bytes that trigger a write; one write stays in flight while the next batch fills. */
 const FLUSH_BYTES = 1 << 20;
+/**
+ * Resumable writers keep up to 2 MiB pending: the first prefix checkpoint
+ * (1 MiB) is then passed before any byte is written, so a duplicate that
+ * stops there never touches the disk.
+ */
+const RESUMABLE_FLUSH_BYTES = 2 << 20;
 /** Stay well under IOV_MAX (1024) for one writev. */
 const MAX_IOV = 256;
 const READ_BYTES = 1 << 20;
@@ -45,11 +63,13 @@ export const chunkName = (index: number): string => String(index).padStart(6, '0
 
 const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
 
-export class FileChunkStore implements ChunkStore {
+export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   readonly dir: string;
   readonly chunkSize: number;
   readonly blobsDir: string;
   readonly tmpDir: string;
+  /** Resumable uploads: not under tmp/, so a restart keeps them. */
+  readonly resumableRoot: string;
   private readonly reserve: number;
   private readonly log?: Logger;
   private readonly onFsOp?: (op: FsOp, path: string) => void;
@@ -64,6 +84,7 @@ export class FileChunkStore implements ChunkStore {
     this.onFsOp = opts.onFsOp;
     this.blobsDir = join(opts.dir, 'blobs');
     this.tmpDir = join(opts.dir, 'tmp');
+    this.resumableRoot = join(opts.dir, 'tus');
     this.cache = new LRUCache({ max: opts.manifestCacheSize ?? 10_000 });
     if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize <= 0) throw new RangeError('chunkSize must be a positive integer');
   }
@@ -74,6 +95,7 @@ export class FileChunkStore implements ChunkStore {
     // Leftovers of interrupted uploads and removals: never part of a blob.
     await this.rmTree(this.tmpDir);
     await mkdir(this.tmpDir);
+    await mkdir(this.resumableRoot, { recursive: true });
     if (createdBlobs) await this.fsyncDir(this.dir);
     let n = 0;
     for await (const _ of this.list()) n++;
@@ -90,6 +112,48 @@ export class FileChunkStore implements ChunkStore {
     this.fsOp('mkdir', dir);
     await mkdir(dir);
     return new FileChunkWriter(this, uploadId, dir);
+  }
+
+  // ---- resumable uploads ----
+
+  resumableDir(key: string): string {
+    if (!RESUMABLE_KEY_RE.test(key)) throw new TypeError(`invalid resumable key ${JSON.stringify(key)}`);
+    return join(this.resumableRoot, key);
+  }
+
+  async beginResumable(key: string): Promise<ResumableWriter> {
+    const dir = this.resumableDir(key);
+    await this.rmTree(dir);
+    // The folder is made with the first write and made durable by the first flush: a duplicate that stops early never pays for either.
+    return new FileChunkWriter(this, key, dir, true, true);
+  }
+
+  async resumeResumable(key: string, bytes: number): Promise<ResumableWriter> {
+    const dir = this.resumableDir(key);
+    await mkdir(dir, { recursive: true });
+    const w = new FileChunkWriter(this, key, dir, true);
+    try {
+      await w.replay(bytes);
+    } catch (err) {
+      await w.release();
+      throw err;
+    }
+    return w;
+  }
+
+  async removeResumable(key: string): Promise<number> {
+    const dir = this.resumableDir(key);
+    let bytes = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      bytes += (await stat(join(dir, name)).catch(() => undefined))?.size ?? 0;
+    }
+    await this.rmTree(dir);
+    return bytes;
+  }
+
+  async listResumable(): Promise<string[]> {
+    const names = await readdir(this.resumableRoot, { withFileTypes: true }).catch(() => []);
+    return names.filter((d) => d.isDirectory() && RESUMABLE_KEY_RE.test(d.name)).map((d) => d.name);
   }
 
   blobDir(id: string): string {
@@ -285,9 +349,11 @@ type WriterState = 'open' | 'finishing' | 'done' | 'aborted';
  * so the order of bytes is the order of calls; disk work runs on a queue, one
  * step at a time, in the same order.
  */
-class FileChunkWriter implements ChunkWriter {
+class FileChunkWriter implements ResumableWriter {
   private readonly whole = new DualHasher();
   private chunkHash: Hash = createHash('sha256');
+  private nextCp = nextCheckpointAfter(0);
+  readonly prefixes: PrefixHash[] = [];
   private inChunk = 0;
   private chunkIndex = 0;
   private readonly chunks: ChunkInfo[] = [];
@@ -307,7 +373,22 @@ class FileChunkWriter implements ChunkWriter {
     private readonly store: FileChunkStore,
     readonly uploadId: string,
     private readonly dir: string,
-  ) {}
+    /** The dir's own entry still needs an fsync of its parent at the first flush. */
+    private syncParent = false,
+    /** The dir does not exist yet: the first disk step makes it. */
+    private makeDir = false,
+  ) {
+    this.flushBytes = syncParent ? RESUMABLE_FLUSH_BYTES : FLUSH_BYTES;
+  }
+
+  private readonly flushBytes: number;
+
+  private async ensureDir(): Promise<void> {
+    if (!this.makeDir) return;
+    this.store.fsOp('mkdir', this.dir);
+    await mkdir(this.dir, { recursive: true });
+    this.makeDir = false;
+  }
 
   get bytes(): number {
     return this.whole.size;
@@ -320,23 +401,123 @@ class FileChunkWriter implements ChunkWriter {
     let sealed = false;
     let off = 0;
     while (off < buf.length) {
-      const n = Math.min(buf.length - off, cs - this.inChunk);
+      const n = this.pieceLength(buf.length - off);
       const part = n === buf.length ? buf : buf.subarray(off, off + n);
-      this.whole.update(part);
-      this.chunkHash.update(part);
+      this.hashPiece(part);
       this.pending.push(part);
       this.pendingBytes += n;
-      this.inChunk += n;
       off += n;
       if (this.inChunk === cs) {
         this.sealChunk();
         sealed = true;
-      } else if (this.pendingBytes >= FLUSH_BYTES || this.pending.length >= MAX_IOV) {
+      } else if (this.pendingBytes >= this.flushBytes || this.pending.length >= MAX_IOV) {
         this.flushPending();
       }
     }
     // Wait on every chunk fsync; otherwise let one write run while the next batch fills.
     return sealed || this.queued > 1 ? this.settled() : undefined;
+  }
+
+  /** Bytes that fit before the next chunk boundary or prefix checkpoint. */
+  private pieceLength(left: number): number {
+    return Math.min(left, this.store.chunkSize - this.inChunk, this.nextCp - this.whole.size);
+  }
+
+  /** Feeds a piece (never crossing a chunk boundary or checkpoint) to every hash. */
+  private hashPiece(part: Buffer): void {
+    this.whole.update(part);
+    this.chunkHash.update(part);
+    this.inChunk += part.length;
+    if (this.whole.size === this.nextCp) {
+      // Hash.copy() snapshots the running state: the prefix costs no second pass.
+      this.prefixes.push({ offset: this.nextCp, ...this.whole.peek() });
+      this.nextCp = nextCheckpointAfter(this.nextCp);
+    }
+  }
+
+  /** Ends the current chunk's record (its file is written by the caller). */
+  private closeChunk(): void {
+    this.chunks.push({ size: this.inChunk, sha256: this.chunkHash.digest('hex') });
+    this.chunkIndex++;
+    this.inChunk = 0;
+    this.chunkHash = createHash('sha256');
+  }
+
+  /**
+   * Makes every byte taken so far durable (written and fsynced, with its
+   * directory entry) without ending the upload: after it, `bytes` is what a
+   * restart finds.
+   */
+  async flush(): Promise<void> {
+    if (this.failed) throw this.failure;
+    if (this.state !== 'open') throw new Error(`flush after ${this.state}`);
+    if (this.pending.length > 0) this.flushPending();
+    this.enqueue(async () => {
+      await this.ensureDir();
+      if (this.fh) {
+        this.store.fsOp('fsync', join(this.dir, chunkName(this.fhIndex)));
+        await this.fh.sync();
+      }
+      await this.store.fsyncDir(this.dir);
+      if (this.syncParent) {
+        await this.store.fsyncDir(dirname(this.dir));
+        this.syncParent = false;
+      }
+    });
+    await this.settled();
+  }
+
+  /** Stops using the writer and keeps its files (a resumable upload between requests, or at shutdown). */
+  async release(): Promise<void> {
+    if (this.state === 'open') this.state = 'aborted';
+    this.pending = [];
+    await this.queue;
+    if (this.fh) {
+      await this.fh.close().catch(() => undefined);
+      this.fh = undefined;
+    }
+  }
+
+  /**
+   * Rebuilds the running hashes from the chunk files already in the dir,
+   * first cutting them back to `bytes` (the last durable offset); the next
+   * write appends to the last, partial chunk.
+   */
+  async replay(bytes: number): Promise<void> {
+    const cs = this.store.chunkSize;
+    const names = (await readdir(this.dir)).filter((n) => /^\d{6}$/.test(n)).sort();
+    const count = Math.ceil(bytes / cs);
+    for (const n of names) if (Number(n) >= count) await rm(join(this.dir, n), { force: true });
+    for (let i = 0; i < count; i++) {
+      const path = join(this.dir, chunkName(i));
+      const want = Math.min(cs, bytes - i * cs);
+      const fh = await open(path, 'r+');
+      try {
+        const { size } = await fh.stat();
+        if (size < want) throw new HoardError('INTERNAL', `resumable upload ${this.uploadId}: chunk ${i} holds ${size} of ${want} bytes`);
+        if (size > want) await fh.truncate(want);
+        for (let pos = 0; pos < want; ) {
+          const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, want - pos));
+          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+          if (bytesRead === 0) throw new HoardError('INTERNAL', `resumable upload ${this.uploadId}: chunk ${i} ended early`);
+          pos += bytesRead;
+          const got = buf.subarray(0, bytesRead);
+          for (let off = 0; off < got.length; ) {
+            const n = this.pieceLength(got.length - off);
+            this.hashPiece(got.subarray(off, off + n));
+            off += n;
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+      if (this.inChunk === cs) this.closeChunk();
+    }
+    if (this.inChunk > 0) {
+      // Appending: O_APPEND keeps writes at the end whatever the file position.
+      this.fh = await open(join(this.dir, chunkName(this.chunkIndex)), 'a');
+      this.fhIndex = this.chunkIndex;
+    }
   }
 
   async seal(): Promise<BlobManifest> {
@@ -351,7 +532,8 @@ class FileChunkWriter implements ChunkWriter {
       if (this.inChunk > 0) this.sealChunk();
       await this.settled();
       const { md5, sha256, size } = this.whole.digest();
-      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.store.chunkSize, chunks: this.chunks };
+      const prefixes = this.prefixes.filter((p) => p.offset < size);
+      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.store.chunkSize, chunks: this.chunks, prefixes };
       return this.sealed;
     } catch (err) {
       await this.abort();
@@ -430,10 +612,7 @@ class FileChunkWriter implements ChunkWriter {
   private sealChunk(): void {
     const index = this.chunkIndex;
     const bufs = this.takePending();
-    this.chunks.push({ size: this.inChunk, sha256: this.chunkHash.digest('hex') });
-    this.chunkIndex++;
-    this.inChunk = 0;
-    this.chunkHash = createHash('sha256');
+    this.closeChunk();
     this.enqueue(async () => {
       await this.writeBufs(index, bufs);
       const fh = this.fh!;
@@ -445,6 +624,7 @@ class FileChunkWriter implements ChunkWriter {
   }
 
   private async writeBufs(index: number, bufs: Buffer[]): Promise<void> {
+    await this.ensureDir();
     if (this.fhIndex !== index || !this.fh) {
       const path = join(this.dir, chunkName(index));
       await this.store.checkRoom(this.store.chunkSize);
@@ -459,6 +639,7 @@ class FileChunkWriter implements ChunkWriter {
 
   private async commit(manifest: BlobManifest): Promise<FinishResult> {
     const store = this.store;
+    await this.ensureDir();
     const manifestPath = join(this.dir, MANIFEST);
     store.fsOp('open', manifestPath);
     const fh = await open(manifestPath, 'wx');

@@ -13,6 +13,10 @@ import { TrackerLink } from './heartbeat.js';
 import { loadNodeId } from './node-id.js';
 import { createNodeServer } from './server.js';
 import { trackerClient } from './tracker-client.js';
+import { WorkerPool } from '../common/worker.js';
+import { tusExpiryWorker } from './tus/expiry-worker.js';
+import { TusService } from './tus/service.js';
+import { TusStateStore } from './tus/state.js';
 
 const RATE_WINDOW_MS = 30_000;
 const DRAIN_MS = 10_000;
@@ -62,6 +66,11 @@ async function main(): Promise<void> {
     },
     stats: { inFlight: 0 },
   };
+  // Resumable uploads survive restarts: their states and bytes are loaded, not cleaned.
+  const tus = new TusService({ node: ctx, store, states: new TusStateStore(store.resumableRoot), tracker, expiryMs: config.uploadExpiry * 1000, log });
+  await tus.load();
+  ctx.tus = tus;
+  const workers = new WorkerPool(tus, log).add(tusExpiryWorker(config.uploadExpiry));
   const server = createNodeServer(ctx);
   const port = await listen(server, config.port, config.host);
   const publicUrl = config.publicUrl || defaultUrl(config.host, port);
@@ -77,6 +86,7 @@ async function main(): Promise<void> {
     load: () => ctx.stats.inFlight,
   });
   link.start();
+  workers.start();
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -84,12 +94,14 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     await link.stop();
+    await workers.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Transfers in flight get a moment to end; unfinished uploads are cleaned from tmp/ at the next start.
     const force = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
     force.unref();
     await closed;
+    await tus.close();
     await store.close();
     log.info('stopped');
     log.flush();

@@ -7,6 +7,7 @@ import { NODE } from '../common/protocol.js';
 import type { NodeContext } from './context.js';
 import { handleDownload } from './download.js';
 import { createUploadHandler } from './upload.js';
+import { routeResumable } from './tus/routes.js';
 
 export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {
   const upload = createUploadHandler(ctx);
@@ -24,6 +25,8 @@ export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DE
         if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
         return handleDownload(ctx, req, res, url);
       }
+      const resumable = routeResumable(ctx, req, res, url);
+      if (resumable) return resumable;
       if (path === NODE.health) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
         sendJson(res, 200, { ok: true, id: ctx.nodeId });

@@ -28,6 +28,16 @@ export interface UploadHandler {
 const LINGER_MS = 5_000;
 const RATE_TICK_MS = 1_000;
 
+// One finish-and-commit at a time per blob, across plain and resumable uploads:
+// a failed commit may remove the dir another upload would rely on.
+const commitLock = new KeyedLock();
+
+/** Publishes a sealed writer's blob and commits it (resumable uploads name their upload id). */
+export async function commitUpload(ctx: NodeContext, writer: ChunkWriter, filename: string, uploadId?: string): Promise<UploadResult> {
+  const { id } = await writer.seal();
+  return commitLock.run(id, () => finishAndCommit(ctx, writer, filename, uploadId));
+}
+
 interface Active {
   declared: number;
   writer?: ChunkWriter;
@@ -36,7 +46,6 @@ interface Active {
 export function createUploadHandler(ctx: NodeContext): UploadHandler {
   const { store, limits, log } = ctx;
   const active = new Set<Active>();
-  const lock = new KeyedLock();
   const checked = new WeakMap<IncomingMessage, UploadPlan>();
 
   /** Space other uploads in flight have announced but not written yet. */
@@ -97,8 +106,7 @@ export function createUploadHandler(ctx: NodeContext): UploadHandler {
     }
     active.delete(entry);
     const w = writer;
-    // One finish-and-commit at a time per blob: a failed commit may remove the dir another upload would rely on.
-    const result = await lock.run(sealedId, () => finishAndCommit(ctx, w, plan.filename));
+    const result = await commitLock.run(sealedId, () => finishAndCommit(ctx, w, plan.filename));
     sendJson(res, 201, result);
   }
 
@@ -119,11 +127,11 @@ export function createUploadHandler(ctx: NodeContext): UploadHandler {
   return { precheck, handle };
 }
 
-async function finishAndCommit(ctx: NodeContext, writer: ChunkWriter, filename: string): Promise<UploadResult> {
+async function finishAndCommit(ctx: NodeContext, writer: ChunkWriter, filename: string, uploadId?: string): Promise<UploadResult> {
   const { manifest, created } = await writer.finish();
   let answer: CommitResponse;
   try {
-    answer = await ctx.tracker.commit({ nodeId: ctx.nodeId, filename, manifest });
+    answer = await ctx.tracker.commit(uploadId === undefined ? { nodeId: ctx.nodeId, filename, manifest } : { nodeId: ctx.nodeId, filename, manifest, uploadId });
   } catch (err) {
     if (created) await removeQuietly(ctx, manifest.id);
     throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });
@@ -225,7 +233,7 @@ function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan, ct
  * closing a socket with unread input makes the kernel send RST, which can
  * destroy the answer before the client reads it.
  */
-function lingerDrain(req: IncomingMessage): void {
+export function lingerDrain(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
   const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
   timer.unref();

@@ -35,16 +35,34 @@ export class Committer {
   }
 
   /** `manifest` must already be checked (parseManifest); `filename` too. */
-  commit(nodeId: string, filename: string, manifest: BlobManifest): Promise<CommitOutcome> {
-    return this.lock.run(manifest.md5, () => this.decide(nodeId, filename, manifest));
+  commit(nodeId: string, filename: string, manifest: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
+    return this.lock.run(manifest.md5, () => this.decide(nodeId, filename, manifest, uploadId));
   }
 
-  private async decide(nodeId: string, filename: string, m: BlobManifest): Promise<CommitOutcome> {
+  /**
+   * A new link to a stored blob without a new copy: an upload that proved
+   * possession of it (tracker/proof.ts) and stopped early.
+   */
+  async linkExisting(blobId: string, filename: string, uploadId: string): Promise<CommitOutcome> {
+    const known = await this.deps.store.getBlob(blobId);
+    if (!known) throw new HoardError('BLOB_NOT_FOUND', `blob ${blobId} is gone`);
+    return this.lock.run(known.md5, async () => {
+      const blob = await this.deps.store.getBlob(blobId);
+      if (!blob) throw new HoardError('BLOB_NOT_FOUND', `blob ${blobId} is gone`);
+      const { refs: _refs, ...rest } = blob;
+      const link: LinkRecord = { id: this.newLinkId(), blobId, filename, created: new Date(this.now()).toISOString() };
+      const res = await this.deps.store.commit({ link, blob: rest, chunks: [], uploadId });
+      return { link, blob: res.blob, dedup: true };
+    });
+  }
+
+  private async decide(nodeId: string, filename: string, m: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
     const { store, log } = this.deps;
     const created = new Date(this.now()).toISOString();
     const underMd5 = await store.blobsByMd5(m.md5);
     const match = underMd5.find((b) => b.sha256 === m.sha256 && b.size === m.size);
     let blob: Omit<BlobRecord, 'refs'>;
+    let md5Collision = false;
     if (match) {
       const { refs: _refs, ...rest } = match;
       // Keep the node's fresh copy when no live node holds the old one.
@@ -56,12 +74,13 @@ export class Committer {
         throw new HoardError('BAD_REQUEST', 'manifest conflicts with the stored blob of that id');
       }
       if (underMd5.length > 0) {
-        log.warn({ md5: m.md5, sha256: m.sha256, others: underMd5.map((b) => b.id) }, 'MD5 collision: a second blob under one MD5');
+        log.warn({ md5: m.md5, sha256: m.sha256, others: underMd5.map((b) => b.id) }, 'MD5 collision: a second blob under one MD5; early stop is off for this MD5');
+        md5Collision = true;
       }
       blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: [nodeId], created };
     }
     const link: LinkRecord = { id: this.newLinkId(), blobId: m.id, filename, created };
-    const res = await store.commit({ link, blob, chunks: m.chunks });
+    const res = await store.commit({ link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
     return { link, blob: res.blob, dedup: !res.created };
   }
 }

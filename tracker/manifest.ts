@@ -1,6 +1,7 @@
 // Checks a BlobManifest sent by a node: hashes well formed, id = sha256, and a
 // chunk list that adds up exactly to the declared size.
 import { HoardError } from '../common/errors.js';
+import { isValidPrefixList } from '../common/prefix.js';
 import { MD5_RE, SHA256_RE, type BlobManifest, type ChunkInfo } from '../common/protocol.js';
 import { int, object, str } from './validate.js';
 
@@ -33,5 +34,9 @@ export function parseManifest(v: unknown, maxSize: number): BlobManifest {
     const cs = int(co, 'size', want, want);
     return { size: cs, sha256: str(co, 'sha256', SHA256_RE) };
   });
-  return { id, md5, sha256, size, chunkSize, chunks };
+  // Optional (nodes before early stop did not send them); when present, exactly the checkpoints below size.
+  if (o.prefixes === undefined) return { id, md5, sha256, size, chunkSize, chunks };
+  if (!isValidPrefixList(o.prefixes, size)) throw new HoardError('BAD_REQUEST', 'prefixes must list each checkpoint below size with its md5 and sha256');
+  const prefixes = o.prefixes.map((p) => ({ offset: p.offset, md5: p.md5, sha256: p.sha256 }));
+  return { id, md5, sha256, size, chunkSize, chunks, prefixes };
 }

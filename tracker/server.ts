@@ -14,6 +14,9 @@ import { healthRoute } from './routes/health.js';
 import { linkInfoRoute, linkRedirect } from './routes/links.js';
 import { heartbeatRoute, registerRoute } from './routes/nodes.js';
 import { uploadRedirect, uploadTargetRoute } from './routes/upload.js';
+import { TUS_TRACKER } from '../common/tus.js';
+import { commitProvenRoute, verifyProofRoute } from './routes/proof.js';
+import { tusCreate, tusOptions, uploadStatusRoute } from './routes/tus.js';
 
 interface Route {
   path: string;
@@ -38,6 +41,11 @@ export const ROUTES: readonly Route[] = [
   { path: TRACKER.adminBlobs, methods: ['GET'], handle: adminBlobs },
   { path: TRACKER.adminLinks, methods: ['GET'], handle: adminLinks },
   { path: TRACKER.adminStats, methods: ['GET'], handle: adminStats },
+  // Resumable uploads and early stop.
+  { path: TUS_TRACKER.create, methods: ['POST', 'OPTIONS'], handle: (ctx, req, res, url) => (req.method === 'OPTIONS' ? tusOptions : tusCreate)(ctx, req, res, url) },
+  { path: TUS_TRACKER.status, prefix: true, methods: ['GET'], handle: uploadStatusRoute },
+  { path: TUS_TRACKER.verifyProof, methods: ['POST'], handle: verifyProofRoute },
+  { path: TUS_TRACKER.commitProven, methods: ['POST'], handle: commitProvenRoute },
 ];
 
 function match(pathname: string): Route | undefined {

@@ -7,9 +7,13 @@
 //   m:<md5>:<blobId>       → 1   (MD5 index; several blobs only on a collision)
 //   l:<linkId>             → LinkRecord
 //   r:<blobId>:<linkId>    → 1   (links of a blob, for takedowns)
+//   p:<blobId>             → PrefixHash[] (prefix index, for early stop)
+//   x:<md5>                → { since }  (MD5 seen with two contents: no early stop)
+//   u:<uploadId>           → linkId (what a resumable upload ended as)
 // Every multi-key change is one batch; writes go through one queue so the
 // counters are read-modified-written without races.
 import { Level } from 'level';
+import type { PrefixHash } from '../../common/prefix.js';
 import type { ChunkInfo } from '../../common/protocol.js';
 import {
   SCHEMA_VERSION,
@@ -164,12 +168,27 @@ export class LevelMetaStore implements MetaStore {
     return this.serial(() => this.applyCommit(write));
   }
 
-  private async applyCommit({ link, blob, chunks }: CommitWrite): Promise<CommitResult> {
+  async getPrefixes(blobId: string): Promise<PrefixHash[] | undefined> {
+    return KEY_PART_RE.test(blobId) ? this.read<PrefixHash[]>('p:' + blobId) : undefined;
+  }
+
+  async md5Collision(md5: string): Promise<boolean> {
+    return KEY_PART_RE.test(md5) && (await this.read<unknown>('x:' + md5)) !== undefined;
+  }
+
+  async linkOfUpload(uploadId: string): Promise<string | undefined> {
+    return KEY_PART_RE.test(uploadId) ? this.read<string>('u:' + uploadId) : undefined;
+  }
+
+  private async applyCommit({ link, blob, chunks, prefixes, md5Collision, uploadId }: CommitWrite): Promise<CommitResult> {
     part(link.id);
     part(blob.id);
     part(blob.md5);
     if (link.blobId !== blob.id) throw new StoreError('CONFLICT', `link ${link.id} names blob ${link.blobId}, not ${blob.id}`);
     if ((await this.getLink(link.id)) !== undefined) throw new StoreError('CONFLICT', `link ${link.id} exists`);
+    if (uploadId !== undefined && (await this.linkOfUpload(part(uploadId))) !== undefined) {
+      throw new StoreError('CONFLICT', `upload ${uploadId} already has a link`);
+    }
     const old = await this.getBlob(blob.id);
     if (old && (old.md5 !== blob.md5 || old.size !== blob.size || old.sha256 !== blob.sha256)) {
       throw new StoreError('CONFLICT', `blob ${blob.id} is stored with another md5 or size`);
@@ -194,7 +213,10 @@ export class LevelMetaStore implements MetaStore {
     if (!old) {
       ops.push({ type: 'put', key: 'c:' + blob.id, value: chunks });
       ops.push({ type: 'put', key: `m:${blob.md5}:${blob.id}`, value: 1 });
+      if (prefixes?.length) ops.push({ type: 'put', key: 'p:' + blob.id, value: prefixes });
     }
+    if (md5Collision) ops.push({ type: 'put', key: 'x:' + blob.md5, value: { since: link.created } });
+    if (uploadId !== undefined) ops.push({ type: 'put', key: 'u:' + uploadId, value: link.id });
     await this.db.batch<string, unknown>(ops, {});
     this.counts = next;
     return { blob: stored, created: !old };

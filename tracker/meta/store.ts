@@ -1,6 +1,7 @@
 // The tracker's metadata store: nodes, blobs (with the MD5 index), links and
 // the counters behind cluster stats. Every back end implements this interface
 // and passes test/conformance/meta-store.ts.
+import type { PrefixHash } from '../../common/prefix.js';
 import type { ChunkInfo, NodeRegistration } from '../../common/protocol.js';
 
 /** Bumped on any change of stored layout; a store written by another version is refused. */
@@ -59,6 +60,12 @@ export interface CommitWrite {
   blob: Omit<BlobRecord, 'refs'>;
   /** Chunk hashes of a new blob; ignored when the blob exists. */
   chunks: ChunkInfo[];
+  /** Prefix digests of a new blob (the prefix index); ignored when the blob exists. */
+  prefixes?: PrefixHash[];
+  /** Marks the MD5 as collided: a second content under it. Early stop is then off for that MD5. */
+  md5Collision?: boolean;
+  /** The resumable upload this link ends; it must not have a link yet. */
+  uploadId?: string;
 }
 
 export interface CommitResult {
@@ -107,6 +114,13 @@ export interface MetaStore {
    * blob of that id has another md5/size.
    */
   commit(write: CommitWrite): Promise<CommitResult>;
+
+  /** A blob's prefix digests (undefined for blobs stored without them). */
+  getPrefixes(blobId: string): Promise<PrefixHash[] | undefined>;
+  /** True once two contents were stored under this MD5. */
+  md5Collision(md5: string): Promise<boolean>;
+  /** The link id a resumable upload ended as. */
+  linkOfUpload(uploadId: string): Promise<string | undefined>;
 
   counters(): Promise<StoreCounters>;
 }

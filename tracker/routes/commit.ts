@@ -2,6 +2,7 @@
 import { HoardError } from '../../common/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE_ID_RE, TRACKER, type CommitResponse } from '../../common/protocol.js';
+import { UPLOAD_ID_RE } from '../../common/tus.js';
 import type { RouteHandler } from '../context.js';
 import { parseManifest } from '../manifest.js';
 import { filename, object, str } from '../validate.js';
@@ -15,8 +16,17 @@ export const commitRoute: RouteHandler = async (ctx, req, res) => {
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
   const name = filename(body.filename);
   const manifest = parseManifest(body.manifest, ctx.config.maxUploadSize);
+  const uploadId = body.uploadId === undefined ? undefined : str(body, 'uploadId', UPLOAD_ID_RE);
   if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
-  const out = await ctx.committer.commit(nodeId, name, manifest);
+  const earlier = uploadId === undefined ? undefined : await ctx.store.linkOfUpload(uploadId);
+  if (earlier !== undefined) {
+    // A node retrying a commit it lost the answer to: the same link, not a second one.
+    const blob = await ctx.store.getBlob(manifest.id);
+    const retried: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${earlier}`, id: earlier, dedup: true, nodes: blob?.nodes ?? [] };
+    sendJson(res, 200, retried);
+    return;
+  }
+  const out = await ctx.committer.commit(nodeId, name, manifest, uploadId);
   ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
   const answer: CommitResponse = {
     link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`,

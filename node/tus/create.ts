@@ -1,0 +1,44 @@
+// POST /internal/tus (tracker → node): open a resumable upload the tracker
+// created. The node checks its room now, so a full disk refuses at creation.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HoardError } from '../../common/errors.js';
+import { sendJson } from '../../common/http.js';
+import { MD5_RE, SHA256_RE } from '../../common/protocol.js';
+import { UPLOAD_ID_RE, type TusCreateRequest, type TusCreateResponse } from '../../common/tus.js';
+import { checkFilename } from '../filename.js';
+import { readInternalJson } from '../internal.js';
+import { parseChallengeJson } from './state.js';
+import type { TusService } from './service.js';
+
+function parseCreate(v: unknown, maxSize: number): TusCreateRequest {
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  if (typeof o.uploadId !== 'string' || !UPLOAD_ID_RE.test(o.uploadId)) throw new HoardError('BAD_REQUEST', 'uploadId is malformed');
+  if (typeof o.filename !== 'string') throw new HoardError('FILENAME_INVALID');
+  checkFilename(o.filename);
+  const length = o.length;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw new HoardError('BAD_REQUEST', 'length is malformed');
+  if (length > maxSize) throw new HoardError('PAYLOAD_TOO_LARGE');
+  const out: TusCreateRequest = { uploadId: o.uploadId, filename: o.filename, length };
+  if (o.declared !== undefined) {
+    const d = o.declared as Record<string, unknown> | null;
+    if (typeof d?.md5 !== 'string' || !MD5_RE.test(d.md5) || typeof d.sha256 !== 'string' || !SHA256_RE.test(d.sha256)) {
+      throw new HoardError('BAD_REQUEST', 'declared is malformed');
+    }
+    out.declared = { md5: d.md5, sha256: d.sha256 };
+  }
+  if (o.challenge !== undefined) {
+    const c = parseChallengeJson(o.challenge);
+    if (!c || c.ranges.some(([, end]) => end >= length)) throw new HoardError('BAD_REQUEST', 'challenge is malformed');
+    out.challenge = c;
+  }
+  return out;
+}
+
+export async function handleCreate(svc: TusService, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = parseCreate(await readInternalJson(svc.deps.node.secret, req), svc.maxUploadSize);
+  const { freeBytes } = await svc.deps.store.space();
+  if (body.length > freeBytes - svc.deps.node.limits.reserve) throw new HoardError('INSUFFICIENT_STORAGE');
+  const state = await svc.create(body);
+  const out: TusCreateResponse = { expires: state.expires };
+  sendJson(res, 201, out);
+}

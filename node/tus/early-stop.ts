@@ -1,0 +1,62 @@
+// Whether a PATCH may end the upload early: only once the tracker accepted
+// this upload's single proof of possession AND every prefix checkpoint
+// passed so far has the proven blob's digests (MD5 and SHA-256 both).
+import type { Logger } from 'pino';
+import type { ProofVerifyResponse } from '../../common/tus.js';
+import type { ChunkWriter } from '../chunk-store.js';
+import type { LiveUpload, TusService } from './service.js';
+
+/** How long the end of a PATCH waits for a verdict still on its way. */
+const VERDICT_WAIT_MS = 10_000;
+
+export class EarlyStop {
+  private pending: Promise<void> | undefined;
+
+  constructor(
+    private readonly live: LiveUpload,
+    private readonly svc: TusService,
+    private readonly log: Logger,
+  ) {}
+
+  /** Passes the client's answer to the tracker; the verdict arrives while the body streams. */
+  verify(proof: string): void {
+    const { state } = this.live;
+    this.pending = this.svc.deps.tracker
+      .verifyProof({ uploadId: state.uploadId, nodeId: this.svc.deps.node.nodeId, proof })
+      .then(
+        (v: ProofVerifyResponse) => {
+          if (v.ok) this.live.proven = v;
+        },
+        (err: unknown) => this.log.warn({ upload: state.uploadId, err: (err as Error).message }, 'proof check failed; the upload goes on in full'),
+      )
+      .finally(() => {
+        this.pending = undefined;
+      });
+  }
+
+  /** Waits (bounded) for a verdict still pending. */
+  async settle(): Promise<void> {
+    if (!this.pending) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.pending, new Promise<void>((r) => (timer = setTimeout(r, VERDICT_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  ready(writer: ChunkWriter): boolean {
+    const { proven } = this.live;
+    if (!proven || this.live.mismatch || writer.prefixes.length === 0) return false;
+    let compared = 0;
+    for (const p of writer.prefixes) {
+      const want = proven.prefixes.find((q) => q.offset === p.offset);
+      if (!want) continue;
+      if (want.md5 !== p.md5 || want.sha256 !== p.sha256) {
+        // Another file under the declared hashes: it is uploaded in full and stored as itself.
+        this.live.mismatch = true;
+        this.log.info({ upload: this.live.state.uploadId, offset: p.offset }, 'prefix differs from the proven blob; no early stop');
+        return false;
+      }
+      compared++;
+    }
+    return compared > 0;
+  }
+}

@@ -1,0 +1,209 @@
+// The node's resumable uploads: their states (persisted, node/tus/state.ts),
+// the live writers that keep running hashes between PATCHes, one request
+// at a time per upload, and expiry. Bytes live in the chunk store's
+// resumable area (DATA/tus/<id>/), which a restart keeps.
+import type { Logger } from 'pino';
+import { HoardError } from '../../common/errors.js';
+import type { UploadResult } from '../../common/protocol.js';
+import type { ProofVerifyResponse, TusCreateRequest } from '../../common/tus.js';
+import type { ChunkStore, ResumableChunkStore, ResumableWriter } from '../chunk-store.js';
+import type { NodeContext } from '../context.js';
+import type { TrackerApi } from '../tracker-client.js';
+import { commitUpload } from '../upload.js';
+import { TusStateStore, type TusState } from './state.js';
+
+export interface LiveUpload {
+  state: TusState;
+  /** The writer with live hashes; undefined until the first PATCH of this process. */
+  writer?: ResumableWriter;
+  /** A request is reading or writing this upload. */
+  busy: boolean;
+  /** The tracker accepted this upload's proof (kept for the PATCHes that follow). */
+  proven?: Extract<ProofVerifyResponse, { ok: true }>;
+  /** A checkpoint differed from the proven blob's: this is another file, no early stop. */
+  mismatch?: boolean;
+}
+
+export interface TusServiceDeps {
+  node: NodeContext;
+  store: ChunkStore & ResumableChunkStore;
+  states: TusStateStore;
+  tracker: Pick<TrackerApi, 'commit' | 'verifyProof' | 'commitProven'>;
+  /** Milliseconds an upload is kept after its last PATCH. */
+  expiryMs: number;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface ExpiryReport {
+  [what: string]: number;
+  expired: number;
+  bytesFreed: number;
+}
+
+export class TusService {
+  private readonly uploads = new Map<string, LiveUpload>();
+  readonly now: () => number;
+
+  constructor(readonly deps: TusServiceDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  get maxUploadSize(): number {
+    return this.deps.node.limits.maxUploadSize;
+  }
+
+  /** Loads the states a previous run left; chunk folders without a state are debris. */
+  async load(): Promise<void> {
+    for (const s of await this.deps.states.loadAll()) this.uploads.set(s.uploadId, { state: s, busy: false });
+    for (const key of await this.deps.store.listResumable()) {
+      if (!this.uploads.has(key)) await this.deps.store.removeResumable(key);
+    }
+    this.deps.log.info({ uploads: this.uploads.size }, 'resumable uploads loaded');
+  }
+
+  get size(): number {
+    return this.uploads.size;
+  }
+
+  async create(req: TusCreateRequest): Promise<TusState> {
+    if (this.uploads.has(req.uploadId)) throw new HoardError('BAD_REQUEST', 'upload id already in use');
+    const t = this.now();
+    const state: TusState = {
+      v: 1,
+      uploadId: req.uploadId,
+      filename: req.filename,
+      length: req.length,
+      offset: 0,
+      created: t,
+      expires: t + this.deps.expiryMs,
+      ...(req.declared ? { declared: req.declared } : {}),
+      ...(req.challenge ? { challenge: req.challenge } : {}),
+    };
+    const live: LiveUpload = { state, busy: false };
+    // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).
+    this.uploads.set(state.uploadId, live);
+    // tus clients do not PATCH an empty upload: it is complete once created.
+    if (state.length === 0) {
+      live.busy = true;
+      try {
+        await this.complete(live, await this.writerFor(live));
+      } finally {
+        live.busy = false;
+      }
+    }
+    return state;
+  }
+
+  /** The upload, or 404 UPLOAD_NOT_FOUND / 410 UPLOAD_EXPIRED. */
+  get(id: string): LiveUpload {
+    const live = this.uploads.get(id);
+    if (!live) throw new HoardError('UPLOAD_NOT_FOUND');
+    if (live.state.expires <= this.now()) throw new HoardError('UPLOAD_EXPIRED');
+    return live;
+  }
+
+  /** The live writer, or one rebuilt from the chunk files (a restart, or a dropped writer). */
+  async writerFor(live: LiveUpload): Promise<ResumableWriter> {
+    if (live.writer) return live.writer;
+    const { uploadId, offset } = live.state;
+    live.writer = offset === 0 ? await this.deps.store.beginResumable(uploadId) : await this.deps.store.resumeResumable(uploadId, offset);
+    if (offset > 0) this.deps.log.info({ upload: uploadId, offset }, 'resumable upload rehashed from disk');
+    return live.writer;
+  }
+
+  /** Lets go of the live writer, keeping its bytes: the next PATCH rebuilds it from the last durable offset. */
+  async dropWriter(live: LiveUpload): Promise<void> {
+    const w = live.writer;
+    live.writer = undefined;
+    await w?.release();
+  }
+
+  async persist(live: LiveUpload, durable = true): Promise<void> {
+    await this.deps.states.save(live.state, durable);
+  }
+
+  /** Moves the expiry on: an upload that is being worked on does not expire. */
+  touch(live: LiveUpload): void {
+    live.state.expires = this.now() + this.deps.expiryMs;
+  }
+
+  /** Every byte is in: publish, commit, remember the answer. */
+  async complete(live: LiveUpload, writer: ResumableWriter): Promise<UploadResult> {
+    const { state } = live;
+    live.writer = undefined;
+    try {
+      state.result = await commitUpload(this.deps.node, writer, state.filename, state.uploadId);
+    } catch (err) {
+      // The bytes are gone with the failed publish or commit: the client starts over.
+      await writer.abort().catch(() => undefined);
+      await this.forget(live);
+      throw err;
+    }
+    state.offset = state.length;
+    await this.persist(live);
+    return state.result;
+  }
+
+  /**
+   * The early stop: the upload proved possession and its prefix matched.
+   * Asks the tracker for the link; on success nothing of this upload is
+   * kept. False (and the upload goes on in full) when the tracker refuses.
+   */
+  async stopEarly(live: LiveUpload, writer: ResumableWriter): Promise<boolean> {
+    const { state } = live;
+    if (!state.declared) return false;
+    let answer;
+    try {
+      answer = await this.deps.tracker.commitProven({ uploadId: state.uploadId, nodeId: this.deps.node.nodeId, filename: state.filename });
+    } catch (err) {
+      live.proven = undefined;
+      this.deps.log.warn({ upload: state.uploadId, err: (err as Error).message }, 'early stop refused; the upload goes on in full');
+      return false;
+    }
+    live.writer = undefined;
+    await writer.abort().catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot remove an early-stopped upload'));
+    state.result = { link: answer.link, id: answer.id, md5: state.declared.md5, sha256: state.declared.sha256, size: state.length, dedup: true };
+    state.offset = state.length;
+    // Saved after the answer and without fsync: after a crash the client resumes, and its full upload ends on the same link (the tracker keeps it by upload id).
+    setImmediate(() => {
+      this.persist(live, false).catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot save upload state'));
+    });
+    this.deps.log.info({ upload: state.uploadId, link: answer.id, receivedBeforeStop: writer.bytes, size: state.length }, 'early stop: duplicate proven');
+    return true;
+  }
+
+  /** Removes an upload: its bytes, its state, its entry. */
+  async remove(live: LiveUpload): Promise<number> {
+    const w = live.writer;
+    live.writer = undefined;
+    await w?.release();
+    const freed = await this.deps.store.removeResumable(live.state.uploadId);
+    await this.forget(live);
+    return freed;
+  }
+
+  private async forget(live: LiveUpload): Promise<void> {
+    this.uploads.delete(live.state.uploadId);
+    await this.deps.states.remove(live.state.uploadId);
+  }
+
+  /** The expiry worker's pass: uploads past Upload-Expires lose their bytes and state. */
+  async expire(): Promise<ExpiryReport> {
+    const t = this.now();
+    let expired = 0;
+    let bytesFreed = 0;
+    for (const live of [...this.uploads.values()]) {
+      if (live.busy || live.state.expires > t) continue;
+      bytesFreed += await this.remove(live);
+      expired++;
+      this.deps.log.info({ upload: live.state.uploadId, offset: live.state.offset, finished: live.state.result !== undefined }, 'resumable upload expired');
+    }
+    return { expired, bytesFreed };
+  }
+
+  /** At shutdown: release every writer (their bytes stay for the next start). */
+  async close(): Promise<void> {
+    for (const live of this.uploads.values()) await this.dropWriter(live);
+  }
+}
