@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { HoardError } from '../common/errors.js';
 import { DualHasher } from '../common/hash.js';
 import { SHA256_RE, type BlobManifest, type ChunkInfo } from '../common/protocol.js';
-import { isValidManifest, type ChunkStore, type ChunkWriter, type DiskSpace, type FinishResult, type StoredBlob } from './chunk-store.js';
+import { isValidManifest, type BeginOptions, type ChunkStore, type ChunkWriter, type DiskSpace, type FinishResult, type StoredBlob } from './chunk-store.js';
 
 /** File-system steps the store takes, reported to `onFsOp` before each one. */
 export type FsOp = 'open' | 'write' | 'fsync' | 'fsyncDir' | 'mkdir' | 'rename' | 'rm';
@@ -84,12 +84,14 @@ export class FileChunkStore implements ChunkStore {
     this.cache.clear();
   }
 
-  async begin(): Promise<ChunkWriter> {
+  async begin(opts: BeginOptions = {}): Promise<ChunkWriter> {
+    const chunkSize = opts.chunkSize ?? this.chunkSize;
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RangeError('chunkSize must be a positive integer');
     const uploadId = randomBytes(12).toString('hex');
     const dir = join(this.tmpDir, uploadId);
     this.fsOp('mkdir', dir);
     await mkdir(dir);
-    return new FileChunkWriter(this, uploadId, dir);
+    return new FileChunkWriter(this, uploadId, dir, chunkSize);
   }
 
   blobDir(id: string): string {
@@ -143,10 +145,10 @@ export class FileChunkStore implements ChunkStore {
     return true;
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(prefix?: string): AsyncIterable<string> {
     let prefixes: string[];
     try {
-      prefixes = await readdir(this.blobsDir);
+      prefixes = prefix === undefined ? await readdir(this.blobsDir) : [prefix];
     } catch (err) {
       if (errno(err) === 'ENOENT') return;
       throw err;
@@ -307,6 +309,7 @@ class FileChunkWriter implements ChunkWriter {
     private readonly store: FileChunkStore,
     readonly uploadId: string,
     private readonly dir: string,
+    private readonly chunkSize: number,
   ) {}
 
   get bytes(): number {
@@ -316,7 +319,7 @@ class FileChunkWriter implements ChunkWriter {
   write(buf: Buffer): Promise<void> | undefined {
     if (this.failed) return Promise.reject(this.failure);
     if (this.state !== 'open') return Promise.reject(new Error(`write after ${this.state}`));
-    const cs = this.store.chunkSize;
+    const cs = this.chunkSize;
     let sealed = false;
     let off = 0;
     while (off < buf.length) {
@@ -351,7 +354,7 @@ class FileChunkWriter implements ChunkWriter {
       if (this.inChunk > 0) this.sealChunk();
       await this.settled();
       const { md5, sha256, size } = this.whole.digest();
-      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.store.chunkSize, chunks: this.chunks };
+      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.chunkSize, chunks: this.chunks };
       return this.sealed;
     } catch (err) {
       await this.abort();
@@ -447,7 +450,7 @@ class FileChunkWriter implements ChunkWriter {
   private async writeBufs(index: number, bufs: Buffer[]): Promise<void> {
     if (this.fhIndex !== index || !this.fh) {
       const path = join(this.dir, chunkName(index));
-      await this.store.checkRoom(this.store.chunkSize);
+      await this.store.checkRoom(this.chunkSize);
       this.store.fsOp('open', path);
       this.fh = await open(path, 'wx');
       this.fhIndex = index;

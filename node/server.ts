@@ -6,6 +6,7 @@ import { createServer, DEFAULT_TIMEOUTS, sendJson, type ServerTimeouts } from '.
 import { NODE } from '../common/protocol.js';
 import type { NodeContext } from './context.js';
 import { handleDownload } from './download.js';
+import { handleReplicas, isReplicaPath } from './replica-routes.js';
 import { createUploadHandler } from './upload.js';
 
 export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {
@@ -24,6 +25,7 @@ export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DE
         if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
         return handleDownload(ctx, req, res, url);
       }
+      if (isReplicaPath(path)) return handleReplicas(ctx, req, res, url);
       if (path === NODE.health) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
         sendJson(res, 200, { ok: true, id: ctx.nodeId });

@@ -14,6 +14,9 @@ import { healthRoute } from './routes/health.js';
 import { linkInfoRoute, linkRedirect } from './routes/links.js';
 import { heartbeatRoute, registerRoute } from './routes/nodes.js';
 import { uploadRedirect, uploadTargetRoute } from './routes/upload.js';
+import { adminDrain } from './routes/drain.js';
+import { adminRepair } from './routes/repair.js';
+import { adminWorkerRun, adminWorkers } from './routes/workers.js';
 
 interface Route {
   path: string;
@@ -38,6 +41,10 @@ export const ROUTES: readonly Route[] = [
   { path: TRACKER.adminBlobs, methods: ['GET'], handle: adminBlobs },
   { path: TRACKER.adminLinks, methods: ['GET'], handle: adminLinks },
   { path: TRACKER.adminStats, methods: ['GET'], handle: adminStats },
+  { path: TRACKER.adminWorkers, methods: ['GET'], handle: adminWorkers },
+  { path: TRACKER.adminWorkers + '/', prefix: true, methods: ['POST'], handle: adminWorkerRun },
+  { path: TRACKER.adminNodePrefix, prefix: true, methods: ['POST'], handle: adminDrain },
+  { path: TRACKER.adminRepair, methods: ['GET'], handle: adminRepair },
 ];
 
 function match(pathname: string): Route | undefined {

@@ -27,6 +27,7 @@ export const registerRoute: RouteHandler = async (ctx, req, res) => {
   const reg = parseRegistration(await readBody(req, res));
   await ctx.topology.register(reg);
   ctx.log.info({ node: reg.id, zone: reg.zone, url: reg.publicUrl }, 'node registered');
+  ctx.replication?.nodeRegistered(reg.id);
   sendJson(res, 200, { ok: true });
 };
 
