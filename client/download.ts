@@ -93,8 +93,10 @@ async function fetchPart(
       if (FATAL.has(e as object)) throw e;
       err = e;
     }
-    const now = Math.max(0, await sizeOf(part));
-    if (now === info.size) return;
+    // -1 when absent: a failed first attempt at an empty file must not count as done.
+    const got = await sizeOf(part);
+    if (got === info.size) return;
+    const now = Math.max(0, got);
     err ??= new CliError('DOWNLOAD_FAILED', `transfer ended after ${now} of ${info.size} bytes`);
     if (node !== undefined && !avoid.includes(node)) avoid.push(node);
 

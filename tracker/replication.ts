@@ -40,6 +40,8 @@ export interface TaskReport {
 
 interface Running {
   kind: RepairTask['kind'];
+  /** Which execute() call started it: plans made at once by two workers may overlap. */
+  batch?: number;
   blob: string;
   size?: number;
   source?: string;
@@ -68,6 +70,7 @@ export class Replication {
   /** Set by the wiring: runs a worker soon (coalescing bursts of requests). */
   runWorker: ((name: string) => Promise<unknown>) | undefined;
   private readonly running = new Map<string, Running>();
+  private batches = 0;
   private readonly kicks = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly deps: ReplicationDeps) {}
@@ -162,6 +165,7 @@ export class Replication {
   /** Runs copies `replicationConcurrency` at a time; drops and forgets are metadata-first and quick. */
   async execute(tasks: readonly RepairTask[]): Promise<TaskReport> {
     const report = emptyReport();
+    const batch = ++this.batches;
     const quick = tasks.filter((t) => t.kind !== 'copy');
     const copies = tasks.filter((t): t is Extract<RepairTask, { kind: 'copy' }> => t.kind === 'copy');
     for (const t of quick) {
@@ -172,7 +176,7 @@ export class Replication {
     const runner = async () => {
       while (next < copies.length) {
         const t = copies[next++]!;
-        const r = await this.copy(t);
+        const r = await this.copy(t, batch);
         if (r === undefined) report.skipped++;
         else if (r < 0) report.copyFailures++;
         else {
@@ -196,9 +200,11 @@ export class Replication {
   }
 
   /** Bytes copied; -1 on failure; undefined when the task no longer applies. */
-  async copy(t: Extract<RepairTask, { kind: 'copy' }>): Promise<number | undefined> {
+  async copy(t: Extract<RepairTask, { kind: 'copy' }>, batch = 0): Promise<number | undefined> {
     const { store, topology, config, log } = this.deps;
-    const done = this.track({ kind: 'copy', blob: t.blob, size: t.size, source: t.source, target: t.target });
+    // Another worker's plan is already copying this blob: its result will be seen by the next plan.
+    for (const r of this.running.values()) if (r.kind === 'copy' && r.blob === t.blob && (r.batch !== batch || r.target === t.target)) return undefined;
+    const done = this.track({ kind: 'copy', blob: t.blob, size: t.size, source: t.source, target: t.target, batch });
     try {
       const blob = await store.getBlob(t.blob);
       const chunks = await store.getChunks(t.blob);
@@ -405,7 +411,14 @@ export class Replication {
       graceMs: this.deps.config.repairGrace,
       counts,
       holds,
-      inFlight: [...this.running.values()].map((r) => ({ ...r, since: new Date(r.since).toISOString() })),
+      inFlight: [...this.running.values()].map((r) => ({
+        kind: r.kind,
+        blob: r.blob,
+        ...(r.source ? { source: r.source } : {}),
+        ...(r.target ? { target: r.target } : {}),
+        ...(r.node ? { node: r.node } : {}),
+        since: new Date(r.since).toISOString(),
+      })),
       totals: { ...this.totals },
     };
   }
