@@ -95,6 +95,8 @@ export function createLab(names: string[]): Lab {
     if (routeAdded) tryIp(['route', 'del', 'blackhole', LAB_RANGE]);
   };
   const cancelExit = atExit(destroy);
+  // A runner's timeout sends SIGTERM: exit properly so the daemons are killed and the lab removed.
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => process.exit(128 + (sig === 'SIGTERM' ? 15 : 2)));
 
   try {
     // First of all: nothing addressed to the range may leave through the root namespace.
