@@ -11,7 +11,7 @@ import { CliError, describeError, formatBytes } from '../common/cli.js';
 import { remoteError } from '../common/client.js';
 import { RemoteError } from '../common/errors.js';
 import { hashFile } from '../common/hash.js';
-import { MD5_RE, SHA256_RE, TRACKER, type LinkInfo } from '../common/protocol.js';
+import { MD5_RE, NODE_ID_HEADER, NODE_ID_RE, SHA256_RE, TRACKER, type LinkInfo } from '../common/protocol.js';
 import { safeFileName, type LinkRef } from './link.js';
 import { progressBar, type Progress } from './progress.js';
 import { callTracker } from './tracker.js';
@@ -71,6 +71,8 @@ async function fetchPart(
 ): Promise<void> {
   let best = Math.max(0, await sizeOf(part));
   let failures = 0;
+  // Nodes that failed this download: the tracker sends the next attempt to another copy.
+  const avoid: string[] = [];
   for (;;) {
     let have = await sizeOf(part);
     if (have === info.size) return;
@@ -82,16 +84,21 @@ async function fetchPart(
     have = Math.max(0, have);
 
     let err: unknown;
+    let node: string | undefined;
     try {
-      const url = await resolveLink(ref);
-      await fetchOnce(url, part, have, info, progress);
+      const target = await resolveLink(ref, avoid);
+      node = target.node;
+      await fetchOnce(target.url, part, have, info, progress);
     } catch (e) {
       if (FATAL.has(e as object)) throw e;
       err = e;
     }
-    const now = Math.max(0, await sizeOf(part));
-    if (now === info.size) return;
+    // -1 when absent: a failed first attempt at an empty file must not count as done.
+    const got = await sizeOf(part);
+    if (got === info.size) return;
+    const now = Math.max(0, got);
     err ??= new CliError('DOWNLOAD_FAILED', `transfer ended after ${now} of ${info.size} bytes`);
+    if (node !== undefined && !avoid.includes(node)) avoid.push(node);
 
     // Only a new high-water mark counts as progress: a node that keeps ignoring
     // Range and breaking at the same place still runs out of attempts.
@@ -118,16 +125,23 @@ function fatal<E extends object>(err: E): E {
   return err;
 }
 
-/** GET /f/<id> without following the redirect: a fresh signed URL on a live node. */
-async function resolveLink(ref: LinkRef): Promise<string> {
-  const res = await request(ref.tracker + TRACKER.link + encodeURIComponent(ref.id), {
+/**
+ * GET /f/<id> without following the redirect: a fresh signed URL on a live
+ * node other than those in `avoid` when there is one, and that node's id.
+ */
+async function resolveLink(ref: LinkRef, avoid: readonly string[] = []): Promise<{ url: string; node?: string }> {
+  const query = avoid.length > 0 ? '?' + avoid.map((n) => 'avoid=' + encodeURIComponent(n)).join('&') : '';
+  const res = await request(ref.tracker + TRACKER.link + encodeURIComponent(ref.id) + query, {
     method: 'GET',
     headersTimeout: 30_000,
     bodyTimeout: 30_000,
   });
   const text = await res.body.text();
   const location = first(res.headers.location);
-  if (res.statusCode >= 300 && res.statusCode < 400 && location) return new URL(location, ref.tracker + '/').toString();
+  if (res.statusCode >= 300 && res.statusCode < 400 && location) {
+    const node = first(res.headers[NODE_ID_HEADER]);
+    return { url: new URL(location, ref.tracker + '/').toString(), node: node && NODE_ID_RE.test(node) ? node : undefined };
+  }
   const err = res.statusCode >= 300 && res.statusCode < 400
     ? new CliError('BAD_RESPONSE', `tracker answered ${res.statusCode} without a Location`)
     : remoteError(res.statusCode, text);

@@ -13,6 +13,7 @@ export type CliErrorCode =
   | 'DOWNLOAD_FAILED'
   | 'NOT_A_FILE'
   | 'SECRET_REQUIRED'
+  | 'TIMED_OUT'
   | 'TRACKER_UNREACHABLE'
   | 'UPLOAD_FAILED';
 

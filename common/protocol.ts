@@ -17,6 +17,10 @@ export const TRACKER = {
   adminBlobs: '/internal/admin/blobs',
   adminLinks: '/internal/admin/links',
   adminStats: '/internal/admin/stats',
+  // Replication and repair (cluster secret required).
+  adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/<name>/run → WorkerReport
+  adminNodePrefix: '/internal/admin/nodes/', // POST …/<id>/drain {drain} → NodeStatus
+  adminRepair: '/internal/admin/repair', // GET → RepairStatus
 } as const;
 
 /** Routes served by a storage node. */
@@ -24,7 +28,13 @@ export const NODE = {
   upload: '/upload/', // PUT /upload/<filename>?exp=&sig= (signed by the tracker)
   blob: '/blob/', // GET|HEAD /blob/<blobId>?exp=&sig=&name=
   health: '/health',
+  // Cluster-internal (cluster credential required): GET list, PUT …/<id> pull a copy,
+  // DELETE …/<id> drop a copy, POST …/<id>/verify re-read and check a copy.
+  replicas: '/internal/replicas',
 } as const;
+
+/** Set by GET /f/<id> on its redirect: the node it sends the client to (clients pass it back as ?avoid= after a failure). */
+export const NODE_ID_HEADER = 'x-hoard-node';
 
 /** Header carrying the cluster credential on node↔tracker calls. */
 export const AUTH_HEADER = 'x-hoard-auth';
@@ -128,6 +138,72 @@ export interface NodeStatus extends NodeRegistration {
   lastSeen: string;
   load: number;
   blobCount: number;
+  /** Being emptied by `hoard-admin drain`: no new uploads or copies, its copies move elsewhere. */
+  draining?: boolean;
+  /** When a down node stopped answering (the tracker's start time if it has not beaten since). */
+  downSince?: string;
+}
+
+/** PUT /internal/replicas/<id> on the target node: copy a blob from another node. */
+export interface ReplicaPullRequest {
+  /** A signed GET URL of the blob on the source node. */
+  source: string;
+  /** The blob as the tracker knows it: the copy must match it chunk for chunk. */
+  manifest: BlobManifest;
+  /** Bytes per second the copy may use (0 = unthrottled). */
+  rate: number;
+}
+
+export interface ReplicaPullResult {
+  id: string;
+  /** False when the node already held a complete copy. */
+  created: boolean;
+  bytes: number;
+  ms: number;
+}
+
+/** GET /internal/replicas?after=&limit= : blob ids held by a node, in id order. */
+export interface ReplicaList {
+  ids: string[];
+  /** When each copy appeared on the node (Unix ms), parallel to ids. */
+  mtimes: number[];
+}
+
+/** POST /internal/replicas/<id>/verify: the copy re-read from disk. */
+export interface ReplicaVerifyResult extends BlobIdentity {
+  id: string;
+  ok: boolean;
+  chunkSize: number;
+  /** Indexes of chunks whose bytes do not match their SHA-256 (or are missing or short). */
+  badChunks: number[];
+}
+
+export interface RepairCounts {
+  blobs: number;
+  /** Blobs with fewer counted copies than the replication factor. */
+  belowFactor: number;
+  /** ...of which every missing copy is on a node still inside its grace period. */
+  waiting: number;
+  /** Blobs no live node holds: nothing to copy from until a holder returns. */
+  unavailable: number;
+  /** Blobs that need a copy but no node can take it (space, zones, all draining). */
+  noTarget: number;
+  /** Copies planned now: new copies, copies dropped, holders forgotten. */
+  copies: number;
+  drops: number;
+  forgets: number;
+  /** Blobs skipped because a task on them is running. */
+  busy: number;
+}
+
+export interface RepairStatus {
+  replicas: number;
+  graceMs: number;
+  counts: RepairCounts;
+  /** Per node: blobs the tracker lists it as holding. */
+  holds: Record<string, number>;
+  inFlight: Array<{ kind: string; blob: string; source?: string; target?: string; node?: string; since: string }>;
+  totals: { copied: number; copyFailures: number; bytesCopied: number; dropped: number; forgotten: number; adopted: number };
 }
 
 export interface ClusterStats {

@@ -52,11 +52,16 @@ export interface ChunkWriter {
   abort(): Promise<void>;
 }
 
+export interface BeginOptions {
+  /** Chunk size of this blob (a copy keeps its source's chunking); default the store's own. */
+  chunkSize?: number;
+}
+
 export interface ChunkStore {
   /** Prepares the store and removes leftovers of interrupted uploads. */
   open(): Promise<void>;
   close(): Promise<void>;
-  begin(): Promise<ChunkWriter>;
+  begin(opts?: BeginOptions): Promise<ChunkWriter>;
   /** The blob's manifest, or undefined when it is absent or incomplete. */
   get(id: string): Promise<StoredBlob | undefined>;
   has(id: string): Promise<boolean>;
@@ -68,8 +73,8 @@ export interface ChunkStore {
   read(id: string, start?: number, end?: number): Promise<Readable>;
   /** Removes the blob; false when it was not there. */
   remove(id: string): Promise<boolean>;
-  /** Ids of the stored blobs, in no particular order. */
-  list(): AsyncIterable<string>;
+  /** Ids of the stored blobs, in no particular order; with `prefix` (two hex digits) only those starting with it. */
+  list(prefix?: string): AsyncIterable<string>;
   /** Number of stored blobs. */
   count(): number;
   space(): Promise<DiskSpace>;

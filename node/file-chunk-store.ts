@@ -22,6 +22,7 @@ import { SHA256_RE, type BlobManifest, type ChunkInfo } from '../common/protocol
 import {
   isValidManifest,
   RESUMABLE_KEY_RE,
+  type BeginOptions,
   type ChunkStore,
   type ChunkWriter,
   type DiskSpace,
@@ -106,12 +107,14 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     this.cache.clear();
   }
 
-  async begin(): Promise<ChunkWriter> {
+  async begin(opts: BeginOptions = {}): Promise<ChunkWriter> {
+    const chunkSize = opts.chunkSize ?? this.chunkSize;
+    if (!Number.isSafeInteger(chunkSize) || chunkSize <= 0) throw new RangeError('chunkSize must be a positive integer');
     const uploadId = randomBytes(12).toString('hex');
     const dir = join(this.tmpDir, uploadId);
     this.fsOp('mkdir', dir);
     await mkdir(dir);
-    return new FileChunkWriter(this, uploadId, dir);
+    return new FileChunkWriter(this, uploadId, dir, chunkSize);
   }
 
   // ---- resumable uploads ----
@@ -125,13 +128,13 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     const dir = this.resumableDir(key);
     await this.rmTree(dir);
     // The folder is made with the first write and made durable by the first flush: a duplicate that stops early never pays for either.
-    return new FileChunkWriter(this, key, dir, true, true);
+    return new FileChunkWriter(this, key, dir, this.chunkSize, true, true);
   }
 
   async resumeResumable(key: string, bytes: number): Promise<ResumableWriter> {
     const dir = this.resumableDir(key);
     await mkdir(dir, { recursive: true });
-    const w = new FileChunkWriter(this, key, dir, true);
+    const w = new FileChunkWriter(this, key, dir, this.chunkSize, true);
     try {
       await w.replay(bytes);
     } catch (err) {
@@ -207,10 +210,10 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     return true;
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(prefix?: string): AsyncIterable<string> {
     let prefixes: string[];
     try {
-      prefixes = await readdir(this.blobsDir);
+      prefixes = prefix === undefined ? await readdir(this.blobsDir) : [prefix];
     } catch (err) {
       if (errno(err) === 'ENOENT') return;
       throw err;
@@ -373,6 +376,7 @@ class FileChunkWriter implements ResumableWriter {
     private readonly store: FileChunkStore,
     readonly uploadId: string,
     private readonly dir: string,
+    private readonly chunkSize: number,
     /** The dir's own entry still needs an fsync of its parent at the first flush. */
     private syncParent = false,
     /** The dir does not exist yet: the first disk step makes it. */
@@ -397,7 +401,7 @@ class FileChunkWriter implements ResumableWriter {
   write(buf: Buffer): Promise<void> | undefined {
     if (this.failed) return Promise.reject(this.failure);
     if (this.state !== 'open') return Promise.reject(new Error(`write after ${this.state}`));
-    const cs = this.store.chunkSize;
+    const cs = this.chunkSize;
     let sealed = false;
     let off = 0;
     while (off < buf.length) {
@@ -420,7 +424,7 @@ class FileChunkWriter implements ResumableWriter {
 
   /** Bytes that fit before the next chunk boundary or prefix checkpoint. */
   private pieceLength(left: number): number {
-    return Math.min(left, this.store.chunkSize - this.inChunk, this.nextCp - this.whole.size);
+    return Math.min(left, this.chunkSize - this.inChunk, this.nextCp - this.whole.size);
   }
 
   /** Feeds a piece (never crossing a chunk boundary or checkpoint) to every hash. */
@@ -484,7 +488,7 @@ class FileChunkWriter implements ResumableWriter {
    * write appends to the last, partial chunk.
    */
   async replay(bytes: number): Promise<void> {
-    const cs = this.store.chunkSize;
+    const cs = this.chunkSize;
     const names = (await readdir(this.dir)).filter((n) => /^\d{6}$/.test(n)).sort();
     const count = Math.ceil(bytes / cs);
     for (const n of names) if (Number(n) >= count) await rm(join(this.dir, n), { force: true });
@@ -533,7 +537,7 @@ class FileChunkWriter implements ResumableWriter {
       await this.settled();
       const { md5, sha256, size } = this.whole.digest();
       const prefixes = this.prefixes.filter((p) => p.offset < size);
-      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.store.chunkSize, chunks: this.chunks, prefixes };
+      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.chunkSize, chunks: this.chunks, prefixes };
       return this.sealed;
     } catch (err) {
       await this.abort();
@@ -627,7 +631,7 @@ class FileChunkWriter implements ResumableWriter {
     await this.ensureDir();
     if (this.fhIndex !== index || !this.fh) {
       const path = join(this.dir, chunkName(index));
-      await this.store.checkRoom(this.store.chunkSize);
+      await this.store.checkRoom(this.chunkSize);
       this.store.fsOp('open', path);
       this.fh = await open(path, 'wx');
       this.fhIndex = index;

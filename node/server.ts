@@ -6,6 +6,7 @@ import { createServer, DEFAULT_TIMEOUTS, sendJson, type ServerTimeouts } from '.
 import { NODE } from '../common/protocol.js';
 import type { NodeContext } from './context.js';
 import { handleDownload } from './download.js';
+import { handleReplicas, isReplicaPath } from './replica-routes.js';
 import { createUploadHandler } from './upload.js';
 import { routeResumable } from './tus/routes.js';
 
@@ -27,6 +28,7 @@ export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DE
       }
       const resumable = routeResumable(ctx, req, res, url);
       if (resumable) return resumable;
+      if (isReplicaPath(path)) return handleReplicas(ctx, req, res, url);
       if (path === NODE.health) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
         sendJson(res, 200, { ok: true, id: ctx.nodeId });

@@ -1,5 +1,8 @@
 // The node's calls to the tracker, all with the cluster credential.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isConnectionError } from '../common/cli.js';
 import { callJson } from '../common/client.js';
+import { RemoteError } from '../common/errors.js';
 import { TRACKER, type CommitRequest, type CommitResponse, type Heartbeat, type NodeRegistration } from '../common/protocol.js';
 import { TUS_TRACKER, type CommitProvenRequest, type ProofVerifyRequest, type ProofVerifyResponse } from '../common/tus.js';
 
@@ -14,7 +17,21 @@ export interface TrackerApi {
   commitProven(req: CommitProvenRequest): Promise<CommitResponse>;
 }
 
-export function trackerClient(base: string, secret: string): TrackerApi {
+export interface CommitRetry {
+  /** How long a commit keeps trying while the tracker cannot be reached (a restart). */
+  windowMs: number;
+  backoffMs: readonly number[];
+}
+
+export const COMMIT_RETRY: CommitRetry = { windowMs: 30_000, backoffMs: [100, 250, 500, 1000, 2000] };
+
+/** The tracker is away (restarting, or a proxy in front of it is): trying again may work. */
+function retryable(err: unknown): boolean {
+  if (err instanceof RemoteError) return err.status === 502 || err.status === 503 || err.status === 504;
+  return isConnectionError(err);
+}
+
+export function trackerClient(base: string, secret: string, retry: CommitRetry = COMMIT_RETRY): TrackerApi {
   return {
     async register(reg) {
       await callJson<unknown>(base, 'POST', TRACKER.register, { secret, body: reg, timeoutMs: 5_000 });
@@ -22,8 +39,19 @@ export function trackerClient(base: string, secret: string): TrackerApi {
     async heartbeat(beat) {
       await callJson<unknown>(base, 'POST', TRACKER.heartbeat, { secret, body: beat, timeoutMs: 5_000 });
     },
-    commit(req) {
-      return callJson<CommitResponse>(base, 'POST', TRACKER.commit, { secret, body: req, timeoutMs: 30_000 });
+    async commit(req) {
+      // A tracker restart must not fail an upload whose bytes are already durable here:
+      // keep trying for a while. A retry after a commit that did land only adds a second link.
+      const deadline = Date.now() + retry.windowMs;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await callJson<CommitResponse>(base, 'POST', TRACKER.commit, { secret, body: req, timeoutMs: 30_000 });
+        } catch (err) {
+          const pause = retry.backoffMs[Math.min(attempt, retry.backoffMs.length - 1)]!;
+          if (!retryable(err) || Date.now() + pause > deadline) throw err;
+          await sleep(pause);
+        }
+      }
     },
     verifyProof(req) {
       return callJson<ProofVerifyResponse>(base, 'POST', TUS_TRACKER.verifyProof, { secret, body: req, timeoutMs: 30_000 });

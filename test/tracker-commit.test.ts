@@ -141,3 +141,27 @@ t.test('manifest checks', async (t) => {
     t.throws(() => parseManifest(v, 1e12), { code }, name);
   }
 });
+
+t.test('dedup: a fresh copy is kept as a replica when replication wants one there', async (t) => {
+  const store = new LevelMetaStore(join(t.testdir(), 'meta'));
+  await store.open();
+  t.teardown(() => store.close());
+  const asked: string[] = [];
+  const committer = new Committer({
+    store,
+    log: pino({ level: 'silent' }),
+    isLive: () => true,
+    wantsCopy: (blob, node) => {
+      asked.push(`${blob.nodes.join(',')}+${node}`);
+      return node === 'n2';
+    },
+  });
+  const m = manifest('replica', 1000);
+  await committer.commit('n1', 'a.bin', m);
+  const kept = await committer.commit('n2', 'b.bin', m);
+  t.equal(kept.dedup, true);
+  t.same(kept.blob.nodes, ['n1', 'n2'], 'the duplicate on n2 became the second copy');
+  const dropped = await committer.commit('n3', 'c.bin', m);
+  t.same(dropped.blob.nodes, ['n1', 'n2'], 'not wanted on n3: its copy is not listed (the node deletes it)');
+  t.same(asked, ['n1+n2', 'n1,n2+n3']);
+});

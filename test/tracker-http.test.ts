@@ -14,7 +14,7 @@ import type { TrackerContext } from '../tracker/context.js';
 import { LevelMetaStore } from '../tracker/meta/level.js';
 import { createTrackerServer } from '../tracker/server.js';
 import { Topology } from '../tracker/topology.js';
-import type { TrackerConfig } from '../tracker/config.js';
+import { trackerSpec, type TrackerConfig } from '../tracker/config.js';
 
 const SECRET = 'test-secret-0123456789';
 const GiB = 1024 ** 3;
@@ -25,7 +25,9 @@ const store = new LevelMetaStore(join(t.testdir(), 'meta'));
 await store.open();
 const topology = new Topology(store, 6_000, now);
 const log = pino({ level: 'silent' });
+const defaults = Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => [k, f.default])) as unknown as TrackerConfig;
 const config: TrackerConfig = Object.freeze({
+  ...defaults,
   data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
 });
 const ctx: TrackerContext = {

@@ -120,3 +120,36 @@ t.test('reads: a live holder, the least loaded, random among equals', async (t) 
   t.equal(chooseReadNode(nodes, ['zzz'], () => 0), undefined, 'holder unknown');
   t.equal(chooseReadNode(nodes, [], () => 0), undefined);
 });
+
+t.test('reads: avoid a failed node and a draining one while another copy is live', async (t) => {
+  const nodes = [node('a', 'x', GiB, 'up', 0), node('b', 'x', GiB, 'up', 3), { ...node('c', 'y', GiB, 'up', 0), draining: true }];
+  t.equal(chooseReadNode(nodes, ['a', 'b'], () => 0, ['a'])?.id, 'b', 'the avoided node is skipped though it is less loaded');
+  t.equal(chooseReadNode(nodes, ['a'], () => 0, ['a'])?.id, 'a', 'the only live copy is used anyway');
+  t.equal(chooseReadNode(nodes, ['b', 'c'], () => 0)?.id, 'b', 'a draining node only when nothing else is left');
+  t.equal(chooseReadNode(nodes, ['c'], () => 0)?.id, 'c');
+  t.equal(chooseReadNode(nodes, ['b', 'c'], () => 0, ['b'])?.id, 'c', 'draining beats avoided');
+});
+
+t.test('uploads: draining nodes take none; with fillBand the emptiest nodes take them first', async (t) => {
+  const drained = { ...node('d', 'x', 90 * GiB), draining: true };
+  for (let seed = 0; seed < 30; seed++) {
+    const d = choosePlacement(base([drained, node('e', 'y', 2 * GiB)], { random: seeded(seed) }));
+    t.ok(d.ok && d.node.id === 'e', 'not the draining node');
+  }
+  const onlyDraining = choosePlacement(base([drained]));
+  t.equal(onlyDraining.ok, false, 'a draining node alone cannot take uploads');
+  // A new node (5 % used) among nodes at 60 %: it alone takes uploads until it catches up.
+  const fresh = node('new', 'z', 95 * GiB);
+  const full = [node('o1', 'x', 40 * GiB), node('o2', 'y', 40 * GiB)];
+  for (let seed = 0; seed < 30; seed++) {
+    const d = choosePlacement(base([...full, fresh], { random: seeded(seed), fillBand: 0.05 }));
+    t.ok(d.ok && d.node.id === 'new', 'the new node first');
+  }
+  const level = [node('p1', 'x', 50 * GiB), node('p2', 'y', 48 * GiB)];
+  const seen = new Set<string>();
+  for (let seed = 0; seed < 40; seed++) {
+    const d = choosePlacement(base(level, { random: seeded(seed), fillBand: 0.05 }));
+    if (d.ok) seen.add(d.node.id);
+  }
+  t.same([...seen].sort(), ['p1', 'p2'], 'nodes within the band share uploads');
+});

@@ -13,6 +13,12 @@ export interface CommitDeps {
   store: MetaStore;
   /** True when the node is registered and heartbeating. */
   isLive(nodeId: string): boolean;
+  /**
+   * Whether a duplicate upload's fresh copy on `nodeId` should become one of
+   * the blob's copies instead of being deleted (replication policy); by
+   * default only when no live node holds the blob.
+   */
+  wantsCopy?(blob: BlobRecord, nodeId: string): boolean;
   log: Logger;
   newLinkId?: () => string;
   now?: () => number;
@@ -65,8 +71,9 @@ export class Committer {
     let md5Collision = false;
     if (match) {
       const { refs: _refs, ...rest } = match;
-      // Keep the node's fresh copy when no live node holds the old one.
-      const adopt = !match.nodes.includes(nodeId) && !match.nodes.some((n) => this.deps.isLive(n));
+      // Keep the node's fresh copy when no live node holds the old one, or when the blob still lacks a copy there.
+      const adopt =
+        !match.nodes.includes(nodeId) && (!match.nodes.some((n) => this.deps.isLive(n)) || this.deps.wantsCopy?.(match, nodeId) === true);
       blob = { ...rest, nodes: adopt ? [...match.nodes, nodeId] : match.nodes };
     } else {
       if ((await store.getBlob(m.id)) !== undefined) {

@@ -1,6 +1,7 @@
 // hoard-tracker's configuration keys, their defaults and checks.
 import { ConfigError, bytes, int, secret, str, url, type ConfigOf, type Field } from '../common/config.js';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol.js';
+import { cronExpr } from './cron-field.js';
 
 /** An http(s) URL, or '' for "derive it from host and the actual port". */
 const optionalUrl = (doc: string): Field<string> => {
@@ -17,6 +18,19 @@ export const trackerSpec = {
   urlTtl: int('Lifetime of signed data-plane URLs, in seconds', 3600, 10, 7 * 86_400),
   nodeDownAfter: int('Milliseconds without a heartbeat after which a node is down', HEARTBEAT_MISSES_DOWN * HEARTBEAT_INTERVAL_MS, 500, 86_400_000),
   maxUploadSize: bytes('Largest accepted upload, bytes (e.g. 10GiB)', 1024 ** 4, 0, 1024 ** 5),
+  // Replication and repair (docs/operations.md).
+  replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),
+  repairGrace: int('Milliseconds a node may stay down before its blobs are copied elsewhere', 300_000, 0, 30 * 86_400_000),
+  replicationRate: bytes('Bytes per second one node-to-node copy may use (0 = unthrottled)', 64 * 1024 ** 2, 0, 1024 ** 4),
+  replicationConcurrency: int('Node-to-node copies running at once, cluster-wide', 2, 1, 64),
+  repairBatch: int('Most tasks (copies, drops) one replicate/repair/rebalance run starts', 500, 1, 1_000_000),
+  replicateSchedule: cronExpr('When the replicate worker copies new uploads to their other zones (node-cron, seconds field, UTC)', '*/2 * * * * *'),
+  repairSchedule: cronExpr('When the repair worker scans every blob for missing, extra and draining copies', '*/30 * * * * *'),
+  reconcileSchedule: cronExpr('When the reconcile worker compares every live node\'s blobs with the index', '0 */15 * * * *'),
+  reconcileMinAge: int('Milliseconds a copy the index does not list must exist before reconcile removes it', 600_000, 0, 30 * 86_400_000),
+  rebalanceSchedule: cronExpr('When the rebalance worker moves blobs from the fullest to the emptiest node', '0 */10 * * * *'),
+  rebalanceThreshold: int('Percentage points of disk use between the fullest and emptiest node that start a rebalance', 10, 1, 100),
+  rebalanceBytes: bytes('Most bytes one rebalance run moves', 4 * 1024 ** 3, 0, 1024 ** 5),
 };
 
 export type TrackerConfig = ConfigOf<typeof trackerSpec>;

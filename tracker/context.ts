@@ -1,9 +1,11 @@
 // What every route handler gets: config, store, topology, commit rules.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { WorkerPool } from '../common/worker.js';
 import type { Committer } from './commit.js';
 import type { TrackerConfig } from './config.js';
 import type { MetaStore } from './meta/store.js';
+import type { Replication } from './replication.js';
 import type { Topology } from './topology.js';
 
 export interface TrackerContext {
@@ -17,6 +19,10 @@ export interface TrackerContext {
   /** Uniform in [0, 1). */
   random: () => number;
   now: () => number;
+  /** Replication, repair and reconcile state (absent in tests that do not need it). */
+  replication?: Replication;
+  /** The named background workers, run by schedule or by /internal/admin/workers. */
+  workers?: WorkerPool<TrackerContext>;
 }
 
 export type RouteHandler = (ctx: TrackerContext, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;

@@ -12,6 +12,8 @@ import { trackerSpec } from './config.js';
 import type { TrackerContext } from './context.js';
 import { LevelMetaStore } from './meta/level.js';
 import { StoreError } from './meta/store.js';
+import { replicationFlags, replicationValues, startWorkers } from './replication-wiring.js';
+import { Replication } from './replication.js';
 import { createTrackerServer } from './server.js';
 import { Topology } from './topology.js';
 
@@ -19,7 +21,7 @@ const SWEEP_MS = 1_000;
 const CLOSE_GRACE_MS = 5_000;
 
 function parseFlags() {
-  return yargs(hideBin(process.argv))
+  let parser = yargs(hideBin(process.argv))
     .scriptName('hoard-tracker')
     .usage('$0 --data DIR --secret SECRET [options]')
     .option('data', { type: 'string', describe: trackerSpec.data.doc })
@@ -33,8 +35,9 @@ function parseFlags() {
     .option('max-upload-size', { type: 'string', describe: trackerSpec.maxUploadSize.doc })
     .option('config', { type: 'string', describe: 'JSON file with any of the keys above (camelCase)' })
     .strict()
-    .help()
-    .parseSync();
+    .help();
+  for (const [flag, opt] of Object.entries(replicationFlags())) parser = parser.option(flag, opt);
+  return parser.parseSync();
 }
 
 function secretFromFile(path: string | undefined): string | undefined {
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
       urlTtl: flags.urlTtl,
       nodeDownAfter: flags.nodeDownAfter,
       maxUploadSize: flags.maxUploadSize,
+      ...replicationValues(flags),
     },
     flags.config,
   );
@@ -68,26 +72,33 @@ async function main(): Promise<void> {
   await store.open();
   const topology = new Topology(store, config.nodeDownAfter);
   await topology.load();
+  const replication = new Replication({ config, store, topology, log, now: Date.now });
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,
     store,
     topology,
-    committer: new Committer({ store, isLive: (id) => topology.isLive(id), log }),
+    committer: new Committer({ store, isLive: (id) => topology.isLive(id), log, wantsCopy: (b, n) => replication.wantsCopy(b, n) }),
     log,
     random: Math.random,
     now: Date.now,
+    replication,
   };
   const server = createTrackerServer(ctx);
   const port = await listen(server, config.port, config.host);
   // Set before the event loop turns, so no request sees the placeholder.
   ctx.publicUrl = config.publicUrl || `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ port, url: ctx.publicUrl, nodes: topology.list().length }, 'listening');
+  const workers = startWorkers(ctx, replication);
 
   const sweep = setInterval(() => {
+    const downSince = new Map(topology.list().map((n) => [n.id, n.downSince]));
     const t = topology.sweep();
     for (const id of t.down) log.warn({ node: id }, 'node down');
-    for (const id of t.up) log.info({ node: id }, 'node up');
+    for (const id of t.up) {
+      log.info({ node: id }, 'node up');
+      replication.nodeUp(id, downSince.get(id));
+    }
   }, SWEEP_MS);
   sweep.unref();
 
@@ -97,6 +108,8 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     clearInterval(sweep);
+    replication.stop();
+    void workers.stop();
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
     force.unref();

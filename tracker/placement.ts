@@ -14,6 +14,17 @@ export interface PlacementRequest {
   avoidZones?: readonly string[];
   /** Node ids never to choose. */
   exclude?: readonly string[];
+  /**
+   * When set, only nodes whose used fraction is within this much of the
+   * emptiest eligible node's are drawn from: a new, empty node takes new
+   * uploads first until it has caught up with the others.
+   */
+  fillBand?: number;
+}
+
+/** Used fraction of a node's disk (0 when its size is unknown). */
+export function fillOf(n: Pick<NodeStatus, 'freeBytes' | 'totalBytes'>): number {
+  return n.totalBytes > 0 ? 1 - n.freeBytes / n.totalBytes : 0;
 }
 
 export type PlacementReason = 'no-nodes' | 'all-down' | 'no-space';
@@ -38,15 +49,21 @@ export function choosePlacement(req: PlacementRequest): PlacementDecision {
   const exclude = new Set(req.exclude ?? []);
   const known = req.nodes.filter((n) => !exclude.has(n.id));
   if (known.length === 0) return { ok: false, reason: 'no-nodes', detail: 'no storage node is registered' };
-  const live = known.filter((n) => n.state === 'up');
+  // A draining node is being emptied: it keeps serving reads but takes nothing new.
+  const live = known.filter((n) => n.state === 'up' && !n.draining);
   if (live.length === 0) return { ok: false, reason: 'all-down', detail: `all ${known.length} storage nodes are down` };
   const need = req.size + req.margin;
   const fit = live.filter((n) => n.freeBytes >= need);
   if (fit.length === 0) return { ok: false, reason: 'no-space', detail: `no live node has ${need} bytes free` };
 
+  let eligible = fit;
+  if (req.fillBand !== undefined) {
+    const least = Math.min(...fit.map(fillOf));
+    eligible = fit.filter((n) => fillOf(n) <= least + req.fillBand!);
+  }
   const avoid = new Set(req.avoidZones ?? []);
-  const fresh = fit.filter((n) => !avoid.has(n.zone));
-  const pool = fresh.length > 0 ? fresh : fit;
+  const fresh = eligible.filter((n) => !avoid.has(n.zone));
+  const pool = fresh.length > 0 ? fresh : eligible;
   const zones = [...new Set(pool.map((n) => n.zone))].sort();
   const zone = zones[pickIndex(zones.length, req.random)]!;
   const inZone = pool.filter((n) => n.zone === zone).sort(byId);
@@ -61,12 +78,20 @@ export function choosePlacement(req: PlacementRequest): PlacementDecision {
   return { ok: true, node: inZone[inZone.length - 1]! };
 }
 
-/** A live holder to read from: the least loaded, random among equals. */
-export function chooseReadNode(nodes: readonly NodeStatus[], holders: readonly string[], random: () => number): NodeStatus | undefined {
+/**
+ * A live holder to read from: the least loaded, random among equals. Nodes
+ * in `avoid` (where the client just failed) and draining nodes are used
+ * only when no other live holder is left.
+ */
+export function chooseReadNode(nodes: readonly NodeStatus[], holders: readonly string[], random: () => number, avoid: readonly string[] = []): NodeStatus | undefined {
   const held = new Set(holders);
-  const live = nodes.filter((n) => n.state === 'up' && held.has(n.id)).sort(byId);
+  const shun = new Set(avoid);
+  const all = nodes.filter((n) => n.state === 'up' && held.has(n.id)).sort(byId);
+  const rank = (n: NodeStatus) => (shun.has(n.id) ? 2 : 0) + (n.draining ? 1 : 0);
+  const best = Math.min(...all.map(rank));
+  const live = all.filter((n) => rank(n) === best);
   if (live.length === 0) return undefined;
   const least = Math.min(...live.map((n) => n.load));
-  const best = live.filter((n) => n.load === least);
-  return best[pickIndex(best.length, random)];
+  const calm = live.filter((n) => n.load === least);
+  return calm[pickIndex(calm.length, random)];
 }

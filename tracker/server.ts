@@ -17,6 +17,9 @@ import { uploadRedirect, uploadTargetRoute } from './routes/upload.js';
 import { TUS_TRACKER } from '../common/tus.js';
 import { commitProvenRoute, verifyProofRoute } from './routes/proof.js';
 import { tusCreate, tusOptions, uploadStatusRoute } from './routes/tus.js';
+import { adminDrain } from './routes/drain.js';
+import { adminRepair } from './routes/repair.js';
+import { adminWorkerRun, adminWorkers } from './routes/workers.js';
 
 interface Route {
   path: string;
@@ -46,6 +49,10 @@ export const ROUTES: readonly Route[] = [
   { path: TUS_TRACKER.status, prefix: true, methods: ['GET'], handle: uploadStatusRoute },
   { path: TUS_TRACKER.verifyProof, methods: ['POST'], handle: verifyProofRoute },
   { path: TUS_TRACKER.commitProven, methods: ['POST'], handle: commitProvenRoute },
+  { path: TRACKER.adminWorkers, methods: ['GET'], handle: adminWorkers },
+  { path: TRACKER.adminWorkers + '/', prefix: true, methods: ['POST'], handle: adminWorkerRun },
+  { path: TRACKER.adminNodePrefix, prefix: true, methods: ['POST'], handle: adminDrain },
+  { path: TRACKER.adminRepair, methods: ['GET'], handle: adminRepair },
 ];
 
 function match(pathname: string): Route | undefined {

@@ -26,12 +26,16 @@ export interface Transitions {
 
 export class Topology {
   private readonly nodes = new Map<string, Entry>();
+  /** A node not heard from since this process started counts as down from here (repair grace starts now). */
+  private readonly startedAt: number;
 
   constructor(
     private readonly store: MetaStore,
     private readonly downAfterMs: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.startedAt = now();
+  }
 
   async load(): Promise<void> {
     for (const rec of await this.store.listNodes()) {
@@ -44,6 +48,8 @@ export class Topology {
     const old = this.nodes.get(reg.id);
     const stamp = new Date(t).toISOString();
     const rec: NodeRecord = { ...reg, registered: old?.rec.registered ?? stamp, lastSeen: stamp };
+    // A drain outlives restarts of the node: only the operator ends it.
+    if (old?.rec.draining) rec.draining = true;
     await this.store.putNode(rec);
     this.nodes.set(reg.id, { rec, beatAt: t, load: old?.load ?? 0, blobCount: old?.blobCount ?? 0, persistedAt: t, reported: old?.reported ?? 'down' });
   }
@@ -69,7 +75,23 @@ export class Topology {
 
   private toStatus(e: Entry, t: number): NodeStatus {
     const { id, zone, publicUrl, freeBytes, totalBytes, lastSeen } = e.rec;
-    return { id, zone, publicUrl, freeBytes, totalBytes, state: this.stateOf(e, t), lastSeen, load: e.load, blobCount: e.blobCount };
+    const state = this.stateOf(e, t);
+    const st: NodeStatus = { id, zone, publicUrl, freeBytes, totalBytes, state, lastSeen, load: e.load, blobCount: e.blobCount };
+    if (e.rec.draining) st.draining = true;
+    if (state === 'down') st.downSince = new Date(e.beatAt > 0 ? e.beatAt + this.downAfterMs : this.startedAt).toISOString();
+    return st;
+  }
+
+  /** Starts or ends a drain; persisted at once. Throws NODE_NOT_FOUND. */
+  async setDraining(id: string, draining: boolean): Promise<NodeStatus> {
+    const e = this.nodes.get(id);
+    if (!e) throw new HoardError('NODE_NOT_FOUND');
+    const rec: NodeRecord = { ...e.rec };
+    if (draining) rec.draining = true;
+    else delete rec.draining;
+    await this.store.putNode(rec);
+    e.rec = rec;
+    return this.toStatus(e, this.now());
   }
 
   list(): NodeStatus[] {

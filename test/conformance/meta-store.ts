@@ -160,6 +160,32 @@ export async function suite(t: Test, factory: MetaStoreFactory): Promise<void> {
     await rejectsWith(t, s.setBlobNodes('e'.repeat(64), ['n1']), 'NOT_FOUND', 'unknown blob');
   });
 
+  await t.test('changeBlobNodes adds and removes against the stored list; commit keeps holders added meanwhile', async (t) => {
+    const s = await fresh(t);
+    const a = write('h1', 100, ['n1']);
+    await s.commit(a);
+    // Two changes in flight at once: neither may undo the other.
+    const [x, y] = await Promise.all([s.changeBlobNodes(a.blob.id, { add: ['n2'] }), s.changeBlobNodes(a.blob.id, { add: ['n3'] })]);
+    t.ok(x.nodes.includes('n2') && y.nodes.includes('n3'));
+    t.same((await s.getBlob(a.blob.id))?.nodes.sort(), ['n1', 'n2', 'n3']);
+    t.equal((await s.counters()).bytesStored, 300);
+    const r = await s.changeBlobNodes(a.blob.id, { add: ['n4', 'n2'], remove: ['n1'] });
+    t.same(r.nodes.sort(), ['n2', 'n3', 'n4']);
+    t.equal((await s.counters()).bytesStored, 300);
+    t.same((await s.changeBlobNodes(a.blob.id, { remove: ['n9'] })).nodes.sort(), ['n2', 'n3', 'n4'], 'removing a non-holder changes nothing');
+    // A committer that read the blob before n2..n4 were added names only n1: the others stay.
+    await s.commit(write('h1', 100, ['n1']));
+    t.same((await s.getBlob(a.blob.id))?.nodes.sort(), ['n1', 'n2', 'n3', 'n4']);
+    t.equal((await s.counters()).bytesStored, 400);
+    await rejectsWith(t, s.changeBlobNodes('e'.repeat(64), { add: ['n1'] }), 'NOT_FOUND', 'unknown blob');
+  });
+
+  await t.test('a node record keeps its draining flag', async (t) => {
+    const s = await fresh(t);
+    await s.putNode({ ...node('d1'), draining: true });
+    t.equal((await s.getNode('d1'))?.draining, true);
+  });
+
   await t.test('a refused commit writes nothing', async (t) => {
     const s = await fresh(t);
     const a = write('x1', 100, ['n1']);

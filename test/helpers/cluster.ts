@@ -51,6 +51,13 @@ export interface ClusterOptions {
   /** Extra flags for every node. */
   nodeArgs?: string[];
   trackerArgs?: string[];
+  /**
+   * The tracker's --replicas. Default 1: most tests look at one copy (dedup
+   * on disk, placement); replication tests ask for 2.
+   */
+  replicas?: number;
+  /** Listen on this tracker port instead of any free one (a restarted tracker must come back where nodes expect it). */
+  trackerPort?: number;
   /** Wait until every node is "up" at the tracker (default true). */
   waitUp?: boolean;
 }
@@ -77,6 +84,8 @@ export interface Cluster {
   readonly trackerUrl: string;
   readonly secret: string;
   readonly tracker: { readonly proc: Daemon; readonly url: string; readonly port: number; readonly dataDir: string };
+  /** Stops the tracker with `signal` and starts it again on the same data, port and flags. */
+  restartTracker(signal?: NodeJS.Signals): Promise<void>;
   readonly nodes: ClusterNode[];
   /** Runs hoard-admin with --json and returns its parsed output (throws on a non-zero exit). */
   admin<T = unknown>(args: string[]): Promise<T>;
@@ -181,10 +190,12 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       .map((d) => `--- ${d.name} (pid ${d.pid}) ---\n${d.tail(lines)}`)
       .join('\n');
 
+  const trackerArgs = [
+    '--data', trackerData, '--port', String(opts.trackerPort ?? 0), '--host', '127.0.0.1', '--secret', secret,
+    '--replicas', String(opts.replicas ?? 1), ...(opts.trackerArgs ?? []),
+  ];
   try {
-    trackerProc = await Daemon.start('tracker', BIN.tracker, [
-      '--data', trackerData, '--port', '0', '--host', '127.0.0.1', '--secret', secret, ...(opts.trackerArgs ?? []),
-    ]);
+    trackerProc = await Daemon.start('tracker', BIN.tracker, trackerArgs);
     const trackerUrl = trackerProc.url;
     for (const [i, spec] of opts.nodes.entries()) {
       const id = `n${i}-${randomBytes(3).toString('hex')}`;
@@ -213,11 +224,18 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const adminRun = (args: string[]) => run(process.execPath, [BIN.admin, ...args], { env: adminEnv, timeoutMs: 20_000 });
 
   const tracker = trackerProc;
+  const trackerView = { proc: tracker, url: tracker.url, port: tracker.port, dataDir: trackerData };
   return {
     root,
     trackerUrl: tracker.url,
     secret,
-    tracker: { proc: tracker, url: tracker.url, port: tracker.port, dataDir: trackerData },
+    tracker: trackerView,
+    async restartTracker(signal: NodeJS.Signals = 'SIGTERM') {
+      if (!opts.trackerPort) throw new Error('restartTracker needs a fixed trackerPort');
+      await trackerProc!.kill(signal);
+      trackerProc = await Daemon.start('tracker', BIN.tracker, trackerArgs);
+      trackerView.proc = trackerProc;
+    },
     nodes,
     async admin<T>(args: string[]): Promise<T> {
       const r = await adminRun([...args, '--json']);
@@ -262,4 +280,18 @@ export async function useCluster(t: TeardownHost, opts: ClusterOptions): Promise
     await c.stop();
   });
   return c;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a tracker that must restart on the same port). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }

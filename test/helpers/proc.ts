@@ -132,6 +132,11 @@ export interface ExitInfo {
 export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
   readyTimeoutMs?: number;
+  /**
+   * A command that runs node for us, e.g. ['ip', 'netns', 'exec', NS]: it
+   * must exec (not fork) so the pid stays the daemon's and signals reach it.
+   */
+  wrap?: string[];
 }
 
 /** A server process started with `--port 0`; port and url come from its "listening" log line. */
@@ -164,7 +169,8 @@ export class Daemon {
 
   /** Starts `node <script> ...args` and resolves once it logged that it listens. */
   static async start(name: string, script: string, args: string[], opts: DaemonOptions = {}): Promise<Daemon> {
-    const proc = spawn(process.execPath, [script, ...args], {
+    const argv = [...(opts.wrap ?? []), process.execPath, script, ...args];
+    const proc = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, HOARD_LOG_LEVEL: 'info', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

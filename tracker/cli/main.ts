@@ -3,6 +3,10 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { blobsCommand } from './commands/blobs.js';
+import { drainCommand } from './commands/drain.js';
+import { repairCommand } from './commands/repair.js';
+import { workerRunCommand } from './commands/worker-run.js';
+import { workersCommand } from './commands/workers.js';
 import { linksCommand } from './commands/links.js';
 import { nodesCommand } from './commands/nodes.js';
 import { statsCommand } from './commands/stats.js';
@@ -14,7 +18,11 @@ await yargs(hideBin(process.argv))
   .command(blobsCommand)
   .command(linksCommand)
   .command(statsCommand)
-  .demandCommand(1, 'Name a command: nodes, blobs, links or stats')
+  .command(drainCommand)
+  .command(repairCommand)
+  .command(workersCommand)
+  .command(workerRunCommand)
+  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers or worker run')
   .strict()
   .help()
   .alias('h', 'help')

@@ -35,22 +35,26 @@ export function resolveSecret(args: AdminArgs, env: NodeJS.ProcessEnv = process.
 export interface AdminClient {
   tracker: string;
   get<T>(pathAndQuery: string): Promise<T>;
+  post<T>(pathAndQuery: string, body?: unknown, timeoutMs?: number): Promise<T>;
 }
 
 export function adminClient(args: AdminArgs): AdminClient {
   const tracker = trackerUrl(args.tracker);
   const secret = resolveSecret(args);
+  const call = async <T>(method: string, pathAndQuery: string, body: unknown, timeoutMs: number): Promise<T> => {
+    try {
+      return await callJson<T>(tracker, method, pathAndQuery, { secret, body, timeoutMs });
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      const why = (err as Error).message || String((err as NodeJS.ErrnoException).code);
+      throw new CliError('TRACKER_UNREACHABLE', `cannot reach the tracker at ${tracker} (${why})`, { cause: err });
+    }
+  };
   return {
     tracker,
-    async get<T>(pathAndQuery: string): Promise<T> {
-      try {
-        return await callJson<T>(tracker, 'GET', pathAndQuery, { secret, timeoutMs: 30_000 });
-      } catch (err) {
-        if (!isConnectionError(err)) throw err;
-        const why = (err as Error).message || String((err as NodeJS.ErrnoException).code);
-        throw new CliError('TRACKER_UNREACHABLE', `cannot reach the tracker at ${tracker} (${why})`, { cause: err });
-      }
-    },
+    get: <T>(pathAndQuery: string) => call<T>('GET', pathAndQuery, undefined, 30_000),
+    // Worker runs answer when they are done: allow them time.
+    post: <T>(pathAndQuery: string, body?: unknown, timeoutMs = 30 * 60_000) => call<T>('POST', pathAndQuery, body ?? {}, timeoutMs),
   };
 }
 

@@ -18,6 +18,7 @@ import type { ChunkInfo } from '../../common/protocol.js';
 import {
   SCHEMA_VERSION,
   StoreError,
+  type BlobNodesChange,
   type BlobRecord,
   type CommitResult,
   type CommitWrite,
@@ -151,6 +152,24 @@ export class LevelMetaStore implements MetaStore {
     });
   }
 
+  changeBlobNodes(id: string, change: BlobNodesChange): Promise<BlobRecord> {
+    return this.serial(async () => {
+      const old = await this.getBlob(id);
+      if (!old) throw new StoreError('NOT_FOUND', `no blob ${id}`);
+      const drop = new Set(change.remove ?? []);
+      const nodes = [...new Set([...old.nodes, ...(change.add ?? [])])].filter((n) => !drop.has(n));
+      if (nodes.length === old.nodes.length && nodes.every((n, i) => n === old.nodes[i])) return old;
+      const blob: BlobRecord = { ...old, nodes };
+      const next = { ...this.counts, bytesStored: this.counts.bytesStored + old.size * (nodes.length - old.nodes.length) };
+      await this.db.batch<string, unknown>([
+        { type: 'put', key: 'b:' + id, value: blob },
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ], {});
+      this.counts = next;
+      return blob;
+    });
+  }
+
   getLink(id: string): Promise<LinkRecord | undefined> {
     return KEY_PART_RE.test(id) ? this.read<LinkRecord>('l:' + id) : Promise.resolve(undefined);
   }
@@ -193,8 +212,9 @@ export class LevelMetaStore implements MetaStore {
     if (old && (old.md5 !== blob.md5 || old.size !== blob.size || old.sha256 !== blob.sha256)) {
       throw new StoreError('CONFLICT', `blob ${blob.id} is stored with another md5 or size`);
     }
+    // Union with the stored holders: a copy may have added one since the committer read the blob.
     const stored: BlobRecord = old
-      ? { ...old, nodes: [...blob.nodes], refs: old.refs + 1 }
+      ? { ...old, nodes: [...new Set([...old.nodes, ...blob.nodes])], refs: old.refs + 1 }
       : { ...blob, nodes: [...blob.nodes], refs: 1 };
     const c = this.counts;
     const next: StoreCounters = {
@@ -217,7 +237,8 @@ export class LevelMetaStore implements MetaStore {
     }
     if (md5Collision) ops.push({ type: 'put', key: 'x:' + blob.md5, value: { since: link.created } });
     if (uploadId !== undefined) ops.push({ type: 'put', key: 'u:' + uploadId, value: link.id });
-    await this.db.batch<string, unknown>(ops, {});
+    // Synced: an uploader holds a link only once this write is on disk, so a crash cannot take it back.
+    await this.db.batch<string, unknown>(ops, { sync: true });
     this.counts = next;
     return { blob: stored, created: !old };
   }

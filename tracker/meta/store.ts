@@ -11,6 +11,8 @@ export const SCHEMA_VERSION = 1;
 export interface NodeRecord extends NodeRegistration {
   registered: string;
   lastSeen: string;
+  /** Set by `hoard-admin drain`: the node takes no new copies and its copies move elsewhere. */
+  draining?: boolean;
 }
 
 /** One stored content. `id` is the SHA-256 hex; `chunks` is the chunk count (hashes via getChunks). */
@@ -56,7 +58,10 @@ export interface Page {
 
 export interface CommitWrite {
   link: LinkRecord;
-  /** The blob as it must be after the commit: a new one, or an existing one with its holder list. */
+  /**
+   * The blob as it must be after the commit: a new one, or an existing one
+   * with its holder list (holders added meanwhile by a copy are kept).
+   */
   blob: Omit<BlobRecord, 'refs'>;
   /** Chunk hashes of a new blob; ignored when the blob exists. */
   chunks: ChunkInfo[];
@@ -71,6 +76,11 @@ export interface CommitWrite {
 export interface CommitResult {
   blob: BlobRecord;
   created: boolean;
+}
+
+export interface BlobNodesChange {
+  add?: readonly string[];
+  remove?: readonly string[];
 }
 
 export type StoreErrorCode = 'SCHEMA_VERSION' | 'CONFLICT' | 'NOT_FOUND';
@@ -101,6 +111,12 @@ export interface MetaStore {
   listBlobs(page: Page): Promise<BlobRecord[]>;
   /** Replaces a blob's holder list; counters follow. Throws StoreError NOT_FOUND. */
   setBlobNodes(id: string, nodes: string[]): Promise<BlobRecord>;
+  /**
+   * Adds and removes holders in one step against the stored list (not a
+   * copy read earlier), so concurrent copies and drops never undo each
+   * other; counters follow. Throws StoreError NOT_FOUND.
+   */
+  changeBlobNodes(id: string, change: BlobNodesChange): Promise<BlobRecord>;
 
   getLink(id: string): Promise<LinkRecord | undefined>;
   listLinks(page: Page): Promise<LinkRecord[]>;

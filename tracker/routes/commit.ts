@@ -28,6 +28,7 @@ export const commitRoute: RouteHandler = async (ctx, req, res) => {
   }
   const out = await ctx.committer.commit(nodeId, name, manifest, uploadId);
   ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
+  ctx.replication?.blobCommitted(out.blob);
   const answer: CommitResponse = {
     link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`,
     id: out.link.id,

@@ -2,7 +2,7 @@
 // GET /api/links/<id> → LinkInfo.
 import { HoardError } from '../../common/errors.js';
 import { sendJson } from '../../common/http.js';
-import { LINK_ID_RE, NODE, TRACKER, type LinkInfo } from '../../common/protocol.js';
+import { LINK_ID_RE, NODE, NODE_ID_HEADER, NODE_ID_RE, TRACKER, type LinkInfo } from '../../common/protocol.js';
 import { signUrl } from '../../common/sign.js';
 import type { RouteHandler, TrackerContext } from '../context.js';
 import type { BlobRecord, LinkRecord } from '../meta/store.js';
@@ -30,11 +30,13 @@ export function linkInfo(ctx: TrackerContext, link: LinkRecord, blob: BlobRecord
 
 export const linkRedirect: RouteHandler = async (ctx, _req, res, url) => {
   const { link, blob } = await resolve(ctx, url.pathname.slice(TRACKER.link.length));
-  const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random);
+  // ?avoid=<node id> (repeatable): where this client just failed; used only when no other copy is live.
+  const avoid = url.searchParams.getAll('avoid').filter((id) => NODE_ID_RE.test(id)).slice(0, 16);
+  const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random, avoid);
   if (!node) throw new HoardError('NO_LIVE_COPY');
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
   const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename });
-  sendJson(res, 302, { url: target }, { location: target });
+  sendJson(res, 302, { url: target }, { location: target, [NODE_ID_HEADER]: node.id });
 };
 
 export const linkInfoRoute: RouteHandler = async (ctx, _req, res, url) => {

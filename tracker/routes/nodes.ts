@@ -25,8 +25,11 @@ export function parseHeartbeat(v: unknown): Heartbeat {
 
 export const registerRoute: RouteHandler = async (ctx, req, res) => {
   const reg = parseRegistration(await readBody(req, res));
+  const known = ctx.topology.get(reg.id) !== undefined;
   await ctx.topology.register(reg);
   ctx.log.info({ node: reg.id, zone: reg.zone, url: reg.publicUrl }, 'node registered');
+  // A node seen before may return with copies the index dropped or lacking ones it lists; a new one holds nothing yet.
+  if (known) ctx.replication?.nodeRegistered(reg.id);
   sendJson(res, 200, { ok: true });
 };
 

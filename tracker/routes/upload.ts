@@ -11,6 +11,8 @@ import { declaredLength, readBody } from './body.js';
 
 /** Free space a node must keep beyond an upload: its own reserve, and heartbeat lag. */
 export const UPLOAD_MARGIN_BYTES = 64 * 1024 * 1024;
+/** New uploads go to the emptiest nodes (within this many used-fraction points): a new node fills first. */
+export const UPLOAD_FILL_BAND = 0.05;
 
 function checkSize(ctx: TrackerContext, size: number | undefined): void {
   if (size !== undefined && size > ctx.config.maxUploadSize) {
@@ -19,7 +21,7 @@ function checkSize(ctx: TrackerContext, size: number | undefined): void {
 }
 
 export function uploadTarget(ctx: TrackerContext, filename: string, size: number): UploadTarget {
-  const d = choosePlacement({ nodes: ctx.topology.list(), size, margin: UPLOAD_MARGIN_BYTES, random: ctx.random });
+  const d = choosePlacement({ nodes: ctx.topology.list(), size, margin: UPLOAD_MARGIN_BYTES, random: ctx.random, fillBand: UPLOAD_FILL_BAND });
   if (!d.ok) {
     ctx.log.warn({ reason: d.reason, size }, d.detail);
     throw new HoardError('NO_NODE_AVAILABLE', d.detail);

@@ -7,7 +7,7 @@ import { ago, formatTable } from '../table.js';
 
 export const nodesCommand: CommandModule<object, AdminArgs> = {
   command: 'nodes',
-  describe: 'List storage nodes (state, free space, load, blob count)',
+  describe: 'List storage nodes (state, zone, free space, load, blob count)',
   builder: (y: Argv<object>) => withAdminOptions(y),
   handler: (argv) =>
     runAdmin(async () => {
@@ -23,7 +23,7 @@ export const nodesCommand: CommandModule<object, AdminArgs> = {
           [
             { title: 'ID', value: (n) => n.id },
             { title: 'ZONE', value: (n) => n.zone },
-            { title: 'STATE', value: (n) => n.state },
+            { title: 'STATE', value: (n) => (n.draining ? `${n.state},draining` : n.state) },
             { title: 'URL', value: (n) => n.publicUrl },
             { title: 'FREE', value: free, right: true },
             { title: 'LOAD', value: (n) => String(n.load), right: true },

@@ -1,0 +1,95 @@
+// PUT /internal/replicas/<id>: this node copies a blob from another node.
+// The bytes stream from the source's signed download URL through a chunk
+// writer (the same fsync-rename path as an upload), at most `rate` bytes/s,
+// and become visible only if size, MD5, SHA-256, chunk size and every
+// chunk's SHA-256 match the manifest the tracker sent.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { HoardError } from '../common/errors.js';
+import type { BlobManifest, ReplicaPullRequest, ReplicaPullResult } from '../common/protocol.js';
+import type { ChunkWriter } from './chunk-store.js';
+import type { NodeContext } from './context.js';
+
+/** Sleep only when the copy is this far ahead of its rate: fewer, longer pauses. */
+const THROTTLE_SLACK_MS = 50;
+
+/** The first difference between what arrived and what was expected, or undefined when they match. */
+export function manifestDifference(got: BlobManifest, want: BlobManifest): string | undefined {
+  if (got.size !== want.size) return `size ${got.size}, expected ${want.size}`;
+  if (got.sha256 !== want.sha256) return `sha256 ${got.sha256}, expected ${want.sha256}`;
+  if (got.md5 !== want.md5) return `md5 ${got.md5}, expected ${want.md5}`;
+  if (got.chunkSize !== want.chunkSize) return `chunk size ${got.chunkSize}, expected ${want.chunkSize}`;
+  if (got.chunks.length !== want.chunks.length) return `${got.chunks.length} chunks, expected ${want.chunks.length}`;
+  for (let i = 0; i < got.chunks.length; i++) {
+    const a = got.chunks[i]!;
+    const b = want.chunks[i]!;
+    if (a.size !== b.size || a.sha256 !== b.sha256) return `chunk ${i} differs`;
+  }
+  return undefined;
+}
+
+export async function pullReplica(ctx: NodeContext, want: ReplicaPullRequest): Promise<ReplicaPullResult> {
+  const started = Date.now();
+  const m = want.manifest;
+  const held = await ctx.store.get(m.id);
+  if (held) {
+    const diff = manifestDifference(held.manifest, m);
+    if (diff) throw new HoardError('REPLICA_MISMATCH', `the copy already here differs: ${diff}`);
+    return { id: m.id, created: false, bytes: 0, ms: Date.now() - started };
+  }
+  const { freeBytes } = await ctx.store.space();
+  if (m.size > freeBytes - ctx.limits.reserve) throw new HoardError('INSUFFICIENT_STORAGE', `no room for a ${m.size}-byte copy`);
+
+  const writer = await ctx.store.begin({ chunkSize: m.chunkSize });
+  try {
+    const bytes = await fetchInto(ctx, want, writer);
+    const got = await writer.seal();
+    const diff = manifestDifference(got, m);
+    if (diff) {
+      ctx.log.error({ blob: m.id, diff }, 'copy does not match the manifest; dropped');
+      throw new HoardError('REPLICA_MISMATCH', `copy of ${m.id} does not match: ${diff}`);
+    }
+    const { created } = await writer.finish();
+    const ms = Date.now() - started;
+    ctx.log.info({ blob: m.id, bytes, ms, created }, 'replica stored');
+    return { id: m.id, created, bytes, ms };
+  } catch (err) {
+    await writer.abort().catch((e: unknown) => ctx.log.error({ err: e }, 'cannot remove an aborted copy'));
+    throw err;
+  }
+}
+
+async function fetchInto(ctx: NodeContext, want: ReplicaPullRequest, writer: ChunkWriter): Promise<number> {
+  const size = want.manifest.size;
+  let res: Awaited<ReturnType<typeof request>>;
+  try {
+    res = await request(want.source, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 60_000 });
+  } catch (err) {
+    throw new HoardError('UPSTREAM_FAILED', `source unreachable: ${(err as Error).message}`, { cause: err });
+  }
+  if (res.statusCode !== 200) {
+    const text = (await res.body.text().catch(() => '')).slice(0, 200);
+    throw new HoardError('UPSTREAM_FAILED', `source answered ${res.statusCode}: ${text}`);
+  }
+  const started = Date.now();
+  let received = 0;
+  try {
+    for await (const piece of res.body) {
+      const buf = piece as Buffer;
+      received += buf.length;
+      if (received > size) throw new HoardError('REPLICA_MISMATCH', `source sent more than ${size} bytes`);
+      const wait = writer.write(buf);
+      if (wait) await wait;
+      if (want.rate > 0) {
+        const ahead = started + (received / want.rate) * 1000 - Date.now();
+        if (ahead > THROTTLE_SLACK_MS) await sleep(ahead);
+      }
+    }
+  } catch (err) {
+    res.body.destroy();
+    if (err instanceof HoardError) throw err;
+    throw new HoardError('UPSTREAM_FAILED', `copy from the source broke off after ${received} bytes: ${(err as Error).message}`, { cause: err });
+  }
+  if (received !== size) throw new HoardError('REPLICA_MISMATCH', `source sent ${received} of ${size} bytes`);
+  return received;
+}

@@ -1,0 +1,32 @@
+// Worker "replicate": new uploads (acknowledged after their first durable
+// copy) get their other copies, in other zones. Looks only at the blobs
+// commits marked; the repair worker's full scan catches anything missed
+// (a tracker restart forgets the marks).
+import type { Worker, WorkerReport } from '../../common/worker.js';
+import type { TrackerContext } from '../context.js';
+import type { BlobRecord } from '../meta/store.js';
+import { planRepair } from '../repair-plan.js';
+import { replicationOf } from './need.js';
+
+export function replicateWorker(schedule: string): Worker<TrackerContext> {
+  return {
+    name: 'replicate',
+    schedule,
+    async runOnce(ctx): Promise<WorkerReport> {
+      const r = replicationOf(ctx);
+      if (r.dirty.size === 0) return { blobs: 0, copied: 0, copyFailures: 0, bytesCopied: 0 };
+      const ids = [...r.dirty];
+      r.dirty.clear();
+      const blobs: BlobRecord[] = [];
+      for (const id of ids) {
+        const b = await ctx.store.getBlob(id);
+        if (b) blobs.push(b);
+      }
+      const plan = planRepair(blobs, r.planNodes(), r.planOptions({ maxTasks: ctx.config.repairBatch }));
+      // Only copies here: tidying (drops, forgets) waits for the repair worker's full view.
+      const copies = plan.tasks.filter((t) => t.kind === 'copy');
+      const done = await r.execute(copies);
+      return { blobs: blobs.length, belowFactor: plan.counts.belowFactor, ...done };
+    },
+  };
+}
