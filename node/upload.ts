@@ -1,5 +1,6 @@
 // PUT /upload/<filename>?exp=&sig= : stream the body into the chunk store,
 // make it durable, commit it to the tracker, answer 201 UploadResult.
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, toHoardError } from '../common/errors.js';
 import { sendJson } from '../common/http.js';
@@ -106,7 +107,9 @@ export function createUploadHandler(ctx: NodeContext): UploadHandler {
     }
     active.delete(entry);
     const w = writer;
-    const result = await commitLock.run(sealedId, () => finishAndCommit(ctx, w, plan.filename));
+    // An id for this upload makes the commit idempotent: a retry after a lost answer gets the same link.
+    const uploadId = randomBytes(16).toString('base64url');
+    const result = await commitLock.run(sealedId, () => finishAndCommit(ctx, w, plan.filename, uploadId));
     sendJson(res, 201, result);
   }
 
