@@ -7,6 +7,10 @@
 //   m:<md5>:<blobId>       → 1   (MD5 index; several blobs only on a collision)
 //   l:<linkId>             → LinkRecord
 //   r:<blobId>:<linkId>    → 1   (links of a blob, for takedowns)
+//   z:<blobId>             → ISO time the last link went (blobs awaiting GC)
+//   x:<blobId>:<nodeId>    → BadCopyRecord (copies withdrawn until repaired)
+// z: and x: arrived after schema 1 without a bump: a store without them
+// simply has no deleted links and no bad copies.
 // Every multi-key change is one batch; writes go through one queue so the
 // counters are read-modified-written without races.
 import { Level } from 'level';
@@ -14,7 +18,10 @@ import type { ChunkInfo } from '../../common/protocol.js';
 import {
   SCHEMA_VERSION,
   StoreError,
+  type BadCopyRecord,
   type BlobRecord,
+  type DeletedBlob,
+  type MarkBadResult,
   type CommitResult,
   type CommitWrite,
   type LinkRecord,
@@ -177,6 +184,9 @@ export class LevelMetaStore implements MetaStore {
     const stored: BlobRecord = old
       ? { ...old, nodes: [...blob.nodes], refs: old.refs + 1 }
       : { ...blob, nodes: [...blob.nodes], refs: 1 };
+    // A new link to a blob waiting for GC takes it off the GC list.
+    const wasUnreferenced = old?.unreferencedSince !== undefined;
+    delete stored.unreferencedSince;
     const c = this.counts;
     const next: StoreCounters = {
       blobs: c.blobs + (old ? 0 : 1),
@@ -195,6 +205,7 @@ export class LevelMetaStore implements MetaStore {
       ops.push({ type: 'put', key: 'c:' + blob.id, value: chunks });
       ops.push({ type: 'put', key: `m:${blob.md5}:${blob.id}`, value: 1 });
     }
+    if (wasUnreferenced) ops.push({ type: 'del', key: 'z:' + blob.id });
     await this.db.batch<string, unknown>(ops, {});
     this.counts = next;
     return { blob: stored, created: !old };
@@ -202,5 +213,123 @@ export class LevelMetaStore implements MetaStore {
 
   async counters(): Promise<StoreCounters> {
     return { ...this.counts };
+  }
+
+  // ---- delete, GC, bad copies ----
+
+  deleteLink(id: string, now: string): Promise<{ link: LinkRecord; blob?: BlobRecord } | undefined> {
+    return this.serial(async () => {
+      const link = await this.getLink(id);
+      if (!link) return undefined;
+      const old = await this.getBlob(link.blobId);
+      const c = this.counts;
+      const ops: Op[] = [
+        { type: 'del', key: 'l:' + link.id },
+        { type: 'del', key: `r:${link.blobId}:${link.id}` },
+      ];
+      let next: StoreCounters = { ...c, links: c.links - 1 };
+      let blob: BlobRecord | undefined;
+      if (old) {
+        const refs = Math.max(0, old.refs - 1);
+        blob = { ...old, refs };
+        if (refs === 0) {
+          blob.unreferencedSince = old.unreferencedSince ?? now;
+          ops.push({ type: 'put', key: 'z:' + old.id, value: blob.unreferencedSince });
+        }
+        ops.push({ type: 'put', key: 'b:' + old.id, value: blob });
+        next = { ...next, logicalBytes: c.logicalBytes - old.size };
+      }
+      ops.push({ type: 'put', key: COUNTERS_KEY, value: next });
+      await this.db.batch<string, unknown>(ops, {});
+      this.counts = next;
+      // A link to a missing blob is removed all the same.
+      return { link, blob };
+    });
+  }
+
+  async listUnreferenced(page: Page): Promise<BlobRecord[]> {
+    const ids = (await this.scan<string>('z:', page)).map(([id]) => 'b:' + id);
+    const blobs = ids.length ? await this.db.getMany(ids) : [];
+    return blobs.filter((b): b is BlobRecord => b !== undefined);
+  }
+
+  deleteBlob(id: string): Promise<DeletedBlob | undefined> {
+    return this.serial(async () => {
+      const blob = await this.getBlob(id);
+      if (!blob) return undefined;
+      if (blob.refs > 0) throw new StoreError('CONFLICT', `blob ${id} still has ${blob.refs} link(s)`);
+      const bad = await this.badCopiesOf(id);
+      const c = this.counts;
+      const next: StoreCounters = {
+        ...c,
+        blobs: c.blobs - 1,
+        bytesStored: c.bytesStored - blob.size * blob.nodes.length,
+        uniqueBytes: c.uniqueBytes - blob.size,
+      };
+      const ops: Op[] = [
+        { type: 'del', key: 'b:' + id },
+        { type: 'del', key: 'c:' + id },
+        { type: 'del', key: `m:${blob.md5}:${id}` },
+        { type: 'del', key: 'z:' + id },
+        ...bad.map((b): Op => ({ type: 'del', key: `x:${id}:${b.nodeId}` })),
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ];
+      await this.db.batch<string, unknown>(ops, {});
+      this.counts = next;
+      return { blob, badNodes: bad.map((b) => b.nodeId) };
+    });
+  }
+
+  markCopyBad(rec: BadCopyRecord): Promise<MarkBadResult | undefined> {
+    part(rec.nodeId);
+    return this.serial(async () => {
+      const old = await this.getBlob(rec.blobId);
+      if (!old) return undefined;
+      const key = `x:${old.id}:${rec.nodeId}`;
+      const wasHolder = old.nodes.includes(rec.nodeId);
+      const known = (await this.read<BadCopyRecord>(key)) !== undefined;
+      if (!wasHolder && !known) return { blob: old, recorded: false };
+      const blob: BlobRecord = { ...old, nodes: old.nodes.filter((n) => n !== rec.nodeId) };
+      const next = { ...this.counts, bytesStored: this.counts.bytesStored - (wasHolder ? old.size : 0) };
+      await this.db.batch<string, unknown>([
+        { type: 'put', key, value: { ...rec, blobId: old.id } },
+        { type: 'put', key: 'b:' + old.id, value: blob },
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ], {});
+      this.counts = next;
+      return { blob, recorded: true };
+    });
+  }
+
+  async listBadCopies(page: Page): Promise<BadCopyRecord[]> {
+    return (await this.scan<BadCopyRecord>('x:', page)).map(([, v]) => v);
+  }
+
+  async badCopiesOf(blobId: string): Promise<BadCopyRecord[]> {
+    if (!KEY_PART_RE.test(blobId)) return [];
+    return (await this.scan<BadCopyRecord>(`x:${blobId}:`, { limit: -1 })).map(([, v]) => v);
+  }
+
+  restoreCopy(blobId: string, nodeId: string): Promise<BlobRecord | undefined> {
+    part(nodeId);
+    return this.serial(async () => {
+      const old = await this.getBlob(blobId);
+      if (!old) return undefined;
+      const has = old.nodes.includes(nodeId);
+      const blob: BlobRecord = has ? old : { ...old, nodes: [...old.nodes, nodeId] };
+      const next = { ...this.counts, bytesStored: this.counts.bytesStored + (has ? 0 : old.size) };
+      await this.db.batch<string, unknown>([
+        { type: 'del', key: `x:${old.id}:${nodeId}` },
+        { type: 'put', key: 'b:' + old.id, value: blob },
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ], {});
+      this.counts = next;
+      return blob;
+    });
+  }
+
+  async dropBadCopy(blobId: string, nodeId: string): Promise<void> {
+    if (!KEY_PART_RE.test(blobId) || !KEY_PART_RE.test(nodeId)) return;
+    await this.serial(() => this.db.del(`x:${blobId}:${nodeId}`));
   }
 }
