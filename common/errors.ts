@@ -14,6 +14,7 @@ export const ERRORS = {
   NODE_NOT_FOUND: { status: 404, message: 'No such node' },
   NOT_FOUND: { status: 404, message: 'No such endpoint' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint' },
+  COPY_IN_USE: { status: 409, message: 'The tracker still counts on this copy; it was not removed' },
   REQUEST_TIMEOUT: { status: 408, message: 'Connection idle or too slow' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body larger than the declared length or a configured limit' },
   FILENAME_INVALID: { status: 400, message: 'File name is empty, too long or not valid' },
@@ -22,6 +23,7 @@ export const ERRORS = {
   UPSTREAM_FAILED: { status: 502, message: 'A cluster peer failed to answer' },
   NO_NODE_AVAILABLE: { status: 503, message: 'No live storage node can take this request' },
   NO_LIVE_COPY: { status: 503, message: 'No live node holds a copy of this blob' },
+  CHUNK_CORRUPT: { status: 503, message: 'A stored chunk failed its checksum; this copy is withdrawn, fetch the link again' },
   INSUFFICIENT_STORAGE: { status: 507, message: 'Not enough disk space on the storage node' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

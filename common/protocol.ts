@@ -16,6 +16,12 @@ export const TRACKER = {
   adminBlobs: '/internal/admin/blobs',
   adminLinks: '/internal/admin/links',
   adminStats: '/internal/admin/stats',
+  // Integrity and space (wire types in integrity.ts).
+  metrics: '/metrics', // GET → Prometheus text
+  copyBad: '/internal/copies/bad', // POST BadCopyReport: a node found a chunk failing its checksum
+  copiesHeld: '/internal/copies/held', // POST CopiesHeldRequest → CopiesHeldResponse
+  adminFsck: '/internal/admin/fsck', // POST [?repair=1] → FsckReport
+  adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/workers/<name>/run → WorkerReport
 } as const;
 
 /** Routes served by a storage node. */
@@ -23,6 +29,10 @@ export const NODE = {
   upload: '/upload/', // PUT /upload/<filename>?exp=&sig= (signed by the tracker)
   blob: '/blob/', // GET|HEAD /blob/<blobId>?exp=&sig=&name=
   health: '/health',
+  // Integrity and space (wire types in integrity.ts); cluster credential on /internal/.
+  metrics: '/metrics', // GET → Prometheus text
+  internalBlobs: '/internal/blobs', // GET ?after=&limit=; /internal/blobs/<id>: GET, DELETE, POST …/verify, POST …/copy-from
+  workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
 } as const;
 
 /** Header carrying the cluster credential on node↔tracker calls. */
