@@ -1,6 +1,7 @@
 // What the node's request handlers share.
 import type { Logger } from 'pino';
 import type { ChunkStore } from './chunk-store.js';
+import type { Integrity } from './integrity.js';
 import type { TrackerApi } from './tracker-client.js';
 
 export interface UploadLimits {
@@ -21,4 +22,6 @@ export interface NodeContext {
   limits: UploadLimits;
   /** Requests being served right now (reported as load). */
   stats: { inFlight: number };
+  /** Scrub, copy removal and repair (the /internal/ routes); absent in tests that only upload and read. */
+  integrity?: Integrity;
 }

@@ -36,7 +36,8 @@ interface Active {
 export function createUploadHandler(ctx: NodeContext): UploadHandler {
   const { store, limits, log } = ctx;
   const active = new Set<Active>();
-  const lock = new KeyedLock();
+  // Shared with copy removal and repair (node/integrity.ts) when the node runs them.
+  const lock = ctx.integrity?.locks ?? new KeyedLock();
   const checked = new WeakMap<IncomingMessage, UploadPlan>();
 
   /** Space other uploads in flight have announced but not written yet. */
