@@ -27,6 +27,7 @@ const topology = new Topology(store, 6_000, now);
 const log = pino({ level: 'silent' });
 const config: TrackerConfig = Object.freeze({
   data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
+  uploadMargin: 64 * 1024 ** 2, gcSchedule: '0 0 1 1 *', gcGrace: 86_400, scrubRepairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
 });
 const ctx: TrackerContext = {
   config, publicUrl: '', store, topology, log, random: () => 0.5, now,

@@ -1,9 +1,11 @@
 // What every route handler gets: config, store, topology, commit rules.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { WorkerPool } from '../common/worker.js';
 import type { Committer } from './commit.js';
 import type { TrackerConfig } from './config.js';
 import type { MetaStore } from './meta/store.js';
+import type { NodeApiFactory } from './node-client.js';
 import type { Topology } from './topology.js';
 
 export interface TrackerContext {
@@ -17,6 +19,10 @@ export interface TrackerContext {
   /** Uniform in [0, 1). */
   random: () => number;
   now: () => number;
+  /** Named background jobs (gc, scrub-repair, fsck); runnable from /internal/admin/workers. */
+  workers?: WorkerPool<TrackerContext>;
+  /** Calls to nodes' /internal/ routes (default: over HTTP with the cluster secret; tests substitute). */
+  nodeApi?: NodeApiFactory;
 }
 
 export type RouteHandler = (ctx: TrackerContext, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;

@@ -7,6 +7,8 @@ import { hideBin } from 'yargs/helpers';
 import { ConfigError, loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
+import { collectProcessMetrics, observeWorker } from '../common/metrics.js';
+import { WorkerPool } from '../common/worker.js';
 import { Committer } from './commit.js';
 import { trackerSpec } from './config.js';
 import type { TrackerContext } from './context.js';
@@ -14,6 +16,10 @@ import { LevelMetaStore } from './meta/level.js';
 import { StoreError } from './meta/store.js';
 import { createTrackerServer } from './server.js';
 import { Topology } from './topology.js';
+import { refreshBacklog } from './routes/copies.js';
+import { fsckWorker } from './workers/fsck.js';
+import { gcWorker } from './workers/gc.js';
+import { scrubRepairWorker } from './workers/scrub-repair.js';
 
 const SWEEP_MS = 1_000;
 const CLOSE_GRACE_MS = 5_000;
@@ -31,6 +37,11 @@ function parseFlags() {
     .option('url-ttl', { type: 'string', describe: trackerSpec.urlTtl.doc })
     .option('node-down-after', { type: 'string', describe: trackerSpec.nodeDownAfter.doc })
     .option('max-upload-size', { type: 'string', describe: trackerSpec.maxUploadSize.doc })
+    .option('upload-margin', { type: 'string', describe: trackerSpec.uploadMargin.doc })
+    .option('gc-schedule', { type: 'string', describe: trackerSpec.gcSchedule.doc })
+    .option('gc-grace', { type: 'string', describe: trackerSpec.gcGrace.doc })
+    .option('scrub-repair-schedule', { type: 'string', describe: trackerSpec.scrubRepairSchedule.doc })
+    .option('fsck-schedule', { type: 'string', describe: trackerSpec.fsckSchedule.doc })
     .option('config', { type: 'string', describe: 'JSON file with any of the keys above (camelCase)' })
     .strict()
     .help()
@@ -59,6 +70,11 @@ async function main(): Promise<void> {
       urlTtl: flags.urlTtl,
       nodeDownAfter: flags.nodeDownAfter,
       maxUploadSize: flags.maxUploadSize,
+      uploadMargin: flags.uploadMargin,
+      gcSchedule: flags.gcSchedule,
+      gcGrace: flags.gcGrace,
+      scrubRepairSchedule: flags.scrubRepairSchedule,
+      fsckSchedule: flags.fsckSchedule,
     },
     flags.config,
   );
@@ -84,6 +100,15 @@ async function main(): Promise<void> {
   ctx.publicUrl = config.publicUrl || `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ port, url: ctx.publicUrl, nodes: topology.list().length }, 'listening');
 
+  collectProcessMetrics();
+  await refreshBacklog(ctx);
+  const workers = new WorkerPool<TrackerContext>(ctx, log)
+    .add(observeWorker(gcWorker(config.gcSchedule)))
+    .add(observeWorker(scrubRepairWorker(config.scrubRepairSchedule)))
+    .add(observeWorker(fsckWorker(config.fsckSchedule)));
+  ctx.workers = workers;
+  workers.start();
+
   const sweep = setInterval(() => {
     const t = topology.sweep();
     for (const id of t.down) log.warn({ node: id }, 'node down');
@@ -97,6 +122,7 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     clearInterval(sweep);
+    void workers.stop();
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
     force.unref();

@@ -3,6 +3,10 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { blobsCommand } from './commands/blobs.js';
+import { fsckCommand } from './commands/fsck.js';
+import { gcCommand } from './commands/gc.js';
+import { linkDeleteCommand } from './commands/link-delete.js';
+import { scrubCommand } from './commands/scrub.js';
 import { linksCommand } from './commands/links.js';
 import { nodesCommand } from './commands/nodes.js';
 import { statsCommand } from './commands/stats.js';
@@ -14,7 +18,11 @@ await yargs(hideBin(process.argv))
   .command(blobsCommand)
   .command(linksCommand)
   .command(statsCommand)
-  .demandCommand(1, 'Name a command: nodes, blobs, links or stats')
+  .command(linkDeleteCommand)
+  .command(gcCommand)
+  .command(fsckCommand)
+  .command(scrubCommand)
+  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, link-delete, gc, fsck or scrub')
   .strict()
   .help()
   .alias('h', 'help')

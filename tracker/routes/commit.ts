@@ -4,6 +4,7 @@ import { sendJson } from '../../common/http.js';
 import { NODE_ID_RE, TRACKER, type CommitResponse } from '../../common/protocol.js';
 import type { RouteHandler } from '../context.js';
 import { parseManifest } from '../manifest.js';
+import { trackerMetrics } from '../metrics.js';
 import { filename, object, str } from '../validate.js';
 import { readBody } from './body.js';
 
@@ -18,6 +19,8 @@ export const commitRoute: RouteHandler = async (ctx, req, res) => {
   if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
   const out = await ctx.committer.commit(nodeId, name, manifest);
   ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
+  trackerMetrics.uploads().inc();
+  if (out.dedup) trackerMetrics.dedupHits().inc();
   const answer: CommitResponse = {
     link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`,
     id: out.link.id,
