@@ -16,3 +16,11 @@ const protocolMd = doc('protocol.md');
 for (const route of [...Object.values(TRACKER), ...Object.values(NODE)]) {
   t.ok(protocolMd.includes(route), `protocol.md documents ${route}`);
 }
+
+// Every configuration key of both roles has a row in config.md.
+const configMd = doc('config.md');
+const { trackerSpec } = await import('../tracker/config.js');
+const { NODE_SPEC } = await import('../node/config.js');
+for (const key of new Set([...Object.keys(trackerSpec), ...Object.keys(NODE_SPEC)])) {
+  t.match(configMd, new RegExp('^\\| `' + key + '` \\|', 'm'), `config.md lists ${key}`);
+}
