@@ -22,7 +22,7 @@ import { curl, curlJson, curlUpload, errorCode, http } from './helpers/http.js';
 import { describeRun, sleep, waitFor } from './helpers/proc.js';
 
 const CHUNK = 64 * 1024;
-const GRACE_S = 2;
+const GRACE_S = 5;
 const NEVER = '0 0 1 1 *';
 const c: Cluster = await useCluster(t, {
   nodes: [{ zone: 'a' }, { zone: 'b' }],
@@ -180,12 +180,20 @@ t.test('deleting the last link removes the bytes from every node after the grace
   const del2 = await c.admin<{ refs: number; gcAfter: string }[]>(['link-delete', second.json!.id]);
   t.equal(del2[0]?.refs, 0);
   t.ok(Date.parse(del2[0]!.gcAfter) > Date.now(), 'bytes go after the grace period');
-  t.match(await c.admin<WorkerReport>(['gc']), { deleted: 0, waiting: 1 }, 'not before the grace period');
-  t.ok((await blobIdsOnDisk(A.dataDir)).includes(f.sha256), 'still on A during the grace period');
+  const gcAfter = Date.parse(del2[0]!.gcAfter);
+  const early = await c.admin<WorkerReport>(['gc']);
+  // On a very busy machine the command itself may outlast the grace period: only then is deleting right.
+  if (Date.now() < gcAfter) {
+    t.match(early, { deleted: 0, waiting: 1 }, 'not before the grace period');
+    t.ok((await blobIdsOnDisk(A.dataDir)).includes(f.sha256), 'still on A during the grace period');
+  } else {
+    t.comment(`hoard-admin gc finished after the grace period (${Date.now() - gcAfter} ms late); early check skipped`);
+  }
 
-  await sleep(GRACE_S * 1000 + 200);
+  await sleep(Math.max(0, gcAfter - Date.now()) + 200);
   const gc = await c.admin<WorkerReport>(['gc']);
-  t.match(gc, { deleted: 1, copiesRemoved: 2, copiesLeft: 0, bytesFreed: 2 * f.size });
+  if (early.deleted === 1) t.match(early, { copiesRemoved: 2, copiesLeft: 0, bytesFreed: 2 * f.size });
+  else t.match(gc, { deleted: 1, copiesRemoved: 2, copiesLeft: 0, bytesFreed: 2 * f.size });
   for (const n of [A, B]) t.notOk((await blobIdsOnDisk(n.dataDir)).includes(f.sha256), `no bytes left on ${n.id}`);
   t.equal(await blobOf(f.sha256), undefined, 'no record at the tracker');
   t.match(metric(await metricsOf(c.trackerUrl), 'hoard_gc_blobs_deleted_total'), 1);

@@ -186,7 +186,7 @@ t.test('the scrub rate limit holds the average', async (t) => {
   for (let i = 0; i < 8; i++) await take(512 * 1024);
   const s = (performance.now() - started) / 1000;
   // 4 MiB at 2 MiB/s with a one-second burst: about one second.
-  t.ok(s > 0.8 && s < 1.6, `4 MiB at 2 MiB/s took ${s.toFixed(2)} s`);
+  t.ok(s > 0.8 && s < 3, `4 MiB at 2 MiB/s took ${s.toFixed(2)} s`);
 });
 
 t.test('orphans: unknown copies go after the grace period; held, unlisted and young ones stay', async (t) => {
