@@ -15,6 +15,7 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, message: 'No such endpoint' },
   WORKER_NOT_FOUND: { status: 404, message: 'No background worker of that name' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint' },
+  COPY_IN_USE: { status: 409, message: 'The tracker still counts on this copy; it was not removed' },
   REQUEST_TIMEOUT: { status: 408, message: 'Connection idle or too slow' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body larger than the declared length or a configured limit' },
   FILENAME_INVALID: { status: 400, message: 'File name is empty, too long or not valid' },
@@ -24,6 +25,7 @@ export const ERRORS = {
   REPLICA_MISMATCH: { status: 502, message: 'The copied bytes do not match the blob manifest' },
   NO_NODE_AVAILABLE: { status: 503, message: 'No live storage node can take this request' },
   NO_LIVE_COPY: { status: 503, message: 'No live node holds a copy of this blob' },
+  CHUNK_CORRUPT: { status: 503, message: 'A stored chunk failed its checksum; this copy is withdrawn, fetch the link again' },
   INSUFFICIENT_STORAGE: { status: 507, message: 'Not enough disk space on the storage node' },
   // Resumable uploads (tus 1.0).
   UPLOAD_NOT_FOUND: { status: 404, message: 'No such upload' },

@@ -21,6 +21,11 @@ export const TRACKER = {
   adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/<name>/run → WorkerReport
   adminNodePrefix: '/internal/admin/nodes/', // POST …/<id>/drain {drain} → NodeStatus
   adminRepair: '/internal/admin/repair', // GET → RepairStatus
+  // Integrity and space (wire types in integrity.ts).
+  metrics: '/metrics', // GET → Prometheus text
+  copyBad: '/internal/copies/bad', // POST BadCopyReport: a node found a chunk failing its checksum
+  copiesHeld: '/internal/copies/held', // POST CopiesHeldRequest → CopiesHeldResponse
+  adminFsck: '/internal/admin/fsck', // POST [?repair=1] → FsckReport
 } as const;
 
 /** Routes served by a storage node. */
@@ -31,6 +36,10 @@ export const NODE = {
   // Cluster-internal (cluster credential required): GET list, PUT …/<id> pull a copy,
   // DELETE …/<id> drop a copy, POST …/<id>/verify re-read and check a copy.
   replicas: '/internal/replicas',
+  // Integrity and space (wire types in integrity.ts); cluster credential on /internal/.
+  metrics: '/metrics', // GET → Prometheus text
+  internalBlobs: '/internal/blobs', // GET ?after=&limit=; /internal/blobs/<id>: GET, DELETE, POST …/verify, POST …/copy-from
+  workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
 } as const;
 
 /** Set by GET /f/<id> on its redirect: the node it sends the client to (clients pass it back as ?avoid= after a failure). */

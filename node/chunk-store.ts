@@ -4,6 +4,7 @@
 // suite each one must pass.
 import type { Readable } from 'node:stream';
 import type { PrefixHash } from '../common/prefix.js';
+import type { BlobCheck } from '../common/integrity.js';
 import type { BlobManifest } from '../common/protocol.js';
 import { MD5_RE, SHA256_RE } from '../common/protocol.js';
 
@@ -20,6 +21,21 @@ export interface FinishResult {
    * was already stored, in which case the upload's copy was dropped.
    */
   created: boolean;
+}
+
+/** A copy withdrawn after a failed check, kept for inspection for a while. */
+export interface QuarantinedCopy {
+  id: string;
+  since: Date;
+  path: string;
+}
+
+/** Options of ChunkStore.verify. */
+export interface VerifyOptions {
+  /** Read every chunk even when it was verified recently (the scrub). */
+  force?: boolean;
+  /** Awaited before each read with the bytes about to be read (a rate limit). */
+  throttle?: (bytes: number) => Promise<void>;
 }
 
 export interface DiskSpace {
@@ -68,7 +84,9 @@ export interface ChunkStore {
   /**
    * Bytes `start..end` (inclusive; default the whole blob) as a stream that
    * honours backpressure. Throws BLOB_NOT_FOUND, or RANGE_NOT_SATISFIABLE
-   * for a range outside the blob.
+   * for a range outside the blob. Every chunk is checked against its
+   * SHA-256 before any of its bytes are sent: a bad first chunk throws
+   * CHUNK_CORRUPT here, a later one errors the stream short of it.
    */
   read(id: string, start?: number, end?: number): Promise<Readable>;
   /** Removes the blob; false when it was not there. */
@@ -78,6 +96,16 @@ export interface ChunkStore {
   /** Number of stored blobs. */
   count(): number;
   space(): Promise<DiskSpace>;
+
+  /** Reads and checks every chunk of a copy; undefined when the blob is absent. */
+  verify(id: string, opts?: VerifyOptions): Promise<BlobCheck | undefined>;
+  /** Withdraws a copy (reads then answer BLOB_NOT_FOUND) but keeps its bytes for inspection; false when absent. */
+  quarantine(id: string): Promise<boolean>;
+  quarantined(): Promise<QuarantinedCopy[]>;
+  /** Deletes quarantined copies older than `olderThanMs`, or every one of blob `id`; returns the count. */
+  dropQuarantined(sel: { olderThanMs?: number; id?: string }, now?: number): Promise<number>;
+  /** Blob ids in id order after `after`, at most `limit` (for listings the tracker compares with its index). */
+  listPage(after: string | undefined, limit: number): Promise<string[]>;
 }
 
 /** A writer whose bytes can outlive the process: it is flushed between requests and resumed after a restart. */

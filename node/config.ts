@@ -1,6 +1,7 @@
 // The storage node's settings: one spec, resolved once at start and frozen.
 import { bytes, ConfigError, int, str, url, secret, type ConfigOf, type Field } from '../common/config.js';
 import { NODE_ID_RE, ZONE_RE } from '../common/protocol.js';
+import { cronExpr } from '../common/schedule.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -40,6 +41,12 @@ export const NODE_SPEC = {
   minUploadRate: int('Bytes/s averaged over 30 s below which an upload is cut with 408 (0 = off)', 1024, 0, Number.MAX_SAFE_INTEGER),
   uploadExpiry: int('Seconds a resumable (tus) upload is kept after its last PATCH before its bytes are reclaimed', 86_400, 1, 365 * 86_400),
   id: optionalStr('Node id (default: generated once and kept in DATA/node-id)', NODE_ID_RE),
+  scrubSchedule: cronExpr('When the scrub re-reads and checks every chunk (node-cron, UTC, seconds field allowed)', '0 0 3 * * *'),
+  scrubRate: bytes('Scrub read rate in bytes/s, so user traffic keeps the disk (0 = unlimited)', 32 * MiB, 0, Number.MAX_SAFE_INTEGER),
+  verifyCacheTtl: int('Seconds a chunk checked on read or by the scrub is trusted without hashing it again (0 = hash on every read)', 600, 0, 7 * 86_400),
+  orphanSchedule: cronExpr('When copies of blobs the tracker does not know are looked for and reclaimed (node-cron, UTC)', '0 15 * * * *'),
+  orphanGrace: int('Seconds a copy must stay unknown to the tracker before it is deleted', 86_400, 0, 365 * 86_400),
+  quarantineKeep: int('Seconds a copy withdrawn after a failed check is kept for inspection before it is deleted', 7 * 86_400, 0, 365 * 86_400),
 } as const;
 
 export type NodeConfig = ConfigOf<typeof NODE_SPEC>;

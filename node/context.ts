@@ -1,6 +1,7 @@
 // What the node's request handlers share.
 import type { Logger } from 'pino';
 import type { ChunkStore } from './chunk-store.js';
+import type { Integrity } from './integrity.js';
 import type { TrackerApi } from './tracker-client.js';
 import type { TusService } from './tus/service.js';
 
@@ -24,4 +25,6 @@ export interface NodeContext {
   stats: { inFlight: number };
   /** Resumable (tus) uploads; absent in set-ups that only take plain PUTs. */
   tus?: TusService;
+  /** Scrub, copy removal and repair (the /internal/ routes); absent in tests that only upload and read. */
+  integrity?: Integrity;
 }

@@ -3,11 +3,18 @@
 //   DATA/tmp/<upload id>/000000, 000001, …, manifest.json   uploads in progress
 //   DATA/tus/<key>/000000, …                                  resumable uploads (kept across restarts)
 //   DATA/blobs/<id[0..2]>/<id>/000000, …, manifest.json      visible blobs
+//   DATA/quarantine/<id>.<unix ms>/                          copies withdrawn after a bad checksum
 //
 // An upload is written and fsynced in its temp dir, then renamed into
 // blobs/ in one step, so a blob dir always holds a complete manifest and
 // every chunk. Removal renames the dir back into tmp/ before deleting it.
 // Anything under tmp/ is a leftover and is deleted by open().
+//
+// Reads check every chunk against its SHA-256 before sending any of its
+// bytes (ChunkVerifier, with a cache of chunks verified recently): a bad
+// chunk fails the read with CHUNK_CORRUPT, before the status line when it is
+// the first chunk of the range, else by cutting the connection short of the
+// bad chunk; the reader never receives a byte of it.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
@@ -17,6 +24,7 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { HoardError } from '../common/errors.js';
 import { DualHasher } from '../common/hash.js';
+import type { BlobCheck } from '../common/integrity.js';
 import { nextCheckpointAfter, type PrefixHash } from '../common/prefix.js';
 import { SHA256_RE, type BlobManifest, type ChunkInfo } from '../common/protocol.js';
 import {
@@ -27,10 +35,12 @@ import {
   type ChunkWriter,
   type DiskSpace,
   type FinishResult,
+  type QuarantinedCopy,
   type ResumableChunkStore,
   type ResumableWriter,
   type StoredBlob,
 } from './chunk-store.js';
+import { ChunkVerifier, type CheckOptions } from './chunk-verifier.js';
 
 /** File-system steps the store takes, reported to `onFsOp` before each one. */
 export type FsOp = 'open' | 'write' | 'fsync' | 'fsyncDir' | 'mkdir' | 'rename' | 'rm';
@@ -45,6 +55,14 @@ export interface FileChunkStoreOptions {
   log?: Logger;
   /** Sees every durable step in order; throwing from it makes that step fail (fault injection). */
   onFsOp?: (op: FsOp, path: string) => void;
+  /** Checks chunks before they are served (default: one trusting a verified chunk for 10 minutes). */
+  verifier?: ChunkVerifier;
+  /**
+   * Awaited when a read finds a bad chunk, before the read fails: the node
+   * quarantines the copy and tells the tracker, so the reader's retry is sent
+   * to another copy. Must not throw.
+   */
+  onCorrupt?: (id: string, chunks: number[]) => Promise<void>;
 }
 
 const MANIFEST = 'manifest.json';
@@ -71,6 +89,9 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   readonly tmpDir: string;
   /** Resumable uploads: not under tmp/, so a restart keeps them. */
   readonly resumableRoot: string;
+  readonly quarantineDir: string;
+  readonly verifier: ChunkVerifier;
+  private readonly onCorrupt?: (id: string, chunks: number[]) => Promise<void>;
   private readonly reserve: number;
   private readonly log?: Logger;
   private readonly onFsOp?: (op: FsOp, path: string) => void;
@@ -86,6 +107,9 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     this.blobsDir = join(opts.dir, 'blobs');
     this.tmpDir = join(opts.dir, 'tmp');
     this.resumableRoot = join(opts.dir, 'tus');
+    this.quarantineDir = join(opts.dir, 'quarantine');
+    this.verifier = opts.verifier ?? new ChunkVerifier({ ttlMs: 600_000 });
+    this.onCorrupt = opts.onCorrupt;
     this.cache = new LRUCache({ max: opts.manifestCacheSize ?? 10_000 });
     if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize <= 0) throw new RangeError('chunkSize must be a positive integer');
   }
@@ -97,6 +121,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     await this.rmTree(this.tmpDir);
     await mkdir(this.tmpDir);
     await mkdir(this.resumableRoot, { recursive: true });
+    await mkdir(this.quarantineDir, { recursive: true });
     if (createdBlobs) await this.fsyncDir(this.dir);
     let n = 0;
     for await (const _ of this.list()) n++;
@@ -185,10 +210,130 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     if (!empty && !(Number.isSafeInteger(start) && Number.isSafeInteger(last) && start >= 0 && start <= last && last < size)) {
       throw new HoardError('RANGE_NOT_SATISFIABLE');
     }
-    return Readable.from(this.readChunks(this.blobDir(id), blob.manifest, start, last), {
+    const dir = this.blobDir(id);
+    // The first chunk is checked now, so a bad one is a clean error status rather than a cut connection.
+    const first = empty ? -1 : Math.floor(start / blob.manifest.chunkSize);
+    if (first >= 0) {
+      const fh = await this.openChunk(dir, blob.manifest, first);
+      try {
+        await this.checkForRead(dir, blob.manifest, first, fh);
+      } finally {
+        await fh.close();
+      }
+    }
+    return Readable.from(this.readChunks(dir, blob.manifest, start, last, first), {
       objectMode: false,
       highWaterMark: READ_BYTES,
     });
+  }
+
+  /** Reads every chunk of a copy and checks it; undefined when the blob is absent. */
+  async verify(id: string, opts: CheckOptions = {}): Promise<BlobCheck | undefined> {
+    const blob = await this.get(id);
+    if (!blob) return undefined;
+    const dir = this.blobDir(id);
+    const m = blob.manifest;
+    const out: BlobCheck = { id, chunks: m.chunks.length, bytes: 0, bad: [] };
+    for (let i = 0; i < m.chunks.length; i++) {
+      const path = join(dir, chunkName(i));
+      let fh: FileHandle;
+      try {
+        fh = await open(path, 'r');
+      } catch (err) {
+        if (errno(err) !== 'ENOENT') throw err;
+        // Gone with its manifest: the blob was removed meanwhile. Gone alone: a damaged copy.
+        if (!(await this.readManifest(dir, id))) return undefined;
+        out.bad.push(i);
+        continue;
+      }
+      try {
+        const r = await this.verifier.check(path, fh, m.chunks[i]!, opts);
+        out.bytes += r.bytes;
+        if (!r.ok) out.bad.push(i);
+      } finally {
+        await fh.close();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Withdraws a copy: its folder moves to quarantine/ (kept for inspection
+   * until cleanQuarantine), so reads answer 404 at once. False when absent.
+   */
+  async quarantine(id: string): Promise<boolean> {
+    if (!SHA256_RE.test(id)) return false;
+    const dir = this.blobDir(id);
+    const dest = join(this.quarantineDir, `${id}.${Date.now()}`);
+    this.cache.delete(id);
+    try {
+      this.fsOp('rename', dir);
+      await rename(dir, dest);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return false;
+      throw err;
+    }
+    this.blobCount--;
+    await this.fsyncDir(dirname(dir));
+    return true;
+  }
+
+  async quarantined(): Promise<QuarantinedCopy[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.quarantineDir);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const out: QuarantinedCopy[] = [];
+    for (const n of names) {
+      const m = /^([0-9a-f]{64})\.(\d+)$/.exec(n);
+      if (m) out.push({ id: m[1]!, since: new Date(Number(m[2])), path: join(this.quarantineDir, n) });
+    }
+    return out;
+  }
+
+  /** Deletes quarantined copies older than `keepMs`, or every one of blob `id`; returns how many went. */
+  async dropQuarantined(sel: { olderThanMs?: number; id?: string }, now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const q of await this.quarantined()) {
+      const old = sel.olderThanMs !== undefined && now - q.since.getTime() >= sel.olderThanMs;
+      if (old || q.id === sel.id) {
+        await this.rmTree(q.path);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Blob ids in id order, after `after`, at most `limit`. */
+  async listPage(after: string | undefined, limit: number): Promise<string[]> {
+    let prefixes: string[];
+    try {
+      prefixes = (await readdir(this.blobsDir)).filter((p) => /^[0-9a-f]{2}$/.test(p)).sort();
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const out: string[] = [];
+    const from = after?.slice(0, 2);
+    for (const p of prefixes) {
+      if (from !== undefined && p < from) continue;
+      let names: string[];
+      try {
+        names = await readdir(join(this.blobsDir, p));
+      } catch (err) {
+        if (errno(err) === 'ENOENT' || errno(err) === 'ENOTDIR') continue;
+        throw err;
+      }
+      for (const n of names.filter((x) => SHA256_RE.test(x) && x.startsWith(p)).sort()) {
+        if (after !== undefined && n <= after) continue;
+        out.push(n);
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
   }
 
   async remove(id: string): Promise<boolean> {
@@ -321,14 +466,36 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     this.cache.set(blob.manifest.id, blob);
   }
 
-  private async *readChunks(dir: string, m: BlobManifest, start: number, end: number): AsyncGenerator<Buffer> {
+  /** Opens chunk `i`; a chunk file missing from a blob that is still there is a damaged copy. */
+  private async openChunk(dir: string, m: BlobManifest, i: number): Promise<FileHandle> {
+    try {
+      return await open(join(dir, chunkName(i)), 'r');
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+      if (!(await this.readManifest(dir, m.id))) throw new HoardError('BLOB_NOT_FOUND', undefined, { cause: err });
+      await this.onCorrupt?.(m.id, [i]);
+      throw new HoardError('CHUNK_CORRUPT', `Chunk ${i} of blob ${m.id} is missing`);
+    }
+  }
+
+  private async checkForRead(dir: string, m: BlobManifest, i: number, fh: FileHandle): Promise<void> {
+    const r = await this.verifier.check(join(dir, chunkName(i)), fh, m.chunks[i]!);
+    if (r.ok) return;
+    this.log?.error({ blob: m.id, chunk: i, why: r.why }, 'chunk failed its check on read; not sent');
+    await this.onCorrupt?.(m.id, [i]);
+    throw new HoardError('CHUNK_CORRUPT', `Chunk ${i} of blob ${m.id} fails its ${r.why === 'sha256' ? 'SHA-256' : 'size'} check`);
+  }
+
+  private async *readChunks(dir: string, m: BlobManifest, start: number, end: number, checked: number): AsyncGenerator<Buffer> {
     const cs = m.chunkSize;
     for (let i = Math.floor(start / cs); i <= Math.floor(end / cs) && i < m.chunks.length; i++) {
       const base = i * cs;
       let pos = Math.max(start, base) - base;
       const stop = Math.min(end, base + m.chunks[i]!.size - 1) - base + 1;
-      const fh = await open(join(dir, chunkName(i)), 'r');
+      const fh = await this.openChunk(dir, m, i);
       try {
+        // Checked whole before any of its bytes go out (the first one already was, in read()).
+        if (i !== checked) await this.checkForRead(dir, m, i, fh);
         while (pos < stop) {
           const want = Math.min(READ_BYTES, stop - pos);
           // A fresh buffer per read: the previous one may still sit in the socket's queue.

@@ -17,6 +17,8 @@ export interface TrackerLinkOptions {
   publicUrl: string;
   /** Requests in flight right now. */
   load: () => number;
+  /** Bytes the node keeps free (its --reserve): reported free space leaves them out, so placement skips a node that is full for uploads. */
+  reserve?: number;
   intervalMs?: number;
   backoffMs?: { initial: number; max: number };
 }
@@ -98,13 +100,19 @@ export class TrackerLink {
   }
 
   private async registration(): Promise<NodeRegistration> {
-    const { freeBytes, totalBytes } = await this.opts.store.space();
+    const { freeBytes, totalBytes } = await this.usable();
     return { id: this.opts.nodeId, zone: this.opts.zone, publicUrl: this.opts.publicUrl, freeBytes, totalBytes };
   }
 
   private async beat(): Promise<Heartbeat> {
-    const { freeBytes, totalBytes } = await this.opts.store.space();
+    const { freeBytes, totalBytes } = await this.usable();
     return { id: this.opts.nodeId, freeBytes, totalBytes, load: this.opts.load(), blobCount: this.opts.store.count() };
+  }
+
+  /** Disk space as uploads can use it: free bytes minus the reserve. */
+  private async usable(): Promise<{ freeBytes: number; totalBytes: number }> {
+    const { freeBytes, totalBytes } = await this.opts.store.space();
+    return { freeBytes: Math.max(0, freeBytes - (this.opts.reserve ?? 0)), totalBytes };
   }
 }
 

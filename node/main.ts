@@ -6,10 +6,12 @@ import { hideBin } from 'yargs/helpers';
 import { ConfigError, loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
+import { collectProcessMetrics } from '../common/metrics.js';
 import { NODE_SPEC, type NodeConfig } from './config.js';
 import type { NodeContext } from './context.js';
 import { FileChunkStore } from './file-chunk-store.js';
 import { TrackerLink } from './heartbeat.js';
+import { integrityParts } from './integrity-setup.js';
 import { loadNodeId } from './node-id.js';
 import { createNodeServer } from './server.js';
 import { trackerClient } from './tracker-client.js';
@@ -17,6 +19,7 @@ import { WorkerPool } from '../common/worker.js';
 import { tusExpiryWorker } from './tus/expiry-worker.js';
 import { TusService } from './tus/service.js';
 import { TusStateStore } from './tus/state.js';
+import { copiesClient } from './tracker-copies.js';
 
 const RATE_WINDOW_MS = 30_000;
 const DRAIN_MS = 10_000;
@@ -49,8 +52,21 @@ async function main(): Promise<void> {
 
   await mkdir(config.data, { recursive: true });
   const nodeId = await loadNodeId(config.data, config.id);
-  const store = new FileChunkStore({ dir: config.data, chunkSize: config.chunkSize, reserve: config.reserve, log });
+  const stopping = new AbortController();
+  const parts = integrityParts({
+    nodeId,
+    signal: stopping.signal,
+    log,
+    copies: copiesClient(config.tracker, config.secret),
+    settings: { scrubRate: config.scrubRate, orphanGraceMs: config.orphanGrace * 1000, quarantineKeepMs: config.quarantineKeep * 1000 },
+    verifyCacheTtlS: config.verifyCacheTtl,
+    scrubSchedule: config.scrubSchedule,
+    orphanSchedule: config.orphanSchedule,
+  });
+  const store = new FileChunkStore({ dir: config.data, chunkSize: config.chunkSize, reserve: config.reserve, log, verifier: parts.verifier, onCorrupt: parts.onCorrupt });
   await store.open();
+  const integrity = parts.finish(store);
+  collectProcessMetrics();
   const tracker = trackerClient(config.tracker, config.secret);
   const ctx: NodeContext = {
     nodeId,
@@ -65,6 +81,7 @@ async function main(): Promise<void> {
       rateWindowMs: RATE_WINDOW_MS,
     },
     stats: { inFlight: 0 },
+    integrity,
   };
   // Resumable uploads survive restarts: their states and bytes are loaded, not cleaned.
   const tus = new TusService({ node: ctx, store, states: new TusStateStore(store.resumableRoot), tracker, expiryMs: config.uploadExpiry * 1000, log });
@@ -84,9 +101,11 @@ async function main(): Promise<void> {
     zone: config.zone,
     publicUrl,
     load: () => ctx.stats.inFlight,
+    reserve: config.reserve,
   });
   link.start();
   workers.start();
+  integrity.workers?.start();
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -94,7 +113,8 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     await link.stop();
-    await workers.stop();
+    stopping.abort();
+    await Promise.all([workers.stop(), integrity.workers?.stop()]);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Transfers in flight get a moment to end; unfinished uploads are cleaned from tmp/ at the next start.

@@ -3,12 +3,16 @@
 import type http from 'node:http';
 import { HoardError, toHoardError } from '../common/errors.js';
 import { createServer, DEFAULT_TIMEOUTS, sendJson, type ServerTimeouts } from '../common/http.js';
+import { observeHttp, routeNamer, sendMetrics } from '../common/metrics.js';
 import { NODE } from '../common/protocol.js';
 import type { NodeContext } from './context.js';
 import { handleDownload } from './download.js';
 import { handleReplicas, isReplicaPath } from './replica-routes.js';
+import { handleInternal } from './internal-routes.js';
 import { createUploadHandler } from './upload.js';
 import { routeResumable } from './tus/routes.js';
+
+const INTERNAL_PREFIX = '/internal/';
 
 export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {
   const upload = createUploadHandler(ctx);
@@ -34,11 +38,17 @@ export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DE
         sendJson(res, 200, { ok: true, id: ctx.nodeId });
         return;
       }
+      if (path.startsWith(INTERNAL_PREFIX)) return handleInternal(ctx, req, res, url);
+      if (path === NODE.metrics) {
+        if (req.method !== 'GET') throw notAllowed(res, 'GET');
+        return sendMetrics(res);
+      }
       throw new HoardError('NOT_FOUND');
     },
     ctx.log,
     timeouts,
   );
+  observeHttp(server, routeNamer([NODE.upload, NODE.blob, NODE.health, NODE.metrics, NODE.internalBlobs, NODE.internalBlobs + '/', NODE.workers, NODE.workers + '/']));
 
   // With this listener Node no longer answers 100 itself: refuse a bad upload
   // before the client sends its body, else let the request through.

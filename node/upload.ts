@@ -32,11 +32,13 @@ const RATE_TICK_MS = 1_000;
 // One finish-and-commit at a time per blob, across plain and resumable uploads:
 // a failed commit may remove the dir another upload would rely on.
 const commitLock = new KeyedLock();
+// Shared with copy removal and repair (node/integrity.ts) when the node runs them.
+const lockFor = (ctx: NodeContext): KeyedLock => ctx.integrity?.locks ?? commitLock;
 
 /** Publishes a sealed writer's blob and commits it (resumable uploads name their upload id). */
 export async function commitUpload(ctx: NodeContext, writer: ChunkWriter, filename: string, uploadId?: string): Promise<UploadResult> {
   const { id } = await writer.seal();
-  return commitLock.run(id, () => finishAndCommit(ctx, writer, filename, uploadId));
+  return lockFor(ctx).run(id, () => finishAndCommit(ctx, writer, filename, uploadId));
 }
 
 interface Active {
@@ -109,7 +111,7 @@ export function createUploadHandler(ctx: NodeContext): UploadHandler {
     const w = writer;
     // An id for this upload makes the commit idempotent: a retry after a lost answer gets the same link.
     const uploadId = randomBytes(16).toString('base64url');
-    const result = await commitLock.run(sealedId, () => finishAndCommit(ctx, w, plan.filename, uploadId));
+    const result = await lockFor(ctx).run(sealedId, () => finishAndCommit(ctx, w, plan.filename, uploadId));
     sendJson(res, 201, result);
   }
 

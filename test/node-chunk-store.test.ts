@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { FileChunkStore, type FsOp } from '../node/file-chunk-store.js';
+import { integritySuite } from './conformance/chunk-store-integrity.js';
 import { collect, store, suite, writeAll } from './conformance/chunk-store.js';
 
 const CS = 64 * 1024;
@@ -19,6 +20,24 @@ async function openStore(dir: string, extra: Partial<ConstructorParameters<typeo
   await s.open();
   return s;
 }
+
+const harness = async ({ chunkSize }: { chunkSize: number }) => {
+  const dir = await tempDir();
+  const s = new FileChunkStore({ dir, chunkSize });
+  await s.open();
+  return {
+    store: s,
+    reopen: async () => s,
+    cleanup: async () => {
+      await s.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+t.test('conformance: integrity and space', async (t) => {
+  integritySuite(t, harness);
+});
 
 t.test('conformance', async (t) => {
   suite(t, async ({ chunkSize }) => {

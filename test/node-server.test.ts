@@ -223,7 +223,9 @@ t.test('411 without a length', async (t) => {
 t.test('507 when the disk cannot take the declared length', async (t) => {
   const n = await startNode(t);
   const { freeBytes } = await n.store.space();
-  const n2 = await startNode(t, { limits: { reserve: freeBytes - 10, maxUploadSize: Number.MAX_SAFE_INTEGER } });
+  // The reserve leaves far less room than the body, with a margin for other
+  // test files freeing tens of MiB in the same /tmp meanwhile.
+  const n2 = await startNode(t, { limits: { reserve: freeBytes + 1024 ** 3, maxUploadSize: Number.MAX_SAFE_INTEGER } });
   const r = await put(n2.uploadUrl('a.bin'), randomBytes(1000));
   t.equal(r.status, 507);
   t.match(r.json, { error: { code: 'INSUFFICIENT_STORAGE' } });

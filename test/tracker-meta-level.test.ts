@@ -5,6 +5,7 @@ import { Level } from 'level';
 import t from 'tap';
 import { LevelMetaStore } from '../tracker/meta/level.js';
 import { StoreError } from '../tracker/meta/store.js';
+import { gcSuite } from './conformance/meta-store-gc.js';
 import { suite, type MetaStoreFactory } from './conformance/meta-store.js';
 
 const root = await mkdtemp(join(tmpdir(), 'hoard-meta-level-'));
@@ -29,6 +30,7 @@ const factory: MetaStoreFactory = {
 };
 
 await t.test('MetaStore conformance on LevelDB', (t) => suite(t, factory));
+await t.test('MetaStore conformance on LevelDB: delete, GC, bad copies', (t) => gcSuite(t, factory));
 
 await t.test('a LevelDB with data but no schema key is refused', async (t) => {
   const loc = join(root, 'foreign');

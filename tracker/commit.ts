@@ -40,6 +40,15 @@ export class Committer {
     this.now = deps.now ?? Date.now;
   }
 
+  /**
+   * Runs `fn` with commits of this MD5 held off: for changes to a blob's
+   * holders or existence (bad copies, repairs, GC), which commits would
+   * otherwise overwrite with the holders they read before.
+   */
+  exclusive<T>(md5: string, fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(md5, fn);
+  }
+
   /** `manifest` must already be checked (parseManifest); `filename` too. */
   commit(nodeId: string, filename: string, manifest: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
     return this.lock.run(manifest.md5, () => this.decide(nodeId, filename, manifest, uploadId));

@@ -1,7 +1,7 @@
 // hoard-tracker's configuration keys, their defaults and checks.
 import { ConfigError, bytes, int, secret, str, url, type ConfigOf, type Field } from '../common/config.js';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol.js';
-import { cronExpr } from './cron-field.js';
+import { cronExpr } from '../common/schedule.js';
 
 /** An http(s) URL, or '' for "derive it from host and the actual port". */
 const optionalUrl = (doc: string): Field<string> => {
@@ -31,6 +31,11 @@ export const trackerSpec = {
   rebalanceSchedule: cronExpr('When the rebalance worker moves blobs from the fullest to the emptiest node', '0 */10 * * * *'),
   rebalanceThreshold: int('Percentage points of disk use between the fullest and emptiest node that start a rebalance', 10, 1, 100),
   rebalanceBytes: bytes('Most bytes one rebalance run moves', 4 * 1024 ** 3, 0, 1024 ** 5),
+  uploadMargin: bytes('Free bytes a node must have beyond an upload\'s size to be chosen for it (heartbeat lag; nodes already leave out their reserve)', 64 * 1024 ** 2, 0, 1024 ** 5),
+  gcSchedule: cronExpr('When blobs without links past their grace period are deleted from every node (node-cron, UTC, seconds field allowed)', '0 */10 * * * *'),
+  gcGrace: int('Seconds a blob keeps its bytes after its last link is deleted', 86_400, 0, 365 * 86_400),
+  scrubRepairSchedule: cronExpr('When copies reported bad are re-copied from a good copy (node-cron, UTC)', '*/30 * * * * *'),
+  fsckSchedule: cronExpr('When fsck compares the index with every node and reports differences (node-cron, UTC; repairs only from hoard-admin fsck --repair)', '0 30 4 * * *'),
 };
 
 export type TrackerConfig = ConfigOf<typeof trackerSpec>;

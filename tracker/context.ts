@@ -6,6 +6,7 @@ import type { Committer } from './commit.js';
 import type { TrackerConfig } from './config.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication.js';
+import type { NodeApiFactory } from './node-client.js';
 import type { Topology } from './topology.js';
 
 export interface TrackerContext {
@@ -23,6 +24,8 @@ export interface TrackerContext {
   replication?: Replication;
   /** The named background workers, run by schedule or by /internal/admin/workers. */
   workers?: WorkerPool<TrackerContext>;
+  /** Calls to nodes' /internal/ routes (default: over HTTP with the cluster secret; tests substitute). */
+  nodeApi?: NodeApiFactory;
 }
 
 export type RouteHandler = (ctx: TrackerContext, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;

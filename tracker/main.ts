@@ -7,6 +7,7 @@ import { hideBin } from 'yargs/helpers';
 import { ConfigError, loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
+import { collectProcessMetrics } from '../common/metrics.js';
 import { Committer } from './commit.js';
 import { trackerSpec } from './config.js';
 import type { TrackerContext } from './context.js';
@@ -16,6 +17,10 @@ import { replicationFlags, replicationValues, startWorkers } from './replication
 import { Replication } from './replication.js';
 import { createTrackerServer } from './server.js';
 import { Topology } from './topology.js';
+import { refreshBacklog } from './routes/copies.js';
+import { fsckWorker } from './workers/fsck.js';
+import { gcWorker } from './workers/gc.js';
+import { scrubRepairWorker } from './workers/scrub-repair.js';
 
 const SWEEP_MS = 1_000;
 const CLOSE_GRACE_MS = 5_000;
@@ -33,6 +38,11 @@ function parseFlags() {
     .option('url-ttl', { type: 'string', describe: trackerSpec.urlTtl.doc })
     .option('node-down-after', { type: 'string', describe: trackerSpec.nodeDownAfter.doc })
     .option('max-upload-size', { type: 'string', describe: trackerSpec.maxUploadSize.doc })
+    .option('upload-margin', { type: 'string', describe: trackerSpec.uploadMargin.doc })
+    .option('gc-schedule', { type: 'string', describe: trackerSpec.gcSchedule.doc })
+    .option('gc-grace', { type: 'string', describe: trackerSpec.gcGrace.doc })
+    .option('scrub-repair-schedule', { type: 'string', describe: trackerSpec.scrubRepairSchedule.doc })
+    .option('fsck-schedule', { type: 'string', describe: trackerSpec.fsckSchedule.doc })
     .option('config', { type: 'string', describe: 'JSON file with any of the keys above (camelCase)' })
     .strict()
     .help();
@@ -63,6 +73,11 @@ async function main(): Promise<void> {
       nodeDownAfter: flags.nodeDownAfter,
       maxUploadSize: flags.maxUploadSize,
       ...replicationValues(flags),
+      uploadMargin: flags.uploadMargin,
+      gcSchedule: flags.gcSchedule,
+      gcGrace: flags.gcGrace,
+      scrubRepairSchedule: flags.scrubRepairSchedule,
+      fsckSchedule: flags.fsckSchedule,
     },
     flags.config,
   );
@@ -89,7 +104,13 @@ async function main(): Promise<void> {
   // Set before the event loop turns, so no request sees the placeholder.
   ctx.publicUrl = config.publicUrl || `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ port, url: ctx.publicUrl, nodes: topology.list().length }, 'listening');
-  const workers = startWorkers(ctx, replication);
+  collectProcessMetrics();
+  await refreshBacklog(ctx);
+  const workers = startWorkers(ctx, replication, [
+    gcWorker(config.gcSchedule),
+    scrubRepairWorker(config.scrubRepairSchedule),
+    fsckWorker(config.fsckSchedule),
+  ]);
 
   const sweep = setInterval(() => {
     const downSince = new Map(topology.list().map((n) => [n.id, n.downSince]));

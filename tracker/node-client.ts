@@ -1,6 +1,9 @@
-// The tracker's calls to storage nodes (resumable uploads and proofs), with
-// the cluster credential. Everything else flows node → tracker.
+// The tracker's calls to storage nodes, with the cluster credential: resumable
+// uploads and proofs, and the /internal/ routes (list, stat, remove, verify, copy-from).
 import { callJson } from '../common/client.js';
+import { RemoteError } from '../common/errors.js';
+import type { BlobCheck, CopyFromAnswer, CopyFromRequest, NodeBlobEntry, NodeBlobPage, RemoveAnswer } from '../common/integrity.js';
+import { NODE, type NodeStatus } from '../common/protocol.js';
 import type { Challenge } from '../common/proof.js';
 import { TUS_NODE, type ProofComputeRequest, type ProofComputeResponse, type TusCreateRequest, type TusCreateResponse } from '../common/tus.js';
 
@@ -12,4 +15,64 @@ export async function proofFromNode(nodeUrl: string, secret: string, blobId: str
   const body: ProofComputeRequest = { blobId, uploadId, challenge };
   const out = await callJson<ProofComputeResponse>(nodeUrl, 'POST', TUS_NODE.proof, { secret, body, timeoutMs: 30_000 });
   return out.proof;
+}
+
+export type RemoveOutcome = RemoveAnswer | { inUse: string };
+
+export interface NodeApi {
+  /** Copies in id order after `after`. */
+  list(after: string | undefined, limit: number): Promise<NodeBlobEntry[]>;
+  /** One copy, or undefined when the node lacks it. */
+  stat(id: string): Promise<NodeBlobEntry | undefined>;
+  /** Asks the node to remove a copy; it refuses (inUse) while the tracker still counts on it or it is younger than minAgeS. */
+  remove(id: string, minAgeS?: number): Promise<RemoveOutcome>;
+  /** Reads and checks every chunk now; undefined when the node lacks the blob. */
+  verify(id: string): Promise<BlobCheck | undefined>;
+  copyFrom(id: string, req: CopyFromRequest, timeoutMs: number): Promise<CopyFromAnswer>;
+}
+
+export type NodeApiFactory = (node: Pick<NodeStatus, 'id' | 'publicUrl'>) => NodeApi;
+
+const notFound = (err: unknown) => err instanceof RemoteError && err.status === 404;
+
+export function nodeApiFactory(secret: string): NodeApiFactory {
+  return (node) => {
+    const base = node.publicUrl;
+    const blobPath = (id: string) => `${NODE.internalBlobs}/${id}`;
+    return {
+      async list(after, limit) {
+        const q = new URLSearchParams({ limit: String(limit) });
+        if (after) q.set('after', after);
+        return (await callJson<NodeBlobPage>(base, 'GET', `${NODE.internalBlobs}?${q}`, { secret, timeoutMs: 60_000 })).blobs;
+      },
+      async stat(id) {
+        try {
+          return await callJson<NodeBlobEntry>(base, 'GET', blobPath(id), { secret });
+        } catch (err) {
+          if (notFound(err)) return undefined;
+          throw err;
+        }
+      },
+      async remove(id, minAgeS) {
+        const q = minAgeS ? `?minAge=${minAgeS}` : '';
+        try {
+          return await callJson<RemoveAnswer>(base, 'DELETE', blobPath(id) + q, { secret, timeoutMs: 30_000 });
+        } catch (err) {
+          if (err instanceof RemoteError && err.code === 'COPY_IN_USE') return { inUse: err.message };
+          throw err;
+        }
+      },
+      async verify(id) {
+        try {
+          return await callJson<BlobCheck>(base, 'POST', `${blobPath(id)}/verify`, { secret, body: {}, timeoutMs: 600_000 });
+        } catch (err) {
+          if (notFound(err)) return undefined;
+          throw err;
+        }
+      },
+      copyFrom(id, req, timeoutMs) {
+        return callJson<CopyFromAnswer>(base, 'POST', `${blobPath(id)}/copy-from`, { secret, body: req, timeoutMs });
+      },
+    };
+  };
 }

@@ -1,9 +1,11 @@
-// Wiring of replication into hoard-tracker: its command-line flags and the
-// named workers (replicate, repair, reconcile, rebalance) on their schedules.
+// Wiring of replication into hoard-tracker: its command-line flags, and the
+// pool of named workers (replicate, repair, reconcile, rebalance and the
+// integrity jobs) on their schedules.
 import type { Options } from 'yargs';
-import { WorkerPool } from '../common/worker.js';
+import { WorkerPool, type Worker } from '../common/worker.js';
 import { trackerSpec } from './config.js';
 import type { TrackerContext } from './context.js';
+import { observeWorker } from '../common/metrics.js';
 import type { Replication } from './replication.js';
 import { rebalanceWorker } from './workers/rebalance.js';
 import { reconcileWorker } from './workers/reconcile.js';
@@ -37,13 +39,19 @@ export function replicationValues(flags: Record<string, unknown>): Record<string
   return Object.fromEntries(KEYS.map((k) => [k, flags[k]]));
 }
 
-export function startWorkers(ctx: TrackerContext, replication: Replication): WorkerPool<TrackerContext> {
+/** One pool for every tracker worker: replication's and the `others` (gc, scrub-repair, fsck), each observed by the metrics. */
+export function startWorkers(ctx: TrackerContext, replication: Replication, others: Array<Worker<TrackerContext>> = []): WorkerPool<TrackerContext> {
   const { config } = ctx;
-  const pool = new WorkerPool<TrackerContext>(ctx, ctx.log)
-    .add(replicateWorker(config.replicateSchedule))
-    .add(repairWorker(config.repairSchedule))
-    .add(reconcileWorker(config.reconcileSchedule))
-    .add(rebalanceWorker(config.rebalanceSchedule));
+  const pool = new WorkerPool<TrackerContext>(ctx, ctx.log);
+  for (const w of [
+    replicateWorker(config.replicateSchedule),
+    repairWorker(config.repairSchedule),
+    reconcileWorker(config.reconcileSchedule),
+    rebalanceWorker(config.rebalanceSchedule),
+    ...others,
+  ]) {
+    pool.add(observeWorker(w));
+  }
   ctx.workers = pool;
   replication.runWorker = (name) => pool.run(name);
   pool.start();

@@ -10,7 +10,7 @@ import { NODE, type BlobManifest, type RepairStatus, type ReplicaList, type Repl
 import { signUrl } from '../common/sign.js';
 import type { TrackerConfig } from './config.js';
 import type { BlobRecord, MetaStore } from './meta/store.js';
-import { blobsBelowFactor, repairBacklog, replicasInFlight, replicationBytes, replicationCopies } from './metrics-replication.js';
+import { trackerMetrics } from './metrics.js';
 import { emptyCounts, planNode, planRepair, wantsCopy, type PlanBlob, type PlanNode, type PlanOptions, type RepairTask } from './repair-plan.js';
 import type { Topology } from './topology.js';
 import { UPLOAD_MARGIN_BYTES } from './routes/upload.js';
@@ -192,10 +192,10 @@ export class Replication {
   private track(r: Omit<Running, 'since'>): () => void {
     const key = `${r.kind}:${r.blob}:${r.target ?? r.node ?? ''}`;
     this.running.set(key, { ...r, since: this.deps.now() });
-    replicasInFlight.set([...this.running.values()].filter((x) => x.kind === 'copy').length);
+    trackerMetrics.replicasInFlight().set([...this.running.values()].filter((x) => x.kind === 'copy').length);
     return () => {
       this.running.delete(key);
-      replicasInFlight.set([...this.running.values()].filter((x) => x.kind === 'copy').length);
+      trackerMetrics.replicasInFlight().set([...this.running.values()].filter((x) => x.kind === 'copy').length);
     };
   }
 
@@ -229,15 +229,15 @@ export class Replication {
         });
       } catch (err) {
         this.totals.copyFailures++;
-        replicationCopies.inc({ why: t.why, result: 'failed' });
+        trackerMetrics.replicationCopies().inc({ why: t.why, result: 'failed' });
         log.warn({ blob: blob.id, source: t.source, target: t.target, why: t.why, err: (err as Error).message }, 'copy failed');
         return -1;
       }
       await store.changeBlobNodes(blob.id, { add: [t.target] });
       this.totals.copied++;
       this.totals.bytesCopied += res.bytes;
-      replicationBytes.inc(res.bytes);
-      replicationCopies.inc({ why: t.why, result: 'ok' });
+      trackerMetrics.replicationBytes().inc(res.bytes);
+      trackerMetrics.replicationCopies().inc({ why: t.why, result: 'ok' });
       log.info({ blob: blob.id, source: t.source, target: t.target, why: t.why, bytes: res.bytes, ms: this.deps.now() - started }, 'copy made');
       if (t.thenDrop) await this.drop(blob.id, t.thenDrop, 'moved');
       return res.bytes;
@@ -425,9 +425,9 @@ export class Replication {
 
   /** Publishes a scan's counts as metrics. */
   observe(counts: ReturnType<typeof emptyCounts>): void {
-    blobsBelowFactor.set(counts.belowFactor);
-    repairBacklog.set({ kind: 'copy' }, counts.copies);
-    repairBacklog.set({ kind: 'drop' }, counts.drops);
-    repairBacklog.set({ kind: 'forget' }, counts.forgets);
+    trackerMetrics.underReplicated().set(counts.belowFactor);
+    trackerMetrics.repairBacklog().set({ kind: 'copy' }, counts.copies);
+    trackerMetrics.repairBacklog().set({ kind: 'drop' }, counts.drops);
+    trackerMetrics.repairBacklog().set({ kind: 'forget' }, counts.forgets);
   }
 }

@@ -4,13 +4,17 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from '../common/errors.js';
 import { createServer } from '../common/http.js';
+import { observeHttp, routeNamer, sendMetrics } from '../common/metrics.js';
 import { AUTH_HEADER, TRACKER } from '../common/protocol.js';
 import { verifyClusterAuth } from '../common/sign.js';
 import type { RouteHandler, TrackerContext } from './context.js';
 import { adminBlobs, adminLinks, adminNodes, adminStats } from './routes/admin.js';
 import { expectBodyDigest, hasBody } from './routes/body.js';
 import { commitRoute } from './routes/commit.js';
+import { copiesHeldRoute, copyBadRoute } from './routes/copies.js';
+import { fsckRoute } from './routes/fsck.js';
 import { healthRoute } from './routes/health.js';
+import { linkDeleteRoute } from './routes/link-delete.js';
 import { linkInfoRoute, linkRedirect } from './routes/links.js';
 import { heartbeatRoute, registerRoute } from './routes/nodes.js';
 import { uploadRedirect, uploadTargetRoute } from './routes/upload.js';
@@ -20,6 +24,7 @@ import { tusCreate, tusOptions, uploadStatusRoute } from './routes/tus.js';
 import { adminDrain } from './routes/drain.js';
 import { adminRepair } from './routes/repair.js';
 import { adminWorkerRun, adminWorkers } from './routes/workers.js';
+import { registerTrackerMetrics } from './metrics.js';
 
 interface Route {
   path: string;
@@ -35,7 +40,7 @@ export const ROUTES: readonly Route[] = [
   { path: TRACKER.upload, prefix: true, methods: ['PUT'], handle: uploadRedirect },
   { path: TRACKER.uploadTarget, methods: ['POST'], handle: uploadTargetRoute },
   { path: TRACKER.link, prefix: true, methods: ['GET', 'HEAD'], handle: linkRedirect },
-  { path: TRACKER.linkInfo, prefix: true, methods: ['GET'], handle: linkInfoRoute },
+  { path: TRACKER.linkInfo, prefix: true, methods: ['GET', 'DELETE'], handle: (ctx, req, res, url) => (req.method === 'DELETE' ? linkDeleteRoute : linkInfoRoute)(ctx, req, res, url) },
   { path: TRACKER.health, methods: ['GET', 'HEAD'], handle: healthRoute },
   { path: TRACKER.register, methods: ['POST'], handle: registerRoute },
   { path: TRACKER.heartbeat, methods: ['POST'], handle: heartbeatRoute },
@@ -53,6 +58,10 @@ export const ROUTES: readonly Route[] = [
   { path: TRACKER.adminWorkers + '/', prefix: true, methods: ['POST'], handle: adminWorkerRun },
   { path: TRACKER.adminNodePrefix, prefix: true, methods: ['POST'], handle: adminDrain },
   { path: TRACKER.adminRepair, methods: ['GET'], handle: adminRepair },
+  { path: TRACKER.metrics, methods: ['GET'], handle: (_ctx, _req, res) => sendMetrics(res) },
+  { path: TRACKER.copyBad, methods: ['POST'], handle: copyBadRoute },
+  { path: TRACKER.copiesHeld, methods: ['POST'], handle: copiesHeldRoute },
+  { path: TRACKER.adminFsck, methods: ['POST'], handle: fsckRoute },
 ];
 
 function match(pathname: string): Route | undefined {
@@ -81,6 +90,8 @@ function dispatch(ctx: TrackerContext) {
 
 export function createTrackerServer(ctx: TrackerContext): http.Server {
   const server = createServer(dispatch(ctx), ctx.log);
+  registerTrackerMetrics();
+  observeHttp(server, routeNamer(ROUTES.map((r) => r.path)));
   // Without this listener Node answers 100 Continue by itself; handlers send it
   // only when they read a body (routes/body.ts), so refusals and upload
   // redirects reach the client before it sends any bytes.

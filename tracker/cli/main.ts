@@ -7,6 +7,10 @@ import { drainCommand } from './commands/drain.js';
 import { repairCommand } from './commands/repair.js';
 import { workerRunCommand } from './commands/worker-run.js';
 import { workersCommand } from './commands/workers.js';
+import { fsckCommand } from './commands/fsck.js';
+import { gcCommand } from './commands/gc.js';
+import { linkDeleteCommand } from './commands/link-delete.js';
+import { scrubCommand } from './commands/scrub.js';
 import { linksCommand } from './commands/links.js';
 import { nodesCommand } from './commands/nodes.js';
 import { statsCommand } from './commands/stats.js';
@@ -22,7 +26,11 @@ await yargs(hideBin(process.argv))
   .command(repairCommand)
   .command(workersCommand)
   .command(workerRunCommand)
-  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers or worker run')
+  .command(linkDeleteCommand)
+  .command(gcCommand)
+  .command(fsckCommand)
+  .command(scrubCommand)
+  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers, worker run, link-delete, gc, fsck or scrub')
   .strict()
   .help()
   .alias('h', 'help')

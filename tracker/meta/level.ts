@@ -10,6 +10,10 @@
 //   p:<blobId>             → PrefixHash[] (prefix index, for early stop)
 //   x:<md5>                → { since }  (MD5 seen with two contents: no early stop)
 //   u:<uploadId>           → linkId (what a resumable upload ended as)
+//   z:<blobId>             → ISO time the last link went (blobs awaiting GC)
+//   q:<blobId>:<nodeId>    → BadCopyRecord (copies withdrawn until repaired)
+// z: and q: arrived after schema 1 without a bump: a store without them
+// simply has no deleted links and no bad copies.
 // Every multi-key change is one batch; writes go through one queue so the
 // counters are read-modified-written without races.
 import { Level } from 'level';
@@ -19,7 +23,10 @@ import {
   SCHEMA_VERSION,
   StoreError,
   type BlobNodesChange,
+  type BadCopyRecord,
   type BlobRecord,
+  type DeletedBlob,
+  type MarkBadResult,
   type CommitResult,
   type CommitWrite,
   type LinkRecord,
@@ -216,6 +223,9 @@ export class LevelMetaStore implements MetaStore {
     const stored: BlobRecord = old
       ? { ...old, nodes: [...new Set([...old.nodes, ...blob.nodes])], refs: old.refs + 1 }
       : { ...blob, nodes: [...blob.nodes], refs: 1 };
+    // A new link to a blob waiting for GC takes it off the GC list.
+    const wasUnreferenced = old?.unreferencedSince !== undefined;
+    delete stored.unreferencedSince;
     const c = this.counts;
     const next: StoreCounters = {
       blobs: c.blobs + (old ? 0 : 1),
@@ -237,6 +247,7 @@ export class LevelMetaStore implements MetaStore {
     }
     if (md5Collision) ops.push({ type: 'put', key: 'x:' + blob.md5, value: { since: link.created } });
     if (uploadId !== undefined) ops.push({ type: 'put', key: 'u:' + uploadId, value: link.id });
+    if (wasUnreferenced) ops.push({ type: 'del', key: 'z:' + blob.id });
     // Synced: an uploader holds a link only once this write is on disk, so a crash cannot take it back.
     await this.db.batch<string, unknown>(ops, { sync: true });
     this.counts = next;
@@ -245,5 +256,123 @@ export class LevelMetaStore implements MetaStore {
 
   async counters(): Promise<StoreCounters> {
     return { ...this.counts };
+  }
+
+  // ---- delete, GC, bad copies ----
+
+  deleteLink(id: string, now: string): Promise<{ link: LinkRecord; blob?: BlobRecord } | undefined> {
+    return this.serial(async () => {
+      const link = await this.getLink(id);
+      if (!link) return undefined;
+      const old = await this.getBlob(link.blobId);
+      const c = this.counts;
+      const ops: Op[] = [
+        { type: 'del', key: 'l:' + link.id },
+        { type: 'del', key: `r:${link.blobId}:${link.id}` },
+      ];
+      let next: StoreCounters = { ...c, links: c.links - 1 };
+      let blob: BlobRecord | undefined;
+      if (old) {
+        const refs = Math.max(0, old.refs - 1);
+        blob = { ...old, refs };
+        if (refs === 0) {
+          blob.unreferencedSince = old.unreferencedSince ?? now;
+          ops.push({ type: 'put', key: 'z:' + old.id, value: blob.unreferencedSince });
+        }
+        ops.push({ type: 'put', key: 'b:' + old.id, value: blob });
+        next = { ...next, logicalBytes: c.logicalBytes - old.size };
+      }
+      ops.push({ type: 'put', key: COUNTERS_KEY, value: next });
+      await this.db.batch<string, unknown>(ops, {});
+      this.counts = next;
+      // A link to a missing blob is removed all the same.
+      return { link, blob };
+    });
+  }
+
+  async listUnreferenced(page: Page): Promise<BlobRecord[]> {
+    const ids = (await this.scan<string>('z:', page)).map(([id]) => 'b:' + id);
+    const blobs = ids.length ? await this.db.getMany(ids) : [];
+    return blobs.filter((b): b is BlobRecord => b !== undefined);
+  }
+
+  deleteBlob(id: string): Promise<DeletedBlob | undefined> {
+    return this.serial(async () => {
+      const blob = await this.getBlob(id);
+      if (!blob) return undefined;
+      if (blob.refs > 0) throw new StoreError('CONFLICT', `blob ${id} still has ${blob.refs} link(s)`);
+      const bad = await this.badCopiesOf(id);
+      const c = this.counts;
+      const next: StoreCounters = {
+        ...c,
+        blobs: c.blobs - 1,
+        bytesStored: c.bytesStored - blob.size * blob.nodes.length,
+        uniqueBytes: c.uniqueBytes - blob.size,
+      };
+      const ops: Op[] = [
+        { type: 'del', key: 'b:' + id },
+        { type: 'del', key: 'c:' + id },
+        { type: 'del', key: `m:${blob.md5}:${id}` },
+        { type: 'del', key: 'z:' + id },
+        ...bad.map((b): Op => ({ type: 'del', key: `x:${id}:${b.nodeId}` })),
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ];
+      await this.db.batch<string, unknown>(ops, {});
+      this.counts = next;
+      return { blob, badNodes: bad.map((b) => b.nodeId) };
+    });
+  }
+
+  markCopyBad(rec: BadCopyRecord): Promise<MarkBadResult | undefined> {
+    part(rec.nodeId);
+    return this.serial(async () => {
+      const old = await this.getBlob(rec.blobId);
+      if (!old) return undefined;
+      const key = `q:${old.id}:${rec.nodeId}`;
+      const wasHolder = old.nodes.includes(rec.nodeId);
+      const known = (await this.read<BadCopyRecord>(key)) !== undefined;
+      if (!wasHolder && !known) return { blob: old, recorded: false };
+      const blob: BlobRecord = { ...old, nodes: old.nodes.filter((n) => n !== rec.nodeId) };
+      const next = { ...this.counts, bytesStored: this.counts.bytesStored - (wasHolder ? old.size : 0) };
+      await this.db.batch<string, unknown>([
+        { type: 'put', key, value: { ...rec, blobId: old.id } },
+        { type: 'put', key: 'b:' + old.id, value: blob },
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ], {});
+      this.counts = next;
+      return { blob, recorded: true };
+    });
+  }
+
+  async listBadCopies(page: Page): Promise<BadCopyRecord[]> {
+    return (await this.scan<BadCopyRecord>('q:', page)).map(([, v]) => v);
+  }
+
+  async badCopiesOf(blobId: string): Promise<BadCopyRecord[]> {
+    if (!KEY_PART_RE.test(blobId)) return [];
+    return (await this.scan<BadCopyRecord>(`q:${blobId}:`, { limit: -1 })).map(([, v]) => v);
+  }
+
+  restoreCopy(blobId: string, nodeId: string): Promise<BlobRecord | undefined> {
+    part(nodeId);
+    return this.serial(async () => {
+      const old = await this.getBlob(blobId);
+      if (!old) return undefined;
+      const has = old.nodes.includes(nodeId);
+      const blob: BlobRecord = has ? old : { ...old, nodes: [...old.nodes, nodeId] };
+      const next = { ...this.counts, bytesStored: this.counts.bytesStored + (has ? 0 : old.size) };
+      await this.db.batch<string, unknown>([
+        { type: 'del', key: `q:${old.id}:${nodeId}` },
+        { type: 'put', key: 'b:' + old.id, value: blob },
+        { type: 'put', key: COUNTERS_KEY, value: next },
+      ], {});
+      this.counts = next;
+      return blob;
+    });
+  }
+
+  async dropBadCopy(blobId: string, nodeId: string): Promise<void> {
+    if (!KEY_PART_RE.test(blobId) || !KEY_PART_RE.test(nodeId)) return;
+    await this.serial(() => this.db.del(`q:${blobId}:${nodeId}`));
   }
 }

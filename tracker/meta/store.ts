@@ -28,6 +28,31 @@ export interface BlobRecord {
   /** Number of links pointing at this blob. */
   refs: number;
   created: string;
+  /** Set while refs is 0: when the last link went; GC removes the blob a grace period later. */
+  unreferencedSince?: string;
+}
+
+/** A copy a node reported failing its checksums: not a holder until repaired from a good copy. */
+export interface BadCopyRecord {
+  blobId: string;
+  nodeId: string;
+  /** Chunk indexes that failed. */
+  chunks: number[];
+  /** What found it: scrub, read or verify. */
+  source: string;
+  reported: string;
+}
+
+export interface MarkBadResult {
+  blob: BlobRecord;
+  /** False when the node was neither a holder nor already recorded bad (the tracker did not count on the copy). */
+  recorded: boolean;
+}
+
+export interface DeletedBlob {
+  blob: BlobRecord;
+  /** Nodes with a bad-copy record for the blob (their quarantined bytes go too). */
+  badNodes: string[];
 }
 
 export interface LinkRecord {
@@ -139,4 +164,35 @@ export interface MetaStore {
   linkOfUpload(uploadId: string): Promise<string | undefined>;
 
   counters(): Promise<StoreCounters>;
+
+  // ---- Delete, GC and bad copies. Callers that change a blob's holders
+  // (markCopyBad, restoreCopy, deleteBlob) hold the committer's lock for the
+  // blob's MD5, as commits read holders before they write them.
+
+  /**
+   * Removes a link and decrements its blob's refs; at 0 the blob is marked
+   * unreferenced (listUnreferenced) from `now`. Undefined when no such link;
+   * `blob` is absent only for a link whose blob record is missing.
+   */
+  deleteLink(id: string, now: string): Promise<{ link: LinkRecord; blob?: BlobRecord } | undefined>;
+  /** Blobs with no link, in id order, with `unreferencedSince` set. A commit of the same content unmarks one. */
+  listUnreferenced(page: Page): Promise<BlobRecord[]>;
+  /**
+   * Removes a blob with no links: record, chunks, MD5 entry, unreferenced
+   * mark and bad-copy records. Undefined when absent; StoreError CONFLICT
+   * when it still has links.
+   */
+  deleteBlob(id: string): Promise<DeletedBlob | undefined>;
+  /**
+   * Records a node's copy as bad and takes the node off the blob's holders,
+   * in one write. Undefined when the blob is unknown.
+   */
+  markCopyBad(rec: BadCopyRecord): Promise<MarkBadResult | undefined>;
+  /** Bad-copy records in (blobId, nodeId) order; `after` is "<blobId>:<nodeId>". */
+  listBadCopies(page: Page): Promise<BadCopyRecord[]>;
+  badCopiesOf(blobId: string): Promise<BadCopyRecord[]>;
+  /** A repaired copy: the node is a holder again and its bad-copy record goes. Undefined when the blob is gone. */
+  restoreCopy(blobId: string, nodeId: string): Promise<BlobRecord | undefined>;
+  /** Forgets a bad-copy record without touching holders. */
+  dropBadCopy(blobId: string, nodeId: string): Promise<void>;
 }

@@ -5,6 +5,7 @@ import { NODE_ID_RE, TRACKER, type CommitResponse } from '../../common/protocol.
 import { UPLOAD_ID_RE } from '../../common/tus.js';
 import type { RouteHandler } from '../context.js';
 import { parseManifest } from '../manifest.js';
+import { trackerMetrics } from '../metrics.js';
 import { filename, object, str } from '../validate.js';
 import { readBody } from './body.js';
 
@@ -29,6 +30,8 @@ export const commitRoute: RouteHandler = async (ctx, req, res) => {
   const out = await ctx.committer.commit(nodeId, name, manifest, uploadId);
   ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
   ctx.replication?.blobCommitted(out.blob);
+  trackerMetrics.uploads().inc();
+  if (out.dedup) trackerMetrics.dedupHits().inc();
   const answer: CommitResponse = {
     link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`,
     id: out.link.id,

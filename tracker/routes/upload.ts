@@ -21,7 +21,7 @@ function checkSize(ctx: TrackerContext, size: number | undefined): void {
 }
 
 export function uploadTarget(ctx: TrackerContext, filename: string, size: number): UploadTarget {
-  const d = choosePlacement({ nodes: ctx.topology.list(), size, margin: UPLOAD_MARGIN_BYTES, random: ctx.random, fillBand: UPLOAD_FILL_BAND });
+  const d = choosePlacement({ nodes: ctx.topology.list(), size, margin: ctx.config.uploadMargin ?? UPLOAD_MARGIN_BYTES, random: ctx.random, fillBand: UPLOAD_FILL_BAND });
   if (!d.ok) {
     ctx.log.warn({ reason: d.reason, size }, d.detail);
     throw new HoardError('NO_NODE_AVAILABLE', d.detail);

@@ -18,9 +18,11 @@ export const workerRunCommand: CommandModule<object, RunArgs> = {
       .positional('name', { type: 'string', demandOption: true, describe: 'Worker name (see hoard-admin workers)' }) as Argv<RunArgs>,
   handler: (argv) =>
     runAdmin(async () => {
-      const out = await adminClient(argv).post<{ name: string; ms: number; report: WorkerReport }>(`${TRACKER.adminWorkers}/${encodeURIComponent(argv.name)}/run`);
-      if (argv.json) return printJson(out);
-      const parts = Object.entries(out.report).map(([k, v]) => `${k}=${v}`);
-      process.stdout.write(`${out.name}: ${parts.join(' ') || 'done'} (${out.ms} ms)\n`);
+      const started = Date.now();
+      const report = await adminClient(argv).post<WorkerReport>(`${TRACKER.adminWorkers}/${encodeURIComponent(argv.name)}/run`);
+      const ms = Date.now() - started;
+      if (argv.json) return printJson({ name: argv.name, ms, report });
+      const parts = Object.entries(report).map(([k, v]) => `${k}=${v}`);
+      process.stdout.write(`${argv.name}: ${parts.join(' ') || 'done'} (${ms} ms)\n`);
     }),
 };

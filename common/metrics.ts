@@ -1,0 +1,105 @@
+// Prometheus metrics with prom-client's default registry: helpers that
+// create a metric once per process (a test process may load both roles, and
+// several modules may ask for the same metric), the request histogram and
+// byte counters every server has, and the /metrics answer.
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
+import type { Worker, WorkerReport } from './worker.js';
+
+export function counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+  return (register.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter<L>({ name, help, labelNames });
+}
+
+export function gauge<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+  return (register.getSingleMetric(name) as Gauge<L> | undefined) ?? new Gauge<L>({ name, help, labelNames });
+}
+
+export function histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+  return (register.getSingleMetric(name) as Histogram<L> | undefined) ?? new Histogram<L>({ name, help, labelNames, buckets });
+}
+
+let defaultsOn = false;
+
+/** Process metrics (CPU, memory, event-loop lag, handles); once per process, from main only. */
+export function collectProcessMetrics(): void {
+  if (defaultsOn) return;
+  defaultsOn = true;
+  collectDefaultMetrics();
+}
+
+// Requests from sub-millisecond redirects to hour-long transfers.
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
+
+const requestSeconds = () =>
+  histogram('hoard_http_request_duration_seconds', 'Time from request to the end of the answer, by route, method and status', ['route', 'method', 'status'], LATENCY_BUCKETS);
+const bytesIn = () => counter('hoard_bytes_in_total', 'Bytes received on HTTP connections (request heads and bodies), by route', ['route']);
+const bytesOut = () => counter('hoard_bytes_out_total', 'Bytes sent on HTTP connections (answer heads and bodies), by route', ['route']);
+
+/**
+ * Times every request the server hands to its handler and counts its bytes,
+ * labelled by `routeOf` (a fixed route name, never the raw path: ids would
+ * make a series per blob). A second 'request' listener, so the server's own
+ * handler is untouched.
+ */
+export function observeHttp(server: http.Server, routeOf: (pathname: string) => string): void {
+  const hist = requestSeconds();
+  const inc = bytesIn();
+  const out = bytesOut();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const sock = req.socket;
+    const read0 = sock.bytesRead;
+    const written0 = sock.bytesWritten;
+    let path = '/';
+    try {
+      path = new URL(req.url ?? '/', 'http://h').pathname;
+    } catch {
+      // counted under "other"
+    }
+    const route = routeOf(path);
+    res.once('close', () => {
+      const s = Number(process.hrtime.bigint() - started) / 1e9;
+      hist.observe({ route, method: req.method ?? '', status: String(res.statusCode) }, s);
+      inc.inc({ route }, Math.max(0, sock.bytesRead - read0));
+      out.inc({ route }, Math.max(0, sock.bytesWritten - written0));
+    });
+  });
+}
+
+/** The route a path belongs to: the longest listed route that is the path or a prefix of it (prefixes end in '/'). */
+export function routeNamer(routes: readonly string[]): (pathname: string) => string {
+  const sorted = [...new Set(routes)].sort((a, b) => b.length - a.length);
+  return (p) => sorted.find((r) => p === r || (r.endsWith('/') && p.startsWith(r))) ?? 'other';
+}
+
+/** GET /metrics: the default registry in Prometheus text format. */
+export async function sendMetrics(res: ServerResponse): Promise<void> {
+  const text = await register.metrics();
+  res.writeHead(200, { 'content-type': register.contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** Wraps a worker so each run is counted and timed (hoard_worker_*{worker}). */
+export function observeWorker<Ctx>(worker: Worker<Ctx>): Worker<Ctx> {
+  const runs = counter('hoard_worker_runs_total', 'Background worker runs, by worker and result (ok, failed)', ['worker', 'result']);
+  const seconds = gauge('hoard_worker_last_run_seconds', 'How long the last run of a worker took', ['worker']);
+  const lastOk = gauge('hoard_worker_last_success_timestamp_seconds', 'Unix time at which a worker last finished without error', ['worker']);
+  return {
+    ...worker,
+    async runOnce(ctx: Ctx): Promise<WorkerReport> {
+      const started = Date.now();
+      try {
+        const report = await worker.runOnce(ctx);
+        runs.inc({ worker: worker.name, result: 'ok' });
+        lastOk.set({ worker: worker.name }, Date.now() / 1000);
+        return report;
+      } catch (err) {
+        runs.inc({ worker: worker.name, result: 'failed' });
+        throw err;
+      } finally {
+        seconds.set({ worker: worker.name }, (Date.now() - started) / 1000);
+      }
+    },
+  };
+}

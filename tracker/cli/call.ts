@@ -1,0 +1,29 @@
+// Authenticated calls with any method, to the tracker or to a node, for the
+// admin commands that change things (the read-only ones use options.ts).
+import { CliError, isConnectionError } from '../../common/cli.js';
+import { callJson } from '../../common/client.js';
+import { trackerUrl } from '../../common/cli.js';
+import { resolveSecret, type AdminArgs } from './options.js';
+
+export interface AdminCaller {
+  tracker: string;
+  /** A call to the tracker. */
+  call<T>(method: string, pathAndQuery: string, opts?: { body?: unknown; timeoutMs?: number }): Promise<T>;
+  /** A call to another cluster member (a node's /internal/ routes), by its base URL. */
+  callAt<T>(base: string, method: string, pathAndQuery: string, opts?: { body?: unknown; timeoutMs?: number }): Promise<T>;
+}
+
+export function adminCaller(args: AdminArgs): AdminCaller {
+  const tracker = trackerUrl(args.tracker);
+  const secret = resolveSecret(args);
+  const callAt = async <T>(base: string, method: string, pathAndQuery: string, opts: { body?: unknown; timeoutMs?: number } = {}): Promise<T> => {
+    try {
+      return await callJson<T>(base, method, pathAndQuery, { secret, body: opts.body, timeoutMs: opts.timeoutMs ?? 30_000 });
+    } catch (err) {
+      if (!isConnectionError(err)) throw err;
+      const why = (err as Error).message || String((err as NodeJS.ErrnoException).code);
+      throw new CliError('TRACKER_UNREACHABLE', `cannot reach ${base} (${why})`, { cause: err });
+    }
+  };
+  return { tracker, callAt, call: (method, path, opts) => callAt(tracker, method, path, opts) };
+}

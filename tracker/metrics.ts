@@ -1,0 +1,26 @@
+// The tracker's own Prometheus metrics (request latency and bytes are in
+// common/metrics.ts). Created on first use; registerTrackerMetrics makes every
+// series visible from the first scrape.
+import { counter, gauge } from '../common/metrics.js';
+
+export const trackerMetrics = {
+  uploads: () => counter('hoard_uploads_total', 'Uploads committed (each one a new link)'),
+  dedupHits: () => counter('hoard_dedup_hits_total', 'Committed uploads whose content was already stored: a new link to the existing blob'),
+  earlyStops: () => counter('hoard_early_stops_total', 'Uploads stopped early as duplicates before all their bytes arrived'),
+  underReplicated: () => gauge('hoard_blobs_under_replicated', 'Blobs with fewer live, verified copies than their replication factor, at the last repair scan'),
+  repairBacklog: () =>
+    gauge('hoard_repair_backlog', 'Repair work waiting, by kind (copy, drop, forget: from the last repair scan; bad_copy: copies reported failing their checksum)', ['kind']),
+  replicationBytes: () => counter('hoard_replication_bytes_total', 'Bytes copied node to node by replication, repair and rebalance'),
+  replicationCopies: () => counter('hoard_replication_copies_total', 'Node-to-node copies by reason and result', ['why', 'result']),
+  replicasInFlight: () => gauge('hoard_replication_in_flight', 'Node-to-node copies running now'),
+  badCopies: () => counter('hoard_bad_copies_reported_total', 'Copies nodes reported failing their checksums, by where it was found (scrub, read, verify)', ['source']),
+  copyRepairs: () => counter('hoard_copy_repairs_total', 'Bad copies re-copied from a good copy, by result (ok, failed)', ['result']),
+  linksDeleted: () => counter('hoard_links_deleted_total', 'Links deleted'),
+  gcBlobs: () => counter('hoard_gc_blobs_deleted_total', 'Blobs without links deleted after their grace period'),
+  gcBytes: () => counter('hoard_gc_bytes_freed_total', 'Bytes freed on nodes by GC (blob size for each copy removed)'),
+  fsckDifferences: () => gauge('hoard_fsck_differences', 'Differences between the index and the nodes at the last fsck, by kind', ['kind']),
+};
+
+export function registerTrackerMetrics(): void {
+  for (const make of Object.values(trackerMetrics)) make();
+}
