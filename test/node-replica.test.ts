@@ -163,7 +163,7 @@ t.test('verify re-reads a copy and finds a flipped byte; delete drops it', async
   t.same(bad.badChunks, [3]);
   await writeFile(chunk, (await readFile(chunk)).subarray(0, 10));
   const short = await callJson<ReplicaVerifyResult>(dst.base, 'POST', `/internal/replicas/${manifest.id}/verify`, { secret: SECRET });
-  t.same(short.badChunks, [3, 4, 5], 'a short chunk: it and those after it');
+  t.same(short.badChunks, [3], 'a short chunk is bad, the intact ones after it are not');
   const del = await callJson<{ removed: boolean }>(dst.base, 'DELETE', `/internal/replicas/${manifest.id}`, { secret: SECRET });
   t.equal(del.removed, true);
   t.equal(await dst.store.has(manifest.id), false);

@@ -314,7 +314,7 @@ export class LevelMetaStore implements MetaStore {
         { type: 'del', key: 'c:' + id },
         { type: 'del', key: `m:${blob.md5}:${id}` },
         { type: 'del', key: 'z:' + id },
-        ...bad.map((b): Op => ({ type: 'del', key: `x:${id}:${b.nodeId}` })),
+        ...bad.map((b): Op => ({ type: 'del', key: `q:${id}:${b.nodeId}` })),
         { type: 'put', key: COUNTERS_KEY, value: next },
       ];
       await this.db.batch<string, unknown>(ops, {});
