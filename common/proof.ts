@@ -2,7 +2,8 @@
 // file and a fresh nonce; whoever holds the bytes answers with an HMAC keyed
 // by the nonce over those ranges. A declared hash, a size or a prefix do not
 // let anyone compute it, and a nonce is good for one upload, once.
-import { createHmac, randomBytes, randomInt, timingSafeEqual, type Hmac } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, type Hmac } from 'node:crypto';
+import { equalConstantTime } from './sign.js';
 import { open } from 'node:fs/promises';
 
 /** Ranges per challenge: one in each sixteenth of the file, plus the tail. */
@@ -129,12 +130,4 @@ export async function proofFromFile(path: string, challenge: Challenge, uploadId
 }
 
 /** Constant-time comparison of two proof values. */
-export function proofsEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  if (ab.length !== bb.length) {
-    timingSafeEqual(ab, ab);
-    return false;
-  }
-  return timingSafeEqual(ab, bb);
-}
+export const proofsEqual = equalConstantTime;

@@ -26,7 +26,8 @@ export function signClaims(secret: string, c: UrlClaims): string {
   return mac(secret, ['url', c.verb, c.resource, String(c.exp), c.extra ?? '']);
 }
 
-function equalConstantTime(a: string, b: string): boolean {
+/** Compares two strings in time that does not depend on where they differ. */
+export function equalConstantTime(a: string, b: string): boolean {
   const ab = Buffer.from(a);
   const bb = Buffer.from(b);
   // timingSafeEqual needs equal lengths; compare against itself to keep timing flat.

@@ -10,7 +10,7 @@ import type { ChunkWriter } from './chunk-store.js';
 import type { NodeContext } from './context.js';
 import { checkFilename, decodeFilename } from './filename.js';
 import { KeyedLock } from './keyed-lock.js';
-import { RateGuard } from './rate-guard.js';
+import { pump } from './body-pump.js';
 
 /** What the checks before the body found. */
 export interface UploadPlan {
@@ -27,7 +27,6 @@ export interface UploadHandler {
 
 /** How long a refused body is read and dropped so the client sees the answer before the socket closes. */
 const LINGER_MS = 5_000;
-const RATE_TICK_MS = 1_000;
 
 // One finish-and-commit at a time per blob, across plain and resumable uploads:
 // a failed commit may remove the dir another upload would rely on.
@@ -157,80 +156,14 @@ async function removeQuietly(ctx: NodeContext, id: string): Promise<void> {
 }
 
 /**
- * Moves the body into the writer, pausing the request while the writer asks
- * to wait (a flush or chunk fsync). Rejects with BODY_INCOMPLETE when the
- * client goes away, PAYLOAD_TOO_LARGE over the limit, REQUEST_TIMEOUT below
- * the rate floor, or the writer's own error.
+ * Moves the body into the writer. Rejects with BODY_INCOMPLETE when the body
+ * ends short of its Content-Length or the client goes away, PAYLOAD_TOO_LARGE
+ * over the limit, REQUEST_TIMEOUT below the rate floor, or the writer's error.
  */
-function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan, ctx: NodeContext): Promise<void> {
-  const { limits } = ctx;
-  const limit = Math.min(plan.declared ?? Infinity, limits.maxUploadSize);
-  return new Promise<void>((resolve, reject) => {
-    let received = 0;
-    let ended = false;
-    let waiting = false;
-    let done = false;
-    const guard = new RateGuard(limits.minUploadRate, limits.rateWindowMs);
-    const timer =
-      limits.minUploadRate > 0
-        ? setInterval(() => {
-            if (guard.tooSlow(received)) {
-              stop(new HoardError('REQUEST_TIMEOUT', `Upload slower than ${limits.minUploadRate} bytes/s`));
-            }
-          }, Math.min(RATE_TICK_MS, limits.rateWindowMs))
-        : undefined;
-
-    const stop = (err?: unknown) => {
-      if (done) return;
-      done = true;
-      if (timer) clearInterval(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', onClose);
-      req.off('error', onError);
-      if (err === undefined) resolve();
-      else reject(err);
-    };
-    const onData = (buf: Buffer) => {
-      received += buf.length;
-      if (received > limit) {
-        stop(new HoardError('PAYLOAD_TOO_LARGE', `Body is over ${limit} bytes`));
-        return;
-      }
-      let wait: Promise<void> | undefined;
-      try {
-        wait = writer.write(buf);
-      } catch (err) {
-        stop(err);
-        return;
-      }
-      if (!wait) return;
-      waiting = true;
-      req.pause();
-      wait.then(
-        () => {
-          waiting = false;
-          if (done) return;
-          if (ended) stop();
-          else req.resume();
-        },
-        (err: unknown) => stop(err),
-      );
-    };
-    const onEnd = () => {
-      ended = true;
-      if (plan.declared !== undefined && received !== plan.declared) stop(new HoardError('BODY_INCOMPLETE'));
-      else if (!waiting) stop();
-    };
-    const onClose = () => {
-      if (!ended) stop(new HoardError('BODY_INCOMPLETE'));
-    };
-    const onError = (err: Error) => stop(new HoardError('BODY_INCOMPLETE', undefined, { cause: err }));
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('close', onClose);
-    req.on('error', onError);
-  });
+async function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan, ctx: NodeContext): Promise<void> {
+  const limit = Math.min(plan.declared ?? Infinity, ctx.limits.maxUploadSize);
+  await pump(req, writer, { limit, limits: ctx.limits });
+  if (plan.declared !== undefined && writer.bytes !== plan.declared) throw new HoardError('BODY_INCOMPLETE');
 }
 
 /**

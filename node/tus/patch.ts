@@ -11,7 +11,7 @@ import { TUS_H } from '../../common/tus.js';
 import { lingerDrain } from '../upload.js';
 import { EarlyStop } from './early-stop.js';
 import { checkTusRequest, numberHeader, parseChecksum, uploadHeaders } from './headers.js';
-import { pump } from './receive.js';
+import { pump } from '../body-pump.js';
 import type { LiveUpload, TusService } from './service.js';
 
 export async function handlePatch(svc: TusService, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {

@@ -1,16 +1,16 @@
-// Moves one PATCH body into a resumable writer: pauses the request while the
-// writer or the early-stop check asks to wait, stops at the upload's length,
-// cuts a body slower than the node's minimum rate.
+// Moves a request body (a plain PUT, or one tus PATCH) into a chunk writer:
+// pauses the request while the writer or the early-stop check asks to wait,
+// stops at the length allowed, cuts a body slower than the node's minimum rate.
 import type { IncomingMessage } from 'node:http';
-import { HoardError } from '../../common/errors.js';
-import type { ChunkWriter } from '../chunk-store.js';
-import type { UploadLimits } from '../context.js';
-import { RateGuard } from '../rate-guard.js';
+import { HoardError } from '../common/errors.js';
+import type { ChunkWriter } from './chunk-store.js';
+import type { UploadLimits } from './context.js';
+import { RateGuard } from './rate-guard.js';
 
 const RATE_TICK_MS = 1_000;
 
 export interface PumpOptions {
-  /** Bytes this PATCH may still add (Upload-Length minus offset). */
+  /** Bytes this body may add (a PUT's declared length or the upload limit; a PATCH's Upload-Length minus offset). */
   limit: number;
   limits: UploadLimits;
   /** Sees every piece before the writer does (checksums). */
@@ -55,7 +55,7 @@ export function pump(req: IncomingMessage, writer: ChunkWriter, opts: PumpOption
     };
     const onData = (buf: Buffer) => {
       if (received + buf.length > opts.limit) {
-        stop(new HoardError('PAYLOAD_TOO_LARGE', `PATCH body goes past Upload-Length`));
+        stop(new HoardError('PAYLOAD_TOO_LARGE', `Body goes past the ${opts.limit} bytes it may add`));
         return;
       }
       received += buf.length;
