@@ -28,7 +28,11 @@ const c: Cluster = await useCluster(t, {
   nodes: [{ zone: 'a' }, { zone: 'b' }],
   chunkSize: CHUNK,
   // Workers run when the test says so, not on their schedules.
-  trackerArgs: ['--gc-grace', String(GRACE_S), '--gc-schedule', NEVER, '--scrub-repair-schedule', NEVER, '--fsck-schedule', NEVER],
+  // Replication's workers too: with one replica wanted, repair would drop the second copies these tests make by hand.
+  trackerArgs: [
+    '--gc-grace', String(GRACE_S), '--gc-schedule', NEVER, '--scrub-repair-schedule', NEVER, '--fsck-schedule', NEVER,
+    '--replicate-schedule', NEVER, '--repair-schedule', NEVER, '--reconcile-schedule', NEVER, '--rebalance-schedule', NEVER,
+  ],
   nodeArgs: ['--scrub-schedule', NEVER, '--orphan-schedule', NEVER, '--orphan-grace', '1'],
 });
 const [A, B] = c.nodes as [ClusterNode, ClusterNode];
