@@ -38,6 +38,12 @@ import {
 
 type Op = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 
+interface PendingCommit {
+  write: CommitWrite;
+  resolve: (r: CommitResult) => void;
+  reject: (err: unknown) => void;
+}
+
 const SCHEMA_KEY = 'meta:schema';
 const COUNTERS_KEY = 's:counters';
 // Above every character used in ids, so `prefix + END` bounds a prefix scan.
@@ -55,6 +61,8 @@ export class LevelMetaStore implements MetaStore {
   private readonly db: Level<string, unknown>;
   private counts: StoreCounters = zeroCounters();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Commits waiting for the next group (see applyGroup). */
+  private pending: PendingCommit[] = [];
 
   constructor(readonly location: string) {
     this.db = new Level<string, unknown>(location, { valueEncoding: 'json' });
@@ -191,7 +199,11 @@ export class LevelMetaStore implements MetaStore {
   }
 
   commit(write: CommitWrite): Promise<CommitResult> {
-    return this.serial(() => this.applyCommit(write));
+    return new Promise<CommitResult>((resolve, reject) => {
+      this.pending.push({ write, resolve, reject });
+      // A group is queued once, when its first commit arrives; later arrivals join it until it runs.
+      if (this.pending.length === 1) void this.serial(() => this.applyGroup());
+    });
   }
 
   async getPrefixes(blobId: string): Promise<PrefixHash[] | undefined> {
@@ -206,52 +218,67 @@ export class LevelMetaStore implements MetaStore {
     return KEY_PART_RE.test(uploadId) ? this.read<string>('u:' + uploadId) : undefined;
   }
 
-  private async applyCommit({ link, blob, chunks, prefixes, md5Collision, uploadId }: CommitWrite): Promise<CommitResult> {
-    part(link.id);
-    part(blob.id);
-    part(blob.md5);
-    if (link.blobId !== blob.id) throw new StoreError('CONFLICT', `link ${link.id} names blob ${link.blobId}, not ${blob.id}`);
-    if ((await this.getLink(link.id)) !== undefined) throw new StoreError('CONFLICT', `link ${link.id} exists`);
-    if (uploadId !== undefined && (await this.linkOfUpload(part(uploadId))) !== undefined) {
-      throw new StoreError('CONFLICT', `upload ${uploadId} already has a link`);
+  /**
+   * Applies every commit waiting now (group commit): one getMany for their
+   * keys, each decided in arrival order on top of the ones before it, one
+   * synced batch for all. A commit failing its checks is refused alone.
+   */
+  private async applyGroup(): Promise<void> {
+    const group = this.pending;
+    this.pending = [];
+    const valid: PendingCommit[] = [];
+    for (const p of group) {
+      try {
+        const { link, blob, uploadId } = p.write;
+        part(link.id);
+        part(blob.id);
+        part(blob.md5);
+        if (uploadId !== undefined) part(uploadId);
+        valid.push(p);
+      } catch (err) {
+        p.reject(err);
+      }
     }
-    const old = await this.getBlob(blob.id);
-    if (old && (old.md5 !== blob.md5 || old.size !== blob.size || old.sha256 !== blob.sha256)) {
-      throw new StoreError('CONFLICT', `blob ${blob.id} is stored with another md5 or size`);
-    }
-    // Union with the stored holders: a copy may have added one since the committer read the blob.
-    const stored: BlobRecord = old
-      ? { ...old, nodes: [...new Set([...old.nodes, ...blob.nodes])], refs: old.refs + 1 }
-      : { ...blob, nodes: [...blob.nodes], refs: 1 };
-    // A new link to a blob waiting for GC takes it off the GC list.
-    const wasUnreferenced = old?.unreferencedSince !== undefined;
-    delete stored.unreferencedSince;
-    const c = this.counts;
-    const next: StoreCounters = {
-      blobs: c.blobs + (old ? 0 : 1),
-      links: c.links + 1,
-      bytesStored: c.bytesStored + blob.size * (stored.nodes.length - (old?.nodes.length ?? 0)),
-      logicalBytes: c.logicalBytes + blob.size,
-      uniqueBytes: c.uniqueBytes + (old ? 0 : blob.size),
-    };
-    const ops: Op[] = [
-      { type: 'put', key: 'l:' + link.id, value: link },
-      { type: 'put', key: `r:${blob.id}:${link.id}`, value: 1 },
-      { type: 'put', key: 'b:' + blob.id, value: stored },
-      { type: 'put', key: COUNTERS_KEY, value: next },
+    if (valid.length === 0) return;
+    const keys = [
+      ...new Set(
+        valid.flatMap(({ write: w }) => ['l:' + w.link.id, 'b:' + w.blob.id, ...(w.uploadId === undefined ? [] : ['u:' + w.uploadId])]),
+      ),
     ];
-    if (!old) {
-      ops.push({ type: 'put', key: 'c:' + blob.id, value: chunks });
-      ops.push({ type: 'put', key: `m:${blob.md5}:${blob.id}`, value: 1 });
-      if (prefixes?.length) ops.push({ type: 'put', key: 'p:' + blob.id, value: prefixes });
+    let values: unknown[];
+    try {
+      values = await this.db.getMany(keys);
+    } catch (err) {
+      for (const p of valid) p.reject(err);
+      return;
     }
-    if (md5Collision) ops.push({ type: 'put', key: 'x:' + blob.md5, value: { since: link.created } });
-    if (uploadId !== undefined) ops.push({ type: 'put', key: 'u:' + uploadId, value: link.id });
-    if (wasUnreferenced) ops.push({ type: 'del', key: 'z:' + blob.id });
-    // Synced: an uploader holds a link only once this write is on disk, so a crash cannot take it back.
-    await this.db.batch<string, unknown>(ops, { sync: true });
-    this.counts = next;
-    return { blob: stored, created: !old };
+    // What the store holds for these keys, with this group's earlier decisions on top.
+    const view = new Map<string, unknown>(keys.map((k, i) => [k, values[i]]));
+    const ops: Op[] = [];
+    const decided: Array<[PendingCommit, CommitResult]> = [];
+    let counts = this.counts;
+    for (const p of valid) {
+      try {
+        const d = decideCommit(p.write, view, counts);
+        ops.push(...d.ops);
+        counts = d.counts;
+        for (const op of d.ops) if (op.type === 'put') view.set(op.key, op.value);
+        decided.push([p, d.result]);
+      } catch (err) {
+        p.reject(err);
+      }
+    }
+    if (decided.length === 0) return;
+    ops.push({ type: 'put', key: COUNTERS_KEY, value: counts });
+    try {
+      // Synced: an uploader holds a link only once this write is on disk, so a crash cannot take it back.
+      await this.db.batch<string, unknown>(ops, { sync: true });
+    } catch (err) {
+      for (const [p] of decided) p.reject(err);
+      return;
+    }
+    this.counts = counts;
+    for (const [p, r] of decided) p.resolve(r);
   }
 
   async counters(): Promise<StoreCounters> {
@@ -375,4 +402,47 @@ export class LevelMetaStore implements MetaStore {
     if (!KEY_PART_RE.test(blobId) || !KEY_PART_RE.test(nodeId)) return;
     await this.serial(() => this.db.del(`q:${blobId}:${nodeId}`));
   }
+}
+
+/** One commit's checks and writes against `view` (the stored values, plus earlier commits of its group). */
+function decideCommit(
+  { link, blob, chunks, prefixes, md5Collision, uploadId }: CommitWrite,
+  view: Map<string, unknown>,
+  c: StoreCounters,
+): { ops: Op[]; counts: StoreCounters; result: CommitResult } {
+  if (link.blobId !== blob.id) throw new StoreError('CONFLICT', `link ${link.id} names blob ${link.blobId}, not ${blob.id}`);
+  if (view.get('l:' + link.id) !== undefined) throw new StoreError('CONFLICT', `link ${link.id} exists`);
+  if (uploadId !== undefined && view.get('u:' + uploadId) !== undefined) throw new StoreError('CONFLICT', `upload ${uploadId} already has a link`);
+  const old = view.get('b:' + blob.id) as BlobRecord | undefined;
+  if (old && (old.md5 !== blob.md5 || old.size !== blob.size || old.sha256 !== blob.sha256)) {
+    throw new StoreError('CONFLICT', `blob ${blob.id} is stored with another md5 or size`);
+  }
+  // Union with the stored holders: a copy may have added one since the committer read the blob.
+  const stored: BlobRecord = old
+    ? { ...old, nodes: [...new Set([...old.nodes, ...blob.nodes])], refs: old.refs + 1 }
+    : { ...blob, nodes: [...blob.nodes], refs: 1 };
+  // A new link to a blob waiting for GC takes it off the GC list.
+  const wasUnreferenced = old?.unreferencedSince !== undefined;
+  delete stored.unreferencedSince;
+  const next: StoreCounters = {
+    blobs: c.blobs + (old ? 0 : 1),
+    links: c.links + 1,
+    bytesStored: c.bytesStored + blob.size * (stored.nodes.length - (old?.nodes.length ?? 0)),
+    logicalBytes: c.logicalBytes + blob.size,
+    uniqueBytes: c.uniqueBytes + (old ? 0 : blob.size),
+  };
+  const ops: Op[] = [
+    { type: 'put', key: 'l:' + link.id, value: link },
+    { type: 'put', key: `r:${blob.id}:${link.id}`, value: 1 },
+    { type: 'put', key: 'b:' + blob.id, value: stored },
+  ];
+  if (!old) {
+    ops.push({ type: 'put', key: 'c:' + blob.id, value: chunks });
+    ops.push({ type: 'put', key: `m:${blob.md5}:${blob.id}`, value: 1 });
+    if (prefixes?.length) ops.push({ type: 'put', key: 'p:' + blob.id, value: prefixes });
+  }
+  if (md5Collision) ops.push({ type: 'put', key: 'x:' + blob.md5, value: { since: link.created } });
+  if (uploadId !== undefined) ops.push({ type: 'put', key: 'u:' + uploadId, value: link.id });
+  if (wasUnreferenced) ops.push({ type: 'del', key: 'z:' + blob.id });
+  return { ops, counts: next, result: { blob: stored, created: !old } };
 }
