@@ -262,9 +262,12 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
    * until cleanQuarantine), so reads answer 404 at once. False when absent.
    */
   async quarantine(id: string): Promise<boolean> {
-    if (!SHA256_RE.test(id)) return false;
+    return SHA256_RE.test(id) && this.moveAway(id, join(this.quarantineDir, `${id}.${Date.now()}`));
+  }
+
+  /** Takes a blob out of blobs/ with a durable rename to `dest`; false when it was not there. */
+  private async moveAway(id: string, dest: string): Promise<boolean> {
     const dir = this.blobDir(id);
-    const dest = join(this.quarantineDir, `${id}.${Date.now()}`);
     this.cache.delete(id);
     try {
       this.fsOp('rename', dir);
@@ -338,19 +341,9 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
 
   async remove(id: string): Promise<boolean> {
     if (!SHA256_RE.test(id)) return false;
-    const dir = this.blobDir(id);
     const trash = join(this.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
-    this.cache.delete(id);
-    try {
-      this.fsOp('rename', dir);
-      await rename(dir, trash);
-    } catch (err) {
-      if (errno(err) === 'ENOENT') return false;
-      throw err;
-    }
-    this.blobCount--;
-    // The blob is gone once the rename is durable; deleting the files can wait for a crash.
-    await this.fsyncDir(dirname(dir));
+    // The blob is gone once the rename is durable; deleting the files can wait for a crash (tmp/ is emptied at start).
+    if (!(await this.moveAway(id, trash))) return false;
     await this.rmTree(trash);
     return true;
   }

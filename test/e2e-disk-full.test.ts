@@ -3,40 +3,21 @@
 // tracker sends the next uploads to the other node, since heartbeats report
 // free space net of the node's reserve.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UploadResult } from '../common/protocol.js';
 import { useCluster } from './helpers/cluster.js';
 import { blobIdsOnDisk, listDir, listFiles, makeRandomFile, sha256File, tempDir } from './helpers/files.js';
 import { chunkOf, curl, curlJson, curlUpload, errorCode, RawHttp, requestHead } from './helpers/http.js';
-import { atExit, describeRun, run, waitFor } from './helpers/proc.js';
+import { describeRun, waitFor } from './helpers/proc.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
 const MiB = 1024 * 1024;
 
-const mnt = await mkdtemp(join(tmpdir(), 'hoard-full-'));
-const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=20m', 'tmpfs', mnt], { timeoutMs: 10_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }));
-if (mounted.code !== 0) {
-  await rmdir(mnt).catch(() => undefined);
-  t.plan(0, `cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): ${mounted.stderr.trim()}`);
-} else {
-  const cancel = atExit(() => {
-    spawnSync('umount', ['-l', mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
-  // Registered before the cluster, so it runs after the cluster has stopped.
-  t.teardown(async () => {
-    cancel();
-    const u = await run('umount', [mnt], { timeoutMs: 10_000 });
-    if (u.code !== 0) await run('umount', ['-l', mnt], { timeoutMs: 10_000 });
-    await rmdir(mnt).catch(() => undefined);
-  });
-  await main();
-}
+const disk = await mountTmpfs(t, '20m');
+if (typeof disk !== 'string') t.plan(0, disk.skip);
+else await main(disk);
 
-async function main(): Promise<void> {
+async function main(mnt: string): Promise<void> {
   const c = await useCluster(t, {
     nodes: [{ zone: 'full', dataDir: mnt, args: ['--reserve', '1MiB'] }, { zone: 'roomy' }],
     chunkSize: MiB,

@@ -2,10 +2,6 @@
 // JSON error code, and no failed or interrupted upload leaves anything behind
 // (no temp folder, no blob folder, no blob or link at the tracker).
 import t, { type Test } from 'tap';
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rmdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { UploadResult } from '../common/protocol.js';
 import { AUTH_HEADER, TRACKER } from '../common/protocol.js';
@@ -13,7 +9,8 @@ import { clusterAuth, signClaims, signUrl } from '../common/sign.js';
 import { useCluster, type Cluster, type ClusterNode } from './helpers/cluster.js';
 import { blobIdsOnDisk, listDir, listFiles, makeRandomFile, sha256, sha256File, tempDir } from './helpers/files.js';
 import { chunkOf, curl, curlJson, errorCode, http, isErrorBody, RawHttp, requestHead, resolveLink } from './helpers/http.js';
-import { atExit, describeRun, run, sleep, waitFor } from './helpers/proc.js';
+import { describeRun, sleep, waitFor } from './helpers/proc.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
 const KiB = 1024;
 const MAX = 1024 * KiB; // --max-upload-size of the tracker and the node
@@ -251,25 +248,11 @@ t.test('malformed requests and bad file names → 400', async (t) => {
 });
 
 t.test('a full disk → 507, nothing partial, the node keeps serving', async (t) => {
-  const mnt = await mkdtemp(join(tmpdir(), 'hoard-tmpfs-'));
-  const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt], { timeoutMs: 10_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }));
-  if (mounted.code !== 0) {
-    await rmdir(mnt).catch(() => undefined);
-    t.plan(0, `cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): ${mounted.stderr.trim()}`);
+  const mnt = await mountTmpfs(t, '8m');
+  if (typeof mnt !== 'string') {
+    t.plan(0, mnt.skip);
     return;
   }
-  // If the test process dies, its daemons are killed first, then this lazy unmount runs.
-  const cancel = atExit(() => {
-    spawnSync('umount', ['-l', mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
-  // Registered first, so it runs after the cluster below has stopped.
-  t.teardown(async () => {
-    cancel();
-    const u = await run('umount', [mnt], { timeoutMs: 10_000 });
-    if (u.code !== 0) await run('umount', ['-l', mnt], { timeoutMs: 10_000 });
-    await rmdir(mnt).catch(() => undefined);
-  });
   const fc = await useCluster(t, { nodes: [{ zone: 'f', dataDir: mnt, args: ['--reserve', '0'] }], chunkSize: 256 * KiB });
   const fnode = fc.nodes[0]!;
 

@@ -3,38 +3,19 @@
 // go to the empty node first, and the rebalance worker moves blobs over
 // (copy, verify, then drop the old copy) until the two are level.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NodeStatus, UploadResult, UploadTarget } from '../common/protocol.js';
 import { useCluster } from './helpers/cluster.js';
 import { blobIdsOnDisk, makeRandomFile, tempDir } from './helpers/files.js';
 import { curlUpload } from './helpers/http.js';
-import { atExit, describeRun, run, waitFor } from './helpers/proc.js';
+import { describeRun, waitFor } from './helpers/proc.js';
 import { copyProblem } from './helpers/replicas.js';
+import { mountTmpfs } from './helpers/tmpfs.js';
 
 const MiB = 1024 * 1024;
 
-async function tmpfs(): Promise<string | { skip: string }> {
-  const mnt = await mkdtemp(join(tmpdir(), 'hoard-rebalance-'));
-  const r = await run('mount', ['-t', 'tmpfs', '-o', 'size=256m', 'tmpfs', mnt], { timeoutMs: 10_000 }).catch((e: Error) => ({ code: -1, stderr: e.message }));
-  if (r.code !== 0) {
-    await rm(mnt, { recursive: true, force: true });
-    return { skip: `cannot mount a tmpfs here (needs root / CAP_SYS_ADMIN): ${r.stderr.trim()}` };
-  }
-  const cancel = atExit(() => spawnSync('umount', ['-l', mnt]));
-  t.teardown(async () => {
-    const u = await run('umount', [mnt], { timeoutMs: 10_000 });
-    if (u.code !== 0) await run('umount', ['-l', mnt], { timeoutMs: 10_000 });
-    cancel();
-    await rm(mnt, { recursive: true, force: true });
-  });
-  return mnt;
-}
-
-const a = await tmpfs();
-const b = typeof a === 'string' ? await tmpfs() : a;
+const a = await mountTmpfs(t, '256m');
+const b = typeof a === 'string' ? await mountTmpfs(t, '256m') : a;
 if (typeof a !== 'string' || typeof b !== 'string') {
   t.plan(0, typeof a === 'string' ? (b as { skip: string }).skip : a.skip);
 } else {
