@@ -28,9 +28,9 @@ const c: Cluster = await useCluster(t, {
   nodes: [{ zone: 'a' }, { zone: 'b' }],
   chunkSize: CHUNK,
   // Workers run when the test says so, not on their schedules.
-  // Replication's workers too: with one replica wanted, repair would drop the second copies these tests make by hand.
+  // Replication's workers too: with one replica wanted, a scheduled repair would drop the second copies these tests make by hand.
   trackerArgs: [
-    '--gc-grace', String(GRACE_S), '--gc-schedule', NEVER, '--scrub-repair-schedule', NEVER, '--fsck-schedule', NEVER,
+    '--gc-grace', String(GRACE_S), '--gc-schedule', NEVER, '--fsck-schedule', NEVER,
     '--replicate-schedule', NEVER, '--repair-schedule', NEVER, '--reconcile-schedule', NEVER, '--rebalance-schedule', NEVER,
   ],
   nodeArgs: ['--scrub-schedule', NEVER, '--orphan-schedule', NEVER, '--orphan-grace', '1'],
@@ -119,8 +119,8 @@ t.test('a flipped byte: the scrub finds it, readers never get it, the copy is re
   t.equal(metric(await metricsOf(A.directUrl), 'hoard_scrub_errors_total{source="scrub"}'), 1, 'node metric: one scrub error');
   t.equal(metric(await metricsOf(c.trackerUrl), 'hoard_repair_backlog{kind="bad_copy"}'), 1, 'tracker metric: one copy to repair');
 
-  const repair = await runWorker('scrub-repair');
-  t.match(repair, { repaired: 1, backlog: 0 });
+  const repair = await runWorker('repair');
+  t.match(repair, { badCopies: 1, repaired: 1, badLeft: 0 });
   t.same(await holdersOf(f.sha256), [A.id, B.id].sort(), 'both copies listed again');
   const out = join(work.dir, 'scrub-repaired.out');
   const direct = await curl(['-o', out, '-w', '%{http_code}', directUrl(A, f.sha256)]);
@@ -164,7 +164,7 @@ t.test('a read that hits a bad chunk stops short of it; the copy is withdrawn an
   t.equal(r.status, 503, `status ${r.status}: ${r.text.slice(0, 200)}`);
   t.equal(errorCode(r.text), 'CHUNK_CORRUPT');
   await waitFor('the tracker to drop the second bad copy', async () => (await holdersOf(g.sha256)).join() === B.id, 5_000);
-  t.match(await runWorker('scrub-repair'), { repaired: 2 });
+  t.match(await runWorker('repair'), { badCopies: 2, repaired: 2, badLeft: 0 });
   t.equal(metric(await metricsOf(A.directUrl), 'hoard_scrub_errors_total{source="read"}'), 2, 'node metric: two bad chunks found on read');
 });
 
