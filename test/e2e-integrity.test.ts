@@ -4,16 +4,19 @@
 // deleting the last link removes the bytes from every node after the grace
 // period; a copy GC could not reach is reclaimed by its node; fsck; metrics.
 //
-// A second copy is made the way a restored disk would bring one: the blob's
-// folder copied onto the other node, then adopted by `hoard-admin fsck
-// --repair` after that node verified it (uploads of the same content to a
-// second node are dropped as duplicates; replication is another worker's job).
+// A second copy is made behind the tracker's back: the other node copies the
+// blob in from the first (copy-from, as replication would), then `hoard-admin
+// fsck --repair` adopts it after that node verified it (uploads of the same
+// content to a second node are dropped as duplicates; replication is another
+// worker's job). Copying the folder in by hand would not be counted in the
+// running node's blob count, and removing such a copy later (the repair
+// worker drops extra copies) would leave that count short.
 import t from 'tap';
-import { cp, mkdir, open, stat, utimes } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, readFile, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { callJson } from '../common/client.js';
 import type { FsckReport } from '../common/integrity.js';
-import type { UploadResult } from '../common/protocol.js';
+import type { BlobManifest, UploadResult } from '../common/protocol.js';
 import { signUrl } from '../common/sign.js';
 import type { WorkerReport } from '../common/worker.js';
 import { useCluster, type BlobRecord, type Cluster, type ClusterNode } from './helpers/cluster.js';
@@ -68,12 +71,11 @@ async function uploadTo(n: ClusterNode, f: TestFile, name: string): Promise<Uplo
   return r.json;
 }
 
-/** Stores `f` on A, copies its folder to B and lets fsck --repair adopt it there: two verified copies. */
+/** Stores `f` on A, has B copy it in from A unknown to the tracker and lets fsck --repair adopt it there: two verified copies. */
 async function twoCopies(f: TestFile, name: string): Promise<UploadResult> {
   const up = await uploadTo(A, f, name);
-  const dest = blobDir(B.dataDir, f.sha256);
-  await mkdir(dirname(dest), { recursive: true });
-  await cp(blobDir(A.dataDir, f.sha256), dest, { recursive: true });
+  const manifest = JSON.parse(await readFile(join(blobDir(A.dataDir, f.sha256), 'manifest.json'), 'utf8')) as BlobManifest;
+  await nodeCall(B, 'POST', `/internal/blobs/${f.sha256}/copy-from`, { source: directUrl(A, f.sha256), manifest });
   const r = await fsck('--repair');
   const adopted = r.findings.find((x) => x.kind === 'unlisted' && x.blob === f.sha256 && x.node === B.id);
   if (adopted?.action !== 'verified copy listed as a holder') throw new Error(`fsck did not adopt the copy on B: ${JSON.stringify(r.findings)}`);
