@@ -1,6 +1,7 @@
-// Wire types for integrity and space: bad-copy reports, copy listings and
-// removal, fsck. Routes are in protocol.ts (TRACKER / NODE); docs/protocol.md
-// describes both.
+// Wire types for integrity and space: bad-copy reports, a node's blob API
+// (list, stat, remove, verify, copy-from), fsck. Routes are in protocol.ts
+// (TRACKER / NODE); docs/protocol.md describes both.
+import type { BlobIdentity, BlobManifest } from './protocol.js';
 
 /** Where a node found a chunk failing its SHA-256. */
 export type BadCopySource = 'scrub' | 'read' | 'verify';
@@ -62,20 +63,35 @@ export interface BlobCheck {
   bad: number[];
 }
 
-/** POST /internal/blobs/<id>/copy-from (tracker → node): fetch the blob from a signed URL on another node. */
+/** POST /internal/blobs/<id>/verify: the store's check of every chunk, with what the copy claims to be. */
+export interface BlobVerifyAnswer extends BlobCheck, BlobIdentity {
+  chunkSize: number;
+}
+
+/**
+ * POST /internal/blobs/<id>/copy-from (tracker → node): fetch the blob from a
+ * signed URL on another node; kept only if it matches `manifest` chunk for chunk.
+ */
 export interface CopyFromRequest {
   /** A signed GET URL of the blob on a node holding a good copy. */
   source: string;
-  /** The blob's size, checked before anything is kept. */
-  size: number;
+  /** The blob as the tracker knows it. */
+  manifest: BlobManifest;
+  /** Bytes per second the copy may use (0 or absent = unthrottled). */
+  rate?: number;
 }
 
 export interface CopyFromAnswer {
+  id: string;
   /** False when the node already held a complete copy. */
   created: boolean;
   size: number;
+  /** Bytes fetched (0 when the copy was already here). */
+  bytes: number;
+  ms: number;
 }
 
+/** DELETE /internal/blobs/<id>[?minAge=s][&unlisted=1]. */
 export interface RemoveAnswer {
   /** False when the node did not hold the blob. */
   removed: boolean;

@@ -33,12 +33,11 @@ export const NODE = {
   upload: '/upload/', // PUT /upload/<filename>?exp=&sig= (signed by the tracker)
   blob: '/blob/', // GET|HEAD /blob/<blobId>?exp=&sig=&name=
   health: '/health',
-  // Cluster-internal (cluster credential required): GET list, PUT …/<id> pull a copy,
-  // DELETE …/<id> drop a copy, POST …/<id>/verify re-read and check a copy.
-  replicas: '/internal/replicas',
-  // Integrity and space (wire types in integrity.ts); cluster credential on /internal/.
   metrics: '/metrics', // GET → Prometheus text
-  internalBlobs: '/internal/blobs', // GET ?after=&limit=; /internal/blobs/<id>: GET, DELETE, POST …/verify, POST …/copy-from
+  // Cluster-internal (cluster credential required; wire types in integrity.ts):
+  // GET ?after=&limit= list; /internal/blobs/<id>: GET stat, DELETE remove,
+  // POST …/verify re-read and check, POST …/copy-from copy in from another node.
+  internalBlobs: '/internal/blobs',
   workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
 } as const;
 
@@ -153,40 +152,6 @@ export interface NodeStatus extends NodeRegistration {
   downSince?: string;
 }
 
-/** PUT /internal/replicas/<id> on the target node: copy a blob from another node. */
-export interface ReplicaPullRequest {
-  /** A signed GET URL of the blob on the source node. */
-  source: string;
-  /** The blob as the tracker knows it: the copy must match it chunk for chunk. */
-  manifest: BlobManifest;
-  /** Bytes per second the copy may use (0 = unthrottled). */
-  rate: number;
-}
-
-export interface ReplicaPullResult {
-  id: string;
-  /** False when the node already held a complete copy. */
-  created: boolean;
-  bytes: number;
-  ms: number;
-}
-
-/** GET /internal/replicas?after=&limit= : blob ids held by a node, in id order. */
-export interface ReplicaList {
-  ids: string[];
-  /** When each copy appeared on the node (Unix ms), parallel to ids. */
-  mtimes: number[];
-}
-
-/** POST /internal/replicas/<id>/verify: the copy re-read from disk. */
-export interface ReplicaVerifyResult extends BlobIdentity {
-  id: string;
-  ok: boolean;
-  chunkSize: number;
-  /** Indexes of chunks whose bytes do not match their SHA-256 (or are missing or short). */
-  badChunks: number[];
-}
-
 export interface RepairCounts {
   blobs: number;
   /** Blobs with fewer counted copies than the replication factor. */
@@ -203,6 +168,10 @@ export interface RepairCounts {
   forgets: number;
   /** Blobs skipped because a task on them is running. */
   busy: number;
+  /** Copies reported bad and not yet repaired (each is re-made in place from a live holder)... */
+  badCopies: number;
+  /** ...of which wait: their node is down, or no live copy can be read. */
+  badWaiting: number;
 }
 
 export interface RepairStatus {

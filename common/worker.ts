@@ -15,6 +15,14 @@ export interface Worker<Ctx> {
   runOnce(ctx: Ctx): Promise<WorkerReport>;
 }
 
+/**
+ * A worker written for one part of a larger context (`part` picks it out):
+ * lets one pool run jobs that each need a different part.
+ */
+export function onPart<Outer, Inner>(worker: Worker<Inner>, part: (ctx: Outer) => Inner): Worker<Outer> {
+  return { name: worker.name, schedule: worker.schedule, runOnce: (ctx) => worker.runOnce(part(ctx)) };
+}
+
 export interface WorkerStatus {
   name: string;
   schedule: string;

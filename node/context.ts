@@ -1,5 +1,6 @@
 // What the node's request handlers share.
 import type { Logger } from 'pino';
+import type { WorkerPool } from '../common/worker.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { Integrity } from './integrity.js';
 import type { TrackerApi } from './tracker-client.js';
@@ -25,6 +26,8 @@ export interface NodeContext {
   stats: { inFlight: number };
   /** Resumable (tus) uploads; absent in set-ups that only take plain PUTs. */
   tus?: TusService;
-  /** Scrub, copy removal and repair (the /internal/ routes); absent in tests that only upload and read. */
+  /** Scrub, copy removal and copy-in (the /internal/blobs routes); absent in tests that only upload and read. */
   integrity?: Integrity;
+  /** Every named worker of the node (scrub, orphans, tus-expiry): run on schedule and from /internal/workers. */
+  workers?: WorkerPool<NodeContext>;
 }

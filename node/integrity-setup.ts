@@ -1,8 +1,7 @@
 // Builds the node's integrity machinery: the chunk verifier the store reads
-// through, the bad-copy handler, the scrub and orphan workers.
+// through, the bad-copy handler, the per-blob locks (the scrub and orphan
+// workers that use it run in the node's one pool: node/worker-pool.ts).
 import type { Logger } from 'pino';
-import { observeWorker } from '../common/metrics.js';
-import { WorkerPool } from '../common/worker.js';
 import type { ChunkStore } from './chunk-store.js';
 import { ChunkVerifier } from './chunk-verifier.js';
 import { CorruptionHandler } from './corruption.js';
@@ -10,8 +9,6 @@ import type { Integrity, IntegritySettings } from './integrity.js';
 import { KeyedLock } from './keyed-lock.js';
 import { nodeMetrics } from './metrics.js';
 import type { CopiesApi } from './tracker-copies.js';
-import { orphansWorker } from './workers/orphans.js';
-import { scrubWorker } from './workers/scrub.js';
 
 export interface IntegrityOptions {
   nodeId: string;
@@ -20,8 +17,6 @@ export interface IntegrityOptions {
   settings: IntegritySettings;
   /** Seconds a verified chunk is trusted (0 = never). */
   verifyCacheTtlS: number;
-  scrubSchedule: string;
-  orphanSchedule: string;
   signal?: AbortSignal;
 }
 
@@ -51,9 +46,6 @@ export function integrityParts(opts: IntegrityOptions) {
       signal: opts.signal,
       now: Date.now,
     };
-    integrity.workers = new WorkerPool<Integrity>(integrity, opts.log)
-      .add(observeWorker(scrubWorker(opts.scrubSchedule)))
-      .add(observeWorker(orphansWorker(opts.orphanSchedule)));
     return integrity;
   };
   return { verifier, onCorrupt, finish };

@@ -1,8 +1,7 @@
 // What the node's integrity and space work shares: the scrub and orphan
-// workers, the /internal/ routes the tracker calls, and the read path's
+// workers, the /internal/blobs routes the tracker calls, and the read path's
 // reaction to a bad chunk.
 import type { Logger } from 'pino';
-import type { WorkerPool } from '../common/worker.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { CorruptionHandler } from './corruption.js';
 import type { KeyedLock } from './keyed-lock.js';
@@ -30,8 +29,6 @@ export interface Integrity {
   copies: CopiesApi;
   corruption: CorruptionHandler;
   settings: IntegritySettings;
-  /** The node's named workers (scrub, orphans); set once they are built. */
-  workers?: WorkerPool<Integrity>;
   /** Aborted at shutdown: long runs (a scrub of a whole disk) stop between blobs. */
   signal?: AbortSignal;
   now: () => number;

@@ -15,11 +15,10 @@ import { integrityParts } from './integrity-setup.js';
 import { loadNodeId } from './node-id.js';
 import { createNodeServer } from './server.js';
 import { trackerClient } from './tracker-client.js';
-import { WorkerPool } from '../common/worker.js';
-import { tusExpiryWorker } from './tus/expiry-worker.js';
 import { TusService } from './tus/service.js';
 import { TusStateStore } from './tus/state.js';
 import { copiesClient } from './tracker-copies.js';
+import { nodeWorkerPool } from './worker-pool.js';
 
 const RATE_WINDOW_MS = 30_000;
 const DRAIN_MS = 10_000;
@@ -60,8 +59,6 @@ async function main(): Promise<void> {
     copies: copiesClient(config.tracker, config.secret),
     settings: { scrubRate: config.scrubRate, orphanGraceMs: config.orphanGrace * 1000, quarantineKeepMs: config.quarantineKeep * 1000 },
     verifyCacheTtlS: config.verifyCacheTtl,
-    scrubSchedule: config.scrubSchedule,
-    orphanSchedule: config.orphanSchedule,
   });
   const store = new FileChunkStore({ dir: config.data, chunkSize: config.chunkSize, reserve: config.reserve, log, verifier: parts.verifier, onCorrupt: parts.onCorrupt });
   await store.open();
@@ -87,7 +84,7 @@ async function main(): Promise<void> {
   const tus = new TusService({ node: ctx, store, states: new TusStateStore(store.resumableRoot), tracker, expiryMs: config.uploadExpiry * 1000, log });
   await tus.load();
   ctx.tus = tus;
-  const workers = new WorkerPool(tus, log).add(tusExpiryWorker(config.uploadExpiry));
+  const workers = nodeWorkerPool(ctx, { scrub: config.scrubSchedule, orphans: config.orphanSchedule, uploadExpiryS: config.uploadExpiry }, log);
   const server = createNodeServer(ctx);
   const port = await listen(server, config.port, config.host);
   const publicUrl = config.publicUrl || defaultUrl(config.host, port);
@@ -105,7 +102,6 @@ async function main(): Promise<void> {
   });
   link.start();
   workers.start();
-  integrity.workers?.start();
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -114,7 +110,7 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await link.stop();
     stopping.abort();
-    await Promise.all([workers.stop(), integrity.workers?.stop()]);
+    await workers.stop();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Transfers in flight get a moment to end; unfinished uploads are cleaned from tmp/ at the next start.

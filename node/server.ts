@@ -7,12 +7,10 @@ import { observeHttp, routeNamer, sendMetrics } from '../common/metrics.js';
 import { NODE } from '../common/protocol.js';
 import type { NodeContext } from './context.js';
 import { handleDownload } from './download.js';
-import { handleReplicas, isReplicaPath } from './replica-routes.js';
-import { handleInternal } from './internal-routes.js';
+import { handleInternalBlobs, isInternalBlobsPath } from './internal-blobs.js';
+import { handleInternalWorkers, isInternalWorkersPath } from './internal-workers.js';
 import { createUploadHandler } from './upload.js';
 import { routeResumable } from './tus/routes.js';
-
-const INTERNAL_PREFIX = '/internal/';
 
 export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {
   const upload = createUploadHandler(ctx);
@@ -32,13 +30,13 @@ export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DE
       }
       const resumable = routeResumable(ctx, req, res, url);
       if (resumable) return resumable;
-      if (isReplicaPath(path)) return handleReplicas(ctx, req, res, url);
+      if (isInternalBlobsPath(path)) return handleInternalBlobs(ctx, req, res, url);
+      if (isInternalWorkersPath(path)) return handleInternalWorkers(ctx, req, res, url);
       if (path === NODE.health) {
         if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
         sendJson(res, 200, { ok: true, id: ctx.nodeId });
         return;
       }
-      if (path.startsWith(INTERNAL_PREFIX)) return handleInternal(ctx, req, res, url);
       if (path === NODE.metrics) {
         if (req.method !== 'GET') throw notAllowed(res, 'GET');
         return sendMetrics(res);

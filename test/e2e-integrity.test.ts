@@ -4,16 +4,19 @@
 // deleting the last link removes the bytes from every node after the grace
 // period; a copy GC could not reach is reclaimed by its node; fsck; metrics.
 //
-// A second copy is made the way a restored disk would bring one: the blob's
-// folder copied onto the other node, then adopted by `hoard-admin fsck
-// --repair` after that node verified it (uploads of the same content to a
-// second node are dropped as duplicates; replication is another worker's job).
+// A second copy is made behind the tracker's back: the other node copies the
+// blob in from the first (copy-from, as replication would), then `hoard-admin
+// fsck --repair` adopts it after that node verified it (uploads of the same
+// content to a second node are dropped as duplicates; replication is another
+// worker's job). Copying the folder in by hand would not be counted in the
+// running node's blob count, and removing such a copy later (the repair
+// worker drops extra copies) would leave that count short.
 import t from 'tap';
-import { cp, mkdir, open, stat, utimes } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, readFile, stat, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { callJson } from '../common/client.js';
 import type { FsckReport } from '../common/integrity.js';
-import type { UploadResult } from '../common/protocol.js';
+import type { BlobManifest, UploadResult } from '../common/protocol.js';
 import { signUrl } from '../common/sign.js';
 import type { WorkerReport } from '../common/worker.js';
 import { useCluster, type BlobRecord, type Cluster, type ClusterNode } from './helpers/cluster.js';
@@ -28,9 +31,9 @@ const c: Cluster = await useCluster(t, {
   nodes: [{ zone: 'a' }, { zone: 'b' }],
   chunkSize: CHUNK,
   // Workers run when the test says so, not on their schedules.
-  // Replication's workers too: with one replica wanted, repair would drop the second copies these tests make by hand.
+  // Replication's workers too: with one replica wanted, a scheduled repair would drop the second copies these tests make by hand.
   trackerArgs: [
-    '--gc-grace', String(GRACE_S), '--gc-schedule', NEVER, '--scrub-repair-schedule', NEVER, '--fsck-schedule', NEVER,
+    '--gc-grace', String(GRACE_S), '--gc-schedule', NEVER, '--fsck-schedule', NEVER,
     '--replicate-schedule', NEVER, '--repair-schedule', NEVER, '--reconcile-schedule', NEVER, '--rebalance-schedule', NEVER,
   ],
   nodeArgs: ['--scrub-schedule', NEVER, '--orphan-schedule', NEVER, '--orphan-grace', '1'],
@@ -68,12 +71,11 @@ async function uploadTo(n: ClusterNode, f: TestFile, name: string): Promise<Uplo
   return r.json;
 }
 
-/** Stores `f` on A, copies its folder to B and lets fsck --repair adopt it there: two verified copies. */
+/** Stores `f` on A, has B copy it in from A unknown to the tracker and lets fsck --repair adopt it there: two verified copies. */
 async function twoCopies(f: TestFile, name: string): Promise<UploadResult> {
   const up = await uploadTo(A, f, name);
-  const dest = blobDir(B.dataDir, f.sha256);
-  await mkdir(dirname(dest), { recursive: true });
-  await cp(blobDir(A.dataDir, f.sha256), dest, { recursive: true });
+  const manifest = JSON.parse(await readFile(join(blobDir(A.dataDir, f.sha256), 'manifest.json'), 'utf8')) as BlobManifest;
+  await nodeCall(B, 'POST', `/internal/blobs/${f.sha256}/copy-from`, { source: directUrl(A, f.sha256), manifest });
   const r = await fsck('--repair');
   const adopted = r.findings.find((x) => x.kind === 'unlisted' && x.blob === f.sha256 && x.node === B.id);
   if (adopted?.action !== 'verified copy listed as a holder') throw new Error(`fsck did not adopt the copy on B: ${JSON.stringify(r.findings)}`);
@@ -119,8 +121,8 @@ t.test('a flipped byte: the scrub finds it, readers never get it, the copy is re
   t.equal(metric(await metricsOf(A.directUrl), 'hoard_scrub_errors_total{source="scrub"}'), 1, 'node metric: one scrub error');
   t.equal(metric(await metricsOf(c.trackerUrl), 'hoard_repair_backlog{kind="bad_copy"}'), 1, 'tracker metric: one copy to repair');
 
-  const repair = await runWorker('scrub-repair');
-  t.match(repair, { repaired: 1, backlog: 0 });
+  const repair = await runWorker('repair');
+  t.match(repair, { badCopies: 1, repaired: 1, badLeft: 0 });
   t.same(await holdersOf(f.sha256), [A.id, B.id].sort(), 'both copies listed again');
   const out = join(work.dir, 'scrub-repaired.out');
   const direct = await curl(['-o', out, '-w', '%{http_code}', directUrl(A, f.sha256)]);
@@ -164,7 +166,7 @@ t.test('a read that hits a bad chunk stops short of it; the copy is withdrawn an
   t.equal(r.status, 503, `status ${r.status}: ${r.text.slice(0, 200)}`);
   t.equal(errorCode(r.text), 'CHUNK_CORRUPT');
   await waitFor('the tracker to drop the second bad copy', async () => (await holdersOf(g.sha256)).join() === B.id, 5_000);
-  t.match(await runWorker('scrub-repair'), { repaired: 2 });
+  t.match(await runWorker('repair'), { badCopies: 2, repaired: 2, badLeft: 0 });
   t.equal(metric(await metricsOf(A.directUrl), 'hoard_scrub_errors_total{source="read"}'), 2, 'node metric: two bad chunks found on read');
 });
 

@@ -99,7 +99,7 @@ t.test('GET /f/<id>?avoid= sends the client to the other copy', async (t) => {
 
 t.test('workers are listed and run on demand', async (t) => {
   const list = await c.admin<WorkerStatus[]>(['workers']);
-  t.same(list.map((w) => w.name).sort(), ['fsck', 'gc', 'rebalance', 'reconcile', 'repair', 'replicate', 'scrub-repair']);
+  t.same(list.map((w) => w.name).sort(), ['fsck', 'gc', 'rebalance', 'reconcile', 'repair', 'replicate']);
   const run = await c.admin<{ name: string; report: Record<string, number> }>(['worker', 'run', 'repair']);
   t.equal(run.name, 'repair');
   t.equal(run.report.belowFactor, 0);
@@ -108,6 +108,21 @@ t.test('workers are listed and run on demand', async (t) => {
   t.match(bad.stderr, /WORKER_NOT_FOUND/);
   const table = await c.adminRun(['workers']);
   t.match(table.stdout, /replicate/);
+
+  // A node's workers: one pool, listed and run through the same commands.
+  const node = c.nodes[0]!.id;
+  const onNode = await c.admin<WorkerStatus[]>(['workers', '--node', node]);
+  t.same(onNode.map((w) => w.name).sort(), ['orphans', 'scrub', 'tus-expiry'], 'scrub, orphans and tus-expiry in one pool');
+  const expiry = await c.admin<{ name: string; report: Record<string, number> }>(['worker', 'run', 'tus-expiry', '--node', node]);
+  t.equal(expiry.name, 'tus-expiry');
+  t.type(expiry.report.expired, 'number');
+  const after = (await c.admin<WorkerStatus[]>(['workers', '--node', node])).find((w) => w.name === 'tus-expiry')!;
+  t.ok(after.runs >= 1, 'the run shows in the node\'s worker status');
+  const missing = await c.adminRun(['worker', 'run', 'nope', '--node', node]);
+  t.equal(missing.code, 1);
+  t.match(missing.stderr, /NOT_FOUND/);
+  const unknownNode = await c.adminRun(['workers', '--node', 'no-such-node']);
+  t.equal(unknownNode.code, 1);
 });
 
 t.test('a node that returns with a lost and an extra copy is reconciled', async (t) => {

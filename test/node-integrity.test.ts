@@ -19,6 +19,8 @@ import { chunkName, FileChunkStore } from '../node/file-chunk-store.js';
 import { integrityParts } from '../node/integrity-setup.js';
 import type { Integrity } from '../node/integrity.js';
 import { createNodeServer } from '../node/server.js';
+import { nodeWorkerPool } from '../node/worker-pool.js';
+import { WorkerPool } from '../common/worker.js';
 import type { CopiesApi } from '../node/tracker-copies.js';
 import { collect, store } from './conformance/chunk-store.js';
 
@@ -51,6 +53,9 @@ interface Rig {
   dir: string;
   store: FileChunkStore;
   integrity: Integrity;
+  /** The node as its server sees it, with its one worker pool. */
+  ctx: NodeContext;
+  workers: WorkerPool<NodeContext>;
   copies: ReturnType<typeof fakeCopies>;
   checks: { verified: number; cached: number; bad: number };
 }
@@ -65,8 +70,6 @@ async function rig(t: Test, opts: { ttlS?: number; orphanGraceMs?: number; state
     copies: copies.api,
     settings: { scrubRate: 0, orphanGraceMs: opts.orphanGraceMs ?? 0, quarantineKeepMs: 3_600_000 },
     verifyCacheTtlS: opts.ttlS ?? 600,
-    scrubSchedule: '0 0 1 1 *',
-    orphanSchedule: '0 0 1 1 *',
   });
   const checks = { verified: 0, cached: 0, bad: 0 };
   // Count checks through a verifier of our own with the same TTL.
@@ -76,7 +79,15 @@ async function rig(t: Test, opts: { ttlS?: number; orphanGraceMs?: number; state
   });
   const s = new FileChunkStore({ dir, chunkSize: CS, log, verifier, onCorrupt: parts.onCorrupt });
   await s.open();
-  return { dir, store: s, integrity: parts.finish(s), copies, checks };
+  const integrity = parts.finish(s);
+  const ctx: NodeContext = {
+    nodeId: 'node-a', secret: SECRET, store: s, log, integrity,
+    limits: { maxUploadSize: 1 << 30, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000 },
+    stats: { inFlight: 0 },
+    tracker: { commit: () => Promise.reject(new Error('no commits here')) },
+  };
+  const workers = nodeWorkerPool(ctx, { scrub: '0 0 1 1 *', orphans: '0 0 1 1 *', uploadExpiryS: 3600 }, log);
+  return { dir, store: s, integrity, ctx, workers, copies, checks };
 }
 
 /** Overwrites one byte of a chunk file; with keepTimes, puts mtime back as a careless tool (or rot) would. */
@@ -169,12 +180,12 @@ t.test('scrub: reads every chunk regardless of the cache, withdraws and reports 
   // Rot below the file system: the cache would still vouch for it; the scrub must not care.
   await flipByte(r.dir, bad.manifest.id, 2, 1, true);
   r.copies.setDown(true);
-  const report = await r.integrity.workers!.run('scrub');
+  const report = await r.workers.run('scrub');
   t.match(report, { blobs: 2, chunks: 6, bytes: 5 * CS + 5, badBlobs: 1, badChunks: 1, reportsResent: 0 });
   t.equal(await r.store.get(bad.manifest.id), undefined, 'bad copy withdrawn even with the tracker away');
   t.equal(r.integrity.corruption.pending, 1, 'the report is owed');
   r.copies.setDown(false);
-  const again = await r.integrity.workers!.run('scrub');
+  const again = await r.workers.run('scrub');
   t.match(again, { blobs: 1, badChunks: 0, reportsResent: 1 });
   t.same(r.copies.reports, [{ nodeId: 'node-a', blobId: bad.manifest.id, chunks: [2], source: 'scrub' }]);
   t.ok((await collect(await r.store.read(good.manifest.id))).length === 3 * CS, 'the good copy still reads');
@@ -196,11 +207,11 @@ t.test('orphans: unknown copies go after the grace period; held, unlisted and yo
   const orphan = (await store(r.store, randomBytes(102))).manifest.id;
   r.copies.states[held] = 'held';
   r.copies.states[unlisted] = 'unlisted';
-  const first = await r.integrity.workers!.run('orphans');
+  const first = await r.workers.run('orphans');
   t.match(first, { checked: 3, unknown: 1, waiting: 1, reclaimed: 0 });
   t.ok(await r.store.has(orphan), 'not before the grace period');
   await new Promise((res) => setTimeout(res, 200));
-  const second = await r.integrity.workers!.run('orphans');
+  const second = await r.workers.run('orphans');
   t.match(second, { unknown: 1, reclaimed: 1, bytes: 102 });
   t.equal(await r.store.has(orphan), false);
   t.ok((await r.store.has(held)) && (await r.store.has(unlisted)), 'copies the tracker knows stay');
@@ -209,19 +220,13 @@ t.test('orphans: unknown copies go after the grace period; held, unlisted and yo
 t.test('orphans: a tracker that knows almost nothing gets no copy deleted', async (t) => {
   const r = await rig(t);
   for (let i = 0; i < 12; i++) await store(r.store, randomBytes(50 + i));
-  await t.rejects(r.integrity.workers!.run('orphans'), /refusing to reclaim/);
+  await t.rejects(r.workers.run('orphans'), /refusing to reclaim/);
   t.equal(r.store.count(), 12);
 });
 
 t.test('internal routes: cluster credential, list, stat, verify, and removal only of copies the tracker does not know', async (t) => {
   const r = await rig(t);
-  const ctx: NodeContext = {
-    nodeId: 'node-a', secret: SECRET, store: r.store, log, integrity: r.integrity,
-    limits: { maxUploadSize: 1 << 30, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000 },
-    stats: { inFlight: 0 },
-    tracker: { commit: () => Promise.reject(new Error('no commits here')) },
-  };
-  const server = createNodeServer(ctx);
+  const server = createNodeServer(r.ctx);
   const port = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((res) => { server.closeAllConnections(); server.close(() => res()); }));
   const base = `http://127.0.0.1:${port}`;
@@ -263,6 +268,15 @@ t.test('internal routes: cluster credential, list, stat, verify, and removal onl
   t.equal(await r.store.has(b.manifest.id), false);
   t.same((await call('DELETE', `/internal/blobs/${b.manifest.id}`)).json, { removed: false });
 
+  // A dropped or extra copy (the blob is known, this node is not listed): only with unlisted=1; a listed copy never.
+  const c = await store(r.store, randomBytes(20));
+  r.copies.states[c.manifest.id] = 'unlisted';
+  t.equal((await call('DELETE', `/internal/blobs/${c.manifest.id}`)).status, 409, 'unlisted copies stay unless asked for');
+  t.equal((await call('DELETE', `/internal/blobs/${a.manifest.id}?unlisted=1`)).status, 409, 'a listed copy stays even with unlisted=1');
+  t.equal((await call('DELETE', `/internal/blobs/${c.manifest.id}?unlisted=yes`)).status, 400);
+  t.same((await call('DELETE', `/internal/blobs/${c.manifest.id}?unlisted=1`)).json, { removed: true });
+  t.equal(await r.store.has(c.manifest.id), false);
+
   t.equal((await call('POST', '/internal/workers/nope/run', {})).status, 404);
   const run = await call('POST', '/internal/workers/scrub/run', {});
   t.match(run.json, { blobs: 1, badChunks: 0 });
@@ -273,10 +287,10 @@ t.test('internal routes: cluster credential, list, stat, verify, and removal onl
   const data = randomBytes(CS + 3);
   const src = await store(r.store, data);
   const url = signUrl(SECRET, `${base}/blob/${src.manifest.id}`, { verb: 'GET', resource: src.manifest.id, exp: Math.floor(Date.now() / 1000) + 60, extra: '' });
-  t.match((await call('POST', `/internal/blobs/${src.manifest.id}/copy-from`, { source: url, size: data.length })).json, { created: false }, 'already held');
+  t.match((await call('POST', `/internal/blobs/${src.manifest.id}/copy-from`, { source: url, manifest: src.manifest })).json, { created: false }, 'already held');
   await r.store.quarantine(src.manifest.id);
   const otherId = sha256(randomBytes(8));
-  const wrong = await call('POST', `/internal/blobs/${otherId}/copy-from`, { source: url, size: data.length });
+  const wrong = await call('POST', `/internal/blobs/${otherId}/copy-from`, { source: url, manifest: { ...src.manifest, id: otherId, sha256: otherId } });
   t.equal(wrong.status, 502, 'a source that does not hold it');
   t.same(await readdir(join(r.dir, 'tmp')), [], 'nothing left from a failed copy');
   const metrics = await request(`${base}/metrics`);

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
 import { listen } from '../common/http.js';
-import type { BlobCheck, CopyFromRequest, FsckReport, NodeBlobEntry } from '../common/integrity.js';
+import type { BlobVerifyAnswer, CopyFromRequest, FsckReport, NodeBlobEntry } from '../common/integrity.js';
 import { AUTH_HEADER, type BlobManifest } from '../common/protocol.js';
 import { clusterAuth } from '../common/sign.js';
 import { WorkerPool } from '../common/worker.js';
@@ -20,7 +20,8 @@ import { createTrackerServer } from '../tracker/server.js';
 import { Topology } from '../tracker/topology.js';
 import { fsckWorker, runFsck } from '../tracker/workers/fsck.js';
 import { gcWorker } from '../tracker/workers/gc.js';
-import { scrubRepairWorker } from '../tracker/workers/scrub-repair.js';
+import { Replication } from '../tracker/replication.js';
+import { repairWorker } from '../tracker/workers/repair.js';
 
 const SECRET = 'test-secret-0123456789';
 const GiB = 1024 ** 3;
@@ -47,16 +48,18 @@ const fakeNode = (nodeId: string): NodeApi => {
       if (b) return { inUse: 'known' };
       return { removed: disk().delete(id) };
     },
-    async verify(id): Promise<BlobCheck | undefined> {
+    async verify(id): Promise<BlobVerifyAnswer | undefined> {
       calls.push(`verify ${nodeId} ${id.slice(0, 8)}`);
       const e = disk().get(id);
-      return e && { id, chunks: e.chunks, bytes: e.size, bad: [] };
+      const b = await store.getBlob(id);
+      return e && { id, chunks: e.chunks, bytes: e.size, bad: [], size: e.size, md5: b?.md5 ?? '', sha256: id, chunkSize: 65536 };
     },
     async copyFrom(id, req: CopyFromRequest) {
       calls.push(`copy ${nodeId} ${id.slice(0, 8)} from ${new URL(req.source).pathname.split('/')[1]}`);
       if (copyFails) throw new Error('source broke');
-      disk().set(id, { id, size: req.size, chunks: 1, mtime: new Date(clock).toISOString() });
-      return { created: true, size: req.size };
+      const size = req.manifest.size;
+      disk().set(id, { id, size, chunks: req.manifest.chunks.length, mtime: new Date(clock).toISOString() });
+      return { id, created: true, size, bytes: size, ms: 1 };
     },
   };
 };
@@ -69,11 +72,15 @@ const defaults = Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => 
 const config: TrackerConfig = Object.freeze({
   ...defaults,
   data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
-  uploadMargin: 0, gcSchedule: '0 0 1 1 *', gcGrace: GRACE_S, scrubRepairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
+  uploadMargin: 0, gcSchedule: '0 0 1 1 *', gcGrace: GRACE_S, repairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
+  // One copy wanted: the repair worker's scans then leave the single-copy blobs of the other tests alone.
+  replicas: 1,
 });
 const committer = new Committer({ store, log, isLive: (id) => topology.isLive(id), now });
-const ctx: TrackerContext = { config, publicUrl: '', store, topology, log, random: () => 0.5, now, committer, nodeApi: (n) => fakeNode(n.id) };
-ctx.workers = new WorkerPool<TrackerContext>(ctx, log).add(gcWorker('0 0 1 1 *')).add(scrubRepairWorker('0 0 1 1 *')).add(fsckWorker('0 0 1 1 *'));
+const nodeApi = (n: { id: string }) => fakeNode(n.id);
+const replication = new Replication({ config, store, topology, log, now, nodeApi, committer });
+const ctx: TrackerContext = { config, publicUrl: '', store, topology, log, random: () => 0.5, now, committer, nodeApi, replication };
+ctx.workers = new WorkerPool<TrackerContext>(ctx, log).add(gcWorker('0 0 1 1 *')).add(repairWorker('0 0 1 1 *')).add(fsckWorker('0 0 1 1 *'));
 const server = createTrackerServer(ctx);
 const port = await listen(server, 0, '127.0.0.1');
 const base = `http://127.0.0.1:${port}`;
@@ -201,11 +208,11 @@ t.test('a bad copy: off the holders at once, so /f/ sends readers elsewhere; rep
   t.match(metrics.text, /hoard_bad_copies_reported_total\{source="scrub"\} 1/);
 
   copyFails = true;
-  t.match(await ctx.workers!.run('scrub-repair'), { repaired: 0, failed: 1, backlog: 1 });
+  t.match(await ctx.workers!.run('repair'), { badCopies: 1, repaired: 0, copyFailures: 1, badLeft: 1 });
   t.same((await store.getBlob(b.id))?.nodes, ['m2'], 'a failed copy changes nothing');
   copyFails = false;
-  const fixed = await ctx.workers!.run('scrub-repair');
-  t.match(fixed, { repaired: 1, backlog: 0 });
+  const fixed = await ctx.workers!.run('repair');
+  t.match(fixed, { badCopies: 1, repaired: 1, badLeft: 0 });
   t.same(calls.filter((c) => c.startsWith('copy')), [`copy m1 ${b.id.slice(0, 8)} from blob`, `copy m1 ${b.id.slice(0, 8)} from blob`]);
   t.same((await store.getBlob(b.id))?.nodes.sort(), ['m1', 'm2']);
   t.same(await store.listBadCopies({ limit: 10 }), []);
@@ -218,10 +225,10 @@ t.test('repair waits while the bad node is down or no good copy is live', async 
   await store.markCopyBad({ blobId: b.id, nodeId: 'w1', chunks: [0], source: 'read', reported: 'x' });
   clock += 10_000;
   await nodes('w2');
-  t.match(await ctx.workers!.run('scrub-repair'), { nodeDown: 1, repaired: 0 });
+  t.match(await ctx.workers!.run('repair'), { badCopies: 1, badWaiting: 1, repaired: 0 }, 'the bad node is down');
   await nodes('w1');
   await store.markCopyBad({ blobId: b.id, nodeId: 'w2', chunks: [0], source: 'read', reported: 'x' });
-  t.match(await ctx.workers!.run('scrub-repair'), { noGoodCopy: 2, repaired: 0 });
+  t.match(await ctx.workers!.run('repair'), { badCopies: 2, badWaiting: 2, repaired: 0 }, 'no good copy is live');
   t.same((await store.getBlob(b.id))?.nodes, [], 'no holder left: /f/ answers NO_LIVE_COPY rather than bad bytes');
   t.equal((await call('GET', `/f/${b.link}`)).status, 503);
   await store.restoreCopy(b.id, 'w2');
@@ -263,7 +270,7 @@ t.test('fsck reports each kind of difference and --repair fixes what it can', as
 t.test('worker routes: status and run; unknown names are 404', async (t) => {
   t.equal((await call('GET', '/internal/admin/workers')).status, 401);
   const list = await call('GET', '/internal/admin/workers', { auth: true });
-  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['gc', 'scrub-repair', 'fsck']);
+  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['gc', 'repair', 'fsck']);
   const run = await call('POST', '/internal/admin/workers/gc/run', { auth: true });
   t.equal(run.status, 200);
   t.ok(typeof run.json.scanned === 'number');

@@ -117,7 +117,56 @@ t.test('counts: what hoard-admin repair shows', async (t) => {
   const nodes = [down('a1', 'a', 120_000), down('w1', 'w', 1_000), n('b1', 'b'), n('c1', 'c')];
   const blobs = [blob(['a1', 'b1'], 10, 'p1'), blob(['w1', 'b1'], 10, 'p2'), blob(['a1'], 10, 'p3'), blob(['b1', 'c1'], 10, 'p4'), blob(['b1', 'c1', 'a1'], 10, 'p5')];
   const plan = planRepair(blobs, nodes, opts());
-  t.same(plan.counts, { blobs: 5, belowFactor: 3, waiting: 1, unavailable: 1, noTarget: 0, copies: 1, drops: 0, forgets: 1, busy: 0 });
+  t.same(plan.counts, { blobs: 5, belowFactor: 3, waiting: 1, unavailable: 1, noTarget: 0, copies: 1, drops: 0, forgets: 1, busy: 0, badCopies: 0, badWaiting: 0 });
+});
+
+t.test('bad copies: a missing copy with a known place to go back to', async (t) => {
+  const cluster = [n('a1', 'a'), n('b1', 'b'), n('c1', 'c'), n('c2', 'c', { freeBytes: 150 * GiB })];
+  const bad = (nodes: string[], badNodes: string[], id = 'b1'): PlanBlob => ({ ...blob(nodes, 1000, id), bad: badNodes });
+  const table: Array<[string, PlanNode[], PlanBlob, Partial<PlanOptions>, string, string[], number]> = [
+    ['below the factor: re-made in place, from the good holder, nowhere else', cluster, bad(['b1'], ['a1']), {}, 'repair', ['copy b1>a1 bad'], 0],
+    ['at the factor without it: still re-made in place', cluster, bad(['b1', 'c1'], ['a1']), {}, 'repair', ['copy b1>a1 bad'], 0],
+    ['its node is down: waits, and the shortfall goes elsewhere', [down('a1', 'a', 1_000), ...cluster.slice(1)], bad(['b1'], ['a1']), {}, 'repair', ['copy b1>c2 missing'], 1],
+    [
+      'its node is down and nothing else has room: waits',
+      [down('a1', 'a', 1_000), n('b1', 'b'), n('c1', 'c', { freeBytes: 10 })],
+      bad(['b1'], ['a1']),
+      {},
+      'no-target',
+      [],
+      1,
+    ],
+    ['no live holder: everything waits', cluster, bad([], ['a1', 'b1']), {}, 'unavailable', [], 2],
+    ['two bad copies, one good: both re-made in place', cluster, bad(['c1'], ['a1', 'b1']), { replicas: 3 }, 'repair', ['copy c1>a1 bad', 'copy c1>b1 bad'], 0],
+    [
+      'factor 3, one bad, one missing: in place, then a new zone',
+      cluster,
+      bad(['b1'], ['a1']),
+      { replicas: 3 },
+      'repair',
+      ['copy b1>a1 bad', 'copy b1>c2 missing'],
+      0,
+    ],
+    [
+      'on a draining node: re-made there, but it does not count towards the factor',
+      [n('a1', 'a', { draining: true }), ...cluster.slice(1)],
+      bad(['b1'], ['a1']),
+      {},
+      'repair',
+      ['copy b1>a1 bad', 'copy b1>c2 missing'],
+      0,
+    ],
+    ['a stale record (the node holds it again): nothing to repair', cluster, bad(['a1', 'b1'], ['a1']), {}, 'ok', [], 0],
+    ['a task already running on the blob: leave it', cluster, bad(['b1'], ['a1']), { busy: new Set(['b1']) }, 'busy', [], 0],
+  ];
+  for (const [name, nodes, b, o, health, tasks, waiting] of table) {
+    const j = judgeBlob(b, nodes, opts(o));
+    t.equal(j.health, health, `${name}: health`);
+    t.same(show(j.tasks), tasks, `${name}: tasks`);
+    t.equal(j.badWaiting, waiting, `${name}: bad copies waiting`);
+  }
+  const plan = planRepair([bad(['b1'], ['a1'], 'x1'), bad([], ['a1'], 'x2'), bad(['a1', 'b1'], ['a1'], 'x3')], cluster, opts());
+  t.match(plan.counts, { badCopies: 2, badWaiting: 1, copies: 1, unavailable: 1 }, 'counts: stale records are not counted');
 });
 
 t.test('wantsCopy: keep a duplicate upload as a replica when it fills a gap', async (t) => {

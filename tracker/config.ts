@@ -25,7 +25,7 @@ export const trackerSpec = {
   replicationConcurrency: int('Node-to-node copies running at once, cluster-wide', 2, 1, 64),
   repairBatch: int('Most tasks (copies, drops) one replicate/repair/rebalance run starts', 500, 1, 1_000_000),
   replicateSchedule: cronExpr('When the replicate worker copies new uploads to their other zones (node-cron, seconds field, UTC)', '*/2 * * * * *'),
-  repairSchedule: cronExpr('When the repair worker scans every blob for missing, extra and draining copies', '*/30 * * * * *'),
+  repairSchedule: cronExpr('When the repair worker scans every blob for missing, bad, extra and draining copies', '*/30 * * * * *'),
   reconcileSchedule: cronExpr('When the reconcile worker compares every live node\'s blobs with the index', '0 */15 * * * *'),
   reconcileMinAge: int('Milliseconds a copy the index does not list must exist before reconcile removes it', 600_000, 0, 30 * 86_400_000),
   rebalanceSchedule: cronExpr('When the rebalance worker moves blobs from the fullest to the emptiest node', '0 */10 * * * *'),
@@ -34,7 +34,6 @@ export const trackerSpec = {
   uploadMargin: bytes('Free bytes a node must have beyond an upload\'s size to be chosen for it (heartbeat lag; nodes already leave out their reserve)', 64 * 1024 ** 2, 0, 1024 ** 5),
   gcSchedule: cronExpr('When blobs without links past their grace period are deleted from every node (node-cron, UTC, seconds field allowed)', '0 */10 * * * *'),
   gcGrace: int('Seconds a blob keeps its bytes after its last link is deleted', 86_400, 0, 365 * 86_400),
-  scrubRepairSchedule: cronExpr('When copies reported bad are re-copied from a good copy (node-cron, UTC)', '*/30 * * * * *'),
   fsckSchedule: cronExpr('When fsck compares the index with every node and reports differences (node-cron, UTC; repairs only from hoard-admin fsck --repair)', '0 30 4 * * *'),
 };
 

@@ -16,11 +16,11 @@ import { StoreError } from './meta/store.js';
 import { replicationFlags, replicationValues, startWorkers } from './replication-wiring.js';
 import { Replication } from './replication.js';
 import { createTrackerServer } from './server.js';
+import { nodeApiFactory } from './node-client.js';
 import { Topology } from './topology.js';
 import { refreshBacklog } from './routes/copies.js';
 import { fsckWorker } from './workers/fsck.js';
 import { gcWorker } from './workers/gc.js';
-import { scrubRepairWorker } from './workers/scrub-repair.js';
 
 const SWEEP_MS = 1_000;
 const CLOSE_GRACE_MS = 5_000;
@@ -41,7 +41,6 @@ function parseFlags() {
     .option('upload-margin', { type: 'string', describe: trackerSpec.uploadMargin.doc })
     .option('gc-schedule', { type: 'string', describe: trackerSpec.gcSchedule.doc })
     .option('gc-grace', { type: 'string', describe: trackerSpec.gcGrace.doc })
-    .option('scrub-repair-schedule', { type: 'string', describe: trackerSpec.scrubRepairSchedule.doc })
     .option('fsck-schedule', { type: 'string', describe: trackerSpec.fsckSchedule.doc })
     .option('config', { type: 'string', describe: 'JSON file with any of the keys above (camelCase)' })
     .strict()
@@ -76,7 +75,6 @@ async function main(): Promise<void> {
       uploadMargin: flags.uploadMargin,
       gcSchedule: flags.gcSchedule,
       gcGrace: flags.gcGrace,
-      scrubRepairSchedule: flags.scrubRepairSchedule,
       fsckSchedule: flags.fsckSchedule,
     },
     flags.config,
@@ -87,13 +85,15 @@ async function main(): Promise<void> {
   await store.open();
   const topology = new Topology(store, config.nodeDownAfter);
   await topology.load();
-  const replication = new Replication({ config, store, topology, log, now: Date.now });
+  // The committer asks replication whether to keep a duplicate's copy; replication takes the committer's lock to restore a repaired copy.
+  const committer: Committer = new Committer({ store, isLive: (id) => topology.isLive(id), log, wantsCopy: (b, n): boolean => replication.wantsCopy(b, n) });
+  const replication: Replication = new Replication({ config, store, topology, log, now: Date.now, nodeApi: nodeApiFactory(config.secret), committer });
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,
     store,
     topology,
-    committer: new Committer({ store, isLive: (id) => topology.isLive(id), log, wantsCopy: (b, n) => replication.wantsCopy(b, n) }),
+    committer,
     log,
     random: Math.random,
     now: Date.now,
@@ -108,7 +108,6 @@ async function main(): Promise<void> {
   await refreshBacklog(ctx);
   const workers = startWorkers(ctx, replication, [
     gcWorker(config.gcSchedule),
-    scrubRepairWorker(config.scrubRepairSchedule),
     fsckWorker(config.fsckSchedule),
   ]);
 

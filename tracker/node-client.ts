@@ -1,8 +1,10 @@
 // The tracker's calls to storage nodes, with the cluster credential: resumable
-// uploads and proofs, and the /internal/ routes (list, stat, remove, verify, copy-from).
+// uploads and proofs, and the one client of a node's /internal/blobs API
+// (list, stat, remove, verify, copy-from) that replication, repair, GC and
+// fsck all use.
 import { callJson } from '../common/client.js';
 import { RemoteError } from '../common/errors.js';
-import type { BlobCheck, CopyFromAnswer, CopyFromRequest, NodeBlobEntry, NodeBlobPage, RemoveAnswer } from '../common/integrity.js';
+import type { BlobVerifyAnswer, CopyFromAnswer, CopyFromRequest, NodeBlobEntry, NodeBlobPage, RemoveAnswer } from '../common/integrity.js';
 import { NODE, type NodeStatus } from '../common/protocol.js';
 import type { Challenge } from '../common/proof.js';
 import { TUS_NODE, type ProofComputeRequest, type ProofComputeResponse, type TusCreateRequest, type TusCreateResponse } from '../common/tus.js';
@@ -19,15 +21,23 @@ export async function proofFromNode(nodeUrl: string, secret: string, blobId: str
 
 export type RemoveOutcome = RemoveAnswer | { inUse: string };
 
+export interface RemoveOptions {
+  /** Refuse a copy younger than this many seconds. */
+  minAgeS?: number;
+  /** Also remove a copy of a known blob the index does not list on this node (a dropped or extra copy). */
+  unlisted?: boolean;
+}
+
 export interface NodeApi {
   /** Copies in id order after `after`. */
   list(after: string | undefined, limit: number): Promise<NodeBlobEntry[]>;
   /** One copy, or undefined when the node lacks it. */
   stat(id: string): Promise<NodeBlobEntry | undefined>;
   /** Asks the node to remove a copy; it refuses (inUse) while the tracker still counts on it or it is younger than minAgeS. */
-  remove(id: string, minAgeS?: number): Promise<RemoveOutcome>;
-  /** Reads and checks every chunk now; undefined when the node lacks the blob. */
-  verify(id: string): Promise<BlobCheck | undefined>;
+  remove(id: string, opts?: RemoveOptions): Promise<RemoveOutcome>;
+  /** Reads and checks every chunk now (a bad copy is quarantined and reported); undefined when the node lacks the blob. */
+  verify(id: string): Promise<BlobVerifyAnswer | undefined>;
+  /** The node fetches the blob from `req.source` and keeps it only if it matches the manifest chunk for chunk. */
   copyFrom(id: string, req: CopyFromRequest, timeoutMs: number): Promise<CopyFromAnswer>;
 }
 
@@ -53,10 +63,13 @@ export function nodeApiFactory(secret: string): NodeApiFactory {
           throw err;
         }
       },
-      async remove(id, minAgeS) {
-        const q = minAgeS ? `?minAge=${minAgeS}` : '';
+      async remove(id, opts = {}) {
+        const q = new URLSearchParams();
+        if (opts.minAgeS) q.set('minAge', String(opts.minAgeS));
+        if (opts.unlisted) q.set('unlisted', '1');
+        const query = q.size > 0 ? `?${q}` : '';
         try {
-          return await callJson<RemoveAnswer>(base, 'DELETE', blobPath(id) + q, { secret, timeoutMs: 30_000 });
+          return await callJson<RemoveAnswer>(base, 'DELETE', blobPath(id) + query, { secret, timeoutMs: 30_000 });
         } catch (err) {
           if (err instanceof RemoteError && err.code === 'COPY_IN_USE') return { inUse: err.message };
           throw err;
@@ -64,7 +77,7 @@ export function nodeApiFactory(secret: string): NodeApiFactory {
       },
       async verify(id) {
         try {
-          return await callJson<BlobCheck>(base, 'POST', `${blobPath(id)}/verify`, { secret, body: {}, timeoutMs: 600_000 });
+          return await callJson<BlobVerifyAnswer>(base, 'POST', `${blobPath(id)}/verify`, { secret, body: {}, timeoutMs: 600_000 });
         } catch (err) {
           if (notFound(err)) return undefined;
           throw err;

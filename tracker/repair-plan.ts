@@ -1,7 +1,12 @@
 // What replication and repair should do, decided without touching anything:
-// blobs (with their holders) + node states + zones + the clock in, a list of
-// tasks out. Pure, so table tests cover every case (test/tracker-repair-plan.test.ts);
+// blobs (with their holders and the nodes whose copy was reported bad) +
+// node states + zones + the clock in, a list of tasks out. Pure, so table
+// tests cover every case (test/tracker-repair-plan.test.ts);
 // tracker/replication.ts carries the tasks out.
+//
+// A bad copy is a missing copy with a known place to go back to: its node is
+// the first target (the copy is re-made in place, from a live holder), and
+// any remaining shortfall goes to other nodes as after a node loss.
 import type { NodeStatus, RepairCounts } from '../common/protocol.js';
 
 /** A node as the planner sees it. */
@@ -21,6 +26,8 @@ export interface PlanBlob {
   id: string;
   size: number;
   nodes: readonly string[];
+  /** Nodes whose copy was reported bad and is not yet repaired (no longer holders). */
+  bad?: readonly string[];
 }
 
 export interface PlanOptions {
@@ -38,10 +45,10 @@ export interface PlanOptions {
   maxTasks?: number;
 }
 
-export type CopyWhy = 'missing' | 'zone' | 'rebalance';
+export type CopyWhy = 'missing' | 'bad' | 'zone' | 'rebalance';
 
 export type RepairTask =
-  /** Copy the blob from `source` to `target`, then list `target` as a holder. */
+  /** Copy the blob from `source` to `target`, then list `target` as a holder (why 'bad': and clear its bad-copy record). */
   | { kind: 'copy'; blob: string; size: number; source: string; target: string; why: CopyWhy; thenDrop?: string }
   /** Stop listing `node` as a holder, then delete its copy. */
   | { kind: 'drop'; blob: string; node: string; why: 'drained' | 'excess' }
@@ -54,6 +61,10 @@ export interface BlobJudgement {
   health: BlobHealth;
   /** Live copies on nodes that are not draining. */
   good: number;
+  /** Copies reported bad and not yet repaired (0 while busy)... */
+  bad: number;
+  /** ...of which wait: their node is down or no live copy can be read. */
+  badWaiting: number;
   tasks: RepairTask[];
 }
 
@@ -65,7 +76,7 @@ export interface RepairPlan {
 }
 
 export function emptyCounts(): RepairCounts {
-  return { blobs: 0, belowFactor: 0, waiting: 0, unavailable: 0, noTarget: 0, copies: 0, drops: 0, forgets: 0, busy: 0 };
+  return { blobs: 0, belowFactor: 0, waiting: 0, unavailable: 0, noTarget: 0, copies: 0, drops: 0, forgets: 0, busy: 0, badCopies: 0, badWaiting: 0 };
 }
 
 /** NodeStatus (wire) → PlanNode. */
@@ -110,8 +121,8 @@ function orderSources(live: PlanNode[]): PlanNode[] {
  * Up to `count` targets: live, not draining, not a holder, with room for the
  * blob; zones without a copy first, then the most free bytes.
  */
-function pickTargets(count: number, blob: PlanBlob, zonesHeld: Set<string>, s: Scratch): PlanNode[] {
-  const holders = new Set(blob.nodes);
+function pickTargets(count: number, blob: PlanBlob, zonesHeld: Set<string>, s: Scratch, exclude: readonly string[] = []): PlanNode[] {
+  const holders = new Set([...blob.nodes, ...exclude]);
   const need = blob.size + s.opts.margin;
   const out: PlanNode[] = [];
   const zones = new Set(zonesHeld);
@@ -162,20 +173,33 @@ function judge(blob: PlanBlob, s: Scratch): BlobJudgement {
   const good = live.filter((n) => !n.draining);
   const waiting = info.filter((h) => h.node && !h.node.up && !isLost(h.node, s)).map((h) => h.node!);
   const lost = info.filter((h) => isLost(h.node, s)).map((h) => h.id);
+  // A bad record of a node that holds the blob again is stale: nothing to repair there.
+  const bad = [...new Set(blob.bad ?? [])].filter((id) => !holders.includes(id));
   const tasks: RepairTask[] = [];
 
-  if (s.opts.busy?.has(blob.id)) return { health: 'busy', good: good.length, tasks };
-  if (live.length === 0) return { health: 'unavailable', good: 0, tasks };
+  if (s.opts.busy?.has(blob.id)) return { health: 'busy', good: good.length, bad: 0, badWaiting: 0, tasks };
+  if (live.length === 0) return { health: 'unavailable', good: 0, bad: bad.length, badWaiting: bad.length, tasks };
 
-  const deficit = replicas - good.length - waiting.length;
-  if (deficit > 0) {
-    const zonesHeld = new Set([...good, ...waiting].map((n) => n.zone));
-    const targets = pickTargets(deficit, blob, zonesHeld, s);
-    const source = orderSources(live)[0]!;
-    for (const t of targets) tasks.push({ kind: 'copy', blob: blob.id, size: blob.size, source: source.id, target: t.id, why: 'missing' });
-    return { health: targets.length > 0 ? 'repair' : 'no-target', good: good.length, tasks };
+  const source = orderSources(live)[0]!;
+  // Bad copies on live nodes are re-made in place (draining or not, as any repair of a known copy).
+  const inPlace = bad.map((id) => s.nodes.get(id)).filter((n): n is PlanNode => n?.up === true);
+  for (const n of inPlace) {
+    tasks.push({ kind: 'copy', blob: blob.id, size: blob.size, source: source.id, target: n.id, why: 'bad' });
+    s.pending.set(n.id, (s.pending.get(n.id) ?? 0) + blob.size);
   }
-  if (good.length < replicas) return { health: 'waiting', good: good.length, tasks };
+  const badWaiting = bad.length - inPlace.length;
+  const restored = inPlace.filter((n) => !n.draining);
+
+  const deficit = replicas - good.length - waiting.length - restored.length;
+  if (deficit > 0) {
+    const zonesHeld = new Set([...good, ...waiting, ...restored].map((n) => n.zone));
+    const targets = pickTargets(deficit, blob, zonesHeld, s, bad);
+    for (const t of targets) tasks.push({ kind: 'copy', blob: blob.id, size: blob.size, source: source.id, target: t.id, why: 'missing' });
+    return { health: tasks.length > 0 ? 'repair' : 'no-target', good: good.length, bad: bad.length, badWaiting, tasks };
+  }
+  // Tidying waits until the copies made in place have landed and are counted.
+  if (tasks.length > 0) return { health: 'repair', good: good.length, bad: bad.length, badWaiting, tasks };
+  if (good.length < replicas) return { health: 'waiting', good: good.length, bad: bad.length, badWaiting, tasks };
 
   // At the factor with live copies alone: now it is safe to tidy up.
   for (const id of lost) tasks.push({ kind: 'forget', blob: blob.id, node: id });
@@ -188,7 +212,7 @@ function judge(blob: PlanBlob, s: Scratch): BlobJudgement {
     const [t] = pickTargets(1, blob, zonesGood, s);
     if (t && !zonesGood.has(t.zone)) {
       tasks.push({ kind: 'copy', blob: blob.id, size: blob.size, source: orderSources(good)[0]!.id, target: t.id, why: 'zone' });
-      return { health: 'repair', good: good.length, tasks };
+      return { health: 'repair', good: good.length, bad: bad.length, badWaiting, tasks };
     }
     if (t) s.pending.set(t.id, (s.pending.get(t.id) ?? 0) - blob.size);
   }
@@ -196,7 +220,7 @@ function judge(blob: PlanBlob, s: Scratch): BlobJudgement {
     const keep = chooseKeep(good, replicas, s);
     for (const n of good) if (!keep.has(n.id)) tasks.push({ kind: 'drop', blob: blob.id, node: n.id, why: 'excess' });
   }
-  return { health: tasks.length > 0 ? 'tidy' : 'ok', good: good.length, tasks };
+  return { health: tasks.length > 0 ? 'tidy' : 'ok', good: good.length, bad: bad.length, badWaiting, tasks };
 }
 
 function scratch(nodes: readonly PlanNode[], opts: PlanOptions): Scratch {
@@ -224,6 +248,8 @@ export function planRepair(blobs: readonly PlanBlob[], nodes: readonly PlanNode[
     if (j.health === 'waiting') counts.waiting++;
     if (j.health === 'unavailable') counts.unavailable++;
     if (j.health === 'no-target') counts.noTarget++;
+    counts.badCopies += j.bad;
+    counts.badWaiting += j.badWaiting;
     for (const task of j.tasks) counts[task.kind === 'copy' ? 'copies' : task.kind === 'drop' ? 'drops' : 'forgets']++;
     if (tasks.length + j.tasks.length <= max) tasks.push(...j.tasks);
     else s.pending = before; // not started this time: its bytes are not on their way

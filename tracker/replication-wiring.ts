@@ -39,7 +39,7 @@ export function replicationValues(flags: Record<string, unknown>): Record<string
   return Object.fromEntries(KEYS.map((k) => [k, flags[k]]));
 }
 
-/** One pool for every tracker worker: replication's and the `others` (gc, scrub-repair, fsck), each observed by the metrics. */
+/** One pool for every tracker worker: replication's and the `others` (gc, fsck), each observed by the metrics. */
 export function startWorkers(ctx: TrackerContext, replication: Replication, others: Array<Worker<TrackerContext>> = []): WorkerPool<TrackerContext> {
   const { config } = ctx;
   const pool = new WorkerPool<TrackerContext>(ctx, ctx.log);

@@ -1,16 +1,20 @@
 // Carries out what tracker/repair-plan.ts and tracker/rebalance-plan.ts
-// decide: node-to-node copies (the target pulls from the source and verifies
-// every chunk), drops, forgets, and the reconciliation of a node's disk with
-// the index. Holds the little state the workers share: blobs to look at soon,
-// nodes to reconcile soon, tasks running, running totals.
+// decide: node-to-node copies (the target copies from the source and keeps
+// the blob only if every chunk verifies), drops, forgets, the repair of
+// copies reported bad, and the reconciliation of a node's disk with the
+// index, all through the one client of a node's /internal/blobs API. Holds
+// the little state the workers share: blobs to look at soon, nodes to
+// reconcile soon, tasks running, running totals.
 import type { Logger } from 'pino';
 import { request } from 'undici';
-import { callJson } from '../common/client.js';
-import { NODE, type BlobManifest, type RepairStatus, type ReplicaList, type ReplicaPullRequest, type ReplicaPullResult, type ReplicaVerifyResult } from '../common/protocol.js';
+import type { CopyFromAnswer } from '../common/integrity.js';
+import { NODE, type BlobManifest, type RepairStatus } from '../common/protocol.js';
 import { signUrl } from '../common/sign.js';
+import type { Committer } from './commit.js';
 import type { TrackerConfig } from './config.js';
 import type { BlobRecord, MetaStore } from './meta/store.js';
 import { trackerMetrics } from './metrics.js';
+import type { NodeApiFactory } from './node-client.js';
 import { emptyCounts, planNode, planRepair, wantsCopy, type PlanBlob, type PlanNode, type PlanOptions, type RepairTask } from './repair-plan.js';
 import type { Topology } from './topology.js';
 import { UPLOAD_MARGIN_BYTES } from './routes/upload.js';
@@ -27,10 +31,23 @@ export interface ReplicationDeps {
   topology: Topology;
   log: Logger;
   now: () => number;
+  /** Calls to nodes' /internal/blobs API. */
+  nodeApi: NodeApiFactory;
+  /** Holder changes that clear a bad-copy record take the committer's lock for the blob's MD5, as commits do. */
+  committer: Pick<Committer, 'exclusive'>;
+}
+
+/** What the bad-copy records say before a repair scan: which nodes' copies to re-make, per blob. */
+export interface BadCopies {
+  byBlob: Map<string, string[]>;
+  /** Records found stale (blob deleted, or the node holds it again) and removed. */
+  cleared: number;
 }
 
 export interface TaskReport {
   copied: number;
+  /** ...of which bad copies re-made in place. */
+  repaired: number;
   copyFailures: number;
   bytesCopied: number;
   dropped: number;
@@ -59,7 +76,7 @@ export interface ReconcileReport {
   [k: string]: number;
 }
 
-const emptyReport = (): TaskReport => ({ copied: 0, copyFailures: 0, bytesCopied: 0, dropped: 0, forgotten: 0, skipped: 0 });
+const emptyReport = (): TaskReport => ({ copied: 0, repaired: 0, copyFailures: 0, bytesCopied: 0, dropped: 0, forgotten: 0, skipped: 0 });
 
 export class Replication {
   /** New or changed blobs the replicate worker looks at next. */
@@ -106,6 +123,44 @@ export class Replication {
     const m = new Map<string, number>();
     for (const r of this.running.values()) if (r.kind === 'copy' && r.target) m.set(r.target, (m.get(r.target) ?? 0) + (r.size ?? 0));
     return m;
+  }
+
+  /** Blob records as the planner takes them, with the nodes whose copy is bad. */
+  withBad(page: readonly BlobRecord[], bad: BadCopies): PlanBlob[] {
+    return page.map((b) => {
+      const nodes = bad.byBlob.get(b.id);
+      return nodes ? { id: b.id, size: b.size, nodes: b.nodes, bad: nodes } : b;
+    });
+  }
+
+  /**
+   * Reads every bad-copy record (there are few: each is a copy that failed its
+   * checksum) and, with `clear`, removes the stale ones: the blob is gone, or
+   * its node holds it again by other means (a fresh upload adopted there).
+   */
+  async badCopies(clear: boolean): Promise<BadCopies> {
+    const { store } = this.deps;
+    const out: BadCopies = { byBlob: new Map(), cleared: 0 };
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.listBadCopies(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
+      for (const rec of page) {
+        if (clear) {
+          const blob = await store.getBlob(rec.blobId);
+          if (!blob || blob.nodes.includes(rec.nodeId)) {
+            await store.dropBadCopy(rec.blobId, rec.nodeId);
+            out.cleared++;
+            continue;
+          }
+        }
+        const list = out.byBlob.get(rec.blobId) ?? [];
+        list.push(rec.nodeId);
+        out.byBlob.set(rec.blobId, list);
+      }
+      if (page.length < PAGE) return out;
+      const last = page[page.length - 1]!;
+      after = `${last.blobId}:${last.nodeId}`;
+    }
   }
 
   /** Every blob record, a page at a time, in id order. */
@@ -181,6 +236,7 @@ export class Replication {
         else if (r < 0) report.copyFailures++;
         else {
           report.copied++;
+          if (t.why === 'bad') report.repaired++;
           report.bytesCopied += r;
         }
       }
@@ -199,7 +255,12 @@ export class Replication {
     };
   }
 
-  /** Bytes copied; -1 on failure; undefined when the task no longer applies. */
+  /**
+   * Bytes copied; -1 on failure; undefined when the task no longer applies.
+   * The one transfer of every copy (replication, repair of a lost or a bad
+   * copy, rebalance): the target copies from a signed URL on the source and
+   * keeps the blob only if it matches the manifest chunk for chunk.
+   */
   async copy(t: Extract<RepairTask, { kind: 'copy' }>, batch = 0): Promise<number | undefined> {
     const { store, topology, config, log } = this.deps;
     // Another worker's plan is already copying this blob: its result will be seen by the next plan.
@@ -218,22 +279,25 @@ export class Replication {
       const expectMs = (blob.size / (rate > 0 ? rate : UNTHROTTLED_ESTIMATE)) * 1000;
       const exp = Math.floor((this.deps.now() + 2 * expectMs + COPY_SLACK_MS) / 1000) + 60;
       const source = signUrl(config.secret, src.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: '' });
-      const body: ReplicaPullRequest = { source, manifest, rate };
       const started = this.deps.now();
-      let res: ReplicaPullResult;
+      let res: CopyFromAnswer;
       try {
-        res = await callJson<ReplicaPullResult>(dst.publicUrl, 'PUT', `${NODE.replicas}/${blob.id}`, {
-          secret: config.secret,
-          body,
-          timeoutMs: Math.ceil(2 * expectMs + COPY_SLACK_MS),
-        });
+        res = await this.deps.nodeApi(dst).copyFrom(blob.id, { source, manifest, rate }, Math.ceil(2 * expectMs + COPY_SLACK_MS));
       } catch (err) {
         this.totals.copyFailures++;
         trackerMetrics.replicationCopies().inc({ why: t.why, result: 'failed' });
+        if (t.why === 'bad') trackerMetrics.copyRepairs().inc({ result: 'failed' });
         log.warn({ blob: blob.id, source: t.source, target: t.target, why: t.why, err: (err as Error).message }, 'copy failed');
         return -1;
       }
-      await store.changeBlobNodes(blob.id, { add: [t.target] });
+      if (t.why === 'bad') {
+        // The node is a holder again and its bad-copy record goes, in one step.
+        const back = await this.deps.committer.exclusive(blob.md5, () => store.restoreCopy(blob.id, t.target));
+        if (back) trackerMetrics.copyRepairs().inc({ result: 'ok' });
+        log.info({ blob: blob.id, node: t.target, from: t.source, holders: back?.nodes }, 'bad copy repaired');
+      } else {
+        await store.changeBlobNodes(blob.id, { add: [t.target] });
+      }
       this.totals.copied++;
       this.totals.bytesCopied += res.bytes;
       trackerMetrics.replicationBytes().inc(res.bytes);
@@ -271,12 +335,17 @@ export class Replication {
     }
   }
 
-  /** Deletes a node's copy; a failure only leaves an extra copy that reconcile removes later. */
+  /**
+   * Deletes a copy the index no longer lists on `node` (the node checks that
+   * with the tracker under the blob's lock); a failure or a refusal only
+   * leaves an extra copy that reconcile looks at later.
+   */
   private async deleteOn(node: string, blobId: string): Promise<void> {
     const n = this.deps.topology.get(node);
     if (!n || n.state !== 'up') return;
     try {
-      await callJson(n.publicUrl, 'DELETE', `${NODE.replicas}/${blobId}`, { secret: this.deps.config.secret, timeoutMs: 30_000 });
+      const r = await this.deps.nodeApi(n).remove(blobId, { unlisted: true });
+      if ('inUse' in r) this.deps.log.info({ blob: blobId, node, why: r.inUse }, 'node kept a dropped copy');
     } catch (err) {
       this.deps.log.warn({ blob: blobId, node, err: (err as Error).message }, 'cannot delete a dropped copy; reconcile will');
     }
@@ -309,7 +378,8 @@ export class Replication {
     const report: ReconcileReport = { checked: 0, adopted: 0, extraRemoved: 0, staleForgotten: 0, unknown: 0 };
     const node = topology.get(nodeId);
     if (!node || node.state !== 'up') return report;
-    const inventory = this.inventory(node.publicUrl)[Symbol.asyncIterator]();
+    const api = this.deps.nodeApi(node);
+    const inventory = this.inventory(node)[Symbol.asyncIterator]();
     const index = this.records()[Symbol.asyncIterator]();
     let a = await inventory.next();
     let b = await index.next();
@@ -337,13 +407,12 @@ export class Replication {
       report.checked++;
       if (!rec.nodes.includes(nodeId) && !this.busy().has(rec.id)) {
         if (this.wantsCopy(rec, nodeId)) {
-          const v = await callJson<ReplicaVerifyResult>(node.publicUrl, 'POST', `${NODE.replicas}/${rec.id}/verify`, { secret: config.secret, timeoutMs: 600_000 }).catch(
-            (err: unknown) => {
-              log.warn({ blob: rec.id, node: nodeId, err: (err as Error).message }, 'cannot verify an extra copy');
-              return undefined;
-            },
-          );
-          if (v?.ok && v.sha256 === rec.sha256 && v.md5 === rec.md5 && v.size === rec.size) {
+          // A bad copy is quarantined and reported by the node itself.
+          const v = await api.verify(rec.id).catch((err: unknown) => {
+            log.warn({ blob: rec.id, node: nodeId, err: (err as Error).message }, 'cannot verify an extra copy');
+            return undefined;
+          });
+          if (v && v.bad.length === 0 && v.sha256 === rec.sha256 && v.md5 === rec.md5 && v.size === rec.size) {
             await store.changeBlobNodes(rec.id, { add: [nodeId] });
             report.adopted++;
             this.totals.adopted++;
@@ -374,14 +443,14 @@ export class Replication {
     }
   }
 
-  private async *inventory(base: string): AsyncGenerator<{ id: string; mtime: number }> {
-    let after = '';
+  private async *inventory(node: Parameters<NodeApiFactory>[0]): AsyncGenerator<{ id: string; mtime: number }> {
+    const api = this.deps.nodeApi(node);
+    let after: string | undefined;
     for (;;) {
-      const q = `${NODE.replicas}?limit=${PAGE}${after ? '&after=' + after : ''}`;
-      const page = await callJson<ReplicaList>(base, 'GET', q, { secret: this.deps.config.secret, timeoutMs: 60_000 });
-      for (let i = 0; i < page.ids.length; i++) yield { id: page.ids[i]!, mtime: page.mtimes[i] ?? 0 };
-      if (page.ids.length < PAGE) return;
-      after = page.ids[page.ids.length - 1]!;
+      const page = await api.list(after, PAGE);
+      for (const e of page) yield { id: e.id, mtime: Date.parse(e.mtime) || 0 };
+      if (page.length < PAGE) return;
+      after = page[page.length - 1]!.id;
     }
   }
 
@@ -398,9 +467,10 @@ export class Replication {
     const counts = emptyCounts();
     const holds: Record<string, number> = {};
     for (const n of nodes) holds[n.id] = 0;
+    const bad = await this.badCopies(false);
     let pending = opts.pending;
     for await (const page of this.pages()) {
-      const plan = planRepair(page, nodes, { ...opts, pending });
+      const plan = planRepair(this.withBad(page, bad), nodes, { ...opts, pending });
       pending = plan.pending;
       for (const k of Object.keys(counts) as Array<keyof typeof counts>) counts[k] += plan.counts[k];
       for (const b of page) for (const id of b.nodes) holds[id] = (holds[id] ?? 0) + 1;
@@ -423,7 +493,7 @@ export class Replication {
     };
   }
 
-  /** Publishes a scan's counts as metrics. */
+  /** Publishes a scan's counts as metrics (bad_copy is the record count: routes/copies.ts refreshBacklog). */
   observe(counts: ReturnType<typeof emptyCounts>): void {
     trackerMetrics.underReplicated().set(counts.belowFactor);
     trackerMetrics.repairBacklog().set({ kind: 'copy' }, counts.copies);

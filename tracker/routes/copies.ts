@@ -1,6 +1,6 @@
 // POST /internal/copies/bad: a node found a chunk of its copy failing its
 // checksum (it has already withdrawn the copy); the tracker takes it off the
-// blob's holders, so /f/ sends readers elsewhere, until scrub-repair re-copies it.
+// blob's holders, so /f/ sends readers elsewhere, until the repair worker re-makes it.
 // POST /internal/copies/held: which of a node's copies the tracker counts on.
 import { HoardError } from '../../common/errors.js';
 import { sendJson } from '../../common/http.js';

@@ -8,7 +8,7 @@
 //               its lock, and refuses copies younger than minOrphanAgeS)
 //   unlisted  → the node verifies every chunk; a good copy becomes a holder
 //               (a bad one is quarantined and reported by the node)
-//   bad, lost, unreachable → reported only (scrub-repair and replication act on them)
+//   bad, lost, unreachable → reported only (the repair worker acts on them)
 // The scheduled worker reports only and sets hoard_fsck_differences.
 import type { FsckFinding, FsckKind, FsckReport, NodeBlobEntry } from '../../common/integrity.js';
 import type { NodeStatus } from '../../common/protocol.js';
@@ -128,7 +128,7 @@ async function repairOne(ctx: TrackerContext, api: NodeApi, node: NodeStatus, f:
       return done ? 'no longer listed as a holder' : '';
     }
     if (f.kind === 'unknown') {
-      const r = await api.remove(id, opts.minOrphanAgeS ?? FSCK_MIN_ORPHAN_AGE_S);
+      const r = await api.remove(id, { minAgeS: opts.minOrphanAgeS ?? FSCK_MIN_ORPHAN_AGE_S });
       if ('inUse' in r) {
         f.detail = `${f.detail ?? ''}; kept: ${r.inUse}`;
         return '';

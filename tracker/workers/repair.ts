@@ -1,11 +1,14 @@
 // Worker "repair": scans every blob and brings each back to its factor, in
-// distinct zones: copies from a surviving holder once a node has been down
-// past the grace period or is draining, drops extra and drained copies,
-// forgets holders lost past the grace period. At most repairBatch tasks per
-// run, replicationConcurrency copies at a time, each at replicationRate.
+// distinct zones: re-makes each copy a node reported bad in place (from a
+// live holder; the node lists as a holder again and the record goes),
+// copies from a surviving holder once a node has been down past the grace
+// period or is draining, drops extra and drained copies, forgets holders
+// lost past the grace period. At most repairBatch tasks per run,
+// replicationConcurrency copies at a time, each at replicationRate.
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import { emptyCounts, planRepair, type RepairTask } from '../repair-plan.js';
+import { refreshBacklog } from '../routes/copies.js';
 import { replicationOf } from './need.js';
 
 export function repairWorker(schedule: string): Worker<TrackerContext> {
@@ -16,18 +19,32 @@ export function repairWorker(schedule: string): Worker<TrackerContext> {
       const r = replicationOf(ctx);
       const nodes = r.planNodes();
       const opts = r.planOptions();
+      const bad = await r.badCopies(true);
       const counts = emptyCounts();
       const tasks: RepairTask[] = [];
       let pending = opts.pending;
       for await (const page of r.pages()) {
-        const plan = planRepair(page, nodes, { ...opts, pending, maxTasks: ctx.config.repairBatch - tasks.length });
+        const plan = planRepair(r.withBad(page, bad), nodes, { ...opts, pending, maxTasks: ctx.config.repairBatch - tasks.length });
         pending = plan.pending;
         tasks.push(...plan.tasks);
         for (const k of Object.keys(counts) as Array<keyof typeof counts>) counts[k] += plan.counts[k];
       }
       r.observe(counts);
       const done = await r.execute(tasks);
-      return { blobs: counts.blobs, belowFactor: counts.belowFactor, waiting: counts.waiting, unavailable: counts.unavailable, noTarget: counts.noTarget, ...done };
+      // hoard_repair_backlog{kind="bad_copy"}: the records left after this run.
+      const badLeft = await refreshBacklog(ctx);
+      return {
+        blobs: counts.blobs,
+        belowFactor: counts.belowFactor,
+        waiting: counts.waiting,
+        unavailable: counts.unavailable,
+        noTarget: counts.noTarget,
+        badCopies: counts.badCopies,
+        badWaiting: counts.badWaiting,
+        badCleared: bad.cleared,
+        badLeft,
+        ...done,
+      };
     },
   };
 }

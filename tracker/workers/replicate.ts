@@ -4,8 +4,7 @@
 // (a tracker restart forgets the marks).
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
-import type { BlobRecord } from '../meta/store.js';
-import { planRepair } from '../repair-plan.js';
+import { planRepair, type PlanBlob } from '../repair-plan.js';
 import { replicationOf } from './need.js';
 
 export function replicateWorker(schedule: string): Worker<TrackerContext> {
@@ -17,10 +16,13 @@ export function replicateWorker(schedule: string): Worker<TrackerContext> {
       if (r.dirty.size === 0) return { blobs: 0, copied: 0, copyFailures: 0, bytesCopied: 0 };
       const ids = [...r.dirty];
       r.dirty.clear();
-      const blobs: BlobRecord[] = [];
+      const blobs: PlanBlob[] = [];
       for (const id of ids) {
         const b = await ctx.store.getBlob(id);
-        if (b) blobs.push(b);
+        if (!b) continue;
+        // A copy reported bad is re-made in place rather than somewhere new.
+        const bad = (await ctx.store.badCopiesOf(id)).map((rec) => rec.nodeId);
+        blobs.push(bad.length > 0 ? { id: b.id, size: b.size, nodes: b.nodes, bad } : b);
       }
       const plan = planRepair(blobs, r.planNodes(), r.planOptions({ maxTasks: ctx.config.repairBatch }));
       // Only copies here: tidying (drops, forgets) waits for the repair worker's full view.

@@ -3,9 +3,10 @@
 import type { Argv, CommandModule } from 'yargs';
 import { CliError } from '../../../common/cli.js';
 import type { BlobCheck } from '../../../common/integrity.js';
-import { NODE, SHA256_RE, TRACKER, type NodeStatus } from '../../../common/protocol.js';
+import { NODE, SHA256_RE } from '../../../common/protocol.js';
 import type { WorkerReport } from '../../../common/worker.js';
 import { adminCaller } from '../call.js';
+import { findNode } from '../node-target.js';
 import { printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 
 interface Args extends AdminArgs {
@@ -23,8 +24,7 @@ export const scrubCommand: CommandModule<object, Args> = {
   handler: (argv) =>
     runAdmin(async () => {
       const api = adminCaller(argv);
-      const node = (await api.call<NodeStatus[]>('GET', TRACKER.adminNodes)).find((n) => n.id === argv.node);
-      if (!node) throw new CliError('BAD_RESPONSE', `the tracker knows no node ${JSON.stringify(argv.node)}`);
+      const node = await findNode(api, argv.node);
       if (argv.blob !== undefined) {
         if (!SHA256_RE.test(argv.blob)) throw new CliError('BAD_RESPONSE', '--blob must be a blob id (64 hex digits)');
         const r = await api.callAt<BlobCheck>(node.publicUrl, 'POST', `${NODE.internalBlobs}/${argv.blob}/verify`, { body: {}, timeoutMs: 3_600_000 });

@@ -1,17 +1,28 @@
-// hoard-admin workers: the tracker's background workers, their schedules and last runs.
+// hoard-admin workers [--node ID]: the background workers of the tracker (or
+// of one storage node), their schedules and last runs.
 import type { Argv, CommandModule } from 'yargs';
 import type { WorkerStatus } from '../../../common/worker.js';
-import { TRACKER } from '../../../common/protocol.js';
+import { NODE, TRACKER } from '../../../common/protocol.js';
+import { adminCaller } from '../call.js';
+import { findNode } from '../node-target.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 import { ago, formatTable } from '../table.js';
 
-export const workersCommand: CommandModule<object, AdminArgs> = {
+interface Args extends AdminArgs {
+  node?: string;
+}
+
+export const workersCommand: CommandModule<object, Args> = {
   command: 'workers',
-  describe: 'List background workers (schedule, runs, failures, last report)',
-  builder: (y: Argv<object>) => withAdminOptions(y),
+  describe: 'List background workers (schedule, runs, failures, last report): the tracker\'s, or a node\'s with --node',
+  builder: (y: Argv<object>) =>
+    withAdminOptions(y).option('node', { type: 'string', describe: 'A storage node id: list its workers (scrub, orphans, tus-expiry)' }) as Argv<Args>,
   handler: (argv) =>
     runAdmin(async () => {
-      const list = await adminClient(argv).get<WorkerStatus[]>(TRACKER.adminWorkers);
+      const list =
+        argv.node === undefined
+          ? await adminClient(argv).get<WorkerStatus[]>(TRACKER.adminWorkers)
+          : await nodeWorkers(argv, argv.node);
       if (argv.json) return printJson(list);
       process.stdout.write(
         formatTable<WorkerStatus>(
@@ -36,4 +47,9 @@ function report(r: Record<string, number> | undefined): string {
     .filter(([, v]) => v !== 0)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ') || 'nothing to do';
+}
+
+async function nodeWorkers(argv: AdminArgs, id: string): Promise<WorkerStatus[]> {
+  const api = adminCaller(argv);
+  return api.callAt<WorkerStatus[]>((await findNode(api, id)).publicUrl, 'GET', NODE.workers);
 }

@@ -1,14 +1,17 @@
-// PUT /internal/replicas/<id>: this node copies a blob from another node.
-// The bytes stream from the source's signed download URL through a chunk
-// writer (the same fsync-rename path as an upload), at most `rate` bytes/s,
-// and become visible only if size, MD5, SHA-256, chunk size and every
-// chunk's SHA-256 match the manifest the tracker sent.
+// POST /internal/blobs/<id>/copy-from: this node copies a blob from another
+// node (replication, repair of a bad copy, rebalance). The bytes stream from
+// the source's signed download URL through a chunk writer (the same
+// fsync-rename path as an upload), at most `rate` bytes/s, under the blob's
+// lock, and become visible only if size, MD5, SHA-256, chunk size and every
+// chunk's SHA-256 as the writer computed them match the tracker's manifest.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { HoardError } from '../common/errors.js';
-import type { BlobManifest, ReplicaPullRequest, ReplicaPullResult } from '../common/protocol.js';
+import type { CopyFromAnswer, CopyFromRequest } from '../common/integrity.js';
+import type { BlobManifest } from '../common/protocol.js';
 import type { ChunkWriter } from './chunk-store.js';
-import type { NodeContext } from './context.js';
+import type { Integrity } from './integrity.js';
+import { nodeMetrics } from './metrics.js';
 
 /** Sleep only when the copy is this far ahead of its rate: fewer, longer pauses. */
 const THROTTLE_SLACK_MS = 50;
@@ -28,39 +31,57 @@ export function manifestDifference(got: BlobManifest, want: BlobManifest): strin
   return undefined;
 }
 
-export async function pullReplica(ctx: NodeContext, want: ReplicaPullRequest): Promise<ReplicaPullResult> {
-  const started = Date.now();
+/** Copies the blob in; `reserve` is the free space the node keeps beyond it. */
+export async function copyFrom(integ: Integrity, reserve: number, want: CopyFromRequest): Promise<CopyFromAnswer> {
+  const fetched = nodeMetrics.copiesFetched();
   const m = want.manifest;
-  const held = await ctx.store.get(m.id);
-  if (held) {
-    const diff = manifestDifference(held.manifest, m);
-    if (diff) throw new HoardError('REPLICA_MISMATCH', `the copy already here differs: ${diff}`);
-    return { id: m.id, created: false, bytes: 0, ms: Date.now() - started };
-  }
-  const { freeBytes } = await ctx.store.space();
-  if (m.size > freeBytes - ctx.limits.reserve) throw new HoardError('INSUFFICIENT_STORAGE', `no room for a ${m.size}-byte copy`);
-
-  const writer = await ctx.store.begin({ chunkSize: m.chunkSize });
   try {
-    const bytes = await fetchInto(ctx, want, writer);
-    const got = await writer.seal();
-    const diff = manifestDifference(got, m);
-    if (diff) {
-      ctx.log.error({ blob: m.id, diff }, 'copy does not match the manifest; dropped');
-      throw new HoardError('REPLICA_MISMATCH', `copy of ${m.id} does not match: ${diff}`);
-    }
-    const { created } = await writer.finish();
-    const ms = Date.now() - started;
-    ctx.log.info({ blob: m.id, bytes, ms, created }, 'replica stored');
-    return { id: m.id, created, bytes, ms };
+    const answer = await integ.locks.run(m.id, () => copyLocked(integ, reserve, want));
+    fetched.inc({ result: 'ok' });
+    integ.log.info({ blob: m.id, bytes: answer.bytes, ms: answer.ms, created: answer.created }, 'copy fetched from another node');
+    return answer;
   } catch (err) {
-    await writer.abort().catch((e: unknown) => ctx.log.error({ err: e }, 'cannot remove an aborted copy'));
+    fetched.inc({ result: 'failed' });
     throw err;
   }
 }
 
-async function fetchInto(ctx: NodeContext, want: ReplicaPullRequest, writer: ChunkWriter): Promise<number> {
+async function copyLocked(integ: Integrity, reserve: number, want: CopyFromRequest): Promise<CopyFromAnswer> {
+  const started = integ.now();
+  const m = want.manifest;
+  const held = await integ.store.get(m.id);
+  if (held) {
+    const diff = manifestDifference(held.manifest, m);
+    if (diff) throw new HoardError('REPLICA_MISMATCH', `the copy already here differs: ${diff}`);
+    return { id: m.id, created: false, size: m.size, bytes: 0, ms: integ.now() - started };
+  }
+  const { freeBytes } = await integ.store.space();
+  if (m.size > freeBytes - reserve) throw new HoardError('INSUFFICIENT_STORAGE', `no room for a ${m.size}-byte copy`);
+
+  const writer = await integ.store.begin({ chunkSize: m.chunkSize });
+  try {
+    const bytes = await fetchInto(want, writer);
+    const diff = manifestDifference(await writer.seal(), m);
+    if (diff) {
+      integ.log.error({ blob: m.id, diff }, 'copy does not match the manifest; dropped');
+      throw new HoardError('REPLICA_MISMATCH', `copy of ${m.id} does not match: ${diff}`);
+    }
+    const { created } = await writer.finish();
+    // The good copy replaces any quarantined one.
+    await integ.store.dropQuarantined({ id: m.id });
+    return { id: m.id, created, size: m.size, bytes, ms: integ.now() - started };
+  } catch (err) {
+    await writer.abort().catch((e: unknown) => integ.log.error({ err: e }, 'cannot remove an aborted copy'));
+    if (err instanceof HoardError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw err;
+    throw new HoardError('UPSTREAM_FAILED', `Fetching the copy failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function fetchInto(want: CopyFromRequest, writer: ChunkWriter): Promise<number> {
   const size = want.manifest.size;
+  const rate = want.rate ?? 0;
   let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(want.source, { method: 'GET', headersTimeout: 30_000, bodyTimeout: 60_000 });
@@ -80,8 +101,8 @@ async function fetchInto(ctx: NodeContext, want: ReplicaPullRequest, writer: Chu
       if (received > size) throw new HoardError('REPLICA_MISMATCH', `source sent more than ${size} bytes`);
       const wait = writer.write(buf);
       if (wait) await wait;
-      if (want.rate > 0) {
-        const ahead = started + (received / want.rate) * 1000 - Date.now();
+      if (rate > 0) {
+        const ahead = started + (received / rate) * 1000 - Date.now();
         if (ahead > THROTTLE_SLACK_MS) await sleep(ahead);
       }
     }

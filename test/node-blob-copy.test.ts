@@ -1,7 +1,7 @@
-// A node's /internal/replicas routes in-process: two nodes, one the source of
-// a copy, the other pulling it. Cluster credential on every call, copies
-// verified chunk by chunk, a throttle that holds, listing in id order,
-// verification that finds a flipped byte, drops.
+// A node's /internal/blobs copy-in, listing, verify and removal in-process:
+// two nodes, one the source of a copy, the other copying it in. Cluster
+// credential on every call, copies verified chunk by chunk, a throttle that
+// holds, listing in id order, verification that finds a flipped byte, drops.
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,10 +12,12 @@ import { request } from 'undici';
 import { callJson } from '../common/client.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
-import { AUTH_HEADER, type BlobManifest, type ReplicaList, type ReplicaPullResult, type ReplicaVerifyResult } from '../common/protocol.js';
+import type { BadCopyReport, BlobVerifyAnswer, CopyFromAnswer, NodeBlobPage } from '../common/integrity.js';
+import { AUTH_HEADER, type BlobManifest } from '../common/protocol.js';
 import { clusterAuth, signUrl } from '../common/sign.js';
 import type { NodeContext } from '../node/context.js';
 import { FileChunkStore } from '../node/file-chunk-store.js';
+import { integrityParts } from '../node/integrity-setup.js';
 import { createNodeServer } from '../node/server.js';
 
 const SECRET = 'test-secret-0123456789';
@@ -23,13 +25,27 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function startNode(t: Test, chunkSize: number) {
   const dir = await mkdtemp(join(tmpdir(), 'hoard-replica-'));
-  const store = new FileChunkStore({ dir, chunkSize });
+  // A stand-in tracker that knows none of these blobs: removal is allowed, bad copies are reported here.
+  const reports: BadCopyReport[] = [];
+  const log = createLogger('node', 'silent');
+  const parts = integrityParts({
+    nodeId: 'n',
+    log,
+    copies: {
+      reportBad: async (r) => (reports.push(r), { recorded: true }),
+      held: async (_node, ids) => Object.fromEntries(ids.map((id) => [id, 'unknown' as const])),
+    },
+    settings: { scrubRate: 0, orphanGraceMs: 0, quarantineKeepMs: 3_600_000 },
+    verifyCacheTtlS: 0,
+  });
+  const store = new FileChunkStore({ dir, chunkSize, log, verifier: parts.verifier, onCorrupt: parts.onCorrupt });
   await store.open();
   const ctx: NodeContext = {
+    integrity: parts.finish(store),
     nodeId: 'n',
     secret: SECRET,
     store,
-    log: createLogger('node', 'silent'),
+    log,
     limits: { maxUploadSize: 1 << 30, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000 },
     stats: { inFlight: 0 },
     tracker: { commit: async () => ({ link: 'http://t/f/l', id: 'l', dedup: false, nodes: ['n'] }) },
@@ -42,7 +58,7 @@ async function startNode(t: Test, chunkSize: number) {
     await rm(dir, { recursive: true, force: true });
   });
   const base = `http://127.0.0.1:${port}`;
-  return { base, dir, store };
+  return { base, dir, store, reports };
 }
 
 async function storeBlob(store: FileChunkStore, data: Buffer): Promise<BlobManifest> {
@@ -59,28 +75,29 @@ const src = await startNode(t, CS);
 const dst = await startNode(t, 4 * CS);
 const data = randomBytes(5 * CS + 123);
 const manifest = await storeBlob(src.store, data);
-const pull = (body: unknown) => callJson<ReplicaPullResult>(dst.base, 'PUT', `/internal/replicas/${manifest.id}`, { secret: SECRET, body });
+const copyPath = (id: string) => `/internal/blobs/${id}/copy-from`;
+const pull = (body: unknown) => callJson<CopyFromAnswer>(dst.base, 'POST', copyPath(manifest.id), { secret: SECRET, body });
 
 t.test('every call needs the cluster credential, bound to method, path and body', async (t) => {
-  const plain = await request(`${dst.base}/internal/replicas`, { method: 'GET' });
+  const plain = await request(`${dst.base}/internal/blobs`, { method: 'GET' });
   t.equal(plain.statusCode, 401);
   await plain.body.dump();
-  const wrongPath = await request(`${dst.base}/internal/replicas`, { method: 'GET', headers: { [AUTH_HEADER]: clusterAuth(SECRET, 'GET', '/internal/replicas?limit=5') } });
+  const wrongPath = await request(`${dst.base}/internal/blobs`, { method: 'GET', headers: { [AUTH_HEADER]: clusterAuth(SECRET, 'GET', '/internal/blobs?limit=5') } });
   t.equal(wrongPath.statusCode, 401, 'a credential for another path');
   await wrongPath.body.dump();
   const body = JSON.stringify({ source: sourceUrl(src.base, manifest.id), manifest, rate: 0 });
-  const swapped = await request(`${dst.base}/internal/replicas/${manifest.id}`, {
-    method: 'PUT',
+  const swapped = await request(`${dst.base}${copyPath(manifest.id)}`, {
+    method: 'POST',
     body,
-    headers: { 'content-type': 'application/json', [AUTH_HEADER]: clusterAuth(SECRET, 'PUT', `/internal/replicas/${manifest.id}`, Date.now(), body.replace('"rate":0', '"rate":1')) },
+    headers: { 'content-type': 'application/json', [AUTH_HEADER]: clusterAuth(SECRET, 'POST', copyPath(manifest.id), Date.now(), body.replace('"rate":0', '"rate":1')) },
   });
   t.equal(swapped.statusCode, 401, 'a body other than the one the credential vouches for');
   await swapped.body.dump();
-  await t.rejects(callJson(dst.base, 'DELETE', `/internal/replicas/${manifest.id}`, { secret: 'another-secret-000000' }), { status: 401, code: 'UNAUTHORIZED' });
+  await t.rejects(callJson(dst.base, 'DELETE', `/internal/blobs/${manifest.id}`, { secret: 'another-secret-000000' }), { status: 401, code: 'UNAUTHORIZED' });
   t.equal(await dst.store.has(manifest.id), false, 'nothing copied');
 });
 
-t.test('a pull copies the blob, verified, with the source chunking; a second pull is a no-op', async (t) => {
+t.test('copy-from copies the blob, verified, with the source chunking; a second one is a no-op', async (t) => {
   const r = await pull({ source: sourceUrl(src.base, manifest.id), manifest, rate: 0 });
   t.equal(r.created, true);
   t.equal(r.bytes, data.length);
@@ -97,18 +114,18 @@ t.test('a copy that does not match the manifest is refused and leaves nothing', 
   const other = await storeBlob(src.store, randomBytes(3 * CS));
   const lie: BlobManifest = { ...other, chunks: other.chunks.map((c, i) => (i === 1 ? { ...c, sha256: '0'.repeat(64) } : c)) };
   await t.rejects(
-    callJson(dst.base, 'PUT', `/internal/replicas/${other.id}`, { secret: SECRET, body: { source: sourceUrl(src.base, other.id), manifest: lie, rate: 0 } }),
+    callJson(dst.base, 'POST', copyPath(other.id), { secret: SECRET, body: { source: sourceUrl(src.base, other.id), manifest: lie, rate: 0 } }),
     { status: 502, code: 'REPLICA_MISMATCH' },
   );
   t.equal(await dst.store.has(other.id), false);
   await t.rejects(
-    callJson(dst.base, 'PUT', `/internal/replicas/${other.id}`, { secret: SECRET, body: { source: sourceUrl(src.base, manifest.id), manifest: other, rate: 0 } }),
+    callJson(dst.base, 'POST', copyPath(other.id), { secret: SECRET, body: { source: sourceUrl(src.base, manifest.id), manifest: other, rate: 0 } }),
     { status: 502, code: 'REPLICA_MISMATCH' },
     'bytes of another blob',
   );
   t.equal(await dst.store.has(other.id), false);
   await t.rejects(
-    callJson(dst.base, 'PUT', `/internal/replicas/${other.id}`, { secret: SECRET, body: { source: sourceUrl(src.base, 'f'.repeat(64)), manifest: other, rate: 0 } }),
+    callJson(dst.base, 'POST', copyPath(other.id), { secret: SECRET, body: { source: sourceUrl(src.base, 'f'.repeat(64)), manifest: other, rate: 0 } }),
     { status: 502, code: 'UPSTREAM_FAILED' },
     'a source without the blob',
   );
@@ -120,7 +137,7 @@ t.test('a copy that does not match the manifest is refused and leaves nothing', 
 t.test('the rate limit holds', async (t) => {
   const big = await storeBlob(src.store, randomBytes(400_000));
   const started = Date.now();
-  const r = await callJson<ReplicaPullResult>(dst.base, 'PUT', `/internal/replicas/${big.id}`, {
+  const r = await callJson<CopyFromAnswer>(dst.base, 'POST', copyPath(big.id), {
     secret: SECRET,
     body: { source: sourceUrl(src.base, big.id), manifest: big, rate: 1_000_000 },
   });
@@ -136,40 +153,49 @@ t.test('listing is in id order and pages with after', async (t) => {
   const paged: string[] = [];
   let after = '';
   for (;;) {
-    const q = `/internal/replicas?limit=5${after ? '&after=' + after : ''}`;
-    const page = await callJson<ReplicaList>(dst.base, 'GET', q, { secret: SECRET });
-    t.equal(page.ids.length, page.mtimes.length);
-    paged.push(...page.ids);
-    if (page.ids.length < 5) break;
-    after = page.ids[page.ids.length - 1]!;
+    const q = `/internal/blobs?limit=5${after ? '&after=' + after : ''}`;
+    const page = await callJson<NodeBlobPage>(dst.base, 'GET', q, { secret: SECRET });
+    t.ok(page.blobs.every((b) => Number.isFinite(Date.parse(b.mtime))), 'each with when it arrived');
+    paged.push(...page.blobs.map((b) => b.id));
+    if (page.blobs.length < 5) break;
+    after = page.blobs[page.blobs.length - 1]!.id;
   }
   t.same(paged, all);
-  await t.rejects(callJson(dst.base, 'GET', '/internal/replicas?after=xyz', { secret: SECRET }), { status: 400, code: 'BAD_REQUEST' });
+  await t.rejects(callJson(dst.base, 'GET', '/internal/blobs?after=xyz', { secret: SECRET }), { status: 400, code: 'BAD_REQUEST' });
 });
 
-t.test('verify re-reads a copy and finds a flipped byte; delete drops it', async (t) => {
-  const ok = await callJson<ReplicaVerifyResult>(dst.base, 'POST', `/internal/replicas/${manifest.id}/verify`, { secret: SECRET });
-  t.equal(ok.ok, true);
-  t.same(ok.badChunks, []);
-  const chunk = join(dst.dir, 'blobs', manifest.id.slice(0, 2), manifest.id, '000003');
-  const fh = await open(chunk, 'r+');
+t.test('verify re-reads a copy and finds a flipped byte or a short chunk; delete drops it', async (t) => {
+  const verify = (id: string) => callJson<BlobVerifyAnswer>(dst.base, 'POST', `/internal/blobs/${id}/verify`, { secret: SECRET });
+  const ok = await verify(manifest.id);
+  t.same(ok.bad, []);
+  t.match(ok, { id: manifest.id, sha256: manifest.sha256, md5: manifest.md5, size: manifest.size, chunkSize: manifest.chunkSize, chunks: manifest.chunks.length });
+  const chunkOf = (id: string) => join(dst.dir, 'blobs', id.slice(0, 2), id, '000003');
+  const fh = await open(chunkOf(manifest.id), 'r+');
   const b = Buffer.alloc(1);
   await fh.read(b, 0, 1, 77);
   b[0] = b[0]! ^ 0xff;
   await fh.write(b, 0, 1, 77);
   await fh.close();
-  const bad = await callJson<ReplicaVerifyResult>(dst.base, 'POST', `/internal/replicas/${manifest.id}/verify`, { secret: SECRET });
-  t.equal(bad.ok, false);
-  t.same(bad.badChunks, [3]);
+  const bad = await verify(manifest.id);
+  t.same(bad.bad, [3]);
+  t.equal(await dst.store.has(manifest.id), false, 'a bad copy is withdrawn (quarantined)');
+  t.match(dst.reports, [{ blobId: manifest.id, chunks: [3], source: 'verify' }], 'and reported to the tracker');
+
+  // Another copy of the same blob, then a chunk cut short.
+  t.equal((await pull({ source: sourceUrl(src.base, manifest.id), manifest, rate: 0 })).created, true, 'copied in again over the quarantined one');
+  const chunk = chunkOf(manifest.id);
   await writeFile(chunk, (await readFile(chunk)).subarray(0, 10));
-  const short = await callJson<ReplicaVerifyResult>(dst.base, 'POST', `/internal/replicas/${manifest.id}/verify`, { secret: SECRET });
-  t.same(short.badChunks, [3], 'a short chunk is bad, the intact ones after it are not');
-  const del = await callJson<{ removed: boolean }>(dst.base, 'DELETE', `/internal/replicas/${manifest.id}`, { secret: SECRET });
+  const short = await verify(manifest.id);
+  t.same(short.bad, [3], 'a short chunk is bad, the intact ones after it are not');
+  await t.rejects(verify(manifest.id), { status: 404, code: 'BLOB_NOT_FOUND' }, 'withdrawn after the bad verify');
+
+  const kept = await storeBlob(dst.store, randomBytes(1000));
+  const del = await callJson<{ removed: boolean }>(dst.base, 'DELETE', `/internal/blobs/${kept.id}`, { secret: SECRET });
   t.equal(del.removed, true);
-  t.equal(await dst.store.has(manifest.id), false);
-  const again = await callJson<{ removed: boolean }>(dst.base, 'DELETE', `/internal/replicas/${manifest.id}`, { secret: SECRET });
+  t.equal(await dst.store.has(kept.id), false);
+  const again = await callJson<{ removed: boolean }>(dst.base, 'DELETE', `/internal/blobs/${kept.id}`, { secret: SECRET });
   t.equal(again.removed, false, 'a second delete is harmless');
-  await t.rejects(callJson(dst.base, 'POST', `/internal/replicas/${manifest.id}/verify`, { secret: SECRET }), { status: 404, code: 'BLOB_NOT_FOUND' });
+  await t.rejects(verify(kept.id), { status: 404, code: 'BLOB_NOT_FOUND' });
 });
 
 async function listAll(): Promise<string[]> {

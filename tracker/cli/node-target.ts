@@ -1,0 +1,11 @@
+// For admin commands aimed at one storage node (--node, scrub): the node's
+// record as the tracker knows it, for its URL.
+import { CliError } from '../../common/cli.js';
+import { TRACKER, type NodeStatus } from '../../common/protocol.js';
+import type { AdminCaller } from './call.js';
+
+export async function findNode(api: AdminCaller, id: string): Promise<NodeStatus> {
+  const node = (await api.call<NodeStatus[]>('GET', TRACKER.adminNodes)).find((n) => n.id === id);
+  if (!node) throw new CliError('BAD_RESPONSE', `the tracker knows no node ${JSON.stringify(id)}`);
+  return node;
+}
