@@ -276,7 +276,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
       if (errno(err) === 'ENOENT') return false;
       throw err;
     }
-    this.blobCount--;
+    this.dropped();
     await this.fsyncDir(dirname(dir));
     return true;
   }
@@ -448,9 +448,11 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     }
   }
 
-  /** Called when a blob dir that open() counted was moved away as debris. */
+  /** Called when a blob dir left blobs/ (removed, quarantined, or debris). */
   dropped(): void {
-    this.blobCount--;
+    // A folder copied into blobs/ by hand while the node runs was never counted:
+    // removing it must not take the count (sent in heartbeats) below zero.
+    this.blobCount = Math.max(0, this.blobCount - 1);
   }
 
   /** Called when a finished upload made a blob visible. */
