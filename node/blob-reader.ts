@@ -120,38 +120,59 @@ export class BlobStream extends Readable {
     out.on('error', onError);
     const gone = (): boolean => closed || out.destroyed;
     const stopped = (): Error => failure ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    let next: Promise<{ buf: Buffer; n: number }> | undefined;
     try {
-      while (this.pos <= this.end) {
-        const buf = pool.take();
-        let n: number;
-        try {
-          n = await this.readInto(buf);
-        } catch (err) {
-          pool.give(buf);
-          throw err;
-        }
+      next = this.readPooled(pool);
+      while (next) {
+        const piece = next;
+        next = undefined;
+        const { buf, n } = await piece;
         if (gone()) {
           pool.give(buf);
           throw stopped();
         }
         // The socket owns `buf` until this callback; only then may the pool hand it out again.
         const room = out.write(n === buf.length ? buf : buf.subarray(0, n), () => pool.give(buf));
+        // A long download reads its next piece while the socket drains (two buffers); the others
+        // read on once the socket took this one (one buffer each), the kernel's socket buffer
+        // keeping the wire busy meanwhile.
+        if (big || room) next = this.readPooled(pool);
         if (!room && !gone()) {
-          // Read on once the socket took this piece: one buffer per download. The kernel's
-          // socket buffer keeps the wire busy meanwhile.
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
         }
+        next ??= this.readPooled(pool);
       }
       if (gone()) throw stopped();
       out.end();
     } finally {
+      // A piece read ahead and not sent: its buffer goes back once the read settles.
+      next?.then(
+        ({ buf }) => pool.give(buf),
+        () => undefined,
+      );
       out.off('drain', onDrain);
       out.off('close', onClose);
       out.off('error', onError);
       if (big) large.release();
       this.destroy();
     }
+  }
+
+  /** The next piece of the range in a pooled buffer; undefined at the end. */
+  private readPooled(pool: BufferPool): Promise<{ buf: Buffer; n: number }> | undefined {
+    if (this.pos > this.end) return undefined;
+    const buf = pool.take();
+    const piece = this.readInto(buf).then(
+      (n) => ({ buf, n }),
+      (err: unknown) => {
+        pool.give(buf);
+        throw err;
+      },
+    );
+    // Read ahead, it may fail before it is awaited: the await still sees the error.
+    piece.catch(() => undefined);
+    return piece;
   }
 
   /** Makes chunk `index` current: its descriptor leased and the chunk checked. */

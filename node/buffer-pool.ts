@@ -61,7 +61,8 @@ export class LargeReadSlots {
     bufferSize: number,
     readonly slots: number,
   ) {
-    this.pool = new BufferPool(bufferSize, slots);
+    // Two buffers per slot: a long download reads its next piece while the last one drains.
+    this.pool = new BufferPool(bufferSize, 2 * slots);
   }
 
   claim(): boolean {
