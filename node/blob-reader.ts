@@ -1,6 +1,6 @@
 // A byte range of a stored blob, read out of its chunk files.
 //
-// Every chunk is checked (ChunkSource.check: its SHA-256, or the verifier's
+// Every chunk is checked (ChunkSource.openChecked: its SHA-256, or the verifier's
 // memory of a recent check) before any of its bytes are read for sending;
 // the first chunk of the range already in open(), so a bad or missing one is
 // a clean error status rather than a cut connection.
@@ -20,10 +20,12 @@ import type { FdLease } from './fd-cache.js';
 /** The store's side of a read: chunk files and their checks. */
 export interface ChunkSource {
   readonly manifest: BlobManifest;
-  /** A lease on chunk `i`'s file. Throws BLOB_NOT_FOUND when the blob is gone, CHUNK_CORRUPT when only the chunk is. */
-  open(i: number): FdLease | Promise<FdLease>;
-  /** Checks chunk `i` (open as `file`) before its bytes go out; throws CHUNK_CORRUPT when it fails. */
-  check(i: number, file: FdLease): Promise<void>;
+  /**
+   * A lease on chunk `i`'s file, the chunk checked. Throws BLOB_NOT_FOUND
+   * when the blob is gone, CHUNK_CORRUPT when the chunk is missing or fails
+   * its check.
+   */
+  openChecked(i: number): Promise<FdLease>;
 }
 
 export interface ReadBuffers {
@@ -178,13 +180,10 @@ export class BlobStream extends Readable {
   /** Makes chunk `index` current: its descriptor leased and the chunk checked. */
   private async enter(index: number): Promise<void> {
     this.leave();
-    const file = await this.src.open(index);
-    try {
-      if (this.destroyed) throw new Error('read after destroy');
-      await this.src.check(index, file);
-    } catch (err) {
+    const file = await this.src.openChecked(index);
+    if (this.destroyed) {
       file.release();
-      throw err;
+      throw new Error('read after destroy');
     }
     this.current = { index, file };
   }

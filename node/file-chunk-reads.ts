@@ -13,7 +13,7 @@ import type { BlobManifest } from '../common/protocol.js';
 import { BlobStream, type ChunkSource, type ReadBuffers } from './blob-reader.js';
 import { BufferPool, LargeReadSlots } from './buffer-pool.js';
 import type { ChunkVerifier } from './chunk-verifier.js';
-import { FdCache, type FdLease } from './fd-cache.js';
+import { FdCache, type ChunkFile, type FdLease } from './fd-cache.js';
 
 export interface FileChunkReadsOptions {
   verifier: ChunkVerifier;
@@ -62,14 +62,28 @@ export class FileChunkReads {
   private source(dir: string, manifest: BlobManifest): ChunkSource {
     // Concatenated, not path.join: `dir` is already normal, and join showed in ranged-read profiles.
     const prefix = dir + sep;
-    return {
-      manifest,
-      open: (i) => {
-        const path = prefix + chunkFileName(i);
-        return this.fds.tryAcquire(path) ?? this.openChunk(dir, path, manifest, i);
-      },
-      check: (i, file) => this.check(manifest, i, file),
-    };
+    return { manifest, openChecked: (i) => this.openChecked(dir, prefix + chunkFileName(i), manifest, i) };
+  }
+
+  private async openChecked(dir: string, path: string, m: BlobManifest, i: number): Promise<FdLease> {
+    let file = this.fds.tryAcquire(path) ?? (await this.openChunk(dir, path, m, i));
+    try {
+      let st = await file.stat();
+      if (st.nlink === 0) {
+        // The cached descriptor's file was deleted or replaced behind the store's back: look at the path again.
+        file.release();
+        this.fds.invalidate(path);
+        file = await this.openChunk(dir, path, m, i);
+        st = await file.stat();
+      }
+      // The verifier stats the file too: hand it the stat just taken.
+      const seen = st;
+      await this.check(m, i, { stat: () => Promise.resolve(seen), read: file.read }, path);
+      return file;
+    } catch (err) {
+      file.release();
+      throw err;
+    }
   }
 
   /** A chunk file missing from a blob that is still there is a damaged copy. */
@@ -84,8 +98,8 @@ export class FileChunkReads {
     }
   }
 
-  private async check(m: BlobManifest, i: number, file: FdLease): Promise<void> {
-    const r = await this.opts.verifier.check(file.path, file, m.chunks[i]!);
+  private async check(m: BlobManifest, i: number, file: ChunkFile, path: string): Promise<void> {
+    const r = await this.opts.verifier.check(path, file, m.chunks[i]!);
     if (r.ok) return;
     this.opts.log?.error({ blob: m.id, chunk: i, why: r.why }, 'chunk failed its check on read; not sent');
     await this.opts.onCorrupt?.(m.id, [i]);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -99,6 +99,28 @@ t.test('a chunk file is opened once for many reads, and a removed blob lets its 
   // The same content again, at the same path: read from the new files.
   await store(r.store, data);
   t.ok((await collect(await r.store.read(m.id))).equals(data), 'stored again, read again');
+});
+
+t.test('files deleted or replaced behind the store: a cached descriptor is not trusted for them', async (t) => {
+  const r = await rig(t);
+  const data = randomBytes(2 * CS);
+  const { manifest: m } = await store(r.store, data);
+  const chunk1 = join(r.dir, 'blobs', m.id.slice(0, 2), m.id, chunkName(1));
+  t.ok((await collect(await r.store.read(m.id))).equals(data), 'read once: descriptors cached, chunks trusted');
+
+  // Same size, other bytes, swapped in by rename (a new inode): checked afresh, not sent.
+  const bad = Buffer.from(data.subarray(CS));
+  bad[7] = bad[7]! ^ 1;
+  await writeFile(chunk1 + '.new', bad);
+  await rename(chunk1 + '.new', chunk1);
+  await t.rejects(r.store.read(m.id, CS, CS + 10), { code: 'CHUNK_CORRUPT' }, 'the new file fails its check');
+  t.same(r.corrupt, [{ id: m.id, chunks: [1] }]);
+
+  // A blob folder deleted by hand: 404 although its manifest is still cached.
+  const { manifest: m2 } = await store(r.store, data.subarray(0, CS + 5));
+  t.ok((await collect(await r.store.read(m2.id))).equals(data.subarray(0, CS + 5)));
+  await rm(r.store.blobDir(m2.id), { recursive: true });
+  await t.rejects(r.store.read(m2.id, 0, 10), { code: 'BLOB_NOT_FOUND' });
 });
 
 t.test('a removal mid-download: the read in progress ends, the next one is a 404', async (t) => {
