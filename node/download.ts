@@ -55,10 +55,12 @@ export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res
   }
   // Open before the status line goes out, so a blob removed meanwhile is still a clean 404.
   const body = await ctx.store.read(id, start, end);
-  res.writeHead(status, headers);
   try {
+    res.writeHead(status, headers);
     await sendBody(body, res);
   } catch (err) {
+    // The body holds a chunk descriptor until it ends or is destroyed.
+    body.destroy();
     // A client that hangs up is routine; anything else is a real read failure.
     if (res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
     throw err;
