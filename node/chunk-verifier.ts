@@ -7,9 +7,9 @@
 // fresh check; only rot below the file system goes unseen until the entry
 // expires or the scrub, which never trusts the cache, reads the chunk.
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import type { ChunkInfo } from '../common/protocol.js';
+import type { ChunkFile } from './fd-cache.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -57,8 +57,8 @@ export class ChunkVerifier {
     this.piece = opts.pieceBytes ?? 1 << 20;
   }
 
-  /** Checks the chunk open as `fh` at `path`. Concurrent unforced checks of one path share one read. */
-  async check(path: string, fh: FileHandle, expected: ChunkInfo, opts: CheckOptions = {}): Promise<CheckResult> {
+  /** Checks the chunk open as `fh` at `path` (a FileHandle or a cached descriptor). Concurrent unforced checks of one path share one read. */
+  async check(path: string, fh: ChunkFile, expected: ChunkInfo, opts: CheckOptions = {}): Promise<CheckResult> {
     const st = await fh.stat();
     const seen: Seen = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs };
     if (!opts.force) {
@@ -93,7 +93,7 @@ export class ChunkVerifier {
     return r;
   }
 
-  private async hash(fh: FileHandle, seen: Seen, expected: ChunkInfo, opts: CheckOptions): Promise<CheckResult> {
+  private async hash(fh: ChunkFile, seen: Seen, expected: ChunkInfo, opts: CheckOptions): Promise<CheckResult> {
     if (seen.size !== expected.size) return { ok: false, cached: false, bytes: 0, why: 'size' };
     const h = createHash('sha256');
     const buf = Buffer.allocUnsafe(Math.min(this.piece, Math.max(1, expected.size)));

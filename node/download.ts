@@ -1,19 +1,18 @@
 // GET|HEAD /blob/<blobId>?exp=&name=&sig= : a blob, whole or one range.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
 import { HoardError } from '../common/errors.js';
 import { sendJson } from '../common/http.js';
 import { NODE, SHA256_RE } from '../common/protocol.js';
 import { decideRange } from '../common/range.js';
-import { verifyClaims } from '../common/sign.js';
 import type { NodeContext } from './context.js';
-import { attachmentHeader } from './filename.js';
+import { sendBody } from './blob-reader.js';
+import { attachmentHeaderRemembered, verifyClaimsRemembered } from './request-memo.js';
 
 export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const id = url.pathname.slice(NODE.blob.length);
   const name = url.searchParams.get('name') ?? '';
   // HEAD is checked as GET: a signed URL is good for both.
-  verifyClaims(ctx.secret, { verb: 'GET', resource: id, exp: Number(url.searchParams.get('exp')), extra: name }, url.searchParams.get('sig'));
+  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: Number(url.searchParams.get('exp')), extra: name }, url.searchParams.get('sig'));
   if (!SHA256_RE.test(id)) throw new HoardError('BLOB_NOT_FOUND');
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');
@@ -46,7 +45,7 @@ export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res
     headers['content-range'] = `bytes ${start}-${end}/${size}`;
   }
   headers['content-type'] = 'application/octet-stream';
-  headers['content-disposition'] = attachmentHeader(name, id);
+  headers['content-disposition'] = attachmentHeaderRemembered(name, id);
   headers['content-length'] = end - start + 1;
 
   if (req.method === 'HEAD' || size === 0) {
@@ -56,10 +55,12 @@ export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res
   }
   // Open before the status line goes out, so a blob removed meanwhile is still a clean 404.
   const body = await ctx.store.read(id, start, end);
-  res.writeHead(status, headers);
   try {
-    await pipeline(body, res);
+    res.writeHead(status, headers);
+    await sendBody(body, res);
   } catch (err) {
+    // The body holds a chunk descriptor until it ends or is destroyed.
+    body.destroy();
     // A client that hangs up is routine; anything else is a real read failure.
     if (res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
     throw err;

@@ -10,16 +10,18 @@
 // every chunk. Removal renames the dir back into tmp/ before deleting it.
 // Anything under tmp/ is a leftover and is deleted by open().
 //
-// Reads check every chunk against its SHA-256 before sending any of its
-// bytes (ChunkVerifier, with a cache of chunks verified recently): a bad
-// chunk fails the read with CHUNK_CORRUPT, before the status line when it is
-// the first chunk of the range, else by cutting the connection short of the
-// bad chunk; the reader never receives a byte of it.
+// Reads (file-chunk-reads.ts) check every chunk against its SHA-256 before
+// sending any of its bytes (ChunkVerifier, with a cache of chunks verified
+// recently): a bad chunk fails the read with CHUNK_CORRUPT, before the status
+// line when it is the first chunk of the range, else by cutting the
+// connection short of the bad chunk; the reader never receives a byte of it.
+// Chunk descriptors are shared through a bounded cache, dropped whenever a
+// blob folder leaves blobs/ or appears there.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { HoardError } from '../common/errors.js';
@@ -41,6 +43,7 @@ import {
   type StoredBlob,
 } from './chunk-store.js';
 import { ChunkVerifier, type CheckOptions } from './chunk-verifier.js';
+import { FileChunkReads } from './file-chunk-reads.js';
 
 /** File-system steps the store takes, reported to `onFsOp` before each one. */
 export type FsOp = 'open' | 'write' | 'fsync' | 'fsyncDir' | 'mkdir' | 'rename' | 'rm';
@@ -63,6 +66,8 @@ export interface FileChunkStoreOptions {
    * to another copy. Must not throw.
    */
   onCorrupt?: (id: string, chunks: number[]) => Promise<void>;
+  /** Chunk file descriptors kept open for reads (default 512). */
+  maxOpenFiles?: number;
 }
 
 const MANIFEST = 'manifest.json';
@@ -91,7 +96,8 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   readonly resumableRoot: string;
   readonly quarantineDir: string;
   readonly verifier: ChunkVerifier;
-  private readonly onCorrupt?: (id: string, chunks: number[]) => Promise<void>;
+  /** The read path (descriptor cache, buffers). */
+  readonly reads: FileChunkReads;
   private readonly reserve: number;
   private readonly log?: Logger;
   private readonly onFsOp?: (op: FsOp, path: string) => void;
@@ -109,7 +115,13 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     this.resumableRoot = join(opts.dir, 'tus');
     this.quarantineDir = join(opts.dir, 'quarantine');
     this.verifier = opts.verifier ?? new ChunkVerifier({ ttlMs: 600_000 });
-    this.onCorrupt = opts.onCorrupt;
+    this.reads = new FileChunkReads({
+      verifier: this.verifier,
+      onCorrupt: opts.onCorrupt,
+      stillThere: async (dir, id) => (await this.readManifest(dir, id)) !== undefined,
+      log: opts.log,
+      maxOpenFiles: opts.maxOpenFiles,
+    });
     this.cache = new LRUCache({ max: opts.manifestCacheSize ?? 10_000 });
     if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize <= 0) throw new RangeError('chunkSize must be a positive integer');
   }
@@ -130,6 +142,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
 
   async close(): Promise<void> {
     this.cache.clear();
+    this.reads.close();
   }
 
   async begin(opts: BeginOptions = {}): Promise<ChunkWriter> {
@@ -210,21 +223,8 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     if (!empty && !(Number.isSafeInteger(start) && Number.isSafeInteger(last) && start >= 0 && start <= last && last < size)) {
       throw new HoardError('RANGE_NOT_SATISFIABLE');
     }
-    const dir = this.blobDir(id);
-    // The first chunk is checked now, so a bad one is a clean error status rather than a cut connection.
-    const first = empty ? -1 : Math.floor(start / blob.manifest.chunkSize);
-    if (first >= 0) {
-      const fh = await this.openChunk(dir, blob.manifest, first);
-      try {
-        await this.checkForRead(dir, blob.manifest, first, fh);
-      } finally {
-        await fh.close();
-      }
-    }
-    return Readable.from(this.readChunks(dir, blob.manifest, start, last, first), {
-      objectMode: false,
-      highWaterMark: READ_BYTES,
-    });
+    // The first chunk is checked before this returns, so a bad one is a clean error status rather than a cut connection.
+    return this.reads.read(this.blobDir(id), blob.manifest, start, last);
   }
 
   /** Reads every chunk of a copy and checks it; undefined when the blob is absent. */
@@ -277,6 +277,8 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
       throw err;
     }
     this.dropped();
+    // After the rename: a descriptor opened before it is dropped too.
+    this.reads.forgetDir(dir);
     await this.fsyncDir(dirname(dir));
     return true;
   }
@@ -459,51 +461,8 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   added(blob: StoredBlob): void {
     this.blobCount++;
     this.cache.set(blob.manifest.id, blob);
-  }
-
-  /** Opens chunk `i`; a chunk file missing from a blob that is still there is a damaged copy. */
-  private async openChunk(dir: string, m: BlobManifest, i: number): Promise<FileHandle> {
-    try {
-      return await open(join(dir, chunkName(i)), 'r');
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw err;
-      if (!(await this.readManifest(dir, m.id))) throw new HoardError('BLOB_NOT_FOUND', undefined, { cause: err });
-      await this.onCorrupt?.(m.id, [i]);
-      throw new HoardError('CHUNK_CORRUPT', `Chunk ${i} of blob ${m.id} is missing`);
-    }
-  }
-
-  private async checkForRead(dir: string, m: BlobManifest, i: number, fh: FileHandle): Promise<void> {
-    const r = await this.verifier.check(join(dir, chunkName(i)), fh, m.chunks[i]!);
-    if (r.ok) return;
-    this.log?.error({ blob: m.id, chunk: i, why: r.why }, 'chunk failed its check on read; not sent');
-    await this.onCorrupt?.(m.id, [i]);
-    throw new HoardError('CHUNK_CORRUPT', `Chunk ${i} of blob ${m.id} fails its ${r.why === 'sha256' ? 'SHA-256' : 'size'} check`);
-  }
-
-  private async *readChunks(dir: string, m: BlobManifest, start: number, end: number, checked: number): AsyncGenerator<Buffer> {
-    const cs = m.chunkSize;
-    for (let i = Math.floor(start / cs); i <= Math.floor(end / cs) && i < m.chunks.length; i++) {
-      const base = i * cs;
-      let pos = Math.max(start, base) - base;
-      const stop = Math.min(end, base + m.chunks[i]!.size - 1) - base + 1;
-      const fh = await this.openChunk(dir, m, i);
-      try {
-        // Checked whole before any of its bytes go out (the first one already was, in read()).
-        if (i !== checked) await this.checkForRead(dir, m, i, fh);
-        while (pos < stop) {
-          const want = Math.min(READ_BYTES, stop - pos);
-          // A fresh buffer per read: the previous one may still sit in the socket's queue.
-          const buf = Buffer.allocUnsafe(want);
-          const { bytesRead } = await fh.read(buf, 0, want, pos);
-          if (bytesRead === 0) throw new HoardError('INTERNAL', `Chunk ${i} of blob ${m.id} is shorter than its manifest says`);
-          pos += bytesRead;
-          yield bytesRead === want ? buf : buf.subarray(0, bytesRead);
-        }
-      } finally {
-        await fh.close();
-      }
-    }
+    // Descriptors left from an earlier copy under the same path are not this copy's files.
+    this.reads.forgetDir(this.blobDir(blob.manifest.id));
   }
 }
 

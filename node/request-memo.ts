@@ -1,0 +1,60 @@
+// Per-download work whose answer depends only on its input, remembered: the
+// HMAC check of a signed URL and the Content-Disposition header. A client
+// fetching many ranges of one blob sends the same signed URL each time.
+//
+// Only successful checks are remembered, keyed by every signed field and the
+// signature; the expiry is still compared with the clock on every call.
+import { verifyClaims, type UrlClaims } from '../common/sign.js';
+import { attachmentHeader } from './filename.js';
+
+/** Bounded: emptied whole when full (a miss only costs the work again). */
+class Memo<V> {
+  private readonly map = new Map<string, V>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: string): V | undefined {
+    return this.map.get(key);
+  }
+
+  set(key: string, value: V): void {
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(key, value);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+const checkedUrls = new Memo<true>(4096);
+const dispositions = new Memo<string>(1024);
+
+/** verifyClaims (throws TOKEN_INVALID or TOKEN_EXPIRED), without the HMAC for a URL that passed before. */
+export function verifyClaimsRemembered(secret: string, c: UrlClaims, sig: string | null, nowMs = Date.now()): void {
+  if (sig === null || !Number.isSafeInteger(c.exp)) {
+    verifyClaims(secret, c, sig, nowMs);
+    return;
+  }
+  // JSON keeps the fields apart whatever they hold (name and sig come from the query).
+  const key = JSON.stringify([secret, c.verb, c.resource, c.exp, c.extra ?? '', sig]);
+  if (checkedUrls.get(key) && c.exp * 1000 >= nowMs) return;
+  verifyClaims(secret, c, sig, nowMs);
+  checkedUrls.set(key, true);
+}
+
+/** attachmentHeader(name, fallback), remembered per pair. */
+export function attachmentHeaderRemembered(name: string, fallback: string): string {
+  const key = JSON.stringify([name, fallback]);
+  let v = dispositions.get(key);
+  if (v === undefined) {
+    v = attachmentHeader(name, fallback);
+    dispositions.set(key, v);
+  }
+  return v;
+}
+
+/** Entries held (for tests). */
+export function memoSizes(): { urls: number; dispositions: number } {
+  return { urls: checkedUrls.size, dispositions: dispositions.size };
+}
