@@ -16,7 +16,6 @@
 // the first chunk of the range, else by cutting the connection short of the
 // bad chunk; the reader never receives a byte of it.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -41,6 +40,7 @@ import {
   type StoredBlob,
 } from './chunk-store.js';
 import { ChunkVerifier, type CheckOptions } from './chunk-verifier.js';
+import { DirSync } from './dir-sync.js';
 
 /** File-system steps the store takes, reported to `onFsOp` before each one. */
 export type FsOp = 'open' | 'write' | 'fsync' | 'fsyncDir' | 'mkdir' | 'rename' | 'rm';
@@ -99,6 +99,8 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   private readonly onFsOp?: (op: FsOp, path: string) => void;
   private readonly cache: LRUCache<string, StoredBlob>;
   private blobCount = 0;
+  private readonly dirSync = new DirSync();
+  private spaceNow: Promise<DiskSpace> | undefined;
 
   constructor(opts: FileChunkStoreOptions) {
     this.dir = opts.dir;
@@ -409,9 +411,14 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     return this.blobCount;
   }
 
-  async space(): Promise<DiskSpace> {
-    const s = await statfs(this.dir);
-    return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  /** Callers that ask while a statfs is running share its answer (two per upload otherwise). */
+  space(): Promise<DiskSpace> {
+    this.spaceNow ??= statfs(this.dir)
+      .then((s) => ({ freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize }))
+      .finally(() => {
+        this.spaceNow = undefined;
+      });
+    return this.spaceNow;
   }
 
   // ---- used by FileChunkWriter ----
@@ -420,14 +427,10 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     this.onFsOp?.(op, path);
   }
 
+  /** Concurrent uploads renaming into one folder share its fsync (node/dir-sync.ts). */
   async fsyncDir(path: string): Promise<void> {
     this.fsOp('fsyncDir', path);
-    const fh = await open(path, fsc.O_RDONLY | fsc.O_DIRECTORY);
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await this.dirSync.sync(path);
   }
 
   /** mkdir that reports whether it created the dir. */
