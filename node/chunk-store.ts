@@ -89,6 +89,12 @@ export interface ChunkStore {
    * CHUNK_CORRUPT here, a later one errors the stream short of it.
    */
   read(id: string, start?: number, end?: number): Promise<Readable>;
+  /**
+   * Bytes `start..end` (inclusive, at most 1 MiB) as stored, without the
+   * chunk check read() makes: for answers that are compared, never served
+   * (proofs of possession). Throws BLOB_NOT_FOUND or RANGE_NOT_SATISFIABLE.
+   */
+  readSample(id: string, start: number, end: number): Promise<Buffer>;
   /** Removes the blob; false when it was not there. */
   remove(id: string): Promise<boolean>;
   /** Ids of the stored blobs, in no particular order; with `prefix` (two hex digits) only those starting with it. */

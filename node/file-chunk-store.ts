@@ -18,7 +18,6 @@
 // Chunk descriptors are shared through a bounded cache, dropped whenever a
 // blob folder leaves blobs/ or appears there.
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -43,6 +42,7 @@ import {
   type StoredBlob,
 } from './chunk-store.js';
 import { ChunkVerifier, type CheckOptions } from './chunk-verifier.js';
+import { DirSync } from './dir-sync.js';
 import { FileChunkReads } from './file-chunk-reads.js';
 
 /** File-system steps the store takes, reported to `onFsOp` before each one. */
@@ -82,6 +82,8 @@ const RESUMABLE_FLUSH_BYTES = 2 << 20;
 /** Stay well under IOV_MAX (1024) for one writev. */
 const MAX_IOV = 256;
 const READ_BYTES = 1 << 20;
+/** The largest readSample (a proof range is at most 1 MiB). */
+const SAMPLE_MAX = 1 << 20;
 
 export const chunkName = (index: number): string => String(index).padStart(6, '0');
 
@@ -103,6 +105,8 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   private readonly onFsOp?: (op: FsOp, path: string) => void;
   private readonly cache: LRUCache<string, StoredBlob>;
   private blobCount = 0;
+  private readonly dirSync = new DirSync();
+  private spaceNow: Promise<DiskSpace> | undefined;
 
   constructor(opts: FileChunkStoreOptions) {
     this.dir = opts.dir;
@@ -258,6 +262,43 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   }
 
   /**
+   * Bytes `start..end` (inclusive, at most SAMPLE_MAX) as stored, without the
+   * chunk check: a proof of possession reads a few KiB from each of ~17
+   * chunks, and hashing each whole chunk first cost over 100 ms. A bad byte
+   * only makes the expected answer wrong, and the upload then runs in full.
+   */
+  async readSample(id: string, start: number, end: number): Promise<Buffer> {
+    const blob = await this.get(id);
+    if (!blob) throw new HoardError('BLOB_NOT_FOUND');
+    const m = blob.manifest;
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end < m.size && end - start < SAMPLE_MAX)) {
+      throw new HoardError('RANGE_NOT_SATISFIABLE');
+    }
+    const dir = this.blobDir(id);
+    const out = Buffer.allocUnsafe(end - start + 1);
+    let got = 0;
+    while (got < out.length) {
+      const pos = start + got;
+      const i = Math.floor(pos / m.chunkSize);
+      const fh = await open(join(dir, chunkName(i)), 'r').catch((err: unknown) => {
+        // Gone since get(): removed meanwhile, or a damaged copy; either way no answer can be computed.
+        throw errno(err) === 'ENOENT' ? new HoardError('BLOB_NOT_FOUND', undefined, { cause: err }) : err;
+      });
+      try {
+        const stop = Math.min(out.length, got + (i + 1) * m.chunkSize - pos);
+        while (got < stop) {
+          const { bytesRead } = await fh.read(out, got, stop - got, start + got - i * m.chunkSize);
+          if (bytesRead === 0) throw new HoardError('CHUNK_CORRUPT', `Chunk ${i} of blob ${m.id} is shorter than its manifest says`);
+          got += bytesRead;
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+    return out;
+  }
+
+  /**
    * Withdraws a copy: its folder moves to quarantine/ (kept for inspection
    * until cleanQuarantine), so reads answer 404 at once. False when absent.
    */
@@ -375,9 +416,14 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     return this.blobCount;
   }
 
-  async space(): Promise<DiskSpace> {
-    const s = await statfs(this.dir);
-    return { freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize };
+  /** Callers that ask while a statfs is running share its answer (two per upload otherwise). */
+  space(): Promise<DiskSpace> {
+    this.spaceNow ??= statfs(this.dir)
+      .then((s) => ({ freeBytes: s.bavail * s.bsize, totalBytes: s.blocks * s.bsize }))
+      .finally(() => {
+        this.spaceNow = undefined;
+      });
+    return this.spaceNow;
   }
 
   // ---- used by FileChunkWriter ----
@@ -386,14 +432,10 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     this.onFsOp?.(op, path);
   }
 
+  /** Concurrent uploads renaming into one folder share its fsync (node/dir-sync.ts). */
   async fsyncDir(path: string): Promise<void> {
     this.fsOp('fsyncDir', path);
-    const fh = await open(path, fsc.O_RDONLY | fsc.O_DIRECTORY);
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await this.dirSync.sync(path);
   }
 
   /** mkdir that reports whether it created the dir. */

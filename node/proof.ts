@@ -1,6 +1,8 @@
 // POST /internal/proof: the answer a client holding the blob would give to a
 // challenge, computed from the stored copy. The tracker asks a holder for it
 // when it issues the challenge and compares it with the client's answer.
+// The ranges are read as stored (ChunkStore.readSample): checking the whole
+// chunk each falls in cost more than the rest of a declared duplicate's upload.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from '../common/errors.js';
 import { sendJson } from '../common/http.js';
@@ -23,7 +25,9 @@ export async function handleProof(ctx: NodeContext, req: IncomingMessage, res: S
   const given = parseChallengeJson(body?.challenge);
   const challenge = given && parseChallenge(formatChallenge(given), blob.manifest.size);
   if (!challenge) throw new HoardError('BAD_REQUEST', 'challenge is malformed or outside the blob');
-  const proof = await computeProof(challenge, uploadId, blob.manifest.size, (start, end) => ctx.store.read(blobId, start, end));
+  const proof = await computeProof(challenge, uploadId, blob.manifest.size, async function* (start, end) {
+    yield await ctx.store.readSample(blobId, start, end);
+  });
   const out: ProofComputeResponse = { proof };
   sendJson(res, 200, out);
 }

@@ -201,3 +201,24 @@ t.test('removal takes the blob dir away', async (t) => {
   t.notOk(existsSync(join(dir, 'blobs', m.id.slice(0, 2), m.id)));
   t.same(await readdir(join(dir, 'tmp')), []);
 });
+
+t.test('readSample: a range as stored, across chunk boundaries, without the chunk check', async (t) => {
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s = await openStore(dir);
+  const data = randomBytes(3 * CS + 100);
+  const { manifest: m } = await store(s, data);
+  t.ok((await s.readSample(m.id, 0, 9)).equals(data.subarray(0, 10)));
+  t.ok((await s.readSample(m.id, CS - 5, 2 * CS + 4)).equals(data.subarray(CS - 5, 2 * CS + 5)), 'spans three chunks');
+  t.ok((await s.readSample(m.id, data.length - 4096, data.length - 1)).equals(data.subarray(-4096)), 'the tail');
+  await t.rejects(s.readSample(m.id, 0, data.length), { code: 'RANGE_NOT_SATISFIABLE' });
+  await t.rejects(s.readSample(m.id, 10, 9), { code: 'RANGE_NOT_SATISFIABLE' });
+  await t.rejects(s.readSample('0'.repeat(64), 0, 1), { code: 'BLOB_NOT_FOUND' });
+  // A flipped byte is returned as stored (the proof then fails); read() refuses the chunk.
+  const path = join(dir, 'blobs', m.id.slice(0, 2), m.id, '000001');
+  const bad = await readFile(path);
+  bad[7] = bad[7]! ^ 0xff;
+  await writeFile(path, bad);
+  t.equal((await s.readSample(m.id, CS + 7, CS + 7))[0], bad[7]);
+  await t.rejects(s.read(m.id, CS, CS + 10), { code: 'CHUNK_CORRUPT' });
+});

@@ -57,7 +57,7 @@ export const duplicates: Scenario = {
       declared.sent.push(d.sentBytes);
       ctx.log(
         `dedup ${r + 1}/${repeats}: new ${withUnit(a.up.ms, 'ms')}, duplicate ${withUnit(b.up.ms, 'ms')} with ${withUnit(b.sent, 'MiB')} sent, ` +
-          `declared ${withUnit(d.uploadMs, 'ms')} after hashing with ${withUnit(d.sentBytes, 'MiB')} sent`,
+          `declared ${withUnit(d.uploadMs, 'ms')} after hashing (open ${d.phases.open.toFixed(1)}, proof ${d.phases.proof.toFixed(1)}, send ${d.phases.send.toFixed(1)} ms) with ${withUnit(d.sentBytes, 'MiB')} sent`,
       );
     }
     const newBytes = { name: 'new upload of the same size', figure: fig(fresh.sent) };
