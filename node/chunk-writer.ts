@@ -57,6 +57,8 @@ export class FileChunkWriter implements ResumableWriter {
   private aborting: Promise<void> | undefined;
   private sealed: BlobManifest | undefined;
   private readonly flushBytes: number;
+  /** Resumable writers: a write that passes a checkpoint waits for its digests (early stop reads them between writes). */
+  private readonly prefixesNow: boolean;
 
   constructor(
     private readonly store: FileChunkStore,
@@ -64,12 +66,13 @@ export class FileChunkWriter implements ResumableWriter {
     private readonly dir: string,
     private readonly chunkSize: number,
     pool: HashPool,
-    /** The dir's own entry still needs an fsync of its parent at the first flush. */
+    /** A resumable writer: the dir's own entry needs an fsync of its parent at the first flush. */
     private syncParent = false,
     /** The dir does not exist yet: the first disk step makes it. */
     private makeDir = false,
   ) {
     this.flushBytes = syncParent ? RESUMABLE_FLUSH_BYTES : FLUSH_BYTES;
+    this.prefixesNow = syncParent;
     this.hasher = pool.begin((p) => this.prefixes.push(p));
   }
 
@@ -115,7 +118,8 @@ export class FileChunkWriter implements ResumableWriter {
     if (this.queued > 1) waits.push(this.queue);
     if (full) waits.push(this.hasher.room());
     // A checkpoint passed: its digests are in `prefixes` before the caller looks again.
-    if (prefix) waits.push(this.hasher.prefixes());
+    // A plain upload needs them only in its manifest, so it does not stall the pipeline for them.
+    if (prefix && this.prefixesNow) waits.push(this.hasher.prefixes());
     if (waits.length === 0) return undefined;
     return Promise.all(waits).then(() => {
       if (this.failed) throw this.failure;
