@@ -121,9 +121,16 @@ export class FileChunkWriter implements ResumableWriter {
     // A plain upload needs them only in its manifest, so it does not stall the pipeline for them.
     if (prefix && this.prefixesNow) waits.push(this.hasher.prefixes());
     if (waits.length === 0) return undefined;
-    return Promise.all(waits).then(() => {
-      if (this.failed) throw this.failure;
-    });
+    return Promise.all(waits).then(
+      () => {
+        if (this.failed) throw this.failure;
+      },
+      (err: unknown) => {
+        // A hashing failure ends the writer as a disk failure would: a resumable upload goes back to its last durable offset.
+        this.fail(err);
+        throw this.failure;
+      },
+    );
   }
 
   /** Bytes that fit before the next chunk boundary or prefix checkpoint. */
