@@ -47,7 +47,11 @@ export interface ChunkWriter {
   readonly uploadId: string;
   /** Bytes taken so far. */
   readonly bytes: number;
-  /** Digests of the bytes taken so far at each prefix checkpoint passed (common/prefix.ts). */
+  /**
+   * Digests of the bytes taken so far at each prefix checkpoint passed
+   * (common/prefix.ts). A resumable writer has them once the write that
+   * passed the checkpoint resolves; a plain one may lag until seal().
+   */
   readonly prefixes: readonly PrefixHash[];
   /**
    * Takes the next piece of the body (the caller must not reuse `buf`).

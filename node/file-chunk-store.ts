@@ -17,17 +17,15 @@
 // connection short of the bad chunk; the reader never receives a byte of it.
 // Chunk descriptors are shared through a bounded cache, dropped whenever a
 // blob folder leaves blobs/ or appears there.
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { HoardError } from '../common/errors.js';
-import { DualHasher } from '../common/hash.js';
 import type { BlobCheck } from '../common/integrity.js';
-import { nextCheckpointAfter, type PrefixHash } from '../common/prefix.js';
-import { SHA256_RE, type BlobManifest, type ChunkInfo } from '../common/protocol.js';
+import { SHA256_RE } from '../common/protocol.js';
 import {
   isValidManifest,
   RESUMABLE_KEY_RE,
@@ -35,13 +33,15 @@ import {
   type ChunkStore,
   type ChunkWriter,
   type DiskSpace,
-  type FinishResult,
   type QuarantinedCopy,
   type ResumableChunkStore,
   type ResumableWriter,
   type StoredBlob,
 } from './chunk-store.js';
 import { ChunkVerifier, type CheckOptions } from './chunk-verifier.js';
+import { chunkName, errno, MANIFEST } from './chunk-files.js';
+import { FileChunkWriter } from './chunk-writer.js';
+import { HashPool } from './hash-pool.js';
 import { DirSync } from './dir-sync.js';
 import { FileChunkReads } from './file-chunk-reads.js';
 
@@ -68,26 +68,16 @@ export interface FileChunkStoreOptions {
   onCorrupt?: (id: string, chunks: number[]) => Promise<void>;
   /** Chunk file descriptors kept open for reads (default 512). */
   maxOpenFiles?: number;
+  /** Hashes uploads (default: one pool shared by every store of the process). */
+  hashPool?: HashPool;
 }
 
-const MANIFEST = 'manifest.json';
-/** Pending bytes that trigger a write; one write stays in flight while the next batch fills. */
-const FLUSH_BYTES = 1 << 20;
-/**
- * Resumable writers keep up to 2 MiB pending: the first prefix checkpoint
- * (1 MiB) is then passed before any byte is written, so a duplicate that
- * stops there never touches the disk.
- */
-const RESUMABLE_FLUSH_BYTES = 2 << 20;
-/** Stay well under IOV_MAX (1024) for one writev. */
-const MAX_IOV = 256;
-const READ_BYTES = 1 << 20;
+let sharedPool: HashPool | undefined;
+
 /** The largest readSample (a proof range is at most 1 MiB). */
 const SAMPLE_MAX = 1 << 20;
 
-export const chunkName = (index: number): string => String(index).padStart(6, '0');
-
-const errno = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
+export { chunkName };
 
 export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   readonly dir: string;
@@ -107,6 +97,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   private blobCount = 0;
   private readonly dirSync = new DirSync();
   private spaceNow: Promise<DiskSpace> | undefined;
+  private readonly hashPool: HashPool;
 
   constructor(opts: FileChunkStoreOptions) {
     this.dir = opts.dir;
@@ -127,6 +118,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
       maxOpenFiles: opts.maxOpenFiles,
     });
     this.cache = new LRUCache({ max: opts.manifestCacheSize ?? 10_000 });
+    this.hashPool = opts.hashPool ?? (sharedPool ??= new HashPool());
     if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize <= 0) throw new RangeError('chunkSize must be a positive integer');
   }
 
@@ -156,7 +148,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     const dir = join(this.tmpDir, uploadId);
     this.fsOp('mkdir', dir);
     await mkdir(dir);
-    return new FileChunkWriter(this, uploadId, dir, chunkSize);
+    return new FileChunkWriter(this, uploadId, dir, chunkSize, this.hashPool);
   }
 
   // ---- resumable uploads ----
@@ -170,13 +162,13 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     const dir = this.resumableDir(key);
     await this.rmTree(dir);
     // The folder is made with the first write and made durable by the first flush: a duplicate that stops early never pays for either.
-    return new FileChunkWriter(this, key, dir, this.chunkSize, true, true);
+    return new FileChunkWriter(this, key, dir, this.chunkSize, this.hashPool, true, true);
   }
 
   async resumeResumable(key: string, bytes: number): Promise<ResumableWriter> {
     const dir = this.resumableDir(key);
     await mkdir(dir, { recursive: true });
-    const w = new FileChunkWriter(this, key, dir, this.chunkSize, true);
+    const w = new FileChunkWriter(this, key, dir, this.chunkSize, this.hashPool, true);
     try {
       await w.replay(bytes);
     } catch (err) {
@@ -505,397 +497,5 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     this.cache.set(blob.manifest.id, blob);
     // Descriptors left from an earlier copy under the same path are not this copy's files.
     this.reads.forgetDir(this.blobDir(blob.manifest.id));
-  }
-}
-
-type WriterState = 'open' | 'finishing' | 'done' | 'aborted';
-
-/**
- * Splits the body into chunk files. Hashing happens synchronously in write()
- * so the order of bytes is the order of calls; disk work runs on a queue, one
- * step at a time, in the same order.
- */
-class FileChunkWriter implements ResumableWriter {
-  private readonly whole = new DualHasher();
-  private chunkHash: Hash = createHash('sha256');
-  private nextCp = nextCheckpointAfter(0);
-  readonly prefixes: PrefixHash[] = [];
-  private inChunk = 0;
-  private chunkIndex = 0;
-  private readonly chunks: ChunkInfo[] = [];
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private fh: FileHandle | undefined;
-  private fhIndex = -1;
-  private queue: Promise<void> = Promise.resolve();
-  private queued = 0;
-  private failure: unknown;
-  private failed = false;
-  private state: WriterState = 'open';
-  private aborting: Promise<void> | undefined;
-  private sealed: BlobManifest | undefined;
-
-  constructor(
-    private readonly store: FileChunkStore,
-    readonly uploadId: string,
-    private readonly dir: string,
-    private readonly chunkSize: number,
-    /** The dir's own entry still needs an fsync of its parent at the first flush. */
-    private syncParent = false,
-    /** The dir does not exist yet: the first disk step makes it. */
-    private makeDir = false,
-  ) {
-    this.flushBytes = syncParent ? RESUMABLE_FLUSH_BYTES : FLUSH_BYTES;
-  }
-
-  private readonly flushBytes: number;
-
-  private async ensureDir(): Promise<void> {
-    if (!this.makeDir) return;
-    this.store.fsOp('mkdir', this.dir);
-    await mkdir(this.dir, { recursive: true });
-    this.makeDir = false;
-  }
-
-  get bytes(): number {
-    return this.whole.size;
-  }
-
-  write(buf: Buffer): Promise<void> | undefined {
-    if (this.failed) return Promise.reject(this.failure);
-    if (this.state !== 'open') return Promise.reject(new Error(`write after ${this.state}`));
-    const cs = this.chunkSize;
-    let sealed = false;
-    let off = 0;
-    while (off < buf.length) {
-      const n = this.pieceLength(buf.length - off);
-      const part = n === buf.length ? buf : buf.subarray(off, off + n);
-      this.hashPiece(part);
-      this.pending.push(part);
-      this.pendingBytes += n;
-      off += n;
-      if (this.inChunk === cs) {
-        this.sealChunk();
-        sealed = true;
-      } else if (this.pendingBytes >= this.flushBytes || this.pending.length >= MAX_IOV) {
-        this.flushPending();
-      }
-    }
-    // Wait on every chunk fsync; otherwise let one write run while the next batch fills.
-    return sealed || this.queued > 1 ? this.settled() : undefined;
-  }
-
-  /** Bytes that fit before the next chunk boundary or prefix checkpoint. */
-  private pieceLength(left: number): number {
-    return Math.min(left, this.chunkSize - this.inChunk, this.nextCp - this.whole.size);
-  }
-
-  /** Feeds a piece (never crossing a chunk boundary or checkpoint) to every hash. */
-  private hashPiece(part: Buffer): void {
-    this.whole.update(part);
-    this.chunkHash.update(part);
-    this.inChunk += part.length;
-    if (this.whole.size === this.nextCp) {
-      // Hash.copy() snapshots the running state: the prefix costs no second pass.
-      this.prefixes.push({ offset: this.nextCp, ...this.whole.peek() });
-      this.nextCp = nextCheckpointAfter(this.nextCp);
-    }
-  }
-
-  /** Ends the current chunk's record (its file is written by the caller). */
-  private closeChunk(): void {
-    this.chunks.push({ size: this.inChunk, sha256: this.chunkHash.digest('hex') });
-    this.chunkIndex++;
-    this.inChunk = 0;
-    this.chunkHash = createHash('sha256');
-  }
-
-  /**
-   * Makes every byte taken so far durable (written and fsynced, with its
-   * directory entry) without ending the upload: after it, `bytes` is what a
-   * restart finds.
-   */
-  async flush(): Promise<void> {
-    if (this.failed) throw this.failure;
-    if (this.state !== 'open') throw new Error(`flush after ${this.state}`);
-    if (this.pending.length > 0) this.flushPending();
-    this.enqueue(async () => {
-      await this.ensureDir();
-      if (this.fh) {
-        this.store.fsOp('fsync', join(this.dir, chunkName(this.fhIndex)));
-        await this.fh.sync();
-      }
-      await this.store.fsyncDir(this.dir);
-      if (this.syncParent) {
-        await this.store.fsyncDir(dirname(this.dir));
-        this.syncParent = false;
-      }
-    });
-    await this.settled();
-  }
-
-  /** Stops using the writer and keeps its files (a resumable upload between requests, or at shutdown). */
-  async release(): Promise<void> {
-    if (this.state === 'open') this.state = 'aborted';
-    this.pending = [];
-    await this.queue;
-    if (this.fh) {
-      await this.fh.close().catch(() => undefined);
-      this.fh = undefined;
-    }
-  }
-
-  /**
-   * Rebuilds the running hashes from the chunk files already in the dir,
-   * first cutting them back to `bytes` (the last durable offset); the next
-   * write appends to the last, partial chunk.
-   */
-  async replay(bytes: number): Promise<void> {
-    const cs = this.chunkSize;
-    const names = (await readdir(this.dir)).filter((n) => /^\d{6}$/.test(n)).sort();
-    const count = Math.ceil(bytes / cs);
-    for (const n of names) if (Number(n) >= count) await rm(join(this.dir, n), { force: true });
-    for (let i = 0; i < count; i++) {
-      const path = join(this.dir, chunkName(i));
-      const want = Math.min(cs, bytes - i * cs);
-      const fh = await open(path, 'r+');
-      try {
-        const { size } = await fh.stat();
-        if (size < want) throw new HoardError('INTERNAL', `resumable upload ${this.uploadId}: chunk ${i} holds ${size} of ${want} bytes`);
-        if (size > want) await fh.truncate(want);
-        for (let pos = 0; pos < want; ) {
-          const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, want - pos));
-          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-          if (bytesRead === 0) throw new HoardError('INTERNAL', `resumable upload ${this.uploadId}: chunk ${i} ended early`);
-          pos += bytesRead;
-          const got = buf.subarray(0, bytesRead);
-          for (let off = 0; off < got.length; ) {
-            const n = this.pieceLength(got.length - off);
-            this.hashPiece(got.subarray(off, off + n));
-            off += n;
-          }
-        }
-      } finally {
-        await fh.close();
-      }
-      if (this.inChunk === cs) this.closeChunk();
-    }
-    if (this.inChunk > 0) {
-      // Appending: O_APPEND keeps writes at the end whatever the file position.
-      this.fh = await open(join(this.dir, chunkName(this.chunkIndex)), 'a');
-      this.fhIndex = this.chunkIndex;
-    }
-  }
-
-  async seal(): Promise<BlobManifest> {
-    if (this.sealed) return this.sealed;
-    if (this.failed) {
-      await this.abort();
-      throw this.failure;
-    }
-    if (this.state !== 'open') throw new Error(`seal after ${this.state}`);
-    this.state = 'finishing';
-    try {
-      if (this.inChunk > 0) this.sealChunk();
-      await this.settled();
-      const { md5, sha256, size } = this.whole.digest();
-      const prefixes = this.prefixes.filter((p) => p.offset < size);
-      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.chunkSize, chunks: this.chunks, prefixes };
-      return this.sealed;
-    } catch (err) {
-      await this.abort();
-      throw err;
-    }
-  }
-
-  async finish(): Promise<FinishResult> {
-    const manifest = await this.seal();
-    if (this.state !== 'finishing') throw new Error(`finish after ${this.state}`);
-    try {
-      const result = await this.commit(manifest);
-      this.state = 'done';
-      return result;
-    } catch (err) {
-      await this.abort();
-      throw err;
-    }
-  }
-
-  abort(): Promise<void> {
-    this.aborting ??= this.doAbort();
-    return this.aborting;
-  }
-
-  private async doAbort(): Promise<void> {
-    if (this.state === 'done') return;
-    this.state = 'aborted';
-    if (!this.failed) {
-      this.failed = true;
-      this.failure = new Error('upload aborted');
-    }
-    this.pending = [];
-    await this.queue;
-    if (this.fh) {
-      await this.fh.close().catch(() => undefined);
-      this.fh = undefined;
-    }
-    await this.store.rmTree(this.dir);
-  }
-
-  private settled(): Promise<void> {
-    return this.queue.then(() => {
-      if (this.failed) throw this.failure;
-    });
-  }
-
-  private enqueue(step: () => Promise<void>): void {
-    this.queued++;
-    this.queue = this.queue
-      .then(() => (this.failed ? undefined : step()))
-      .catch((err: unknown) => {
-        if (!this.failed) {
-          this.failed = true;
-          this.failure = err;
-        }
-      })
-      .then(() => {
-        this.queued--;
-      });
-  }
-
-  private takePending(): Buffer[] {
-    const bufs = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    return bufs;
-  }
-
-  private flushPending(): void {
-    const index = this.chunkIndex;
-    const bufs = this.takePending();
-    this.enqueue(() => this.writeBufs(index, bufs));
-  }
-
-  private sealChunk(): void {
-    const index = this.chunkIndex;
-    const bufs = this.takePending();
-    this.closeChunk();
-    this.enqueue(async () => {
-      await this.writeBufs(index, bufs);
-      const fh = this.fh!;
-      this.store.fsOp('fsync', join(this.dir, chunkName(index)));
-      await fh.sync();
-      this.fh = undefined;
-      await fh.close();
-    });
-  }
-
-  private async writeBufs(index: number, bufs: Buffer[]): Promise<void> {
-    await this.ensureDir();
-    if (this.fhIndex !== index || !this.fh) {
-      const path = join(this.dir, chunkName(index));
-      await this.store.checkRoom(this.chunkSize);
-      this.store.fsOp('open', path);
-      this.fh = await open(path, 'wx');
-      this.fhIndex = index;
-    }
-    if (bufs.length === 0) return;
-    this.store.fsOp('write', join(this.dir, chunkName(index)));
-    await writeAll(this.fh, bufs);
-  }
-
-  private async commit(manifest: BlobManifest): Promise<FinishResult> {
-    const store = this.store;
-    await this.ensureDir();
-    const manifestPath = join(this.dir, MANIFEST);
-    store.fsOp('open', manifestPath);
-    const fh = await open(manifestPath, 'wx');
-    try {
-      store.fsOp('write', manifestPath);
-      await writeAll(fh, [Buffer.from(JSON.stringify(manifest))]);
-      store.fsOp('fsync', manifestPath);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await store.fsyncDir(this.dir);
-
-    const dest = store.blobDir(manifest.id);
-    const parent = dirname(dest);
-    if (await store.mkdirOnce(parent)) await store.fsyncDir(store.blobsDir);
-    // Two tries: the second one after moving aside a dir that holds no valid manifest.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (await this.renameInto(dest)) return this.published(manifest, dest);
-      const existing = await store.readManifest(dest, manifest.id);
-      if (existing) {
-        if (existing.manifest.md5 !== manifest.md5 || existing.manifest.size !== manifest.size) {
-          throw new HoardError('INTERNAL', `Stored blob ${manifest.id} has a different MD5 or size than this upload`);
-        }
-        await store.rmTree(this.dir);
-        return { manifest: existing.manifest, created: false };
-      }
-      // Debris, not a blob (blob dirs only appear complete): move it out of the way.
-      const trash = join(store.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
-      store.fsOp('rename', dest);
-      const moved = await rename(dest, trash).then(
-        () => true,
-        (err: unknown) => {
-          if (errno(err) !== 'ENOENT') throw err;
-          return false;
-        },
-      );
-      if (moved) store.dropped();
-      await store.rmTree(trash);
-    }
-    throw new HoardError('INTERNAL', `Cannot place blob ${manifest.id}`);
-  }
-
-  /** After the rename: make it durable, or take the blob back out if that fails. */
-  private async published(manifest: BlobManifest, dest: string): Promise<FinishResult> {
-    const store = this.store;
-    try {
-      await store.fsyncDir(dirname(dest));
-      const st = await stat(join(dest, MANIFEST));
-      store.added({ manifest, mtime: st.mtime });
-      return { manifest, created: true };
-    } catch (err) {
-      const trash = join(store.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
-      await rename(dest, trash).then(() => store.rmTree(trash)).catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** Renames the temp dir to `dest`; false when `dest` already exists. */
-  private async renameInto(dest: string): Promise<boolean> {
-    try {
-      this.store.fsOp('rename', this.dir);
-      await rename(this.dir, dest);
-      return true;
-    } catch (err) {
-      const code = errno(err);
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-      throw err;
-    }
-  }
-}
-
-async function writeAll(fh: FileHandle, bufs: Buffer[]): Promise<void> {
-  let rest = bufs;
-  while (rest.length > 0) {
-    const total = rest.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await fh.writev(rest);
-    if (bytesWritten >= total) return;
-    // Short write: drop what went out and go again with the remainder.
-    let skip = bytesWritten;
-    const next: Buffer[] = [];
-    for (const b of rest) {
-      if (skip >= b.length) {
-        skip -= b.length;
-        continue;
-      }
-      next.push(skip > 0 ? b.subarray(skip) : b);
-      skip = 0;
-    }
-    rest = next;
   }
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { FileChunkStore, type FsOp } from '../node/file-chunk-store.js';
+import { HashPool } from '../node/hash-pool.js';
 import { integritySuite } from './conformance/chunk-store-integrity.js';
 import { collect, store, suite, writeAll } from './conformance/chunk-store.js';
 
@@ -91,7 +92,8 @@ t.test('durable rename: fsync chunks, manifest and dir before the rename, parent
     const synced = at('fsync', join(tmp, c));
     t.ok(synced >= 0 && synced < rename, `${c} fsynced before the rename`);
   }
-  t.ok(at('fsync', join(tmp, '000000')) < at('open', join(tmp, '000001')), 'a chunk is fsynced before the next one opens');
+  t.ok(at('fsync', join(tmp, '000000')) < at('open', join(tmp, '000002')), "a chunk's fsync starts before the chunk after next opens");
+  t.ok(at('fsync', join(tmp, '000002')) < at('open', join(tmp, 'manifest.json')), 'every chunk fsynced before the manifest is written');
   const dirSync = at('fsyncDir', tmp);
   t.ok(dirSync > at('fsync', join(tmp, 'manifest.json')) && dirSync < rename, 'temp dir fsynced after the manifest, before the rename');
   t.ok(at('mkdir', prefix) < rename, 'prefix dir made first');
@@ -154,6 +156,32 @@ t.test('a disk error mid-upload leaves nothing and surfaces the error', async (t
   fail = false;
   const ok = await store(s, randomBytes(2 * CS));
   t.equal(ok.created, true, 'the store keeps working');
+});
+
+t.test('hashing threads that fail mid-upload leave nothing, and the next upload starts them again', async (t) => {
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const pool = new HashPool({ slotSize: 16 * 1024, inlineBelow: 0 });
+  t.teardown(() => pool.close());
+  const s = await openStore(dir, { hashPool: pool });
+  const w = await s.begin();
+  await writeAll(w, randomBytes(CS + 100));
+  t.equal(pool.running, true, 'hashed on the threads');
+  await pool.close();
+  await t.rejects(
+    (async () => {
+      await writeAll(w, randomBytes(CS));
+      await w.finish();
+    })(),
+    /hash pool closed/,
+  );
+  await w.abort();
+  t.same(await readdir(join(dir, 'tmp')), []);
+  t.equal(s.count(), 0);
+  const data = randomBytes(2 * CS + 7);
+  const { manifest: m } = await store(s, data);
+  t.equal(m.md5, createHash('md5').update(data).digest('hex'));
+  t.equal(m.sha256, createHash('sha256').update(data).digest('hex'));
 });
 
 t.test('a failure while finishing leaves nothing', async (t) => {

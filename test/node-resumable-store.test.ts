@@ -27,6 +27,8 @@ t.test('prefix digests are taken at 1 MiB and 4 MiB in the same pass', async (t)
   const store = await open(t.testdir());
   const w = await store.begin();
   await feed(w, data);
+  // A plain writer has them by seal(); a resumable one as soon as a write passes the checkpoint (below).
+  await w.seal();
   t.same(
     w.prefixes.map((p) => p.offset),
     [MiB, 4 * MiB],
@@ -38,6 +40,22 @@ t.test('prefix digests are taken at 1 MiB and 4 MiB in the same pass', async (t)
   const { manifest } = await w.finish();
   t.same(manifest.prefixes, w.prefixes, 'the manifest carries them');
   t.equal(manifest.sha256, digest('sha256', data));
+});
+
+t.test('a resumable writer has each prefix digest once the write that passed its checkpoint resolves', async (t) => {
+  const store = await open(t.testdir());
+  const w = await store.beginResumable('mid-stream');
+  t.teardown(() => w.abort());
+  for (let off = 0; off < data.length; off += 300_000) {
+    await w.write(Buffer.from(data.subarray(off, off + 300_000)));
+    const passed = [MiB, 4 * MiB].filter((c) => c <= w.bytes);
+    t.same(
+      w.prefixes.map((p) => p.offset),
+      passed,
+      `at ${w.bytes} bytes`,
+    );
+  }
+  for (const p of w.prefixes) t.equal(p.sha256, digest('sha256', data.subarray(0, p.offset)), `sha256 at ${p.offset}`);
 });
 
 t.test('flush, release, resume in process: the same blob as one pass', async (t) => {
