@@ -259,9 +259,10 @@ export class FileChunkWriter implements ResumableWriter {
         this.sealChunk();
       }
       const digest = this.hasher.digest();
-      // Held off until the disk is done too: a hashing failure must not be left unhandled meanwhile.
+      // Held off until the bytes are written too: a hashing failure must not be left unhandled meanwhile.
       digest.catch(() => undefined);
-      await this.settled();
+      // Written, not yet durable: the last chunk's fsync overlaps the manifest's (commit waits for both).
+      await this.written();
       const { md5, sha256, size, chunks } = await digest;
       if (chunks.length !== this.chunkSizes.length) throw new HoardError('INTERNAL', `${chunks.length} chunk digests for ${this.chunkSizes.length} chunks`);
       const prefixes = this.prefixes.filter((p) => p.offset < size);
@@ -320,6 +321,12 @@ export class FileChunkWriter implements ResumableWriter {
   private async drained(): Promise<void> {
     await this.queue;
     while (this.syncs.size > 0) await Promise.all(this.syncs.values());
+  }
+
+  /** Every queued write done (chunk fsyncs may still run). */
+  private async written(): Promise<void> {
+    await this.queue;
+    if (this.failed) throw this.failure;
   }
 
   private settled(): Promise<void> {
@@ -417,11 +424,14 @@ export class FileChunkWriter implements ResumableWriter {
       store.fsOp('write', manifestPath);
       await writeAll(fh, [Buffer.from(JSON.stringify(manifest))]);
       store.fsOp('fsync', manifestPath);
-      await fh.sync();
+      // One wait instead of three in a row (for a small blob each is a disk flush):
+      // the manifest, the chunks still syncing and the folder's entries (all
+      // created by now) become durable together, and only then is it renamed.
+      const synced = await Promise.allSettled([fh.sync(), this.settled(), store.fsyncDir(this.dir)]);
+      for (const r of synced) if (r.status === 'rejected') throw r.reason;
     } finally {
       await fh.close();
     }
-    await store.fsyncDir(this.dir);
 
     const dest = store.blobDir(manifest.id);
     const parent = dirname(dest);

@@ -93,7 +93,7 @@ t.test('durable rename: fsync chunks, manifest and dir before the rename, parent
     t.ok(synced >= 0 && synced < rename, `${c} fsynced before the rename`);
   }
   t.ok(at('fsync', join(tmp, '000000')) < at('open', join(tmp, '000002')), "a chunk's fsync starts before the chunk after next opens");
-  t.ok(at('fsync', join(tmp, '000002')) < at('open', join(tmp, 'manifest.json')), 'every chunk fsynced before the manifest is written');
+  t.ok(at('fsync', join(tmp, '000002')) < at('open', join(tmp, 'manifest.json')), 'every chunk fsync under way before the manifest is written (the rename waits for all of them)');
   const dirSync = at('fsyncDir', tmp);
   t.ok(dirSync > at('fsync', join(tmp, 'manifest.json')) && dirSync < rename, 'temp dir fsynced after the manifest, before the rename');
   t.ok(at('mkdir', prefix) < rename, 'prefix dir made first');
