@@ -36,8 +36,7 @@ export function verifyClaimsRemembered(secret: string, c: UrlClaims, sig: string
     verifyClaims(secret, c, sig, nowMs);
     return;
   }
-  // JSON keeps the fields apart whatever they hold (name and sig come from the query).
-  const key = JSON.stringify([secret, c.verb, c.resource, c.exp, c.extra ?? '', sig]);
+  const key = fieldsKey(secret, c.verb, c.resource, String(c.exp), c.extra ?? '', sig);
   if (checkedUrls.get(key) && c.exp * 1000 >= nowMs) return;
   verifyClaims(secret, c, sig, nowMs);
   checkedUrls.set(key, true);
@@ -45,13 +44,24 @@ export function verifyClaimsRemembered(secret: string, c: UrlClaims, sig: string
 
 /** attachmentHeader(name, fallback), remembered per pair. */
 export function attachmentHeaderRemembered(name: string, fallback: string): string {
-  const key = JSON.stringify([name, fallback]);
+  const key = fieldsKey(name, fallback);
   let v = dispositions.get(key);
   if (v === undefined) {
     v = attachmentHeader(name, fallback);
     dispositions.set(key, v);
   }
   return v;
+}
+
+/**
+ * One key for several strings that keeps them apart whatever they hold (name
+ * and sig come from the query): each is prefixed with its length. Cheaper
+ * than JSON.stringify, which showed in ranged-read profiles.
+ */
+function fieldsKey(...fields: string[]): string {
+  let key = '';
+  for (const f of fields) key += f.length + ':' + f;
+  return key;
 }
 
 /** Entries held (for tests). */
