@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
+import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
 import type { Worker, WorkerReport } from './worker.js';
 
 export function counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
@@ -31,8 +32,12 @@ export function collectProcessMetrics(): void {
 // Requests from sub-millisecond redirects to hour-long transfers.
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
-const requestSeconds = () =>
-  histogram('hoard_http_request_duration_seconds', 'Time from request to the end of the answer, by route, method and status', ['route', 'method', 'status'], LATENCY_BUCKETS);
+const REQUEST_SECONDS = 'hoard_http_request_duration_seconds';
+const requestSeconds = (): SeriesHistogram<'route' | 'method' | 'status'> => {
+  const known = register.getSingleMetric(REQUEST_SECONDS);
+  if (known instanceof SeriesHistogram) return known as SeriesHistogram<'route' | 'method' | 'status'>;
+  return new SeriesHistogram(REQUEST_SECONDS, 'Time from request to the end of the answer, by route, method and status', ['route', 'method', 'status'], LATENCY_BUCKETS);
+};
 const bytesIn = () => counter('hoard_bytes_in_total', 'Bytes received on HTTP connections (request heads and bodies), by route', ['route']);
 const bytesOut = () => counter('hoard_bytes_out_total', 'Bytes sent on HTTP connections (answer heads and bodies), by route', ['route']);
 
@@ -50,7 +55,7 @@ export function observeHttp(server: http.Server, routeOf: (pathname: string) => 
   const hist = requestSeconds();
   const inc = bytesIn();
   const out = bytesOut();
-  const timers = new Map<string, Observer>();
+  const timers = new Map<string, HistogramSeries>();
   const byRoute = new Map<string, { bytesIn: Counter.Internal; bytesOut: Counter.Internal }>();
   const routes = new Map<string, string>();
   const routeFor = (target: string): string => {
@@ -78,7 +83,7 @@ export function observeHttp(server: http.Server, routeOf: (pathname: string) => 
       const key = `${route} ${method} ${status}`;
       let timer = timers.get(key);
       if (!timer) {
-        timer = hist.labels({ route, method, status: String(status) });
+        timer = hist.seriesFor({ route, method, status: String(status) });
         timers.set(key, timer);
       }
       timer.observe(s);
@@ -92,8 +97,6 @@ export function observeHttp(server: http.Server, routeOf: (pathname: string) => 
     });
   });
 }
-
-type Observer = { observe(value: number): void };
 
 /** The pathname URL parsing gives a request target's path (dot segments resolved, as routing sees it). */
 function pathnameOf(path: string): string {
