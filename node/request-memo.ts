@@ -2,7 +2,7 @@
 // HMAC check of a signed URL and the Content-Disposition header. A client
 // fetching many ranges of one blob sends the same signed URL each time.
 //
-// Only successful checks are remembered, keyed by every signed field and the
+// Only successful checks are remembered, with every signed field and the
 // signature; the expiry is still compared with the clock on every call.
 import { verifyClaims, type UrlClaims } from '../common/sign.js';
 import { attachmentHeader } from './filename.js';
@@ -27,7 +27,18 @@ class Memo<V> {
   }
 }
 
-const checkedUrls = new Memo<true>(4096);
+/** A URL that passed its check: every signed field, compared on a hit. */
+interface Checked {
+  secret: string;
+  verb: string;
+  resource: string;
+  exp: number;
+  extra: string;
+}
+
+// Keyed by the signature alone (short, so the lookup hashes little); a hit
+// counts only when every other field matches too.
+const checkedUrls = new Memo<Checked>(4096);
 const dispositions = new Memo<string>(1024);
 
 /** verifyClaims (throws TOKEN_INVALID or TOKEN_EXPIRED), without the HMAC for a URL that passed before. */
@@ -36,10 +47,11 @@ export function verifyClaimsRemembered(secret: string, c: UrlClaims, sig: string
     verifyClaims(secret, c, sig, nowMs);
     return;
   }
-  const key = fieldsKey(secret, c.verb, c.resource, String(c.exp), c.extra ?? '', sig);
-  if (checkedUrls.get(key) && c.exp * 1000 >= nowMs) return;
+  const extra = c.extra ?? '';
+  const seen = checkedUrls.get(sig);
+  if (seen && seen.exp === c.exp && seen.resource === c.resource && seen.extra === extra && seen.verb === c.verb && seen.secret === secret && c.exp * 1000 >= nowMs) return;
   verifyClaims(secret, c, sig, nowMs);
-  checkedUrls.set(key, true);
+  checkedUrls.set(sig, { secret, verb: c.verb, resource: c.resource, exp: c.exp, extra });
 }
 
 /** attachmentHeader(name, fallback), remembered per pair. */
