@@ -5,6 +5,7 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
+import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
 import type { Worker, WorkerReport } from './worker.js';
 
 export function counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
@@ -31,8 +32,12 @@ export function collectProcessMetrics(): void {
 // Requests from sub-millisecond redirects to hour-long transfers.
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800];
 
-const requestSeconds = () =>
-  histogram('hoard_http_request_duration_seconds', 'Time from request to the end of the answer, by route, method and status', ['route', 'method', 'status'], LATENCY_BUCKETS);
+const REQUEST_SECONDS = 'hoard_http_request_duration_seconds';
+const requestSeconds = (): SeriesHistogram<'route' | 'method' | 'status'> => {
+  const known = register.getSingleMetric(REQUEST_SECONDS);
+  if (known instanceof SeriesHistogram) return known as SeriesHistogram<'route' | 'method' | 'status'>;
+  return new SeriesHistogram(REQUEST_SECONDS, 'Time from request to the end of the answer, by route, method and status', ['route', 'method', 'status'], LATENCY_BUCKETS);
+};
 const bytesIn = () => counter('hoard_bytes_in_total', 'Bytes received on HTTP connections (request heads and bodies), by route', ['route']);
 const bytesOut = () => counter('hoard_bytes_out_total', 'Bytes sent on HTTP connections (answer heads and bodies), by route', ['route']);
 
@@ -41,30 +46,65 @@ const bytesOut = () => counter('hoard_bytes_out_total', 'Bytes sent on HTTP conn
  * labelled by `routeOf` (a fixed route name, never the raw path: ids would
  * make a series per blob). A second 'request' listener, so the server's own
  * handler is untouched.
+ *
+ * Per request it only reads the path from the request target and looks up
+ * labelled children made once per label set: labelling on every observation
+ * (prom-client hashes the label object each time) showed in ranged-read profiles.
  */
 export function observeHttp(server: http.Server, routeOf: (pathname: string) => string): void {
   const hist = requestSeconds();
   const inc = bytesIn();
   const out = bytesOut();
+  const timers = new Map<string, HistogramSeries>();
+  const byRoute = new Map<string, { bytesIn: Counter.Internal; bytesOut: Counter.Internal }>();
+  const routes = new Map<string, string>();
+  const routeFor = (target: string): string => {
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    let route = routes.get(path);
+    if (route === undefined) {
+      route = routeOf(pathnameOf(path));
+      // Paths carry ids: only a bounded number of them is remembered.
+      if (routes.size >= 1024) routes.clear();
+      routes.set(path, route);
+    }
+    return route;
+  };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const sock = req.socket;
     const read0 = sock.bytesRead;
     const written0 = sock.bytesWritten;
-    let path = '/';
-    try {
-      path = new URL(req.url ?? '/', 'http://h').pathname;
-    } catch {
-      // counted under "other"
-    }
-    const route = routeOf(path);
+    const route = routeFor(req.url ?? '/');
     res.once('close', () => {
-      const s = Number(process.hrtime.bigint() - started) / 1e9;
-      hist.observe({ route, method: req.method ?? '', status: String(res.statusCode) }, s);
-      inc.inc({ route }, Math.max(0, sock.bytesRead - read0));
-      out.inc({ route }, Math.max(0, sock.bytesWritten - written0));
+      const s = (performance.now() - started) / 1000;
+      const method = req.method ?? '';
+      const status = res.statusCode;
+      const key = `${route} ${method} ${status}`;
+      let timer = timers.get(key);
+      if (!timer) {
+        timer = hist.seriesFor({ route, method, status: String(status) });
+        timers.set(key, timer);
+      }
+      timer.observe(s);
+      let bytes = byRoute.get(route);
+      if (!bytes) {
+        bytes = { bytesIn: inc.labels({ route }), bytesOut: out.labels({ route }) };
+        byRoute.set(route, bytes);
+      }
+      bytes.bytesIn.inc(Math.max(0, sock.bytesRead - read0));
+      bytes.bytesOut.inc(Math.max(0, sock.bytesWritten - written0));
     });
   });
+}
+
+/** The pathname URL parsing gives a request target's path (dot segments resolved, as routing sees it). */
+function pathnameOf(path: string): string {
+  try {
+    return new URL(path, 'http://h').pathname;
+  } catch {
+    return '/';
+  }
 }
 
 /** The route a path belongs to: the longest listed route that is the path or a prefix of it (prefixes end in '/'). */

@@ -30,6 +30,13 @@ export function decideRange(input: RangeInput): RangeDecision {
   // range-parser has no cap on the number of ranges; a long header is not a real client.
   if (range.length > 1024) return { kind: 'full' };
   if (size === 0) return /^bytes=/.test(range) ? { kind: 'unsatisfiable' } : { kind: 'full' };
+  // The common `bytes=a-b` inside the blob, decided without the general parser (ranged-read profiles).
+  const simple = SIMPLE_RANGE.exec(range);
+  if (simple) {
+    const start = Number(simple[1]);
+    const end = Number(simple[2]);
+    if (start <= end && end < size) return { kind: 'partial', start, end };
+  }
   const parsed = parseRange(size, clampSuffixes(range, size), { combine: true });
   if (parsed === -2) return { kind: 'full' }; // malformed: ignore the header
   if (parsed === -1) return { kind: 'unsatisfiable' };
@@ -37,6 +44,8 @@ export function decideRange(input: RangeInput): RangeDecision {
   const r = parsed[0]!;
   return { kind: 'partial', start: r.start, end: r.end };
 }
+
+const SIMPLE_RANGE = /^bytes=(\d{1,15})-(\d{1,15})$/;
 
 /** If-Range: a strong ETag must match exactly; an HTTP date must equal Last-Modified. */
 function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): boolean {

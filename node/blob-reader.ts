@@ -102,6 +102,7 @@ export class BlobStream extends Readable {
   async sendTo(out: Writable): Promise<void> {
     if (this.sending) throw new Error('BlobStream.sendTo called twice');
     this.sending = true;
+    if (this.fitsOnePiece()) return this.sendOnePiece(out);
     const { large } = this.buffers;
     const big = large !== undefined && this.end - this.pos + 1 >= 2 * large.pool.bufferSize && large.claim();
     const pool = big ? large.pool : this.buffers.pool;
@@ -159,6 +160,42 @@ export class BlobStream extends Readable {
       if (big) large.release();
       this.destroy();
     }
+  }
+
+  /** The whole range is in the chunk open() checked, and one pooled buffer holds it. */
+  private fitsOnePiece(): boolean {
+    const cur = this.current;
+    if (!cur) return false;
+    const m = this.src.manifest;
+    const chunkStart = cur.index * m.chunkSize;
+    const chunk = m.chunks[cur.index];
+    return chunk !== undefined && this.pos >= chunkStart && this.end < chunkStart + chunk.size && this.end - this.pos + 1 <= this.buffers.pool.bufferSize;
+  }
+
+  /**
+   * A short range (a typical ranged GET): one positioned read, one end() with
+   * the bytes, no listeners or waits. The buffer goes back to the pool once
+   * the response finished, i.e. the socket took its last byte; a response
+   * cut before that leaves its buffer to the garbage collector.
+   */
+  private async sendOnePiece(out: Writable): Promise<void> {
+    const pool = this.buffers.pool;
+    const buf = pool.take();
+    let n: number;
+    try {
+      n = await this.readInto(buf);
+    } catch (err) {
+      pool.give(buf);
+      this.destroy();
+      throw err;
+    }
+    this.destroy();
+    if (out.destroyed) {
+      pool.give(buf);
+      throw Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    }
+    out.once('finish', () => pool.give(buf));
+    out.end(n === buf.length ? buf : buf.subarray(0, n));
   }
 
   /** The next piece of the range in a pooled buffer; undefined at the end. */

@@ -8,6 +8,7 @@
 // expires or the scrub, which never trusts the cache, reads the chunk.
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
+import type { Stats } from 'node:fs';
 import type { ChunkInfo } from '../common/protocol.js';
 import type { ChunkFile } from './fd-cache.js';
 
@@ -79,6 +80,18 @@ export class ChunkVerifier {
     return run;
   }
 
+  /**
+   * The cache's verdict alone, without waiting: true when a recent check of
+   * `path` vouches for the file as `st` describes it (reported as a cached
+   * check). False means "run check()", not "bad".
+   */
+  vouches(path: string, st: Stats, expected: ChunkInfo): boolean {
+    const hit = this.cache?.get(path);
+    if (!hit || st.size !== expected.size || !same(hit, st)) return false;
+    this.report({ ok: true, cached: true, bytes: 0 });
+    return true;
+  }
+
   /** Forgets a chunk (its copy was quarantined or removed). */
   forget(path: string): void {
     this.cache?.delete(path);
@@ -111,7 +124,7 @@ export class ChunkVerifier {
   }
 }
 
-function same(a: Seen, b: Seen): boolean {
+function same(a: Seen, b: Seen | Stats): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 

@@ -1,5 +1,6 @@
 // GET|HEAD /blob/<blobId>?exp=&name=&sig= : a blob, whole or one range.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { StoredBlob } from './chunk-store.js';
 import { HoardError } from '../common/errors.js';
 import { sendJson } from '../common/http.js';
 import { NODE, SHA256_RE } from '../common/protocol.js';
@@ -17,36 +18,30 @@ export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');
 
-  const { size, sha256 } = blob.manifest;
-  const etag = `"${sha256}"`;
-  const headers: OutgoingHttpHeaders = {
-    'accept-ranges': 'bytes',
-    etag,
-    'last-modified': blob.mtime.toUTCString(),
-    'cache-control': 'private',
-  };
+  const { size } = blob.manifest;
+  const fixed = blobHeaders(blob);
   const range = decideRange({
     size,
     range: req.headers.range,
     ifRange: header(req, 'if-range'),
-    etag,
+    etag: fixed.etag,
     lastModified: blob.mtime,
   });
   if (range.kind === 'unsatisfiable') {
-    sendJson(res, 416, new HoardError('RANGE_NOT_SATISFIABLE').toJSON(), { ...headers, 'content-range': `bytes */${size}` });
+    sendJson(res, 416, new HoardError('RANGE_NOT_SATISFIABLE').toJSON(), { ...fixed.object, 'content-range': `bytes */${size}` });
     return;
   }
   let start = 0;
   let end = size - 1;
   let status = 200;
+  // A flat [name, value, …] list: writeHead takes it as is, without an object to walk.
+  const headers = [...fixed.list, 'content-disposition', attachmentHeaderRemembered(name, id)];
   if (range.kind === 'partial') {
     ({ start, end } = range);
     status = 206;
-    headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    headers.push('content-range', `bytes ${start}-${end}/${size}`);
   }
-  headers['content-type'] = 'application/octet-stream';
-  headers['content-disposition'] = attachmentHeaderRemembered(name, id);
-  headers['content-length'] = end - start + 1;
+  headers.push('content-length', String(end - start + 1));
 
   if (req.method === 'HEAD' || size === 0) {
     res.writeHead(status, headers);
@@ -70,4 +65,26 @@ export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+interface BlobHeaders {
+  etag: string;
+  /** Headers every answer about the blob carries, as an object (error answers) and a flat list. */
+  object: OutgoingHttpHeaders;
+  list: readonly string[];
+}
+
+/** Per stored blob (the store caches its StoredBlob), so a hot blob's header values are built once. */
+const headersOf = new WeakMap<StoredBlob, BlobHeaders>();
+
+function blobHeaders(blob: StoredBlob): BlobHeaders {
+  let h = headersOf.get(blob);
+  if (!h) {
+    const etag = `"${blob.manifest.sha256}"`;
+    const object = { 'accept-ranges': 'bytes', etag, 'last-modified': blob.mtime.toUTCString(), 'cache-control': 'private' };
+    const list = [...Object.entries(object).flat(), 'content-type', 'application/octet-stream'];
+    h = { etag, object, list };
+    headersOf.set(blob, h);
+  }
+  return h;
 }

@@ -84,6 +84,27 @@ t.test('sendTo: the exact range, one piece at a time under backpressure, buffers
   t.ok(r.store.reads.buffers.pool.idleCount <= 2, 'and few were needed');
 });
 
+t.test('a short range inside one chunk: one write, its buffer back only once the sink has finished', async (t) => {
+  const r = await rig(t);
+  const data = randomBytes(2 * CS);
+  const { manifest: m } = await store(r.store, data);
+  const pool = r.store.reads.buffers.pool;
+  const before = pool.idleCount;
+  const sink = new SlowSink(20);
+  const finished = new Promise((res) => sink.once('finish', res));
+  await sendBody(await r.store.read(m.id, CS + 10, CS + 10 + 65_535), sink);
+  t.equal(pool.idleCount, before === 0 ? 0 : before - 1, 'the buffer is still the sink\'s while it writes');
+  await finished;
+  t.equal(sink.parts.length, 1, 'one write');
+  t.ok(sink.data.equals(data.subarray(CS + 10, CS + 10 + 65_536)), 'the exact bytes');
+  t.equal(pool.idleCount, Math.max(before, 1), 'back in the pool after finish');
+
+  const gone = new SlowSink();
+  const body = await r.store.read(m.id, 0, 99);
+  gone.destroy();
+  await t.rejects(sendBody(body, gone), { code: 'ERR_STREAM_PREMATURE_CLOSE' }, 'a sink gone before the read ends');
+});
+
 t.test('a chunk file is opened once for many reads, and a removed blob lets its descriptors go and answers 404', async (t) => {
   const r = await rig(t);
   const data = randomBytes(2 * CS);
