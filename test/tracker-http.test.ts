@@ -29,7 +29,7 @@ const defaults = Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => 
 const config: TrackerConfig = Object.freeze({
   ...defaults,
   data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
-  uploadMargin: 64 * 1024 ** 2, gcSchedule: '0 0 1 1 *', gcGrace: 86_400, scrubRepairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
+  uploadMargin: 64 * 1024 ** 2, gcSchedule: '0 0 1 1 *', gcGrace: 86_400, repairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
 });
 const ctx: TrackerContext = {
   config, publicUrl: '', store, topology, log, random: () => 0.5, now,
