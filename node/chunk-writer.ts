@@ -190,13 +190,7 @@ export class FileChunkWriter implements ResumableWriter {
   /** Stops using the writer and keeps its files (a resumable upload between requests, or at shutdown). */
   async release(): Promise<void> {
     if (this.state === 'open') this.state = 'aborted';
-    this.pending = [];
-    this.hasher.abort();
-    await this.drained();
-    if (this.fh) {
-      await this.fh.close().catch(() => undefined);
-      this.fh = undefined;
-    }
+    await this.stopWork();
   }
 
   /**
@@ -307,6 +301,12 @@ export class FileChunkWriter implements ResumableWriter {
       this.failed = true;
       this.failure = new Error('upload aborted');
     }
+    await this.stopWork();
+    await this.store.rmTree(this.dir);
+  }
+
+  /** Drops pending bytes, stops hashing, lets queued steps end and closes the open chunk. */
+  private async stopWork(): Promise<void> {
     this.pending = [];
     this.hasher.abort();
     await this.drained();
@@ -314,7 +314,6 @@ export class FileChunkWriter implements ResumableWriter {
       await this.fh.close().catch(() => undefined);
       this.fh = undefined;
     }
-    await this.store.rmTree(this.dir);
   }
 
   /** Every queued step and every chunk fsync done, whatever their outcome. */
