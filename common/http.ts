@@ -1,6 +1,7 @@
 // Server plumbing shared by the tracker and nodes: JSON answers, the one
 // error hook, the per-request log line and connection timeouts.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import type { Logger } from 'pino';
 import { HoardError, toHoardError, type ErrorBody } from './errors.js';
 import { bodyDigest } from './sign.js';
@@ -115,7 +116,7 @@ export function createServer(handler: Handler, log: Logger, timeouts: ServerTime
   return server;
 }
 
-export function listen(server: http.Server, port: number, host: string): Promise<number> {
+export function listen(server: net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -124,4 +125,12 @@ export function listen(server: http.Server, port: number, host: string): Promise
       resolve(typeof addr === 'object' && addr ? addr.port : port);
     });
   });
+}
+
+/** A TCP port free on `host` right now (for a process that must be told its port, or restart on the same one). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const probe = net.createServer();
+  const port = await listen(probe, 0, host);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }

@@ -4,28 +4,9 @@
 //
 // Only successful checks are remembered, with every signed field and the
 // signature; the expiry is still compared with the clock on every call.
+import { LRUCache } from 'lru-cache';
 import { verifyClaims, type UrlClaims } from '../common/sign.js';
 import { attachmentHeader } from './filename.js';
-
-/** Bounded: emptied whole when full (a miss only costs the work again). */
-class Memo<V> {
-  private readonly map = new Map<string, V>();
-
-  constructor(private readonly max: number) {}
-
-  get(key: string): V | undefined {
-    return this.map.get(key);
-  }
-
-  set(key: string, value: V): void {
-    if (this.map.size >= this.max) this.map.clear();
-    this.map.set(key, value);
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
-}
 
 /** A URL that passed its check: every signed field, compared on a hit. */
 interface Checked {
@@ -38,8 +19,8 @@ interface Checked {
 
 // Keyed by the signature alone (short, so the lookup hashes little); a hit
 // counts only when every other field matches too.
-const checkedUrls = new Memo<Checked>(4096);
-const dispositions = new Memo<string>(1024);
+const checkedUrls = new LRUCache<string, Checked>({ max: 4096 });
+const dispositions = new LRUCache<string, string>({ max: 1024 });
 
 /** verifyClaims (throws TOKEN_INVALID or TOKEN_EXPIRED), without the HMAC for a URL that passed before. */
 export function verifyClaimsRemembered(secret: string, c: UrlClaims, sig: string | null, nowMs = Date.now()): void {

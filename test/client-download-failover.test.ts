@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { downloadLink } from '../client/download.js';
 import { NODE_ID_HEADER } from '../common/protocol.js';
+import { listen } from '../common/http.js';
 
 const data = randomBytes(300_000);
 const sha256 = createHash('sha256').update(data).digest('hex');
@@ -16,10 +17,9 @@ const LINK = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 async function serve(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address() as { port: number };
+  const port = await listen(server, 0, '127.0.0.1');
   return {
-    url: `http://127.0.0.1:${addr.port}`,
+    url: `http://127.0.0.1:${port}`,
     close: () => {
       server.closeAllConnections();
       return new Promise((r) => server.close(() => r()));

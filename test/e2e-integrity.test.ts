@@ -12,7 +12,7 @@
 // running node's blob count, and removing such a copy later (the repair
 // worker drops extra copies) would leave that count short.
 import t from 'tap';
-import { open, readFile, stat, utimes } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { callJson } from '../common/client.js';
 import type { FsckReport } from '../common/integrity.js';
@@ -20,7 +20,7 @@ import type { BlobManifest, UploadResult } from '../common/protocol.js';
 import { signUrl } from '../common/sign.js';
 import type { WorkerReport } from '../common/worker.js';
 import { useCluster, type BlobRecord, type Cluster, type ClusterNode } from './helpers/cluster.js';
-import { blobDir, blobIdsOnDisk, makeRandomFile, readSlice, sha256File, tempDir, type TestFile } from './helpers/files.js';
+import { blobDir, blobIdsOnDisk, flipChunkByte, makeRandomFile, readSlice, sha256File, tempDir, type TestFile } from './helpers/files.js';
 import { curl, curlJson, curlUpload, errorCode, http } from './helpers/http.js';
 import { describeRun, sleep, waitFor } from './helpers/proc.js';
 
@@ -82,28 +82,12 @@ async function twoCopies(f: TestFile, name: string): Promise<UploadResult> {
   return up;
 }
 
-/** Overwrites one byte of chunk `chunk` of a node's copy; mtime is put back, as with rot below the file system. */
-async function flipByte(n: ClusterNode, id: string, chunk: number, offset: number): Promise<void> {
-  const path = join(blobDir(n.dataDir, id), String(chunk).padStart(6, '0'));
-  const st = await stat(path);
-  const fh = await open(path, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, offset);
-    b[0] = b[0]! ^ 0x5a;
-    await fh.write(b, 0, 1, offset);
-  } finally {
-    await fh.close();
-  }
-  await utimes(path, st.atime, st.mtime);
-}
-
 t.test('a flipped byte: the scrub finds it, readers never get it, the copy is repaired from the good one', async (t) => {
   const f = await makeRandomFile(join(work.dir, 'scrub.bin'), 5 * CHUNK + 1234);
   const up = await twoCopies(f, 'scrub.bin');
   t.same(await holdersOf(f.sha256), [A.id, B.id].sort(), 'two listed copies');
 
-  await flipByte(A, f.sha256, 2, 777);
+  await flipChunkByte(A.dataDir, f.sha256, 2, 777, true);
   const scrub = await c.adminRun(['scrub', A.id, '--json']);
   t.equal(scrub.code, 1, `hoard-admin scrub exits 1 on a bad chunk: ${describeRun(scrub)}`);
   t.match(JSON.parse(scrub.stdout), { badBlobs: 1, badChunks: 1 });
@@ -140,7 +124,7 @@ t.test('a read that hits a bad chunk stops short of it; the copy is withdrawn an
   const up = await twoCopies(f, 'read.bin');
   // Warm the verified cache on chunk 0: a cached chunk is not read again, a bad one is still caught.
   t.equal((await http(directUrl(A, f.sha256), { headers: { range: 'bytes=0-99' } })).status, 206);
-  await flipByte(A, f.sha256, 3, 10);
+  await flipChunkByte(A.dataDir, f.sha256, 3, 10, true);
 
   const out = join(work.dir, 'read-cut.out');
   const cut = await curl(['-o', out, directUrl(A, f.sha256)]);
@@ -161,7 +145,7 @@ t.test('a read that hits a bad chunk stops short of it; the copy is withdrawn an
   // A range starting inside a bad chunk is refused before any byte, with a JSON error.
   const g = await makeRandomFile(join(work.dir, 'range.bin'), 4 * CHUNK);
   await twoCopies(g, 'range.bin');
-  await flipByte(A, g.sha256, 2, 1);
+  await flipChunkByte(A.dataDir, g.sha256, 2, 1, true);
   const r = await http(directUrl(A, g.sha256), { headers: { range: `bytes=${2 * CHUNK + 5}-${2 * CHUNK + 500}` } });
   t.equal(r.status, 503, `status ${r.status}: ${r.text.slice(0, 200)}`);
   t.equal(errorCode(r.text), 'CHUNK_CORRUPT');

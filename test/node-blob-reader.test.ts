@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,6 +11,7 @@ import { ChunkVerifier } from '../node/chunk-verifier.js';
 import { RESPONSE_PIECE } from '../node/file-chunk-reads.js';
 import { chunkName, FileChunkStore } from '../node/file-chunk-store.js';
 import { collect, store } from './conformance/chunk-store.js';
+import { flipChunkByte } from './helpers/files.js';
 
 const CS = 256 * 1024;
 
@@ -49,18 +50,6 @@ class SlowSink extends Writable {
   }
   get data(): Buffer {
     return Buffer.concat(this.parts);
-  }
-}
-
-async function flip(dir: string, id: string, chunk: number, offset: number): Promise<void> {
-  const fh = await open(join(dir, 'blobs', id.slice(0, 2), id, chunkName(chunk)), 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, offset);
-    b[0] = b[0]! ^ 0xff;
-    await fh.write(b, 0, 1, offset);
-  } finally {
-    await fh.close();
   }
 }
 
@@ -170,7 +159,7 @@ t.test('sendTo stops short of a bad chunk, and none of its bytes go out', async 
   await sendBody(await r.store.read(m.id), warm);
   t.ok(warm.data.equals(data), 'whole while good (every chunk now trusted by the verifier)');
 
-  await flip(r.dir, m.id, 1, 1234);
+  await flipChunkByte(r.dir, m.id, 1, 1234);
   const sink = new SlowSink(0);
   const err = await sendBody(await r.store.read(m.id), sink).then(
     () => undefined,
@@ -189,7 +178,7 @@ t.test('a range starting in a bad chunk fails before any byte, also with a cache
   const data = randomBytes(2 * CS);
   const { manifest: m } = await store(r.store, data);
   t.ok((await collect(await r.store.read(m.id, CS, CS + 10))).equals(data.subarray(CS, CS + 11)));
-  await flip(r.dir, m.id, 1, 0);
+  await flipChunkByte(r.dir, m.id, 1, 0);
   await t.rejects(r.store.read(m.id, CS + 5, CS + 10), { code: 'CHUNK_CORRUPT' });
 });
 

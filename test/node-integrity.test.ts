@@ -2,7 +2,7 @@
 // the verified-chunk cache, the scrub, orphan reclaim, and the /internal/
 // routes the tracker calls, against a stand-in tracker.
 import { createHash, randomBytes } from 'node:crypto';
-import { open, readdir, rm, stat, utimes, mkdtemp, unlink } from 'node:fs/promises';
+import { readdir, rm, mkdtemp, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -23,6 +23,7 @@ import { nodeWorkerPool } from '../node/worker-pool.js';
 import { WorkerPool } from '../common/worker.js';
 import type { CopiesApi } from '../node/tracker-copies.js';
 import { collect, store } from './conformance/chunk-store.js';
+import { flipChunkByte } from './helpers/files.js';
 
 const CS = 64 * 1024;
 const SECRET = 'test-secret-0123456789';
@@ -90,22 +91,6 @@ async function rig(t: Test, opts: { ttlS?: number; orphanGraceMs?: number; state
   return { dir, store: s, integrity, ctx, workers, copies, checks };
 }
 
-/** Overwrites one byte of a chunk file; with keepTimes, puts mtime back as a careless tool (or rot) would. */
-async function flipByte(dir: string, id: string, chunk: number, offset: number, keepTimes = false): Promise<void> {
-  const path = join(dir, 'blobs', id.slice(0, 2), id, chunkName(chunk));
-  const before = await stat(path);
-  const fh = await open(path, 'r+');
-  try {
-    const b = Buffer.alloc(1);
-    await fh.read(b, 0, 1, offset);
-    b[0] = b[0]! ^ 0xff;
-    await fh.write(b, 0, 1, offset);
-  } finally {
-    await fh.close();
-  }
-  if (keepTimes) await utimes(path, before.atime, before.mtime);
-}
-
 /** Reads a stream to its end or its error; returns what arrived and the error. */
 async function drain(r: NodeJS.ReadableStream): Promise<{ data: Buffer; err?: unknown }> {
   const parts: Buffer[] = [];
@@ -123,7 +108,7 @@ t.test('a bad chunk in the middle: the bytes before it arrive, none of it, and t
   const { manifest: m } = await store(r.store, data);
   t.ok((await collect(await r.store.read(m.id))).equals(data), 'a good copy reads whole');
 
-  await flipByte(r.dir, m.id, 2, 100);
+  await flipChunkByte(r.dir, m.id, 2, 100);
   const got = await drain(await r.store.read(m.id));
   t.ok(got.err instanceof HoardError && got.err.code === 'CHUNK_CORRUPT', `the stream fails with CHUNK_CORRUPT (${String(got.err)})`);
   t.ok(got.data.length <= 2 * CS, `at most the two good chunks arrived (${got.data.length} bytes)`);
@@ -137,7 +122,7 @@ t.test('a range that starts in a bad chunk fails before any byte (a clean error 
   const r = await rig(t);
   const data = randomBytes(3 * CS);
   const { manifest: m } = await store(r.store, data);
-  await flipByte(r.dir, m.id, 1, 5);
+  await flipChunkByte(r.dir, m.id, 1, 5);
   await t.rejects(r.store.read(m.id, CS + 10, CS + 20), { code: 'CHUNK_CORRUPT' });
   t.equal(r.copies.reports.length, 1);
 });
@@ -160,7 +145,7 @@ t.test('the verified cache: hot reads skip the hash; any write to the file (even
   await collect(await r.store.read(m.id));
   await collect(await r.store.read(m.id, 10, 20));
   t.same(r.checks, { verified: 2, cached: 3, bad: 0 }, 'later reads trust the cache');
-  await flipByte(r.dir, m.id, 0, 0, true);
+  await flipChunkByte(r.dir, m.id, 0, 0, true);
   await t.rejects(r.store.read(m.id), { code: 'CHUNK_CORRUPT' }, 'ctime changed: checked again and caught');
 });
 
@@ -178,7 +163,7 @@ t.test('scrub: reads every chunk regardless of the cache, withdraws and reports 
   const bad = await store(r.store, randomBytes(2 * CS + 5));
   await collect(await r.store.read(good.manifest.id));
   // Rot below the file system: the cache would still vouch for it; the scrub must not care.
-  await flipByte(r.dir, bad.manifest.id, 2, 1, true);
+  await flipChunkByte(r.dir, bad.manifest.id, 2, 1, true);
   r.copies.setDown(true);
   const report = await r.workers.run('scrub');
   t.match(report, { blobs: 2, chunks: 6, bytes: 5 * CS + 5, badBlobs: 1, badChunks: 1, reportsResent: 0 });

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchClient, getDiscard } from '../lib/http-client.js';
-import { freePort } from '../lib/net.js';
+import { freePort } from '../../common/http.js';
 import { logTail, type Proc, type ProcessRegistry } from '../lib/procs.js';
 
 export interface Nginx {

@@ -282,16 +282,4 @@ export async function useCluster(t: TeardownHost, opts: ClusterOptions): Promise
   return c;
 }
 
-/** A TCP port free on 127.0.0.1 right now (for a tracker that must restart on the same port). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../common/http.js';

@@ -2,7 +2,7 @@
 // byte ranges, and listings of what a node keeps under its data folder.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, rmSync } from 'node:fs';
-import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { atExit } from './proc.js';
@@ -106,6 +106,26 @@ export async function blobIdsOnDisk(dataDir: string): Promise<string[]> {
 }
 
 export const blobDir = (dataDir: string, id: string): string => join(dataDir, 'blobs', id.slice(0, 2), id);
+
+/**
+ * Inverts one byte of chunk `chunk` of a node's copy of blob `id`. With
+ * keepTimes, mtime is put back, as with rot below the file system (or a
+ * careless tool), so only a checksum can tell.
+ */
+export async function flipChunkByte(dataDir: string, id: string, chunk: number, offset: number, keepTimes = false): Promise<void> {
+  const path = join(blobDir(dataDir, id), String(chunk).padStart(6, '0'));
+  const before = await stat(path);
+  const fh = await open(path, 'r+');
+  try {
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, offset);
+    b[0] = b[0]! ^ 0xff;
+    await fh.write(b, 0, 1, offset);
+  } finally {
+    await fh.close();
+  }
+  if (keepTimes) await utimes(path, before.atime, before.mtime);
+}
 
 /** A fresh temporary folder, removed by the returned cleanup. */
 export async function tempDir(prefix = 'hoard-e2e-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {

@@ -2,6 +2,7 @@
 // after a number of response bytes: a real network fault in the middle of a
 // download. It also records the request heads it forwarded.
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { listen } from '../../common/http.js';
 
 export interface ProxiedRequest {
   connection: number;
@@ -95,12 +96,7 @@ export async function startCutProxy(opts: CutProxyOptions): Promise<CutProxy> {
     client.on('error', () => upstream.destroy());
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const port = await listen(server, 0, '127.0.0.1');
   return {
     port,
     url: `http://127.0.0.1:${port}`,

@@ -3,6 +3,7 @@
 // in the middle of its body. Small requests (the tracker's calls, HEADs)
 // pass untouched.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { listen } from '../../common/http.js';
 
 export interface UploadCutProxy {
   url: string;
@@ -55,12 +56,7 @@ export async function startUploadCutProxy(): Promise<UploadCutProxy> {
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const port = await listen(server, 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
     port,
