@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
 import { signUrl } from '../common/sign.js';
-import { ChunkVerifier } from '../node/chunk-verifier.js';
+import { ChunkVerifier } from '../node/store/chunk-verifier.js';
 import type { NodeContext } from '../node/context.js';
-import { FileChunkStore } from '../node/file-chunk-store.js';
+import { FileChunkStore } from '../node/store/file-chunk-store.js';
 import { createNodeServer } from '../node/server.js';
 
 const MiB = Number(process.argv[2] ?? 256);

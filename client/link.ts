@@ -1,7 +1,8 @@
 // A LINK argument is either a full share URL (<tracker>/f/<id>) or a bare id.
 import { basename } from 'node:path';
 import { CliError } from '../common/cli.js';
-import { LINK_ID_RE, TRACKER } from '../common/protocol.js';
+import { LINK_ID_RE } from '../common/protocol/ids.js';
+import { TRACKER } from '../common/protocol/routes.js';
 
 export interface LinkRef {
   tracker: string;

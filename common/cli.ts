@@ -1,6 +1,6 @@
 // What the command-line tools share: the tracker address, one error line
 // format, byte sizes for humans.
-import { HoardError, RemoteError } from './errors.js';
+import { HoardError, RemoteError } from './protocol/errors.js';
 
 export const DEFAULT_TRACKER = 'http://127.0.0.1:8080';
 

@@ -1,8 +1,8 @@
 // The client side of the cluster protocol: JSON calls with the cluster
 // credential, and error bodies turned back into RemoteError.
 import { request, Agent } from 'undici';
-import { RemoteError, type ErrorBody } from './errors.js';
-import { AUTH_HEADER } from './protocol.js';
+import { RemoteError, type ErrorBody } from './protocol/errors.js';
+import { AUTH_HEADER } from './protocol/routes.js';
 import { clusterAuth } from './sign.js';
 
 const agent = new Agent({ keepAliveTimeout: 4_000, connections: 64 });

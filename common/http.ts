@@ -3,7 +3,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Logger } from 'pino';
-import { HoardError, toHoardError, type ErrorBody } from './errors.js';
+import { HoardError, toHoardError, type ErrorBody } from './protocol/errors.js';
 import { bodyDigest } from './sign.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;

@@ -1,23 +1,12 @@
-// Proof of possession: the server picks random byte ranges over the whole
-// file and a fresh nonce; whoever holds the bytes answers with an HMAC keyed
-// by the nonce over those ranges. A declared hash, a size or a prefix do not
-// let anyone compute it, and a nonce is good for one upload, once.
+// Proof of possession, the parts that need Node's crypto and files: drawing
+// a challenge, the HMAC over the challenged ranges, and answering from a
+// local file. The wire form (Challenge, its header) is in protocol/proof.ts.
 import { createHmac, randomBytes, randomInt, type Hmac } from 'node:crypto';
-import { equalConstantTime } from './sign.js';
 import { open } from 'node:fs/promises';
+import { PROOF_RANGE_BYTES, PROOF_STRATA, type Challenge, type RangeReader } from './protocol/proof.js';
+import { equalConstantTime } from './sign.js';
 
-/** Ranges per challenge: one in each sixteenth of the file, plus the tail. */
-export const PROOF_STRATA = 16;
-export const PROOF_RANGE_BYTES = 4096;
 const NONCE_BYTES = 32;
-const MAC_RE = /^[A-Za-z0-9_-]{43}$/;
-
-export interface Challenge {
-  /** base64url, 32 random bytes: the HMAC key. */
-  nonce: string;
-  /** Inclusive byte ranges, in file order. */
-  ranges: Array<[number, number]>;
-}
 
 /**
  * One range drawn uniformly inside each of PROOF_STRATA equal slices of the
@@ -40,31 +29,6 @@ export function makeChallenge(size: number, rand: (max: number) => number = rand
   return { nonce: randomBytes(NONCE_BYTES).toString('base64url'), ranges };
 }
 
-/** The Hoard-Challenge header value: `v=1; nonce=<b64url>; ranges=a-b,c-d,…`. */
-export function formatChallenge(c: Challenge): string {
-  return `v=1; nonce=${c.nonce}; ranges=${c.ranges.map(([a, b]) => `${a}-${b}`).join(',')}`;
-}
-
-/** Parses a Hoard-Challenge header; undefined when malformed or outside a file of `size` bytes. */
-export function parseChallenge(header: string | undefined, size: number): Challenge | undefined {
-  if (!header || header.length > 4096) return undefined;
-  const m = /^v=1; nonce=([A-Za-z0-9_-]{43}); ranges=((?:\d{1,16}-\d{1,16},?){1,64})$/.exec(header.trim());
-  if (!m) return undefined;
-  const ranges: Array<[number, number]> = [];
-  for (const part of m[2]!.split(',')) {
-    if (!part) continue;
-    const [a, b] = part.split('-').map(Number) as [number, number];
-    if (!(a <= b && b < size && b - a < 1 << 20)) return undefined;
-    ranges.push([a, b]);
-  }
-  return ranges.length ? { nonce: m[1]!, ranges } : undefined;
-}
-
-/** True for a well-formed Hoard-Proof value (base64url HMAC-SHA-256). */
-export function isProofValue(v: unknown): v is string {
-  return typeof v === 'string' && MAC_RE.test(v);
-}
-
 /**
  * HMAC-SHA-256 keyed by the nonce over a domain tag, the upload id, the file
  * size, then each range's bounds and bytes. The upload id binds an answer to
@@ -83,7 +47,7 @@ export class ProofMac {
     this.mac.update(`${start}-${end}\0`);
   }
 
-  update(buf: Buffer): void {
+  update(buf: Uint8Array): void {
     this.mac.update(buf);
   }
 
@@ -91,9 +55,6 @@ export class ProofMac {
     return this.mac.digest('base64url');
   }
 }
-
-/** Reads `start..end` (inclusive) of some source, in pieces. */
-export type RangeReader = (start: number, end: number) => AsyncIterable<Buffer> | Promise<AsyncIterable<Buffer>>;
 
 export async function computeProof(challenge: Challenge, uploadId: string, size: number, read: RangeReader): Promise<string> {
   const mac = new ProofMac(challenge, uploadId, size);

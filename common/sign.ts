@@ -2,7 +2,7 @@
 // Both are HMAC-SHA-256 with the cluster secret, checked in constant time,
 // so the secret itself never travels on the wire.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { HoardError } from './errors.js';
+import { HoardError } from './protocol/errors.js';
 
 /** The verb a signature covers. HEAD is signed as GET: a URL good for one is good for the other. */
 export type SignedVerb = 'GET' | 'PUT';

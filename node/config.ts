@@ -1,6 +1,6 @@
 // The storage node's settings: one spec, resolved once at start and frozen.
 import { bytes, ConfigError, int, str, url, secret, type ConfigOf, type Field } from '../common/config.js';
-import { NODE_ID_RE, ZONE_RE } from '../common/protocol.js';
+import { NODE_ID_RE, ZONE_RE } from '../common/protocol/ids.js';
 import { cronExpr } from '../common/schedule.js';
 
 const KiB = 1024;

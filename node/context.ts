@@ -1,9 +1,9 @@
 // What the node's request handlers share.
 import type { Logger } from 'pino';
 import type { WorkerPool } from '../common/worker.js';
-import type { ChunkStore } from './chunk-store.js';
-import type { Integrity } from './integrity.js';
-import type { TrackerApi } from './tracker-client.js';
+import type { ChunkStore } from './store/chunk-store.js';
+import type { Integrity } from './integrity/integrity.js';
+import type { TrackerApi } from './cluster/tracker-client.js';
 import type { TusService } from './tus/service.js';
 
 export interface UploadLimits {

@@ -1,15 +1,15 @@
 // The storage node's HTTP surface: routes, and the 100-continue gate that
 // refuses an upload before its body is sent.
 import type http from 'node:http';
-import { HoardError, toHoardError } from '../common/errors.js';
+import { HoardError, toHoardError } from '../common/protocol/errors.js';
 import { createServer, DEFAULT_TIMEOUTS, sendJson, type ServerTimeouts } from '../common/http.js';
 import { observeHttp, routeNamer, sendMetrics } from '../common/metrics.js';
-import { NODE } from '../common/protocol.js';
+import { NODE } from '../common/protocol/routes.js';
 import type { NodeContext } from './context.js';
-import { handleDownload } from './download.js';
-import { handleInternalBlobs, isInternalBlobsPath } from './internal-blobs.js';
-import { handleInternalWorkers, isInternalWorkersPath } from './internal-workers.js';
-import { createUploadHandler } from './upload.js';
+import { handleDownload } from './http/download.js';
+import { handleInternalBlobs, isInternalBlobsPath } from './http/internal-blobs.js';
+import { handleInternalWorkers, isInternalWorkersPath } from './http/internal-workers.js';
+import { createUploadHandler } from './http/upload.js';
 import { routeResumable } from './tus/routes.js';
 
 export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {

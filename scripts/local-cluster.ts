@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { callJson } from '../common/client.js';
-import { TRACKER, type NodeStatus } from '../common/protocol.js';
+import { TRACKER } from '../common/protocol/routes.js';
+import { type NodeStatus } from '../common/protocol/types.js';
 
 const LISTEN_TIMEOUT_MS = 30_000;
 const REGISTER_TIMEOUT_MS = 15_000;

@@ -1,6 +1,6 @@
 // hoard-tracker's configuration keys, their defaults and checks.
 import { ConfigError, bytes, int, secret, str, url, type ConfigOf, type Field } from '../common/config.js';
-import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol.js';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol/routes.js';
 import { cronExpr } from '../common/schedule.js';
 
 /** An http(s) URL, or '' for "derive it from host and the actual port". */

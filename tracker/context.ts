@@ -2,12 +2,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { WorkerPool } from '../common/worker.js';
-import type { Committer } from './commit.js';
+import type { Committer } from './index/committer.js';
 import type { TrackerConfig } from './config.js';
 import type { MetaStore } from './meta/store.js';
-import type { Replication } from './replication.js';
-import type { NodeApiFactory } from './node-client.js';
-import type { Topology } from './topology.js';
+import type { Replication } from './replication/replication.js';
+import type { NodeApiFactory } from './cluster/node-client.js';
+import type { Topology } from './cluster/topology.js';
 
 export interface TrackerContext {
   config: TrackerConfig;

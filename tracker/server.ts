@@ -2,28 +2,28 @@
 // /internal/ path, and `Expect: 100-continue` left to the handlers.
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HoardError } from '../common/errors.js';
+import { HoardError } from '../common/protocol/errors.js';
 import { createServer } from '../common/http.js';
 import { observeHttp, routeNamer, sendMetrics } from '../common/metrics.js';
-import { AUTH_HEADER, TRACKER } from '../common/protocol.js';
+import { AUTH_HEADER, TRACKER } from '../common/protocol/routes.js';
 import { verifyClusterAuth } from '../common/sign.js';
 import type { RouteHandler, TrackerContext } from './context.js';
-import { adminBlobs, adminLinks, adminNodes, adminStats } from './routes/admin.js';
-import { expectBodyDigest, hasBody } from './routes/body.js';
-import { commitRoute } from './routes/commit.js';
-import { copiesHeldRoute, copyBadRoute } from './routes/copies.js';
-import { fsckRoute } from './routes/fsck.js';
-import { healthRoute } from './routes/health.js';
-import { linkDeleteRoute } from './routes/link-delete.js';
-import { linkInfoRoute, linkRedirect } from './routes/links.js';
-import { heartbeatRoute, registerRoute } from './routes/nodes.js';
-import { uploadRedirect, uploadTargetRoute } from './routes/upload.js';
-import { TUS_TRACKER } from '../common/tus.js';
-import { commitProvenRoute, verifyProofRoute } from './routes/proof.js';
-import { tusCreate, tusOptions, uploadStatusRoute } from './routes/tus.js';
-import { adminDrain } from './routes/drain.js';
-import { adminRepair } from './routes/repair.js';
-import { adminWorkerRun, adminWorkers } from './routes/workers.js';
+import { adminBlobs, adminLinks, adminNodes, adminStats } from './http/admin.js';
+import { expectBodyDigest, hasBody } from './http/body.js';
+import { commitRoute } from './http/commit.js';
+import { copiesHeldRoute, copyBadRoute } from './http/copies.js';
+import { fsckRoute } from './http/fsck.js';
+import { healthRoute } from './http/health.js';
+import { linkDeleteRoute } from './http/link-delete.js';
+import { linkInfoRoute, linkRedirect } from './http/links.js';
+import { heartbeatRoute, registerRoute } from './http/nodes.js';
+import { uploadRedirect, uploadTargetRoute } from './http/upload.js';
+import { TUS_TRACKER } from '../common/protocol/routes.js';
+import { commitProvenRoute, verifyProofRoute } from './http/proof.js';
+import { tusCreate, tusOptions, uploadStatusRoute } from './http/tus.js';
+import { adminDrain } from './http/drain.js';
+import { adminRepair } from './http/repair.js';
+import { adminWorkerRun, adminWorkers } from './http/workers.js';
 import { registerTrackerMetrics } from './metrics.js';
 
 interface Route {

@@ -3,7 +3,7 @@
 // none of the store's reads, checks or serialised counter updates. It is the
 // ceiling the storage engine allows on this disk.
 import { Level } from 'level';
-import type { ChunkInfo } from '../../common/protocol.js';
+import type { ChunkInfo } from '../../common/protocol/types.js';
 
 export interface SyntheticBlob {
   linkId: string;

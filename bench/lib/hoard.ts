@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { UploadResult, UploadTarget } from '../../common/protocol.js';
+import type { UploadResult, UploadTarget } from '../../common/protocol/types.js';
 import { BenchClient, getDiscard, postJson, put, type BodySource } from './http-client.js';
 import { waitForListening, type Proc, type ProcessRegistry } from './procs.js';
 import { msSince } from './stats.js';

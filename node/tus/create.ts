@@ -1,12 +1,13 @@
 // POST /internal/tus (tracker → node): open a resumable upload the tracker
 // created. The node checks its room now, so a full disk refuses at creation.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HoardError } from '../../common/errors.js';
+import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
-import { MD5_RE, SHA256_RE } from '../../common/protocol.js';
-import { UPLOAD_ID_RE, type TusCreateRequest, type TusCreateResponse } from '../../common/tus.js';
-import { checkFilename } from '../filename.js';
-import { readInternalJson } from '../internal.js';
+import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
+import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
+import { type TusCreateRequest, type TusCreateResponse } from '../../common/protocol/types.js';
+import { checkFilename } from '../http/filename.js';
+import { readInternalJson } from '../http/internal.js';
 import { parseChallengeJson } from './state.js';
 import type { TusService } from './service.js';
 

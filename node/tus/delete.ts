@@ -1,6 +1,6 @@
 // DELETE /tus/<id> (tus termination): the upload and its bytes are dropped.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HoardError } from '../../common/errors.js';
+import { HoardError } from '../../common/protocol/errors.js';
 import { checkTusRequest } from './headers.js';
 import type { TusService } from './service.js';
 

@@ -2,8 +2,8 @@
 // this upload's single proof of possession AND every prefix checkpoint
 // passed so far has the proven blob's digests (MD5 and SHA-256 both).
 import type { Logger } from 'pino';
-import type { ProofVerifyResponse } from '../../common/tus.js';
-import type { ChunkWriter } from '../chunk-store.js';
+import type { ProofVerifyResponse } from '../../common/protocol/types.js';
+import type { ChunkWriter } from '../store/chunk-store.js';
 import type { LiveUpload, TusService } from './service.js';
 
 /** How long the end of a PATCH waits for a verdict still on its way. */

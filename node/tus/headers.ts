@@ -1,9 +1,9 @@
 // Headers every tus answer from a node carries, and the checks every tus
 // request but OPTIONS passes first.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { HoardError } from '../../common/errors.js';
-import { formatChallenge } from '../../common/proof.js';
-import { formatMetadata, TUS_CHECKSUMS, TUS_EXPOSE, TUS_H, TUS_VERSION, type TusChecksum } from '../../common/tus.js';
+import { HoardError } from '../../common/protocol/errors.js';
+import { formatChallenge } from '../../common/protocol/proof.js';
+import { formatMetadata, TUS_CHECKSUMS, TUS_EXPOSE, TUS_H, TUS_VERSION, type TusChecksum } from '../../common/protocol/tus.js';
 import type { LiveUpload } from './service.js';
 
 export function checkTusRequest(req: IncomingMessage, res: ServerResponse): void {

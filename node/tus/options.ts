@@ -1,6 +1,6 @@
 // OPTIONS /tus/<id> (or /tus/): what this node supports, no version check (tus core).
 import type { ServerResponse } from 'node:http';
-import { TUS_EXPOSE, tusOptionsHeaders } from '../../common/tus.js';
+import { TUS_EXPOSE, tusOptionsHeaders } from '../../common/protocol/tus.js';
 import type { TusService } from './service.js';
 
 export function handleOptions(svc: TusService, res: ServerResponse): void {

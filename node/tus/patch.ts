@@ -5,13 +5,13 @@
 // answer's Upload-Offset is Upload-Length, so a tus client simply finishes.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HoardError, toHoardError } from '../../common/errors.js';
-import { isProofValue } from '../../common/proof.js';
-import { TUS_H } from '../../common/tus.js';
-import { lingerDrain } from '../upload.js';
+import { HoardError, toHoardError } from '../../common/protocol/errors.js';
+import { isProofValue } from '../../common/protocol/proof.js';
+import { TUS_H } from '../../common/protocol/tus.js';
+import { lingerDrain } from '../http/upload.js';
 import { EarlyStop } from './early-stop.js';
 import { checkTusRequest, numberHeader, parseChecksum, uploadHeaders } from './headers.js';
-import { pump } from '../body-pump.js';
+import { pump } from '../upload/body-pump.js';
 import type { LiveUpload, TusService } from './service.js';
 
 export async function handlePatch(svc: TusService, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {

@@ -1,9 +1,10 @@
 // The node's routes for resumable uploads and proofs, one handler per verb.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HoardError } from '../../common/errors.js';
-import { TUS_NODE, UPLOAD_ID_RE } from '../../common/tus.js';
+import { HoardError } from '../../common/protocol/errors.js';
+import { TUS_NODE } from '../../common/protocol/routes.js';
+import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import type { NodeContext } from '../context.js';
-import { handleProof } from '../proof.js';
+import { handleProof } from '../http/proof.js';
 import { handleCreate } from './create.js';
 import { handleDelete } from './delete.js';
 import { handleHead } from './head.js';

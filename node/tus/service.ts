@@ -3,13 +3,13 @@
 // at a time per upload, and expiry. Bytes live in the chunk store's
 // resumable area (DATA/tus/<id>/), which a restart keeps.
 import type { Logger } from 'pino';
-import { HoardError } from '../../common/errors.js';
-import type { UploadResult } from '../../common/protocol.js';
-import type { ProofVerifyResponse, TusCreateRequest } from '../../common/tus.js';
-import type { ChunkStore, ResumableChunkStore, ResumableWriter } from '../chunk-store.js';
+import { HoardError } from '../../common/protocol/errors.js';
+import type { UploadResult } from '../../common/protocol/types.js';
+import type { ProofVerifyResponse, TusCreateRequest } from '../../common/protocol/types.js';
+import type { ChunkStore, ResumableChunkStore, ResumableWriter } from '../store/chunk-store.js';
 import type { NodeContext } from '../context.js';
-import type { TrackerApi } from '../tracker-client.js';
-import { commitUpload } from '../upload.js';
+import type { TrackerApi } from '../cluster/tracker-client.js';
+import { commitUpload } from '../http/upload.js';
 import { TusStateStore, type TusState } from './state.js';
 
 export interface LiveUpload {

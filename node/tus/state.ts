@@ -4,9 +4,10 @@
 import { constants as fsc } from 'node:fs';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Challenge } from '../../common/proof.js';
-import { MD5_RE, SHA256_RE, type UploadResult } from '../../common/protocol.js';
-import { UPLOAD_ID_RE } from '../../common/tus.js';
+import type { Challenge } from '../../common/protocol/proof.js';
+import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
+import { type UploadResult } from '../../common/protocol/types.js';
+import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 
 export interface TusState {
   v: 1;

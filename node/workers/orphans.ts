@@ -7,9 +7,9 @@
 // grace period again, which only delays reclaim. If most old copies look
 // unknown, the node is probably talking to the wrong (or an emptied) tracker:
 // the run refuses to delete anything.
-import { COPIES_HELD_MAX } from '../../common/integrity.js';
+import { COPIES_HELD_MAX } from '../../common/protocol/integrity.js';
 import type { Worker } from '../../common/worker.js';
-import type { Integrity } from '../integrity.js';
+import type { Integrity } from '../integrity/integrity.js';
 import { nodeMetrics } from '../metrics.js';
 
 /** Refuse when more than this many copies, and more than half of those checked, are unknown. */

@@ -4,8 +4,8 @@
 // copies past their keep time. Idempotent: a run only reads, and what it
 // finds bad is withdrawn once.
 import type { Worker } from '../../common/worker.js';
-import { rateLimiter } from '../chunk-verifier.js';
-import type { Integrity } from '../integrity.js';
+import { rateLimiter } from '../store/chunk-verifier.js';
+import type { Integrity } from '../integrity/integrity.js';
 import { nodeMetrics } from '../metrics.js';
 
 export function scrubWorker(schedule: string): Worker<Integrity> {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { callJson } from '../../common/client.js';
-import type { BlobIdentity, ClusterStats, LinkInfo, NodeStatus } from '../../common/protocol.js';
-import { TRACKER } from '../../common/protocol.js';
+import type { BlobIdentity, ClusterStats, LinkInfo, NodeStatus } from '../../common/protocol/types.js';
+import { TRACKER } from '../../common/protocol/routes.js';
 import { signUrl } from '../../common/sign.js';
 import { atExit, Daemon, describeRun, run, waitFor, type RunResult } from './proc.js';
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BlobIdentity, BlobManifest } from '../../common/protocol.js';
+import type { BlobIdentity, BlobManifest } from '../../common/protocol/types.js';
 import { blobDir } from './files.js';
 
 /** Why the copy of `id` under `dataDir` is not a verified copy of `want`, or undefined when it is. */

@@ -2,8 +2,9 @@
 // the tracker, HEAD and PATCH at the node, with hoard's headers by hand.
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'undici';
-import { parseChallenge, type Challenge } from '../../common/proof.js';
-import { formatMetadata, TUS_H, TUS_TRACKER, TUS_VERSION } from '../../common/tus.js';
+import { parseChallenge, type Challenge } from '../../common/protocol/proof.js';
+import { formatMetadata, TUS_H, TUS_VERSION } from '../../common/protocol/tus.js';
+import { TUS_TRACKER } from '../../common/protocol/routes.js';
 
 export interface TusAnswer {
   status: number;

@@ -17,8 +17,8 @@
 // Every multi-key change is one batch; writes go through one queue so the
 // counters are read-modified-written without races.
 import { Level } from 'level';
-import type { PrefixHash } from '../../common/prefix.js';
-import type { ChunkInfo } from '../../common/protocol.js';
+import type { PrefixHash } from '../../common/protocol/prefix.js';
+import type { ChunkInfo } from '../../common/protocol/types.js';
 import {
   SCHEMA_VERSION,
   StoreError,

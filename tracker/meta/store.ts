@@ -1,8 +1,8 @@
 // The tracker's metadata store: nodes, blobs (with the MD5 index), links and
 // the counters behind cluster stats. Every back end implements this interface
 // and passes test/conformance/meta-store.ts.
-import type { PrefixHash } from '../../common/prefix.js';
-import type { ChunkInfo, NodeRegistration } from '../../common/protocol.js';
+import type { PrefixHash } from '../../common/protocol/prefix.js';
+import type { ChunkInfo, NodeRegistration } from '../../common/protocol/types.js';
 
 /** Bumped on any change of stored layout; a store written by another version is refused. */
 export const SCHEMA_VERSION = 1;

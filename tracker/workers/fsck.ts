@@ -10,13 +10,13 @@
 //               (a bad one is quarantined and reported by the node)
 //   bad, lost, unreachable → reported only (the repair worker acts on them)
 // The scheduled worker reports only and sets hoard_fsck_differences.
-import type { FsckFinding, FsckKind, FsckReport, NodeBlobEntry } from '../../common/integrity.js';
-import type { NodeStatus } from '../../common/protocol.js';
+import type { FsckFinding, FsckKind, FsckReport, NodeBlobEntry } from '../../common/protocol/integrity.js';
+import type { NodeStatus } from '../../common/protocol/types.js';
 import type { Worker } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import type { BlobRecord } from '../meta/store.js';
 import { trackerMetrics } from '../metrics.js';
-import { nodeApiFactory, type NodeApi } from '../node-client.js';
+import { nodeApiFactory, type NodeApi } from '../cluster/node-client.js';
 
 const PAGE = 1000;
 /** Default minimum age of an unknown copy fsck --repair deletes: well past any commit in flight. */

@@ -8,7 +8,7 @@
 import type { Worker } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import { trackerMetrics } from '../metrics.js';
-import { nodeApiFactory } from '../node-client.js';
+import { nodeApiFactory } from '../cluster/node-client.js';
 
 const PAGE = 100;
 

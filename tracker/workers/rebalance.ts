@@ -4,9 +4,9 @@
 // putting two copies of a blob in one zone.
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
-import { pickRebalancePair, planMoves } from '../rebalance-plan.js';
-import type { RepairTask } from '../repair-plan.js';
-import { UPLOAD_MARGIN_BYTES } from '../routes/upload.js';
+import { pickRebalancePair, planMoves } from '../replication/rebalance-plan.js';
+import type { RepairTask } from '../replication/repair-plan.js';
+import { UPLOAD_MARGIN_BYTES } from '../http/upload.js';
 import { replicationOf } from './need.js';
 
 export function rebalanceWorker(schedule: string): Worker<TrackerContext> {

@@ -7,8 +7,8 @@
 // replicationConcurrency copies at a time, each at replicationRate.
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
-import { emptyCounts, planRepair, type RepairTask } from '../repair-plan.js';
-import { refreshBacklog } from '../routes/copies.js';
+import { emptyCounts, planRepair, type RepairTask } from '../replication/repair-plan.js';
+import { refreshBacklog } from '../http/copies.js';
 import { replicationOf } from './need.js';
 
 export function repairWorker(schedule: string): Worker<TrackerContext> {

@@ -4,7 +4,7 @@
 // (a tracker restart forgets the marks).
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
-import { planRepair, type PlanBlob } from '../repair-plan.js';
+import { planRepair, type PlanBlob } from '../replication/repair-plan.js';
 import { replicationOf } from './need.js';
 
 export function replicateWorker(schedule: string): Worker<TrackerContext> {

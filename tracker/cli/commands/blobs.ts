@@ -1,7 +1,7 @@
 // hoard-admin blobs: stored blobs, in id order, a page at a time.
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../../common/cli.js';
-import { TRACKER } from '../../../common/protocol.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 import { pageQuery, withPageOptions, printMoreHint, type PageArgs } from '../page.js';
 import { formatTable, shortDate } from '../table.js';

@@ -1,7 +1,8 @@
 // hoard-admin drain NODE [--undo] [--wait]: empty a node before it is removed.
 import type { Argv, CommandModule } from 'yargs';
 import { CliError } from '../../../common/cli.js';
-import { TRACKER, type NodeStatus, type RepairStatus } from '../../../common/protocol.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
+import { type NodeStatus, type RepairStatus } from '../../../common/protocol/types.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 
 interface DrainArgs extends AdminArgs {

@@ -1,8 +1,8 @@
 // hoard-admin fsck [--repair]: compare the tracker's index with every live
 // node's copies; exit 0 when nothing is left to report, 1 otherwise.
 import type { Argv, CommandModule } from 'yargs';
-import type { FsckReport } from '../../../common/integrity.js';
-import { TRACKER } from '../../../common/protocol.js';
+import type { FsckReport } from '../../../common/protocol/integrity.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
 import { adminCaller } from '../call.js';
 import { printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 import { formatTable } from '../table.js';

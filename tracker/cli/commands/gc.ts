@@ -1,6 +1,6 @@
 // hoard-admin gc: run the tracker's gc worker now (blobs without links past their grace period).
 import type { Argv, CommandModule } from 'yargs';
-import { TRACKER } from '../../../common/protocol.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
 import type { WorkerReport } from '../../../common/worker.js';
 import { adminCaller } from '../call.js';
 import { printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';

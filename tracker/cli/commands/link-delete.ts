@@ -2,8 +2,9 @@
 // deleted from every node by the tracker's gc worker after its grace period.
 import type { Argv, CommandModule } from 'yargs';
 import { CliError } from '../../../common/cli.js';
-import { LINK_ID_RE, TRACKER } from '../../../common/protocol.js';
-import type { LinkDeleted } from '../../routes/link-delete.js';
+import { LINK_ID_RE } from '../../../common/protocol/ids.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
+import type { LinkDeleted } from '../../http/link-delete.js';
 import { adminCaller } from '../call.js';
 import { printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 

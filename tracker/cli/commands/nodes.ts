@@ -1,7 +1,8 @@
 // hoard-admin nodes: the storage nodes the tracker knows, with their state and load.
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../../common/cli.js';
-import { TRACKER, type NodeStatus } from '../../../common/protocol.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
+import { type NodeStatus } from '../../../common/protocol/types.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 import { ago, formatTable } from '../table.js';
 

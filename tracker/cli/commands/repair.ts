@@ -2,7 +2,8 @@
 // copies running, and totals since the tracker started.
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../../common/cli.js';
-import { TRACKER, type RepairStatus } from '../../../common/protocol.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
+import { type RepairStatus } from '../../../common/protocol/types.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 import { ago, formatTable } from '../table.js';
 

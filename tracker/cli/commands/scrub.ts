@@ -2,8 +2,9 @@
 // read and checked at the node's scrub rate), or verify one blob on it.
 import type { Argv, CommandModule } from 'yargs';
 import { CliError } from '../../../common/cli.js';
-import type { BlobCheck } from '../../../common/integrity.js';
-import { NODE, SHA256_RE } from '../../../common/protocol.js';
+import type { BlobCheck } from '../../../common/protocol/integrity.js';
+import { NODE } from '../../../common/protocol/routes.js';
+import { SHA256_RE } from '../../../common/protocol/ids.js';
 import type { WorkerReport } from '../../../common/worker.js';
 import { adminCaller } from '../call.js';
 import { findNode } from '../node-target.js';

@@ -1,7 +1,8 @@
 // hoard-admin stats: cluster totals and what deduplication saves.
 import type { Argv, CommandModule } from 'yargs';
 import { formatBytes } from '../../../common/cli.js';
-import { TRACKER, type ClusterStats } from '../../../common/protocol.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
+import { type ClusterStats } from '../../../common/protocol/types.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 
 export const statsCommand: CommandModule<object, AdminArgs> = {

@@ -2,7 +2,7 @@
 // of one storage node), their schedules and last runs.
 import type { Argv, CommandModule } from 'yargs';
 import type { WorkerStatus } from '../../../common/worker.js';
-import { NODE, TRACKER } from '../../../common/protocol.js';
+import { NODE, TRACKER } from '../../../common/protocol/routes.js';
 import { adminCaller } from '../call.js';
 import { findNode } from '../node-target.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';

@@ -1,0 +1,68 @@
+// Every route of the tracker and of a storage node, and the headers the
+// cluster protocol adds. docs/protocol.md describes each one.
+
+/** Routes served by the tracker. */
+export const TRACKER = {
+  upload: '/upload/', // PUT /upload/<filename> → 307 to a node
+  uploadTarget: '/api/uploads', // POST {filename,size} → UploadTarget
+  link: '/f/', // GET|HEAD /f/<id> → 302 to a signed node URL
+  linkInfo: '/api/links/', // GET /api/links/<id> → LinkInfo
+  health: '/health',
+  // Cluster-internal (cluster secret required).
+  register: '/internal/nodes/register',
+  heartbeat: '/internal/nodes/heartbeat',
+  commit: '/internal/commit',
+  adminNodes: '/internal/admin/nodes',
+  adminBlobs: '/internal/admin/blobs',
+  adminLinks: '/internal/admin/links',
+  adminStats: '/internal/admin/stats',
+  // Replication and repair (cluster secret required).
+  adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/<name>/run → WorkerReport
+  adminNodePrefix: '/internal/admin/nodes/', // POST …/<id>/drain {drain} → NodeStatus
+  adminRepair: '/internal/admin/repair', // GET → RepairStatus
+  // Integrity and space (wire types in integrity.ts).
+  metrics: '/metrics', // GET → Prometheus text
+  copyBad: '/internal/copies/bad', // POST BadCopyReport: a node found a chunk failing its checksum
+  copiesHeld: '/internal/copies/held', // POST CopiesHeldRequest → CopiesHeldResponse
+  adminFsck: '/internal/admin/fsck', // POST [?repair=1] → FsckReport
+} as const;
+
+/** Routes served by a storage node. */
+export const NODE = {
+  upload: '/upload/', // PUT /upload/<filename>?exp=&sig= (signed by the tracker)
+  blob: '/blob/', // GET|HEAD /blob/<blobId>?exp=&sig=&name=
+  health: '/health',
+  metrics: '/metrics', // GET → Prometheus text
+  // Cluster-internal (cluster credential required; wire types in integrity.ts):
+  // GET ?after=&limit= list; /internal/blobs/<id>: GET stat, DELETE remove,
+  // POST …/verify re-read and check, POST …/copy-from copy in from another node.
+  internalBlobs: '/internal/blobs',
+  workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
+} as const;
+
+/** Set by GET /f/<id> on its redirect: the node it sends the client to (clients pass it back as ?avoid= after a failure). */
+export const NODE_ID_HEADER = 'x-hoard-node';
+
+/** Header carrying the cluster credential on node↔tracker calls. */
+export const AUTH_HEADER = 'x-hoard-auth';
+
+/** Heartbeat cadence and how many missed beats mark a node down. */
+export const HEARTBEAT_INTERVAL_MS = 2_000;
+export const HEARTBEAT_MISSES_DOWN = 3;
+
+/** Routes the tracker serves for resumable uploads and early stop. */
+export const TUS_TRACKER = {
+  create: '/files', // POST (tus creation), OPTIONS
+  status: '/api/uploads/', // GET /api/uploads/<uploadId> → UploadStatus once finished
+  // Cluster-internal (cluster secret required).
+  verifyProof: '/internal/proofs/verify', // node → tracker
+  commitProven: '/internal/commit/proven', // node → tracker
+} as const;
+
+/** Routes a storage node serves for resumable uploads and proofs. */
+export const TUS_NODE = {
+  upload: '/tus/', // HEAD|PATCH|DELETE|OPTIONS /tus/<uploadId>
+  // Cluster-internal (cluster secret required).
+  create: '/internal/tus', // tracker → node
+  proof: '/internal/proof', // tracker → node
+} as const;

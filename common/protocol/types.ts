@@ -1,0 +1,206 @@
+// Wire types: the JSON bodies clients, the tracker and storage nodes
+// exchange. Routes are in routes.ts; docs/protocol.md describes both.
+import type { PrefixHash } from './prefix.js';
+import type { Challenge } from './proof.js';
+
+export interface ChunkInfo {
+  /** Bytes in this chunk (every chunk but the last has the blob's chunkSize). */
+  size: number;
+  /** SHA-256 hex of the chunk's bytes. */
+  sha256: string;
+}
+
+/** Identity of stored content: MD5 is the index key, the three together are the identity. */
+export interface BlobIdentity {
+  md5: string;
+  sha256: string;
+  size: number;
+}
+
+export interface BlobManifest extends BlobIdentity {
+  /** Stable id of the blob: its SHA-256 hex. */
+  id: string;
+  chunkSize: number;
+  chunks: ChunkInfo[];
+  /** Digests of the blob's prefix at each checkpoint below its size (common/prefix.ts). */
+  prefixes?: PrefixHash[];
+}
+
+export interface NodeRegistration {
+  id: string;
+  zone: string;
+  publicUrl: string;
+  freeBytes: number;
+  totalBytes: number;
+}
+
+export interface Heartbeat {
+  id: string;
+  freeBytes: number;
+  totalBytes: number;
+  /** Requests in flight on the node. */
+  load: number;
+  blobCount: number;
+}
+
+export interface CommitRequest {
+  nodeId: string;
+  filename: string;
+  manifest: BlobManifest;
+  /** The resumable upload this commit ends, so the tracker can answer for it later. */
+  uploadId?: string;
+}
+
+export interface CommitResponse {
+  link: string;
+  id: string;
+  /** True when the content was already stored: the link points at the existing blob. */
+  dedup: boolean;
+  /** Nodes that hold the committed blob, as the tracker records them. */
+  nodes: string[];
+}
+
+/** What a finished upload returns to the uploader (201). */
+export interface UploadResult {
+  link: string;
+  id: string;
+  md5: string;
+  sha256: string;
+  size: number;
+  dedup: boolean;
+}
+
+export interface UploadTargetRequest {
+  filename: string;
+  size?: number;
+}
+
+export interface UploadTarget {
+  url: string;
+  node: string;
+  expires: number;
+}
+
+export interface LinkInfo {
+  id: string;
+  link: string;
+  filename: string;
+  size: number;
+  md5: string;
+  sha256: string;
+  created: string;
+}
+
+export type NodeState = 'up' | 'down';
+
+export interface NodeStatus extends NodeRegistration {
+  state: NodeState;
+  lastSeen: string;
+  load: number;
+  blobCount: number;
+  /** Being emptied by `hoard-admin drain`: no new uploads or copies, its copies move elsewhere. */
+  draining?: boolean;
+  /** When a down node stopped answering (the tracker's start time if it has not beaten since). */
+  downSince?: string;
+}
+
+export interface RepairCounts {
+  blobs: number;
+  /** Blobs with fewer counted copies than the replication factor. */
+  belowFactor: number;
+  /** ...of which every missing copy is on a node still inside its grace period. */
+  waiting: number;
+  /** Blobs no live node holds: nothing to copy from until a holder returns. */
+  unavailable: number;
+  /** Blobs that need a copy but no node can take it (space, zones, all draining). */
+  noTarget: number;
+  /** Copies planned now: new copies, copies dropped, holders forgotten. */
+  copies: number;
+  drops: number;
+  forgets: number;
+  /** Blobs skipped because a task on them is running. */
+  busy: number;
+  /** Copies reported bad and not yet repaired (each is re-made in place from a live holder)... */
+  badCopies: number;
+  /** ...of which wait: their node is down, or no live copy can be read. */
+  badWaiting: number;
+}
+
+export interface RepairStatus {
+  replicas: number;
+  graceMs: number;
+  counts: RepairCounts;
+  /** Per node: blobs the tracker lists it as holding. */
+  holds: Record<string, number>;
+  inFlight: Array<{ kind: string; blob: string; source?: string; target?: string; node?: string; since: string }>;
+  totals: { copied: number; copyFailures: number; bytesCopied: number; dropped: number; forgotten: number; adopted: number };
+}
+
+export interface ClusterStats {
+  blobs: number;
+  links: number;
+  /** Bytes of unique content, counted once per stored copy. */
+  bytesStored: number;
+  /** Bytes as uploaders see them: each link counts its blob's size. */
+  logicalBytes: number;
+  /** logicalBytes minus the bytes of unique content. */
+  bytesSavedByDedup: number;
+  nodesUp: number;
+  nodesDown: number;
+}
+
+// ---- Resumable uploads (tus) and proofs of possession ----
+
+/** tracker → node: make room for a new resumable upload. */
+export interface TusCreateRequest {
+  uploadId: string;
+  filename: string;
+  length: number;
+  /** Hashes the client declared (a hint, never a proof). */
+  declared?: Omit<BlobIdentity, 'size'>;
+  /** Sent to the client again on HEAD until the upload ends. */
+  challenge?: Challenge;
+}
+
+export interface TusCreateResponse {
+  /** Unix milliseconds after which an unfinished upload is dropped. */
+  expires: number;
+}
+
+/** tracker → node: compute the answer to a challenge from a stored blob. */
+export interface ProofComputeRequest {
+  blobId: string;
+  uploadId: string;
+  challenge: Challenge;
+}
+
+export interface ProofComputeResponse {
+  proof: string;
+}
+
+/** node → tracker: the client's answer; single use. */
+export interface ProofVerifyRequest {
+  uploadId: string;
+  nodeId: string;
+  proof: string;
+}
+
+export type ProofVerifyResponse = { ok: false } | { ok: true; blobId: string; prefixes: PrefixHash[] };
+
+/** node → tracker: the upload proved possession and its prefix matched: link it to the proven blob. */
+export interface CommitProvenRequest {
+  uploadId: string;
+  nodeId: string;
+  filename: string;
+}
+
+/** GET /api/uploads/<uploadId>: the link a finished upload produced. */
+export interface UploadStatus {
+  uploadId: string;
+  link: string;
+  id: string;
+  filename: string;
+  size: number;
+  md5: string;
+  sha256: string;
+}

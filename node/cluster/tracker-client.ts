@@ -1,0 +1,65 @@
+// The node's calls to the tracker, all with the cluster credential.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isConnectionError } from '../../common/cli.js';
+import { callJson } from '../../common/client.js';
+import { RemoteError } from '../../common/protocol/errors.js';
+import { TRACKER } from '../../common/protocol/routes.js';
+import { type CommitRequest, type CommitResponse, type Heartbeat, type NodeRegistration } from '../../common/protocol/types.js';
+import { TUS_TRACKER } from '../../common/protocol/routes.js';
+import { type CommitProvenRequest, type ProofVerifyRequest, type ProofVerifyResponse } from '../../common/protocol/types.js';
+
+export interface TrackerApi {
+  register(reg: NodeRegistration): Promise<void>;
+  /** Rejects with RemoteError 404 NODE_NOT_FOUND when the tracker does not know this node. */
+  heartbeat(beat: Heartbeat): Promise<void>;
+  commit(req: CommitRequest): Promise<CommitResponse>;
+  /** Passes on a client's proof of possession (single use at the tracker). */
+  verifyProof(req: ProofVerifyRequest): Promise<ProofVerifyResponse>;
+  /** A new link to the blob the upload proved it holds (early stop). */
+  commitProven(req: CommitProvenRequest): Promise<CommitResponse>;
+}
+
+export interface CommitRetry {
+  /** How long a commit keeps trying while the tracker cannot be reached (a restart). */
+  windowMs: number;
+  backoffMs: readonly number[];
+}
+
+export const COMMIT_RETRY: CommitRetry = { windowMs: 30_000, backoffMs: [100, 250, 500, 1000, 2000] };
+
+/** The tracker is away (restarting, or a proxy in front of it is): trying again may work. */
+function retryable(err: unknown): boolean {
+  if (err instanceof RemoteError) return err.status === 502 || err.status === 503 || err.status === 504;
+  return isConnectionError(err);
+}
+
+export function trackerClient(base: string, secret: string, retry: CommitRetry = COMMIT_RETRY): TrackerApi {
+  return {
+    async register(reg) {
+      await callJson<unknown>(base, 'POST', TRACKER.register, { secret, body: reg, timeoutMs: 5_000 });
+    },
+    async heartbeat(beat) {
+      await callJson<unknown>(base, 'POST', TRACKER.heartbeat, { secret, body: beat, timeoutMs: 5_000 });
+    },
+    async commit(req) {
+      // A tracker restart must not fail an upload whose bytes are already durable here:
+      // keep trying for a while. A retry after a commit that did land only adds a second link.
+      const deadline = Date.now() + retry.windowMs;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await callJson<CommitResponse>(base, 'POST', TRACKER.commit, { secret, body: req, timeoutMs: 30_000 });
+        } catch (err) {
+          const pause = retry.backoffMs[Math.min(attempt, retry.backoffMs.length - 1)]!;
+          if (!retryable(err) || Date.now() + pause > deadline) throw err;
+          await sleep(pause);
+        }
+      }
+    },
+    verifyProof(req) {
+      return callJson<ProofVerifyResponse>(base, 'POST', TUS_TRACKER.verifyProof, { secret, body: req, timeoutMs: 30_000 });
+    },
+    commitProven(req) {
+      return callJson<CommitResponse>(base, 'POST', TUS_TRACKER.commitProven, { secret, body: req, timeoutMs: 30_000 });
+    },
+  };
+}

@@ -1,0 +1,272 @@
+// A byte range of a stored blob, read out of its chunk files.
+//
+// Every chunk is checked (ChunkSource.openChecked: its SHA-256, or the verifier's
+// memory of a recent check) before any of its bytes are read for sending;
+// the first chunk of the range already in open(), so a bad or missing one is
+// a clean error status rather than a cut connection.
+//
+// A BlobStream is a plain Readable for any consumer (fresh buffers), and it
+// can also send itself into an HTTP response: positioned reads into pooled
+// buffers, each back in its pool once the socket has taken it (the write
+// callback), the next read only once res.write() has room. A backed-up
+// download then holds one buffer, and no per-request pipeline is built.
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HoardError } from '../../common/protocol/errors.js';
+import type { BlobManifest } from '../../common/protocol/types.js';
+import type { BufferPool, LargeReadSlots } from './buffer-pool.js';
+import type { FdLease } from './fd-cache.js';
+
+/** The store's side of a read: chunk files and their checks. */
+export interface ChunkSource {
+  readonly manifest: BlobManifest;
+  /**
+   * A lease on chunk `i`'s file, the chunk checked. Throws BLOB_NOT_FOUND
+   * when the blob is gone, CHUNK_CORRUPT when the chunk is missing or fails
+   * its check.
+   */
+  openChecked(i: number): Promise<FdLease>;
+}
+
+export interface ReadBuffers {
+  /** Pieces of every response. */
+  pool: BufferPool;
+  /** Bigger pieces for a few long responses at a time. */
+  large?: LargeReadSlots;
+}
+
+/** Bytes per Readable read (consumers other than an HTTP response). */
+const STREAM_PIECE = 1 << 20;
+
+export class BlobStream extends Readable {
+  private pos: number;
+  /** The chunk being read, checked, with its descriptor held. */
+  private current: { index: number; file: FdLease } | undefined;
+  private sending = false;
+  private reading: Promise<number> | undefined;
+
+  /** Bytes `start..end` (inclusive) of the blob; call open() before reading. */
+  constructor(
+    private readonly src: ChunkSource,
+    private readonly buffers: ReadBuffers,
+    start: number,
+    private readonly end: number,
+  ) {
+    super({ highWaterMark: STREAM_PIECE });
+    this.pos = start;
+  }
+
+  /** Opens and checks the first chunk of the range: its failures come before any byte. */
+  async open(): Promise<this> {
+    if (this.pos <= this.end) await this.enter(Math.floor(this.pos / this.src.manifest.chunkSize));
+    return this;
+  }
+
+  override _read(): void {
+    if (this.pos > this.end) {
+      this.push(null);
+      return;
+    }
+    // A fresh buffer: a Readable's consumer may keep what it is given.
+    const buf = Buffer.allocUnsafe(Math.min(STREAM_PIECE, this.end - this.pos + 1));
+    this.readInto(buf).then(
+      (n) => this.push(n === buf.length ? buf : buf.subarray(0, n)),
+      (err: unknown) => this.destroy(err as Error),
+    );
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    // A read still running keeps its descriptor until it settles: a closed fd number may be reused at once.
+    const reading = this.reading;
+    if (!reading) {
+      this.leave();
+      cb(err);
+      return;
+    }
+    void reading.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      this.leave();
+      cb(err);
+    });
+  }
+
+  /**
+   * Writes the range into `out` and ends it. Resolves once the last byte is
+   * handed to `out`; rejects with the read's error (the caller cuts the
+   * connection: the bytes sent stop short of a bad chunk), or with
+   * ERR_STREAM_PREMATURE_CLOSE when `out` closes first. Not to be mixed
+   * with reading the stream as a Readable.
+   */
+  async sendTo(out: Writable): Promise<void> {
+    if (this.sending) throw new Error('BlobStream.sendTo called twice');
+    this.sending = true;
+    if (this.fitsOnePiece()) return this.sendOnePiece(out);
+    const { large } = this.buffers;
+    const big = large !== undefined && this.end - this.pos + 1 >= 2 * large.pool.bufferSize && large.claim();
+    const pool = big ? large.pool : this.buffers.pool;
+    let closed = false;
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const onDrain = (): void => wake?.();
+    const onClose = (): void => {
+      closed = true;
+      wake?.();
+    };
+    const onError = (err: Error): void => {
+      failure ??= err;
+      onClose();
+    };
+    out.on('drain', onDrain);
+    out.on('close', onClose);
+    out.on('error', onError);
+    const gone = (): boolean => closed || out.destroyed;
+    const stopped = (): Error => failure ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    let next: Promise<{ buf: Buffer; n: number }> | undefined;
+    try {
+      next = this.readPooled(pool);
+      while (next) {
+        const piece = next;
+        next = undefined;
+        const { buf, n } = await piece;
+        if (gone()) {
+          pool.give(buf);
+          throw stopped();
+        }
+        // The socket owns `buf` until this callback; only then may the pool hand it out again.
+        const room = out.write(n === buf.length ? buf : buf.subarray(0, n), () => pool.give(buf));
+        // A long download reads its next piece while the socket drains (two buffers); the others
+        // read on once the socket took this one (one buffer each), the kernel's socket buffer
+        // keeping the wire busy meanwhile.
+        if (big || room) next = this.readPooled(pool);
+        if (!room && !gone()) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+        }
+        next ??= this.readPooled(pool);
+      }
+      if (gone()) throw stopped();
+      out.end();
+    } finally {
+      // A piece read ahead and not sent: its buffer goes back once the read settles.
+      next?.then(
+        ({ buf }) => pool.give(buf),
+        () => undefined,
+      );
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', onError);
+      if (big) large.release();
+      this.destroy();
+    }
+  }
+
+  /** The whole range is in the chunk open() checked, and one pooled buffer holds it. */
+  private fitsOnePiece(): boolean {
+    const cur = this.current;
+    if (!cur) return false;
+    const m = this.src.manifest;
+    const chunkStart = cur.index * m.chunkSize;
+    const chunk = m.chunks[cur.index];
+    return chunk !== undefined && this.pos >= chunkStart && this.end < chunkStart + chunk.size && this.end - this.pos + 1 <= this.buffers.pool.bufferSize;
+  }
+
+  /**
+   * A short range (a typical ranged GET): one positioned read, one end() with
+   * the bytes, no listeners or waits. The buffer goes back to the pool once
+   * the response finished, i.e. the socket took its last byte; a response
+   * cut before that leaves its buffer to the garbage collector.
+   */
+  private async sendOnePiece(out: Writable): Promise<void> {
+    const pool = this.buffers.pool;
+    const buf = pool.take();
+    let n: number;
+    try {
+      n = await this.readInto(buf);
+    } catch (err) {
+      pool.give(buf);
+      this.destroy();
+      throw err;
+    }
+    this.destroy();
+    if (out.destroyed) {
+      pool.give(buf);
+      throw Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    }
+    out.once('finish', () => pool.give(buf));
+    out.end(n === buf.length ? buf : buf.subarray(0, n));
+  }
+
+  /** The next piece of the range in a pooled buffer; undefined at the end. */
+  private readPooled(pool: BufferPool): Promise<{ buf: Buffer; n: number }> | undefined {
+    if (this.pos > this.end) return undefined;
+    const buf = pool.take();
+    const piece = this.readInto(buf).then(
+      (n) => ({ buf, n }),
+      (err: unknown) => {
+        pool.give(buf);
+        throw err;
+      },
+    );
+    // Read ahead, it may fail before it is awaited: the await still sees the error.
+    piece.catch(() => undefined);
+    return piece;
+  }
+
+  /** Makes chunk `index` current: its descriptor leased and the chunk checked. */
+  private async enter(index: number): Promise<void> {
+    this.leave();
+    const file = await this.src.openChecked(index);
+    if (this.destroyed) {
+      file.release();
+      throw new Error('read after destroy');
+    }
+    this.current = { index, file };
+  }
+
+  private leave(): void {
+    this.current?.file.release();
+    this.current = undefined;
+  }
+
+  /** Reads the next bytes of the range into `buf` (at most its length, within one chunk) and moves on. */
+  private readInto(buf: Buffer): Promise<number> {
+    const r = this.readPiece(buf);
+    this.reading = r;
+    void r.then(
+      () => {
+        if (this.reading === r) this.reading = undefined;
+      },
+      () => {
+        if (this.reading === r) this.reading = undefined;
+      },
+    );
+    return r;
+  }
+
+  private async readPiece(buf: Buffer): Promise<number> {
+    const m = this.src.manifest;
+    const index = Math.floor(this.pos / m.chunkSize);
+    const chunk = m.chunks[index];
+    if (!chunk) throw new HoardError('INTERNAL', `Blob ${m.id} has no chunk ${index}`);
+    if (this.current?.index !== index) await this.enter(index);
+    const file = this.current!.file;
+    const inChunk = this.pos - index * m.chunkSize;
+    const want = Math.min(buf.length, this.end - this.pos + 1, chunk.size - inChunk);
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await file.read(buf, got, want - got, inChunk + got);
+      if (bytesRead === 0) throw new HoardError('INTERNAL', `Chunk ${index} of blob ${m.id} is shorter than its manifest says`);
+      got += bytesRead;
+    }
+    this.pos += got;
+    return got;
+  }
+}
+
+/** Sends a body into `out`: a BlobStream by its pooled path, anything else through stream.pipeline. */
+export async function sendBody(body: Readable, out: Writable): Promise<void> {
+  if (body instanceof BlobStream) return body.sendTo(out);
+  await pipeline(body, out);
+}

@@ -1,0 +1,102 @@
+// hoard get switching copies, in-process: a stand-in tracker that first sends
+// the client to a dead node, then honours ?avoid=; and a node that dies half
+// way, after which the download resumes on the other copy with a Range.
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { downloadLink } from '../../../client/download.js';
+import { NODE_ID_HEADER } from '../../../common/protocol/routes.js';
+import { listen } from '../../../common/http.js';
+
+const data = randomBytes(300_000);
+const sha256 = createHash('sha256').update(data).digest('hex');
+const md5 = createHash('md5').update(data).digest('hex');
+const LINK = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+async function serve(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  const port = await listen(server, 0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** A node serving `data`, honouring one Range; `cutAfter` bytes into its first answer it hangs up. */
+async function node(cutAfter?: number) {
+  const ranges: string[] = [];
+  let served = 0;
+  const s = await serve((req, res) => {
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    ranges.push(req.headers.range ?? '');
+    const start = range ? Number(range[1]) : 0;
+    const body = data.subarray(start);
+    res.writeHead(range ? 206 : 200, { 'content-length': body.length, ...(range ? { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
+    if (cutAfter !== undefined && served++ === 0) {
+      res.write(body.subarray(0, cutAfter));
+      setTimeout(() => res.socket?.destroy(), 20);
+      return;
+    }
+    res.end(body);
+  });
+  return { ...s, ranges };
+}
+
+async function tracker(first: { id: string; url: string }, second: { id: string; url: string }) {
+  const asked: string[] = [];
+  const s = await serve((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname === `/api/links/${LINK}`) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: LINK, link: '', filename: 'f.bin', size: data.length, md5, sha256, created: '' }));
+      return;
+    }
+    asked.push(u.searchParams.getAll('avoid').join(','));
+    const to = u.searchParams.getAll('avoid').includes(first.id) ? second : first;
+    res.writeHead(302, { location: `${to.url}/blob/x`, [NODE_ID_HEADER]: to.id });
+    res.end();
+  });
+  return { ...s, asked };
+}
+
+t.test('sent to a dead node: one retry, told to avoid it, reaches the other copy', async (t) => {
+  const good = await node();
+  const dead = await serve(() => undefined);
+  const deadUrl = dead.url;
+  await dead.close(); // nothing listens there any more: connection refused
+  const tr = await tracker({ id: 'dead', url: deadUrl }, { id: 'good', url: good.url });
+  t.teardown(async () => {
+    await good.close();
+    await tr.close();
+  });
+  const retries: string[] = [];
+  const out = join(t.testdir(), 'a.bin');
+  await downloadLink({ tracker: tr.url, id: LINK }, { out, onRetry: (l) => retries.push(l) });
+  t.equal(createHash('sha256').update(await readFile(out)).digest('hex'), sha256);
+  t.equal(retries.length, 1, `one retry: ${retries.join(' | ')}`);
+  t.same(tr.asked, ['', 'dead'], 'the second resolve avoids the dead node');
+});
+
+t.test('a node dying half way: the download resumes on the other copy from where it stopped', async (t) => {
+  const dying = await node(100_000);
+  const good = await node();
+  const tr = await tracker({ id: 'dying', url: dying.url }, { id: 'good', url: good.url });
+  t.teardown(async () => {
+    await dying.close();
+    await good.close();
+    await tr.close();
+  });
+  const retries: string[] = [];
+  const out = join(t.testdir(), 'b.bin');
+  await downloadLink({ tracker: tr.url, id: LINK }, { out, onRetry: (l) => retries.push(l) });
+  t.equal(createHash('sha256').update(await readFile(out)).digest('hex'), sha256);
+  t.equal(retries.length, 1);
+  t.same(tr.asked, ['', 'dying']);
+  t.match(good.ranges[0], /^bytes=\d+-$/, 'the other copy was asked for the rest only');
+  t.ok(Number(/\d+/.exec(good.ranges[0]!)![0]) > 0);
+});

@@ -1,0 +1,45 @@
+import t from 'tap';
+import { signClaims, verifyClaims, signUrl, clusterAuth, verifyClusterAuth, bodyDigest } from '../../../common/sign.js';
+import { HoardError } from '../../../common/protocol/errors.js';
+
+const secret = 'test-secret-0123456789';
+const now = Date.parse('2026-06-01T00:00:00Z');
+const exp = now / 1000 + 60;
+const claims = { verb: 'GET' as const, resource: 'b'.repeat(64), exp, extra: 'file.bin' };
+
+const code = (fn: () => void): string | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (e) {
+    return e instanceof HoardError ? e.code : 'other';
+  }
+};
+
+t.equal(code(() => verifyClaims(secret, claims, signClaims(secret, claims), now)), undefined, 'valid signature passes');
+t.equal(code(() => verifyClaims(secret, claims, null, now)), 'TOKEN_INVALID', 'missing signature');
+t.equal(code(() => verifyClaims(secret, { ...claims, resource: 'c'.repeat(64) }, signClaims(secret, claims), now)), 'TOKEN_INVALID', 'other blob');
+t.equal(code(() => verifyClaims(secret, { ...claims, extra: 'evil.exe' }, signClaims(secret, claims), now)), 'TOKEN_INVALID', 'altered name');
+t.equal(code(() => verifyClaims(secret, { ...claims, verb: 'PUT' }, signClaims(secret, claims), now)), 'TOKEN_INVALID', 'other verb');
+t.equal(code(() => verifyClaims(secret, { ...claims, exp: exp + 1 }, signClaims(secret, claims), now)), 'TOKEN_INVALID', 'extended expiry');
+t.equal(code(() => verifyClaims('another-secret-0123456', claims, signClaims(secret, claims), now)), 'TOKEN_INVALID', 'other secret');
+t.equal(code(() => verifyClaims(secret, claims, signClaims(secret, claims), now + 61_000)), 'TOKEN_EXPIRED', 'expired');
+
+const u = new URL(signUrl(secret, 'http://n:1/blob/' + claims.resource, claims));
+t.equal(u.searchParams.get('exp'), String(exp));
+t.equal(u.searchParams.get('name'), 'file.bin');
+t.equal(u.searchParams.get('sig'), signClaims(secret, claims));
+
+const hdr = clusterAuth(secret, 'POST', '/internal/commit', now);
+t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', hdr, now)), undefined, 'cluster credential passes');
+t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', undefined, now)), 'UNAUTHORIZED', 'missing');
+t.equal(code(() => verifyClusterAuth(secret, 'GET', '/internal/commit', hdr, now)), 'UNAUTHORIZED', 'other method');
+t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/admin/stats', hdr, now)), 'UNAUTHORIZED', 'other path');
+t.equal(code(() => verifyClusterAuth('another-secret-0123456', 'POST', '/internal/commit', hdr, now)), 'UNAUTHORIZED', 'other secret');
+t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', hdr, now + 301_000)), 'UNAUTHORIZED', 'stale');
+t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', 'garbage', now)), 'UNAUTHORIZED', 'garbage');
+
+const withBody = clusterAuth(secret, 'POST', '/internal/commit', now, '{"a":1}');
+t.equal(verifyClusterAuth(secret, 'POST', '/internal/commit', withBody, now), bodyDigest('{"a":1}'), 'credential vouches for its body digest');
+const [ts, , m] = withBody.split('.');
+t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', `${ts}.${bodyDigest('{"a":2}')}.${m}`, now)), 'UNAUTHORIZED', 'digest swapped for another body');

@@ -1,0 +1,143 @@
+// Registration with back-off, heartbeats, and re-registration, against a
+// small stand-in tracker that checks the cluster credential.
+import { mkdtemp, rm } from 'node:fs/promises';
+import type http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { HoardError } from '../../../common/protocol/errors.js';
+import { createServer, listen, readJson, sendJson } from '../../../common/http.js';
+import { createLogger } from '../../../common/log.js';
+import { TRACKER } from '../../../common/protocol/routes.js';
+import { type Heartbeat, type NodeRegistration } from '../../../common/protocol/types.js';
+import { verifyClusterAuth } from '../../../common/sign.js';
+import { FileChunkStore } from '../../../node/store/file-chunk-store.js';
+import { TrackerLink } from '../../../node/cluster/heartbeat.js';
+import { trackerClient } from '../../../node/cluster/tracker-client.js';
+import { RateGuard } from '../../../node/upload/rate-guard.js';
+
+const SECRET = 'test-secret-0123456789';
+const log = createLogger('test', 'silent');
+
+function fakeTracker() {
+  const known = new Set<string>();
+  const registrations: NodeRegistration[] = [];
+  const beats: Heartbeat[] = [];
+  const server: http.Server = createServer(async (req, res, url) => {
+    verifyClusterAuth(SECRET, req.method ?? '', url.pathname + url.search, req.headers['x-hoard-auth'] as string | undefined);
+    if (url.pathname === TRACKER.register) {
+      const reg = await readJson<NodeRegistration>(req);
+      registrations.push(reg);
+      known.add(reg.id);
+      sendJson(res, 200, { ok: true });
+    } else if (url.pathname === TRACKER.heartbeat) {
+      const hb = await readJson<Heartbeat>(req);
+      if (!known.has(hb.id)) throw new HoardError('NODE_NOT_FOUND');
+      beats.push(hb);
+      sendJson(res, 200, { ok: true });
+    } else throw new HoardError('NOT_FOUND');
+  }, log);
+  return { server, known, registrations, beats };
+}
+
+async function until(cond: () => boolean, ms = 5_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return true;
+}
+
+t.test('registers once the tracker comes up, heartbeats, re-registers when forgotten', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hoard-hb-'));
+  const store = new FileChunkStore({ dir, chunkSize: 65536 });
+  await store.open();
+  const fake = fakeTracker();
+  // Take a free port, then release it so the first registrations fail.
+  const port = await listen(fake.server, 0, '127.0.0.1');
+  await new Promise<void>((r) => fake.server.close(() => r()));
+
+  const link = new TrackerLink({
+    api: trackerClient(`http://127.0.0.1:${port}`, SECRET),
+    store,
+    log,
+    nodeId: 'node-a',
+    zone: 'z1',
+    publicUrl: 'http://127.0.0.1:9999',
+    load: () => 3,
+    intervalMs: 30,
+    backoffMs: { initial: 20, max: 80 },
+  });
+  t.teardown(async () => {
+    await link.stop();
+    fake.server.closeAllConnections();
+    fake.server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  link.start();
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(link.registered, false, 'still trying while the tracker is down');
+
+  await listen(fake.server, port, '127.0.0.1');
+  await link.whenRegistered();
+  t.match(fake.registrations[0], { id: 'node-a', zone: 'z1', publicUrl: 'http://127.0.0.1:9999' });
+  t.ok(fake.registrations[0]!.totalBytes > 0);
+
+  t.ok(await until(() => fake.beats.length >= 3), 'heartbeats arrive');
+  t.match(fake.beats[0], { id: 'node-a', load: 3, blobCount: 0 });
+
+  fake.known.clear();
+  const before = fake.registrations.length;
+  t.ok(await until(() => fake.registrations.length > before), 'registers again after NODE_NOT_FOUND');
+  const beatsNow = fake.beats.length;
+  t.ok(await until(() => fake.beats.length > beatsNow), 'and heartbeats again');
+});
+
+t.test('a wrong secret keeps retrying without crashing', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'hoard-hb-'));
+  const store = new FileChunkStore({ dir, chunkSize: 65536 });
+  await store.open();
+  const fake = fakeTracker();
+  const port = await listen(fake.server, 0, '127.0.0.1');
+  const link = new TrackerLink({
+    api: trackerClient(`http://127.0.0.1:${port}`, 'another-secret-0000000'),
+    store,
+    log,
+    nodeId: 'node-b',
+    zone: 'default',
+    publicUrl: 'http://x',
+    load: () => 0,
+    intervalMs: 30,
+    backoffMs: { initial: 10, max: 20 },
+  });
+  link.start();
+  await new Promise((r) => setTimeout(r, 150));
+  t.equal(link.registered, false);
+  t.equal(fake.registrations.length, 0);
+  await link.stop();
+  fake.server.closeAllConnections();
+  fake.server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+t.test('rate guard', async (t) => {
+  const g = new RateGuard(1000, 30_000, 0);
+  t.equal(g.tooSlow(0, 10_000), false, 'no verdict before a full window');
+  t.equal(g.tooSlow(100, 29_999), false);
+  t.equal(g.tooSlow(100, 30_000), true, '100 bytes in 30 s is too slow');
+  const ok = new RateGuard(1000, 30_000, 0);
+  let cut = 0;
+  for (let s = 1; s <= 120; s++) if (ok.tooSlow(s * 2000, s * 1000)) cut = s;
+  t.equal(cut, 0, 'a steady 2000 bytes/s is never cut');
+  const stall = new RateGuard(1000, 30_000, 0);
+  let verdict = false;
+  for (let s = 1; s <= 100 && !verdict; s++) {
+    // Fast for 60 s, then nothing: the verdict comes once the window holds only the stall.
+    const bytes = Math.min(s, 60) * 10_000;
+    verdict = stall.tooSlow(bytes, s * 1000);
+    if (verdict) t.ok(s > 60 && s <= 90, `cut at second ${s}`);
+  }
+  t.ok(verdict, 'a stall is cut');
+  t.equal(new RateGuard(0, 30_000, 0).tooSlow(0, 1e9), false, 'off at 0');
+});

@@ -1,0 +1,45 @@
+// GET /internal/admin/{nodes,blobs,links,stats}: the index as the admin CLI reads it.
+import { sendJson } from '../../common/http.js';
+import { LINK_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
+import { type ClusterStats, type LinkInfo } from '../../common/protocol/types.js';
+import type { RouteHandler } from '../context.js';
+import type { BlobRecord } from '../meta/store.js';
+import { page } from './validate.js';
+import { linkInfo } from './links.js';
+
+export const adminNodes: RouteHandler = (ctx, _req, res) => {
+  sendJson(res, 200, ctx.topology.list());
+};
+
+export const adminBlobs: RouteHandler = async (ctx, _req, res, url) => {
+  sendJson(res, 200, await ctx.store.listBlobs(page(url, SHA256_RE)));
+};
+
+export const adminLinks: RouteHandler = async (ctx, _req, res, url) => {
+  const links = await ctx.store.listLinks(page(url, LINK_ID_RE));
+  const blobs = new Map<string, BlobRecord | undefined>();
+  const out: LinkInfo[] = [];
+  for (const l of links) {
+    if (!blobs.has(l.blobId)) blobs.set(l.blobId, await ctx.store.getBlob(l.blobId));
+    const blob = blobs.get(l.blobId);
+    if (blob) out.push(linkInfo(ctx, l, blob));
+    else ctx.log.error({ link: l.id, blob: l.blobId }, 'link names a missing blob');
+  }
+  sendJson(res, 200, out);
+};
+
+export const adminStats: RouteHandler = async (ctx, _req, res) => {
+  const c = await ctx.store.counters();
+  const nodes = ctx.topology.list();
+  const up = nodes.filter((n) => n.state === 'up').length;
+  const stats: ClusterStats = {
+    blobs: c.blobs,
+    links: c.links,
+    bytesStored: c.bytesStored,
+    logicalBytes: c.logicalBytes,
+    bytesSavedByDedup: c.logicalBytes - c.uniqueBytes,
+    nodesUp: up,
+    nodesDown: nodes.length - up,
+  };
+  sendJson(res, 200, stats);
+};

@@ -1,0 +1,37 @@
+// Reading small JSON bodies: the size cap is checked on the declared length
+// before anything is read, and `Expect: 100-continue` is honoured only here,
+// so a request refused earlier (auth, validation) never has its body invited.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HoardError } from '../../common/protocol/errors.js';
+import { readJson } from '../../common/http.js';
+
+export const SMALL_BODY = 16 * 1024;
+
+export function declaredLength(req: IncomingMessage): number | undefined {
+  const raw = req.headers['content-length'];
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new HoardError('BAD_REQUEST', 'Content-Length is malformed');
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
+}
+
+// Body digests vouched for by a verified cluster credential (server.ts sets them).
+const vouched = new WeakMap<IncomingMessage, string>();
+
+export function expectBodyDigest(req: IncomingMessage, digest: string): void {
+  vouched.set(req, digest);
+}
+
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (declaredLength(req) ?? 0) > 0;
+}
+
+export async function readBody(req: IncomingMessage, res: ServerResponse, limit = SMALL_BODY): Promise<unknown> {
+  const len = declaredLength(req);
+  if (len !== undefined && len > limit) throw new HoardError('PAYLOAD_TOO_LARGE', `JSON body over ${limit} bytes`);
+  if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
+  const body = await readJson<unknown>(req, limit, vouched.get(req));
+  // Fully read: the connection can be kept (server.ts marks requests with bodies close-by-default).
+  res.removeHeader('connection');
+  return body;
+}

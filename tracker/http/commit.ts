@@ -1,0 +1,44 @@
+// POST /internal/commit: a node reports a stored upload; answers CommitResponse.
+import { HoardError } from '../../common/protocol/errors.js';
+import { sendJson } from '../../common/http.js';
+import { NODE_ID_RE } from '../../common/protocol/ids.js';
+import { TRACKER } from '../../common/protocol/routes.js';
+import { type CommitResponse } from '../../common/protocol/types.js';
+import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
+import type { RouteHandler } from '../context.js';
+import { parseManifest } from '../index/manifest.js';
+import { trackerMetrics } from '../metrics.js';
+import { filename, object, str } from './validate.js';
+import { readBody } from './body.js';
+
+/** A manifest lists one ~90-byte entry per chunk: 32 MiB covers ~3 TiB at 8 MiB chunks. */
+export const COMMIT_BODY_LIMIT = 32 * 1024 * 1024;
+
+export const commitRoute: RouteHandler = async (ctx, req, res) => {
+  const body = object(await readBody(req, res, COMMIT_BODY_LIMIT));
+  const nodeId = str(body, 'nodeId', NODE_ID_RE);
+  const name = filename(body.filename);
+  const manifest = parseManifest(body.manifest, ctx.config.maxUploadSize);
+  const uploadId = body.uploadId === undefined ? undefined : str(body, 'uploadId', UPLOAD_ID_RE);
+  if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
+  const earlier = uploadId === undefined ? undefined : await ctx.store.linkOfUpload(uploadId);
+  if (earlier !== undefined) {
+    // A node retrying a commit it lost the answer to: the same link, not a second one.
+    const blob = await ctx.store.getBlob(manifest.id);
+    const retried: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${earlier}`, id: earlier, dedup: true, nodes: blob?.nodes ?? [] };
+    sendJson(res, 200, retried);
+    return;
+  }
+  const out = await ctx.committer.commit(nodeId, name, manifest, uploadId);
+  ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
+  ctx.replication?.blobCommitted(out.blob);
+  trackerMetrics.uploads().inc();
+  if (out.dedup) trackerMetrics.dedupHits().inc();
+  const answer: CommitResponse = {
+    link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`,
+    id: out.link.id,
+    dedup: out.dedup,
+    nodes: out.blob.nodes,
+  };
+  sendJson(res, 200, answer);
+};

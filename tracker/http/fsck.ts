@@ -1,0 +1,17 @@
+// POST /internal/admin/fsck[?repair=1][&minAge=S]: compare the index with
+// every live node's copies; with repair, fix what can be fixed (see
+// workers/fsck.ts). Answers FsckReport.
+import { HoardError } from '../../common/protocol/errors.js';
+import { sendJson } from '../../common/http.js';
+import type { RouteHandler } from '../context.js';
+import { runFsck } from '../workers/fsck.js';
+import { readBody } from './body.js';
+
+export const fsckRoute: RouteHandler = async (ctx, req, res, url) => {
+  if (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') await readBody(req, res, 1024);
+  const repair = ['1', 'true', 'yes'].includes(url.searchParams.get('repair') ?? '');
+  const rawAge = url.searchParams.get('minAge');
+  const minAgeS = rawAge === null ? undefined : /^\d{1,10}$/.test(rawAge) ? Number(rawAge) : -1;
+  if (minAgeS !== undefined && minAgeS < 0) throw new HoardError('BAD_REQUEST', 'minAge must be a number of seconds');
+  sendJson(res, 200, await runFsck(ctx, { repair, minOrphanAgeS: minAgeS }));
+};

@@ -1,0 +1,47 @@
+// GET|HEAD /f/<id> → 302 to a signed download URL on a live holder;
+// GET /api/links/<id> → LinkInfo.
+import { HoardError } from '../../common/protocol/errors.js';
+import { sendJson } from '../../common/http.js';
+import { LINK_ID_RE, NODE_ID_RE } from '../../common/protocol/ids.js';
+import { NODE, NODE_ID_HEADER, TRACKER } from '../../common/protocol/routes.js';
+import { type LinkInfo } from '../../common/protocol/types.js';
+import { signUrl } from '../../common/sign.js';
+import type { RouteHandler, TrackerContext } from '../context.js';
+import type { BlobRecord, LinkRecord } from '../meta/store.js';
+import { chooseReadNode } from '../cluster/placement.js';
+
+async function resolve(ctx: TrackerContext, id: string): Promise<{ link: LinkRecord; blob: BlobRecord }> {
+  const link = LINK_ID_RE.test(id) ? await ctx.store.getLink(id) : undefined;
+  if (!link) throw new HoardError('LINK_NOT_FOUND');
+  const blob = await ctx.store.getBlob(link.blobId);
+  if (!blob) throw new HoardError('INTERNAL', `link ${id} names missing blob ${link.blobId}`);
+  return { link, blob };
+}
+
+export function linkInfo(ctx: TrackerContext, link: LinkRecord, blob: BlobRecord): LinkInfo {
+  return {
+    id: link.id,
+    link: `${ctx.publicUrl}${TRACKER.link}${link.id}`,
+    filename: link.filename,
+    size: blob.size,
+    md5: blob.md5,
+    sha256: blob.sha256,
+    created: link.created,
+  };
+}
+
+export const linkRedirect: RouteHandler = async (ctx, _req, res, url) => {
+  const { link, blob } = await resolve(ctx, url.pathname.slice(TRACKER.link.length));
+  // ?avoid=<node id> (repeatable): where this client just failed; used only when no other copy is live.
+  const avoid = url.searchParams.getAll('avoid').filter((id) => NODE_ID_RE.test(id)).slice(0, 16);
+  const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random, avoid);
+  if (!node) throw new HoardError('NO_LIVE_COPY');
+  const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
+  const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename });
+  sendJson(res, 302, { url: target }, { location: target, [NODE_ID_HEADER]: node.id });
+};
+
+export const linkInfoRoute: RouteHandler = async (ctx, _req, res, url) => {
+  const { link, blob } = await resolve(ctx, url.pathname.slice(TRACKER.linkInfo.length));
+  sendJson(res, 200, linkInfo(ctx, link, blob));
+};

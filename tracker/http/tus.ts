@@ -1,0 +1,123 @@
+// tus creation at the tracker: POST /files picks a node, opens the upload
+// there and answers 201 with the node's upload URL; OPTIONS /files tells
+// what is supported; GET /api/uploads/<id> gives the link a finished upload
+// produced. Declared hashes (Upload-Metadata md5, sha256) get a challenge;
+// the answer looks the same whether or not the content is stored.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HoardError } from '../../common/protocol/errors.js';
+import { sendJson } from '../../common/http.js';
+import { FIRST_CHECKPOINT } from '../../common/protocol/prefix.js';
+import { formatChallenge } from '../../common/protocol/proof.js';
+import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
+import { TRACKER } from '../../common/protocol/routes.js';
+import { parseMetadata, TUS_EXPOSE, TUS_H, TUS_VERSION, tusOptionsHeaders } from '../../common/protocol/tus.js';
+import { TUS_NODE, TUS_TRACKER } from '../../common/protocol/routes.js';
+import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
+import { type UploadStatus } from '../../common/protocol/types.js';
+import type { RouteHandler, TrackerContext } from '../context.js';
+import { createUploadOnNode } from '../cluster/node-client.js';
+import { choosePlacement } from '../cluster/placement.js';
+import { findCandidate } from '../index/prefix-index.js';
+import { proofBook } from '../index/proof-book.js';
+import { filename as checkFilename } from './validate.js';
+import { UPLOAD_MARGIN_BYTES } from './upload.js';
+
+/** Nodes tried before creation gives up (a node that just went away is common enough). */
+const CREATE_ATTEMPTS = 2;
+
+export const tusOptions: RouteHandler = (ctx, _req, res) => {
+  res.writeHead(204, { ...tusOptionsHeaders(ctx.config.maxUploadSize), 'access-control-expose-headers': TUS_EXPOSE });
+  res.end();
+};
+
+/** Tus-Resumable must be 1.0.0 on every request but OPTIONS. */
+export function checkTusVersion(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('tus-resumable', TUS_VERSION);
+  res.setHeader('access-control-expose-headers', TUS_EXPOSE);
+  if (req.headers[TUS_H.resumable] !== TUS_VERSION) {
+    res.setHeader('tus-version', TUS_VERSION);
+    throw new HoardError('TUS_VERSION_UNSUPPORTED');
+  }
+}
+
+function uploadLength(ctx: TrackerContext, req: IncomingMessage): number {
+  if (req.headers[TUS_H.deferLength] !== undefined) throw new HoardError('BAD_REQUEST', 'Upload-Defer-Length is not supported: send Upload-Length');
+  const raw = req.headers[TUS_H.length];
+  if (typeof raw !== 'string' || !/^\d{1,16}$/.test(raw)) throw new HoardError('BAD_REQUEST', 'Upload-Length is missing or not a number');
+  const n = Number(raw);
+  if (n > ctx.config.maxUploadSize) throw new HoardError('PAYLOAD_TOO_LARGE', `uploads are limited to ${ctx.config.maxUploadSize} bytes`);
+  return n;
+}
+
+export const tusCreate: RouteHandler = async (ctx, req, res) => {
+  checkTusVersion(req, res);
+  const length = uploadLength(ctx, req);
+  const meta = parseMetadata(firstHeader(req, TUS_H.metadata));
+  if (!meta) throw new HoardError('BAD_REQUEST', 'Upload-Metadata is malformed');
+  const name = checkFilename(meta.get('filename') || meta.get('name') || 'upload.bin');
+  const md5 = meta.get('md5')?.toLowerCase();
+  const sha256 = meta.get('sha256')?.toLowerCase();
+  if ((md5 !== undefined && !MD5_RE.test(md5)) || (sha256 !== undefined && !SHA256_RE.test(sha256))) {
+    throw new HoardError('BAD_REQUEST', 'declared md5 or sha256 is not a lower-case hex digest');
+  }
+  const declared = md5 && sha256 ? { md5, sha256 } : undefined;
+  // Every declared upload past the first checkpoint gets a challenge, stored content or not.
+  const challenged = declared !== undefined && length > FIRST_CHECKPOINT;
+  const candidate = challenged ? await findCandidate(ctx.store, { ...declared, size: length }) : undefined;
+
+  const uploadId = randomBytes(16).toString('base64url');
+  const book = proofBook(ctx);
+  const tried: string[] = [];
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+    const d = choosePlacement({ nodes: ctx.topology.list(), size: length, margin: UPLOAD_MARGIN_BYTES, random: ctx.random, exclude: tried });
+    if (!d.ok) {
+      if (attempt === 0) ctx.log.warn({ reason: d.reason, size: length }, d.detail);
+      lastErr ??= new HoardError('NO_NODE_AVAILABLE', d.detail);
+      break;
+    }
+    tried.push(d.node.id);
+    const challenge = challenged ? book.issue(uploadId, d.node.id, length, candidate) : undefined;
+    try {
+      const made = await createUploadOnNode(d.node.publicUrl, ctx.config.secret, { uploadId, filename: name, length, declared, challenge });
+      const location = d.node.publicUrl + TUS_NODE.upload + uploadId;
+      const headers: Record<string, string> = { location, [TUS_H.expires]: new Date(made.expires).toUTCString() };
+      if (challenge) headers[TUS_H.challenge] = formatChallenge(challenge);
+      ctx.log.info({ upload: uploadId, node: d.node.id, size: length, declared: declared !== undefined }, 'tus upload created');
+      sendJson(res, 201, { uploadId, url: location, expires: new Date(made.expires).toISOString() }, headers);
+      // Only now, so the answer above took the same time whether or not the content is stored.
+      if (challenge) setImmediate(() => book.prepare(uploadId));
+      return;
+    } catch (err) {
+      book.drop(uploadId);
+      lastErr = err;
+      ctx.log.warn({ node: d.node.id, err: (err as Error).message }, 'node refused a resumable upload');
+    }
+  }
+  if (lastErr instanceof HoardError) throw lastErr;
+  throw new HoardError('UPSTREAM_FAILED', `no node could open the upload: ${(lastErr as Error | undefined)?.message ?? 'unknown'}`);
+};
+
+export const uploadStatusRoute: RouteHandler = async (ctx, _req, res, url) => {
+  const uploadId = url.pathname.slice(TUS_TRACKER.status.length);
+  const linkId = UPLOAD_ID_RE.test(uploadId) ? await ctx.store.linkOfUpload(uploadId) : undefined;
+  const link = linkId === undefined ? undefined : await ctx.store.getLink(linkId);
+  const blob = link && (await ctx.store.getBlob(link.blobId));
+  if (!link || !blob) throw new HoardError('UPLOAD_NOT_FOUND', 'No finished upload with that id');
+  const out: UploadStatus = {
+    uploadId,
+    link: `${ctx.publicUrl}${TRACKER.link}${link.id}`,
+    id: link.id,
+    filename: link.filename,
+    size: blob.size,
+    md5: blob.md5,
+    sha256: blob.sha256,
+  };
+  sendJson(res, 200, out);
+};
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
