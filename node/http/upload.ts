@@ -9,7 +9,7 @@ import { type CommitResponse, type UploadResult } from '../../common/protocol/ty
 import { verifyClaims } from '../../common/sign.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
 import type { NodeContext } from '../context.js';
-import { checkFilename, decodeFilename } from './filename.js';
+import { checkFilename, decodeFilename } from '../../common/protocol/filename.js';
 import { KeyedLock } from '../../common/keyed-lock.js';
 import { pump } from '../upload/body-pump.js';
 

@@ -6,7 +6,7 @@ import { sendJson } from '../../common/http.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type TusCreateRequest, type TusCreateResponse } from '../../common/protocol/types.js';
-import { checkFilename } from '../http/filename.js';
+import { checkFilename } from '../../common/protocol/filename.js';
 import { readInternalJson } from '../http/internal.js';
 import { parseChallengeJson } from './state.js';
 import type { TusService } from './service.js';

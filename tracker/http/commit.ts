@@ -8,7 +8,8 @@ import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import type { RouteHandler } from '../context.js';
 import { parseManifest } from '../index/manifest.js';
 import { trackerMetrics } from '../metrics.js';
-import { filename, object, str } from './validate.js';
+import { checkFilename } from '../../common/protocol/filename.js';
+import { object, str } from './validate.js';
 import { readBody } from './body.js';
 
 /** A manifest lists one ~90-byte entry per chunk: 32 MiB covers ~3 TiB at 8 MiB chunks. */
@@ -17,7 +18,7 @@ export const COMMIT_BODY_LIMIT = 32 * 1024 * 1024;
 export const commitRoute: RouteHandler = async (ctx, req, res) => {
   const body = object(await readBody(req, res, COMMIT_BODY_LIMIT));
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
-  const name = filename(body.filename);
+  const name = checkFilename(body.filename);
   const manifest = parseManifest(body.manifest, ctx.config.maxUploadSize);
   const uploadId = body.uploadId === undefined ? undefined : str(body, 'uploadId', UPLOAD_ID_RE);
   if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);

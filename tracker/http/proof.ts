@@ -11,7 +11,8 @@ import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type ProofVerifyResponse } from '../../common/protocol/types.js';
 import type { RouteHandler } from '../context.js';
 import { proofBook } from '../index/proof-book.js';
-import { filename, object, str } from './validate.js';
+import { checkFilename } from '../../common/protocol/filename.js';
+import { object, str } from './validate.js';
 import { readBody } from './body.js';
 
 export const verifyProofRoute: RouteHandler = async (ctx, req, res) => {
@@ -29,7 +30,7 @@ export const commitProvenRoute: RouteHandler = async (ctx, req, res) => {
   const body = object(await readBody(req, res));
   const uploadId = str(body, 'uploadId', UPLOAD_ID_RE);
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
-  const name = filename(body.filename);
+  const name = checkFilename(body.filename);
   const blobId = proofBook(ctx).takeProven(uploadId, nodeId);
   if (!blobId) throw new HoardError('BAD_REQUEST', 'this upload has no proven possession to commit');
   const out = await ctx.committer.linkExisting(blobId, name, uploadId);

@@ -20,7 +20,7 @@ import { createUploadOnNode } from '../cluster/node-client.js';
 import { choosePlacement } from '../cluster/placement.js';
 import { findCandidate } from '../index/prefix-index.js';
 import { proofBook } from '../index/proof-book.js';
-import { filename as checkFilename } from './validate.js';
+import { checkFilename } from '../../common/protocol/filename.js';
 import { UPLOAD_MARGIN_BYTES } from './upload.js';
 
 /** Nodes tried before creation gives up (a node that just went away is common enough). */

@@ -7,7 +7,8 @@ import { type UploadTarget } from '../../common/protocol/types.js';
 import { signUrl } from '../../common/sign.js';
 import type { RouteHandler, TrackerContext } from '../context.js';
 import { choosePlacement } from '../cluster/placement.js';
-import { decodeFilename, filename as checkFilename, object, optionalInt } from './validate.js';
+import { checkFilename, decodeFilename } from '../../common/protocol/filename.js';
+import { object, optionalInt } from './validate.js';
 import { declaredLength, readBody } from './body.js';
 
 /** Free space a node must keep beyond an upload: its own reserve, and heartbeat lag. */

@@ -27,25 +27,6 @@ export function optionalInt(o: Json, key: string, min: number, max?: number): nu
   return o[key] === undefined || o[key] === null ? undefined : int(o, key, min, max);
 }
 
-/** File names: 1..255 UTF-8 bytes, no NUL, no '/'. */
-export function filename(v: unknown): string {
-  if (typeof v !== 'string' || v.length === 0 || v.includes('\0') || v.includes('/') || Buffer.byteLength(v, 'utf8') > 255) {
-    throw new HoardError('FILENAME_INVALID');
-  }
-  // Lone surrogates (possible in JSON strings) would not survive a UTF-8 round trip.
-  if (/\p{Cs}/u.test(v)) throw new HoardError('FILENAME_INVALID');
-  return v;
-}
-
-/** Decodes a percent-encoded file name from a path; bad encoding is FILENAME_INVALID. */
-export function decodeFilename(raw: string): string {
-  try {
-    return filename(decodeURIComponent(raw));
-  } catch {
-    throw new HoardError('FILENAME_INVALID');
-  }
-}
-
 /** A node's public base URL: http(s), no credentials, query or fragment; no trailing slash. */
 export function publicUrl(o: Json, key: string): string {
   const v = o[key];
