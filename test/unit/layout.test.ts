@@ -13,8 +13,9 @@
 import t from 'tap';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
-const root = resolve(import.meta.dirname ?? dirname(new URL(import.meta.url).pathname), '..', '..');
+const root = REPO_ROOT;
 
 function* tsFiles(dir: string): Generator<string> {
   for (const name of readdirSync(dir)) {
