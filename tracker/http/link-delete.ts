@@ -7,6 +7,7 @@ import { AUTH_HEADER, TRACKER } from '../../common/protocol/routes.js';
 import { LINK_ID_RE } from '../../common/protocol/ids.js';
 import { bodyDigest, verifyClusterAuth } from '../../common/sign.js';
 import type { RouteHandler } from '../context.js';
+import { deleteLink } from '../meta/operations.js';
 import { trackerMetrics } from '../metrics.js';
 
 export interface LinkDeleted {
@@ -25,7 +26,7 @@ export const linkDeleteRoute: RouteHandler = async (ctx, req, res, url) => {
   if (digest !== bodyDigest('')) throw new HoardError('UNAUTHORIZED', 'Credential was made for a request with a body');
   const id = url.pathname.slice(TRACKER.linkInfo.length);
   if (!LINK_ID_RE.test(id)) throw new HoardError('LINK_NOT_FOUND');
-  const r = await ctx.store.deleteLink(id, new Date(ctx.now()).toISOString());
+  const r = await deleteLink(ctx.store, id, new Date(ctx.now()).toISOString());
   if (!r) throw new HoardError('LINK_NOT_FOUND');
   trackerMetrics.linksDeleted().inc();
   const out: LinkDeleted = { id, blob: r.link.blobId, refs: r.blob?.refs ?? 0 };
