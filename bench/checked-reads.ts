@@ -48,7 +48,7 @@ async function serve(verifier: ChunkVerifier): Promise<Side> {
     const wait = w.write(Buffer.from(piece));
     if (wait) await wait;
   }
-  const { manifest } = await w.finish();
+  const { manifest } = await w.publish();
   const ctx: NodeContext = {
     nodeId: 'bench',
     secret: SECRET,

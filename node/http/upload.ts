@@ -133,7 +133,7 @@ export function createUploadHandler(ctx: NodeContext): UploadHandler {
 }
 
 async function finishAndCommit(ctx: NodeContext, writer: ChunkWriter, filename: string, uploadId?: string): Promise<UploadResult> {
-  const { manifest, created } = await writer.finish();
+  const { manifest, created } = await writer.publish();
   let answer: CommitResponse;
   try {
     answer = await ctx.tracker.commit(uploadId === undefined ? { nodeId: ctx.nodeId, filename, manifest } : { nodeId: ctx.nodeId, filename, manifest, uploadId });

@@ -66,7 +66,7 @@ async function copyLocked(integ: Integrity, reserve: number, want: CopyFromReque
       integ.log.error({ blob: m.id, diff }, 'copy does not match the manifest; dropped');
       throw new HoardError('REPLICA_MISMATCH', `copy of ${m.id} does not match: ${diff}`);
     }
-    const { created } = await writer.finish();
+    const { created } = await writer.publish();
     // The good copy replaces any quarantined one.
     await integ.store.dropQuarantined({ id: m.id });
     return { id: m.id, created, size: m.size, bytes, ms: integ.now() - started };

@@ -1,6 +1,6 @@
 // Where a node keeps blobs: an upload is written through a ChunkWriter and
-// becomes visible as a whole (manifest and every chunk) or not at all.
-// Back ends implement ChunkStore; test/conformance/chunk-store.ts is the
+// published (made visible) as a whole, manifest and every chunk, or not at
+// all. Back ends implement ChunkStore; test/conformance/chunk-store/ is the
 // suite each one must pass.
 import type { Readable } from 'node:stream';
 import type { PrefixHash } from '../../common/protocol/prefix.js';
@@ -14,7 +14,8 @@ export interface StoredBlob {
   mtime: Date;
 }
 
-export interface FinishResult {
+/** What publishing an upload did on this node's disk. */
+export interface PublishResult {
   manifest: BlobManifest;
   /**
    * True when this upload made the blob visible; false when the same content
@@ -58,7 +59,7 @@ export interface ChunkWriter {
    * Returns undefined when the next piece may follow at once, or a promise to
    * await first (a flush or a chunk fsync is pending): that is the
    * backpressure signal; the caller must handle its rejection. A failure
-   * such as ENOSPC rejects that promise or a later write/seal/finish.
+   * such as ENOSPC rejects that promise or a later write/seal/publish.
    */
   write(buf: Buffer): Promise<void> | undefined;
   /**
@@ -66,8 +67,12 @@ export interface ChunkWriter {
    * known, but the blob is not visible yet. On failure nothing is kept.
    */
   seal(): Promise<BlobManifest>;
-  /** Makes the blob durable and visible (sealing first if needed); on failure nothing is kept. */
-  finish(): Promise<FinishResult>;
+  /**
+   * Publishes the blob on this node's disk: durable and visible to reads
+   * (sealing first if needed). On failure nothing is kept. Committing it at
+   * the tracker is the caller's next step (node/upload/publish.ts).
+   */
+  publish(): Promise<PublishResult>;
   /** Drops everything written; safe to call more than once, and after a failure. */
   abort(): Promise<void>;
 }
@@ -131,7 +136,7 @@ export const RESUMABLE_KEY_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * Resumable uploads live apart from the temp folder that open() empties, so
- * a restart keeps them; finishing one publishes its blob like any upload.
+ * a restart keeps them; a finished one publishes its blob like any upload.
  */
 export interface ResumableChunkStore {
   /** A fresh writer under `key` (whatever was there is dropped). */

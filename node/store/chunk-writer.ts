@@ -1,6 +1,7 @@
 // The upload writer of the file store: splits a body into chunk files under
-// the upload's own dir and publishes it with one rename (file-chunk-store.ts
-// describes the layout).
+// the upload's own dir and publishes it with one rename into blobs/
+// (file-chunk-store.ts describes the layout). It reaches the store only
+// through WriterDisk (writer-disk.ts).
 //
 // Hashing (MD5 and SHA-256 of the whole body, SHA-256 of each chunk, prefix
 // digests at the checkpoints of common/prefix.ts) goes through a HashPool:
@@ -9,15 +10,14 @@
 // last bytes are written and runs while the next chunk comes in. write()
 // waits for the fsync before last, seal() for every one, so the manifest is
 // only ever written after each chunk is durable.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { HoardError } from '../../common/protocol/errors.js';
 import { nextCheckpointAfter, type PrefixHash } from '../../common/protocol/prefix.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
-import type { FinishResult, ResumableWriter } from './chunk-store.js';
-import { chunkName, errno, MANIFEST, writeAll } from './chunk-files.js';
-import type { FileChunkStore } from './file-chunk-store.js';
+import type { PublishResult, ResumableWriter } from './chunk-store.js';
+import { chunkName, MANIFEST, writeAll } from './chunk-files.js';
+import type { WriterDisk } from './writer-disk.js';
 import type { BodyHasher, HashPool } from '../hashing/hash-pool.js';
 
 /** Pending bytes that trigger a write; one write stays in flight while the next batch fills. */
@@ -32,7 +32,7 @@ const RESUMABLE_FLUSH_BYTES = 2 << 20;
 const MAX_IOV = 256;
 const READ_BYTES = 1 << 20;
 
-type WriterState = 'open' | 'finishing' | 'done' | 'aborted';
+type WriterState = 'open' | 'sealing' | 'published' | 'aborted';
 
 export class FileChunkWriter implements ResumableWriter {
   private readonly hasher: BodyHasher;
@@ -61,7 +61,7 @@ export class FileChunkWriter implements ResumableWriter {
   private readonly prefixesNow: boolean;
 
   constructor(
-    private readonly store: FileChunkStore,
+    private readonly store: WriterDisk,
     readonly uploadId: string,
     private readonly dir: string,
     private readonly chunkSize: number,
@@ -246,7 +246,7 @@ export class FileChunkWriter implements ResumableWriter {
       throw this.failure;
     }
     if (this.state !== 'open') throw new Error(`seal after ${this.state}`);
-    this.state = 'finishing';
+    this.state = 'sealing';
     try {
       if (this.inChunk > 0) {
         this.closeChunk();
@@ -255,7 +255,7 @@ export class FileChunkWriter implements ResumableWriter {
       const digest = this.hasher.digest();
       // Held off until the bytes are written too: a hashing failure must not be left unhandled meanwhile.
       digest.catch(() => undefined);
-      // Written, not yet durable: the last chunk's fsync overlaps the manifest's (commit waits for both).
+      // Written, not yet durable: the last chunk's fsync overlaps the manifest's (publish waits for both).
       await this.written();
       const { md5, sha256, size, chunks } = await digest;
       if (chunks.length !== this.chunkSizes.length) throw new HoardError('INTERNAL', `${chunks.length} chunk digests for ${this.chunkSizes.length} chunks`);
@@ -276,12 +276,12 @@ export class FileChunkWriter implements ResumableWriter {
     }
   }
 
-  async finish(): Promise<FinishResult> {
+  async publish(): Promise<PublishResult> {
     const manifest = await this.seal();
-    if (this.state !== 'finishing') throw new Error(`finish after ${this.state}`);
+    if (this.state !== 'sealing') throw new Error(`publish after ${this.state}`);
     try {
-      const result = await this.commit(manifest);
-      this.state = 'done';
+      const result = await this.publishSealed(manifest);
+      this.state = 'published';
       return result;
     } catch (err) {
       await this.abort();
@@ -295,7 +295,7 @@ export class FileChunkWriter implements ResumableWriter {
   }
 
   private async doAbort(): Promise<void> {
-    if (this.state === 'done') return;
+    if (this.state === 'published') return;
     this.state = 'aborted';
     if (!this.failed) {
       this.failed = true;
@@ -413,7 +413,8 @@ export class FileChunkWriter implements ResumableWriter {
     await writeAll(this.fh, bufs);
   }
 
-  private async commit(manifest: BlobManifest): Promise<FinishResult> {
+  /** Writes the manifest, makes the folder durable as a whole, then has the store move it into blobs/. */
+  private async publishSealed(manifest: BlobManifest): Promise<PublishResult> {
     const store = this.store;
     await this.ensureDir();
     const manifestPath = join(this.dir, MANIFEST);
@@ -431,62 +432,6 @@ export class FileChunkWriter implements ResumableWriter {
     } finally {
       await fh.close();
     }
-
-    const dest = store.blobDir(manifest.id);
-    const parent = dirname(dest);
-    if (await store.mkdirOnce(parent)) await store.fsyncDir(store.blobsDir);
-    // Two tries: the second one after moving aside a dir that holds no valid manifest.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (await this.renameInto(dest)) return this.published(manifest, dest);
-      const existing = await store.readManifest(dest, manifest.id);
-      if (existing) {
-        if (existing.manifest.md5 !== manifest.md5 || existing.manifest.size !== manifest.size) {
-          throw new HoardError('INTERNAL', `Stored blob ${manifest.id} has a different MD5 or size than this upload`);
-        }
-        await store.rmTree(this.dir);
-        return { manifest: existing.manifest, created: false };
-      }
-      // Debris, not a blob (blob dirs only appear complete): move it out of the way.
-      const trash = join(store.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
-      store.fsOp('rename', dest);
-      const moved = await rename(dest, trash).then(
-        () => true,
-        (err: unknown) => {
-          if (errno(err) !== 'ENOENT') throw err;
-          return false;
-        },
-      );
-      if (moved) store.dropped();
-      await store.rmTree(trash);
-    }
-    throw new HoardError('INTERNAL', `Cannot place blob ${manifest.id}`);
-  }
-
-  /** After the rename: make it durable, or take the blob back out if that fails. */
-  private async published(manifest: BlobManifest, dest: string): Promise<FinishResult> {
-    const store = this.store;
-    try {
-      await store.fsyncDir(dirname(dest));
-      const st = await stat(join(dest, MANIFEST));
-      store.added({ manifest, mtime: st.mtime });
-      return { manifest, created: true };
-    } catch (err) {
-      const trash = join(store.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
-      await rename(dest, trash).then(() => store.rmTree(trash)).catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** Renames the temp dir to `dest`; false when `dest` already exists. */
-  private async renameInto(dest: string): Promise<boolean> {
-    try {
-      this.store.fsOp('rename', this.dir);
-      await rename(this.dir, dest);
-      return true;
-    } catch (err) {
-      const code = errno(err);
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-      throw err;
-    }
+    return store.placeBlob(this.dir, manifest);
   }
 }

@@ -26,6 +26,7 @@ import type { Logger } from 'pino';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { BlobCheck } from '../../common/protocol/integrity.js';
 import { SHA256_RE } from '../../common/protocol/ids.js';
+import type { BlobManifest } from '../../common/protocol/types.js';
 import {
   isValidManifest,
   RESUMABLE_KEY_RE,
@@ -33,6 +34,7 @@ import {
   type ChunkStore,
   type ChunkWriter,
   type DiskSpace,
+  type PublishResult,
   type QuarantinedCopy,
   type ResumableChunkStore,
   type ResumableWriter,
@@ -44,9 +46,9 @@ import { FileChunkWriter } from './chunk-writer.js';
 import { HashPool } from '../hashing/hash-pool.js';
 import { DirSync } from './dir-sync.js';
 import { FileChunkReads } from './file-chunk-reads.js';
+import type { FsOp, WriterDisk } from './writer-disk.js';
 
-/** File-system steps the store takes, reported to `onFsOp` before each one. */
-export type FsOp = 'open' | 'write' | 'fsync' | 'fsyncDir' | 'mkdir' | 'rename' | 'rm';
+export type { FsOp };
 
 export interface FileChunkStoreOptions {
   /** The node's data directory; blobs/ and tmp/ live inside it. */
@@ -79,7 +81,7 @@ const SAMPLE_MAX = 1 << 20;
 
 export { chunkName };
 
-export class FileChunkStore implements ChunkStore, ResumableChunkStore {
+export class FileChunkStore implements ChunkStore, ResumableChunkStore, WriterDisk {
   readonly dir: string;
   readonly chunkSize: number;
   readonly blobsDir: string;
@@ -418,7 +420,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     return this.spaceNow;
   }
 
-  // ---- used by FileChunkWriter ----
+  // ---- what FileChunkWriter asks of the store (WriterDisk) ----
 
   fsOp(op: FsOp, path: string): void {
     this.onFsOp?.(op, path);
@@ -428,18 +430,6 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   async fsyncDir(path: string): Promise<void> {
     this.fsOp('fsyncDir', path);
     await this.dirSync.sync(path);
-  }
-
-  /** mkdir that reports whether it created the dir. */
-  async mkdirOnce(path: string): Promise<boolean> {
-    try {
-      this.fsOp('mkdir', path);
-      await mkdir(path);
-      return true;
-    } catch (err) {
-      if (errno(err) === 'EEXIST') return false;
-      throw err;
-    }
   }
 
   async rmTree(path: string): Promise<void> {
@@ -456,7 +446,79 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
     }
   }
 
-  async readManifest(dir: string, id?: string): Promise<StoredBlob | undefined> {
+  async placeBlob(dir: string, manifest: BlobManifest): Promise<PublishResult> {
+    const dest = this.blobDir(manifest.id);
+    const parent = dirname(dest);
+    if (await this.mkdirOnce(parent)) await this.fsyncDir(this.blobsDir);
+    // Two tries: the second one after moving aside a dir that holds no valid manifest.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.renameInto(dir, dest)) return this.placed(manifest, dest);
+      const existing = await this.readManifest(dest, manifest.id);
+      if (existing) {
+        if (existing.manifest.md5 !== manifest.md5 || existing.manifest.size !== manifest.size) {
+          throw new HoardError('INTERNAL', `Stored blob ${manifest.id} has a different MD5 or size than this upload`);
+        }
+        await this.rmTree(dir);
+        return { manifest: existing.manifest, created: false };
+      }
+      // Debris, not a blob (blob dirs only appear complete): move it out of the way.
+      const trash = join(this.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
+      this.fsOp('rename', dest);
+      const moved = await rename(dest, trash).then(
+        () => true,
+        (err: unknown) => {
+          if (errno(err) !== 'ENOENT') throw err;
+          return false;
+        },
+      );
+      if (moved) this.dropped();
+      await this.rmTree(trash);
+    }
+    throw new HoardError('INTERNAL', `Cannot place blob ${manifest.id}`);
+  }
+
+  /** After the rename: make it durable, or take the blob back out if that fails. */
+  private async placed(manifest: BlobManifest, dest: string): Promise<PublishResult> {
+    try {
+      await this.fsyncDir(dirname(dest));
+      const st = await stat(join(dest, MANIFEST));
+      this.added({ manifest, mtime: st.mtime });
+      return { manifest, created: true };
+    } catch (err) {
+      const trash = join(this.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
+      await rename(dest, trash).then(() => this.rmTree(trash)).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Renames an upload's dir to `dest`; false when `dest` already exists. */
+  private async renameInto(dir: string, dest: string): Promise<boolean> {
+    try {
+      this.fsOp('rename', dir);
+      await rename(dir, dest);
+      return true;
+    } catch (err) {
+      const code = errno(err);
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  // ---- internal ----
+
+  /** mkdir that reports whether it created the dir. */
+  private async mkdirOnce(path: string): Promise<boolean> {
+    try {
+      this.fsOp('mkdir', path);
+      await mkdir(path);
+      return true;
+    } catch (err) {
+      if (errno(err) === 'EEXIST') return false;
+      throw err;
+    }
+  }
+
+  private async readManifest(dir: string, id?: string): Promise<StoredBlob | undefined> {
     let fh: FileHandle;
     try {
       fh = await open(join(dir, MANIFEST), 'r');
@@ -485,14 +547,14 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore {
   }
 
   /** Called when a blob dir left blobs/ (removed, quarantined, or debris). */
-  dropped(): void {
+  private dropped(): void {
     // A folder copied into blobs/ by hand while the node runs was never counted:
     // removing it must not take the count (sent in heartbeats) below zero.
     this.blobCount = Math.max(0, this.blobCount - 1);
   }
 
-  /** Called when a finished upload made a blob visible. */
-  added(blob: StoredBlob): void {
+  /** Called when a published upload made a blob visible. */
+  private added(blob: StoredBlob): void {
     this.blobCount++;
     this.cache.set(blob.manifest.id, blob);
     // Descriptors left from an earlier copy under the same path are not this copy's files.

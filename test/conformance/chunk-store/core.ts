@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Test } from 'tap';
-import type { ChunkStore, ChunkWriter, FinishResult } from '../../../node/store/chunk-store.js';
+import type { ChunkStore, ChunkWriter, PublishResult } from '../../../node/store/chunk-store.js';
 
 export interface ChunkStoreHarness {
   store: ChunkStore;
@@ -32,10 +32,10 @@ export async function writeAll(w: ChunkWriter, data: Buffer, pieces: number[] = 
   }
 }
 
-export async function store(s: ChunkStore, data: Buffer, pieces?: number[]): Promise<FinishResult> {
+export async function store(s: ChunkStore, data: Buffer, pieces?: number[]): Promise<PublishResult> {
   const w = await s.begin();
   await writeAll(w, data, pieces);
-  return w.finish();
+  return w.publish();
 }
 
 export async function collect(r: Readable): Promise<Buffer> {
@@ -154,7 +154,7 @@ export function suite(t: Test, factory: ChunkStoreFactory): void {
     t.equal(await s.has(m.id), true);
   });
 
-  t.test('duplicate finish onto an existing blob keeps one copy', async (t) => {
+  t.test('duplicate publish onto an existing blob keeps one copy', async (t) => {
     const { store: s } = await fresh(t);
     const data = randomBytes(2 * CS + 5);
     const first = await store(s, data);
@@ -167,12 +167,12 @@ export function suite(t: Test, factory: ChunkStoreFactory): void {
     t.ok((await collect(await s.read(first.manifest.id))).equals(data));
   });
 
-  t.test('concurrent finishes of one content: exactly one creates it', async (t) => {
+  t.test('concurrent publishes of one content: exactly one creates it', async (t) => {
     const { store: s } = await fresh(t);
     const data = randomBytes(CS + 7);
     const writers = await Promise.all(Array.from({ length: 6 }, () => s.begin()));
     await Promise.all(writers.map((w) => writeAll(w, data, [3000])));
-    const results = await Promise.all(writers.map((w) => w.finish()));
+    const results = await Promise.all(writers.map((w) => w.publish()));
     t.equal(results.filter((r) => r.created).length, 1);
     t.equal(s.count(), 1);
     t.same(await ids(s), [sha256(data)]);
@@ -200,7 +200,7 @@ export function suite(t: Test, factory: ChunkStoreFactory): void {
     t.equal(s.count(), 0);
     t.equal(await s.has(sha256(data)), false);
     await t.rejects(Promise.resolve().then(() => w.write(Buffer.from('x'))), 'write after abort fails');
-    await t.rejects(w.finish(), 'finish after abort fails');
+    await t.rejects(w.publish(), 'publish after abort fails');
     const again = await h.reopen();
     t.same(await ids(again), [], 'nothing after a restart either');
   });
@@ -232,14 +232,14 @@ export function suite(t: Test, factory: ChunkStoreFactory): void {
     t.ok((await collect(await s.read(m.id))).equals(data));
   });
 
-  t.test('a restart keeps finished blobs and drops unfinished uploads', async (t) => {
+  t.test('a restart keeps published blobs and drops unpublished uploads', async (t) => {
     const h = await fresh(t);
     const data = randomBytes(CS + 1);
     const { manifest: m } = await store(h.store, data);
     const before = await h.store.get(m.id);
     const w = await h.store.begin();
     await writeAll(w, randomBytes(CS * 2), [CS]);
-    // No finish, no abort: as if the process died here.
+    // No publish, no abort: as if the process died here.
     const s = await h.reopen();
     t.same(await ids(s), [m.id]);
     t.equal(s.count(), 1);
@@ -249,10 +249,10 @@ export function suite(t: Test, factory: ChunkStoreFactory): void {
     t.ok((await collect(await s.read(m.id))).equals(data));
   });
 
-  t.test('a finished writer takes no more', async (t) => {
+  t.test('a published writer takes no more', async (t) => {
     const { store: s } = await fresh(t);
     const w = await s.begin();
-    await w.finish();
-    await t.rejects(Promise.resolve().then(() => w.write(Buffer.from('late'))), 'write after finish fails');
+    await w.publish();
+    await t.rejects(Promise.resolve().then(() => w.write(Buffer.from('late'))), 'write after publish fails');
   });
 }

@@ -65,7 +65,7 @@ async function startNode(t: Test, chunkSize: number) {
 async function storeBlob(store: FileChunkStore, data: Buffer): Promise<BlobManifest> {
   const w = await store.begin();
   for (let i = 0; i < data.length; i += 10_000) await w.write(data.subarray(i, i + 10_000));
-  return (await w.finish()).manifest;
+  return (await w.publish()).manifest;
 }
 
 const sourceUrl = (base: string, id: string) => signUrl(SECRET, `${base}/blob/${id}`, { verb: 'GET', resource: id, exp: Math.floor(Date.now() / 1000) + 600, extra: '' });

@@ -83,7 +83,7 @@ t.test('durable rename: fsync chunks, manifest and dir before the rename, parent
   const w = await s.begin();
   const tmp = join(dir, 'tmp', w.uploadId);
   await writeAll(w, randomBytes(2 * CS + 10), [10_000]);
-  const { manifest: m } = await w.finish();
+  const { manifest: m } = await w.publish();
   const prefix = join(dir, 'blobs', m.id.slice(0, 2));
   const at = (op: FsOp, path: string) => ops.findIndex(([o, p]) => o === op && p === path);
   const rename = at('rename', tmp);
@@ -171,7 +171,7 @@ t.test('hashing threads that fail mid-upload leave nothing, and the next upload 
   await t.rejects(
     (async () => {
       await writeAll(w, randomBytes(CS));
-      await w.finish();
+      await w.publish();
     })(),
     /hash pool closed/,
   );
@@ -184,7 +184,7 @@ t.test('hashing threads that fail mid-upload leave nothing, and the next upload 
   t.equal(m.sha256, createHash('sha256').update(data).digest('hex'));
 });
 
-t.test('a failure while finishing leaves nothing', async (t) => {
+t.test('a failure while publishing leaves nothing', async (t) => {
   const dir = await tempDir();
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const s = await openStore(dir, {
@@ -194,7 +194,7 @@ t.test('a failure while finishing leaves nothing', async (t) => {
   });
   const w = await s.begin();
   await writeAll(w, randomBytes(CS + 3));
-  await t.rejects(w.finish(), { code: 'EIO' });
+  await t.rejects(w.publish(), { code: 'EIO' });
   t.same(await readdir(join(dir, 'tmp')), []);
   t.equal(s.count(), 0);
 });
@@ -210,7 +210,7 @@ t.test('the reserve refuses new chunks with 507', async (t) => {
   let err: unknown;
   try {
     await writeAll(w, randomBytes(CS + 1), [CS + 1]);
-    await w.finish();
+    await w.publish();
   } catch (e) {
     err = e;
   }

@@ -37,7 +37,7 @@ t.test('prefix digests are taken at 1 MiB and 4 MiB in the same pass', async (t)
     t.equal(p.md5, digest('md5', data.subarray(0, p.offset)), `md5 at ${p.offset}`);
     t.equal(p.sha256, digest('sha256', data.subarray(0, p.offset)), `sha256 at ${p.offset}`);
   }
-  const { manifest } = await w.finish();
+  const { manifest } = await w.publish();
   t.same(manifest.prefixes, w.prefixes, 'the manifest carries them');
   t.equal(manifest.sha256, digest('sha256', data));
 });
@@ -77,7 +77,7 @@ t.test('flush, release, resume in process: the same blob as one pass', async (t)
   t.equal(r.bytes, cut, 'resumed at the durable offset');
   t.same(r.prefixes.map((p) => p.offset), [MiB], 'the prefix digest is rebuilt');
   await feed(r, data.subarray(cut));
-  const { manifest } = await r.finish();
+  const { manifest } = await r.publish();
   t.same(manifest, one, 'identical manifest: identity, chunks and prefix digests');
   const back: Buffer[] = [];
   for await (const b of await store.read(manifest.id)) back.push(b as Buffer);
@@ -101,8 +101,8 @@ t.test('a restart keeps resumable uploads (and still empties tmp/)', async (t) =
   t.same(await readdir(join(dir, 'tmp')), [], 'tmp/ was emptied');
   const r = await s2.resumeResumable('up2', 2 * MiB + 5);
   await feed(r, data.subarray(2 * MiB + 5));
-  const { manifest } = await r.finish();
-  t.equal(manifest.sha256, digest('sha256', data), 'rehashed from the chunk files, finished right');
+  const { manifest } = await r.publish();
+  t.equal(manifest.sha256, digest('sha256', data), 'rehashed from the chunk files, published right');
   t.same(manifest.prefixes?.map((p) => p.offset), [MiB, 4 * MiB]);
 });
 
