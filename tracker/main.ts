@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // hoard-tracker: flags → config → store, topology, commit rules → HTTP server.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError, loadConfig } from '../common/config.js';
@@ -12,7 +11,7 @@ import { readSecretFile, SecretError } from '../common/secret.js';
 import { Committer } from './index/committer.js';
 import { trackerSpec } from './config.js';
 import type { TrackerContext } from './context.js';
-import { LevelMetaStore } from './meta/level.js';
+import { defaultMetaSpec, openMetaStore } from './meta/open.js';
 import { StoreError } from './meta/store.js';
 import { replicationFlags, replicationValues, startWorkers } from './replication/wiring.js';
 import { Replication } from './replication/replication.js';
@@ -31,6 +30,7 @@ function parseFlags() {
     .scriptName('hoard-tracker')
     .usage('$0 --data DIR --secret SECRET [options]')
     .option('data', { type: 'string', describe: trackerSpec.data.doc })
+    .option('meta', { type: 'string', describe: trackerSpec.meta.doc })
     .option('port', { type: 'string', describe: trackerSpec.port.doc })
     .option('host', { type: 'string', describe: trackerSpec.host.doc })
     .option('public-url', { type: 'string', describe: trackerSpec.publicUrl.doc })
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     trackerSpec,
     {
       data: flags.data,
+      meta: flags.meta,
       port: flags.port,
       host: flags.host,
       publicUrl: flags.publicUrl,
@@ -75,13 +76,12 @@ async function main(): Promise<void> {
   );
   const log = createLogger('tracker');
   mkdirSync(config.data, { recursive: true });
-  const store = new LevelMetaStore(join(config.data, 'meta'));
-  await store.open();
+  const store = await openMetaStore(config.meta || defaultMetaSpec(config.data));
   const topology = new Topology(store, config.nodeDownAfter);
   await topology.load();
-  // The committer asks replication whether to keep a duplicate's copy; replication takes the committer's lock to restore a repaired copy.
+  // The committer asks replication whether to keep a duplicate's copy.
   const committer: Committer = new Committer({ store, isLive: (id) => topology.isLive(id), log, wantsCopy: (b, n): boolean => replication.wantsCopy(b, n) });
-  const replication: Replication = new Replication({ config, store, topology, log, now: Date.now, nodeApi: nodeApiFactory(config.secret), committer });
+  const replication: Replication = new Replication({ config, store, topology, log, now: Date.now, nodeApi: nodeApiFactory(config.secret) });
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,

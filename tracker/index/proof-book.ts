@@ -118,7 +118,7 @@ export function proofBook(ctx: TrackerContext): ProofBook {
     book = new ProofBook({
       log: ctx.log,
       expected: async (blobId, uploadId, challenge) => {
-        const blob = await ctx.store.getBlob(blobId);
+        const blob = await ctx.store.blobs.get(blobId);
         const node = blob && chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random);
         if (!node) throw new HoardError('NO_LIVE_COPY');
         return proofFromNode(node.publicUrl, ctx.config.secret, blobId, uploadId, challenge);

@@ -12,7 +12,7 @@ import { type BlobManifest, type ClusterStats, type CommitResponse, type LinkInf
 import { clusterAuth, verifyClaims } from '../../../common/sign.js';
 import { Committer } from '../../../tracker/index/committer.js';
 import type { TrackerContext } from '../../../tracker/context.js';
-import { LevelMetaStore } from '../../../tracker/meta/level.js';
+import { openMetaStore } from '../../../tracker/meta/open.js';
 import { bindRoutes, createTrackerServer, trackerRouter } from '../../../tracker/server.js';
 import { Topology } from '../../../tracker/cluster/topology.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
@@ -22,8 +22,7 @@ const GiB = 1024 ** 3;
 let clock = Date.now();
 const now = () => clock;
 
-const store = new LevelMetaStore(join(t.testdir(), 'meta'));
-await store.open();
+const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
 const topology = new Topology(store, 6_000, now);
 const log = pino({ level: 'silent' });
 const defaults = Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => [k, f.default])) as unknown as TrackerConfig;
