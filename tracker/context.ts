@@ -19,10 +19,10 @@ export interface TrackerContext {
   /** Uniform in [0, 1). */
   random: () => number;
   now: () => number;
-  /** Replication, repair and reconcile state (absent in tests that do not need it). */
-  replication?: Replication;
+  /** Replication, repair and reconcile state. */
+  replication: Replication;
   /** The named background workers, run by schedule or by /internal/admin/workers. */
-  workers?: WorkerPool<TrackerContext>;
-  /** Calls to nodes' /internal/ routes (default: over HTTP with the cluster secret; tests substitute). */
-  nodeApi?: NodeApiFactory;
+  workers: WorkerPool<TrackerContext>;
+  /** Calls to nodes' /internal/ routes (over HTTP with the cluster secret; tests substitute). */
+  nodeApi: NodeApiFactory;
 }

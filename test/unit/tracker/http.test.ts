@@ -15,6 +15,9 @@ import type { TrackerContext } from '../../../tracker/context.js';
 import { openMetaStore } from '../../../tracker/meta/open.js';
 import { bindRoutes, createTrackerServer, trackerRouter } from '../../../tracker/server.js';
 import { Topology } from '../../../tracker/cluster/topology.js';
+import { nodeApiFactory } from '../../../tracker/cluster/node-client.js';
+import { Replication } from '../../../tracker/replication/replication.js';
+import { WorkerPool } from '../../../common/worker.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
 
 const SECRET = 'test-secret-0123456789';
@@ -31,10 +34,18 @@ const config: TrackerConfig = Object.freeze({
   data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
   uploadMargin: 64 * 1024 ** 2, gcSchedule: '0 0 1 1 *', gcGrace: 86_400, repairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
 });
+const nodeApi = nodeApiFactory(SECRET);
 const ctx: TrackerContext = {
   config, publicUrl: '', store, topology, log, random: () => 0.5, now,
   committer: new Committer({ store, log, isLive: (id) => topology.isLive(id), now }),
+  // Replication and a worker pool that are never started: this test is about the HTTP surface.
+  replication: new Replication({ config, store, topology, log, now, nodeApi }),
+  nodeApi,
+  get workers() {
+    return workers;
+  },
 };
+const workers = new WorkerPool<TrackerContext>(ctx, log);
 const server = createTrackerServer(ctx);
 const port = await listen(server, 0, '127.0.0.1');
 const base = `http://127.0.0.1:${port}`;
