@@ -44,6 +44,12 @@ export interface Route<Caller> {
   auth: AuthClass;
   /** Cross-origin requests allowed (browser pages of other origins may call it). */
   cors?: boolean;
+  /**
+   * Parameters passed as sent, still percent-encoded: the handler decodes
+   * them and answers bad encoding with its own error (a file name's
+   * FILENAME_INVALID rather than the router's BAD_REQUEST).
+   */
+  rawParams?: boolean;
   handle: RouteHandler<Caller>;
 }
 
@@ -101,8 +107,10 @@ function decode(raw: string): string {
   }
 }
 
+const asSent = (raw: string): string => raw;
+
 /** Params of `pathname` for this pattern, or undefined when it does not match. */
-function matchPath(segments: readonly Segment[], parts: readonly string[], dec: (raw: string) => string = decode): Record<string, string> | undefined {
+function matchPath(segments: readonly Segment[], parts: readonly string[], dec: (raw: string) => string): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!;
@@ -147,11 +155,11 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
   }
 
   /** Every route whose pattern matches, in declaration order, with its params. */
-  const candidates = (pathname: string, dec?: (raw: string) => string): Array<[Compiled<Caller>, Record<string, string>]> => {
+  const candidates = (pathname: string, dec: (raw: string) => string = decode): Array<[Compiled<Caller>, Record<string, string>]> => {
     const parts = pathname.slice(1).split('/');
     const out: Array<[Compiled<Caller>, Record<string, string>]> = [];
     for (const c of [...(byFirst.get(parts[0]!) ?? []), ...wild]) {
-      const params = matchPath(c.segments, parts, dec);
+      const params = matchPath(c.segments, parts, c.route.rawParams ? asSent : dec);
       if (params) out.push([c, params]);
     }
     return out;
@@ -243,7 +251,7 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
   function routeOf(pathname: string): string {
     let name = names.get(pathname);
     if (name === undefined) {
-      name = candidates(pathname, (raw) => raw)[0]?.[0].route.path ?? 'other';
+      name = candidates(pathname, asSent)[0]?.[0].route.path ?? 'other';
       // Paths carry ids: only a bounded number of them is remembered.
       if (names.size >= 1024) names.clear();
       names.set(pathname, name);

@@ -25,6 +25,7 @@ const routes: Route<Caller>[] = [
   { methods: ['POST'], path: '/internal/blobs/:id/verify', auth: 'internal', handle: ok('verify') },
   { methods: ['GET'], path: '/internal/admin/stats', auth: 'admin', handle: ok('stats') },
   { methods: ['GET'], path: '/health', auth: 'public', handle: ok('health') },
+  { methods: ['PUT'], path: '/raw/*name', auth: 'public', rawParams: true, handle: ok('raw') },
 ];
 
 const router = createRouter<Caller>(routes, {
@@ -69,6 +70,14 @@ t.test('parameters are decoded; a rest parameter takes slashes; bad encoding is 
   const bad = await call('GET', '/f/%E0%A4%A');
   t.equal(bad.status, 400);
   t.equal(bad.json?.error?.code, 'BAD_REQUEST');
+});
+
+t.test('a route with rawParams gets its parameters as sent, bad encoding included', async (t) => {
+  seen.length = 0;
+  t.equal((await call('PUT', '/raw/a%20b/c', {}, 'x')).text, 'raw');
+  t.same(seen[0]?.m.params, { name: 'a%20b/c' });
+  t.equal((await call('PUT', '/raw/%E0%A4%A', {}, 'x')).text, 'raw', 'the handler decides what bad encoding means');
+  t.same(seen[1]?.m.params, { name: '%E0%A4%A' });
 });
 
 t.test('internal and admin routes need the cluster credential before the handler runs', async (t) => {
