@@ -7,13 +7,13 @@ import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { callJson } from '../../../common/client.js';
-import type { BadCopyReport, BlobVerifyAnswer, CopyFromAnswer, NodeBlobPage } from '../../../common/protocol/integrity.js';
-import { AUTH_HEADER } from '../../../common/protocol/routes.js';
-import { type BlobManifest } from '../../../common/protocol/types.js';
-import { clusterAuth, signUrl } from '../../../common/sign.js';
-import type { FileChunkStore } from '../../../node/store/file-chunk-store.js';
-import { SECRET, startNode as composeAndListen } from './rig.js';
+import { callJson } from '../../../../common/client.js';
+import type { BadCopyReport, BlobVerifyAnswer, CopyFromAnswer, NodeBlobPage } from '../../../../common/protocol/integrity.js';
+import { AUTH_HEADER } from '../../../../common/protocol/routes.js';
+import { type BlobManifest } from '../../../../common/protocol/types.js';
+import { clusterAuth, signUrl } from '../../../../common/sign.js';
+import type { FileChunkStore } from '../../../../node/store/file-chunk-store.js';
+import { SECRET, startNode as composeAndListen } from '../rig.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
