@@ -11,7 +11,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
-import { CliError, describeError, formatBytes } from '../common/cli.js';
+import { CliError, describeError, formatBytes, reaching } from '../common/cli.js';
 import { remoteError } from '../common/client.js';
 import { RemoteError } from '../common/protocol/errors.js';
 import { hashFile } from '../common/hash.js';
@@ -197,7 +197,7 @@ function header(h: Record<string, string | string[] | undefined>, name: string):
 }
 
 async function create(tracker: string, filename: string, ident: { md5: string; sha256: string; size: number }, dispatcher: Dispatcher): Promise<{ upload: Upload; challenge?: Challenge }> {
-  const res = await request(tracker + TUS_TRACKER.create, {
+  const res = await reaching(`the tracker at ${tracker}`, () => request(tracker + TUS_TRACKER.create, {
     method: 'POST',
     dispatcher,
     headers: {
@@ -207,7 +207,7 @@ async function create(tracker: string, filename: string, ident: { md5: string; s
     },
     headersTimeout: 30_000,
     bodyTimeout: 30_000,
-  });
+  }));
   const text = await res.body.text();
   if (res.statusCode !== 201) throw remoteError(res.statusCode, text);
   const location = header(res.headers, 'location');
@@ -276,7 +276,7 @@ async function patch(
 
 /** What the tracker says the link holds must be what was hashed here: else the upload went wrong on the way. */
 async function checkStored(tracker: string, id: string, ident: { md5: string; sha256: string; size: number }, dispatcher: Dispatcher): Promise<void> {
-  const res = await request(tracker + TRACKER.linkInfo + encodeURIComponent(id), { method: 'GET', dispatcher, headersTimeout: 30_000, bodyTimeout: 30_000 });
+  const res = await reaching(`the tracker at ${tracker}`, () => request(tracker + TRACKER.linkInfo + encodeURIComponent(id), { method: 'GET', dispatcher, headersTimeout: 30_000, bodyTimeout: 30_000 }));
   const text = await res.body.text();
   if (res.statusCode !== 200) throw remoteError(res.statusCode, text);
   const info = JSON.parse(text) as Partial<LinkInfo>;

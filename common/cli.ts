@@ -80,6 +80,26 @@ export function isConnectionError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('UND_ERR') || /^E[A-Z]+$/.test(code));
 }
 
+/**
+ * A server that could not be reached at all. `server` names it as the
+ * message should read: "the tracker at URL", or a node's URL. The code is
+ * TRACKER_UNREACHABLE for either (the admin CLI reaches nodes the same way).
+ */
+export function unreachableError(server: string, cause: unknown): CliError {
+  const why = (cause as Error | undefined)?.message || String((cause as NodeJS.ErrnoException | undefined)?.code ?? cause);
+  return new CliError('TRACKER_UNREACHABLE', `cannot reach ${server} (${why})`, { cause });
+}
+
+/** Runs `call`; failing to connect to `server` becomes unreachableError, any answer from it passes through as it is. */
+export async function reaching<T>(server: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!isConnectionError(err)) throw err;
+    throw unreachableError(server, err);
+  }
+}
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
 /** 1536 → "1.50 KiB"; three significant digits above 1 KiB. */

@@ -66,6 +66,30 @@ export const url = (doc: string, def?: string): Field<string> => ({
   },
 });
 
+/**
+ * Web origins allowed to call a daemon from a browser page: `*` for any, or
+ * a comma-separated list (a JSON array in a config file) of
+ * `scheme://host[:port]`; empty for none.
+ */
+export const origins = (doc: string, def = '*'): Field<'*' | readonly string[]> => ({
+  doc,
+  default: def as '*',
+  parse(raw, key) {
+    if (raw === '*') return '*';
+    const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter((s) => s !== '') : undefined;
+    if (!list) throw new ConfigError(`${key} must be * or a list of origins`);
+    return Object.freeze(
+      list.map((o: unknown): string => {
+        const text = typeof o === 'string' ? o : '';
+        if (!URL.canParse(text) || !/^https?:$/.test(new URL(text).protocol) || new URL(text).origin !== text) {
+          throw new ConfigError(`${key}: ${JSON.stringify(o)} is not an origin (scheme://host[:port], nothing after)`);
+        }
+        return text;
+      }),
+    );
+  },
+});
+
 export const secret = (doc: string): Field<string> => ({
   doc,
   parse(raw, key) {

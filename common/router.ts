@@ -6,8 +6,10 @@
 // the routes that ask for it, preflight included.
 //
 // Patterns: literal segments, `:name` for one non-empty segment, and a last
-// `*name` for the rest of the path (slashes included, possibly empty).
-// Parameters are percent-decoded; bad encoding is 400 BAD_REQUEST.
+// `*name` for the rest of the path after its slash (slashes included,
+// possibly empty: `/f/*id` matches `/f/` but not `/f`). Parameters are
+// percent-decoded (bad encoding is 400 BAD_REQUEST) unless the route asks
+// for them as sent.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from './protocol/errors.js';
 import { AUTH_HEADER } from './protocol/routes.js';
@@ -44,11 +46,7 @@ export interface Route<Caller> {
   auth: AuthClass;
   /** Cross-origin requests allowed (browser pages of other origins may call it). */
   cors?: boolean;
-  /**
-   * Parameters passed as sent, still percent-encoded: the handler decodes
-   * them and answers bad encoding with its own error (a file name's
-   * FILENAME_INVALID rather than the router's BAD_REQUEST).
-   */
+  /** Parameters as sent, still percent-encoded: the handler decodes them and answers bad encoding with its own error. */
   rawParams?: boolean;
   handle: RouteHandler<Caller>;
 }
@@ -75,6 +73,12 @@ export interface RouterOptions<Caller> {
    */
   admin?: (req: IncomingMessage, credentialOk: boolean) => boolean | Promise<boolean>;
   cors: CorsPolicy;
+  /**
+   * Path prefixes where a stranger learns nothing: an unknown path or a
+   * wrong method there is refused like the routes there, 401 without the
+   * cluster credential rather than 404 or 405, so the routes cannot be mapped.
+   */
+  closedPrefixes?: readonly string[];
 }
 
 type Segment = { kind: 'lit'; value: string } | { kind: 'param'; name: string } | { kind: 'rest'; name: string };
@@ -107,14 +111,13 @@ function decode(raw: string): string {
   }
 }
 
-const asSent = (raw: string): string => raw;
-
 /** Params of `pathname` for this pattern, or undefined when it does not match. */
-function matchPath(segments: readonly Segment[], parts: readonly string[], dec: (raw: string) => string): Record<string, string> | undefined {
+function matchPath(segments: readonly Segment[], parts: readonly string[], dec: (raw: string) => string = decode): Record<string, string> | undefined {
   const params: Record<string, string> = {};
   for (let i = 0; i < segments.length; i++) {
     const s = segments[i]!;
     if (s.kind === 'rest') {
+      if (parts.length <= i) return undefined;
       params[s.name] = dec(parts.slice(i).join('/'));
       return params;
     }
@@ -155,11 +158,11 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
   }
 
   /** Every route whose pattern matches, in declaration order, with its params. */
-  const candidates = (pathname: string, dec: (raw: string) => string = decode): Array<[Compiled<Caller>, Record<string, string>]> => {
+  const candidates = (pathname: string, dec?: (raw: string) => string): Array<[Compiled<Caller>, Record<string, string>]> => {
     const parts = pathname.slice(1).split('/');
     const out: Array<[Compiled<Caller>, Record<string, string>]> = [];
     for (const c of [...(byFirst.get(parts[0]!) ?? []), ...wild]) {
-      const params = matchPath(c.segments, parts, c.route.rawParams ? asSent : dec);
+      const params = matchPath(c.segments, parts, dec ?? (c.route.rawParams ? (raw) => raw : decode));
       if (params) out.push([c, params]);
     }
     return out;
@@ -210,7 +213,11 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
 
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const matches = candidates(url.pathname);
-    if (matches.length === 0) throw new HoardError('NOT_FOUND');
+    const closed = opts.closedPrefixes?.some((p) => url.pathname.startsWith(p)) === true;
+    if (matches.length === 0) {
+      if (closed) credential(req);
+      throw new HoardError('NOT_FOUND');
+    }
     const method = req.method ?? '';
     if (method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined && matches.some(([c]) => c.route.cors)) {
       preflight(req, res, matches);
@@ -218,6 +225,7 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
     }
     const hit = matches.find(([c]) => c.methods.has(method));
     if (!hit) {
+      if (closed) credential(req);
       const allow = new Set<string>();
       for (const [c] of matches) for (const m of c.methods) allow.add(m);
       res.setHeader('allow', [...allow].join(', '));
@@ -251,7 +259,7 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
   function routeOf(pathname: string): string {
     let name = names.get(pathname);
     if (name === undefined) {
-      name = candidates(pathname, asSent)[0]?.[0].route.path ?? 'other';
+      name = candidates(pathname, (raw) => raw)[0]?.[0].route.path ?? 'other';
       // Paths carry ids: only a bounded number of them is remembered.
       if (names.size >= 1024) names.clear();
       names.set(pathname, name);

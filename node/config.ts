@@ -1,5 +1,5 @@
 // The storage node's settings: one spec, resolved once at start and frozen.
-import { bytes, ConfigError, int, str, url, secret, type ConfigOf, type Field } from '../common/config.js';
+import { bytes, ConfigError, int, origins, str, url, secret, type ConfigOf, type Field } from '../common/config.js';
 import { NODE_ID_RE, ZONE_RE } from '../common/protocol/ids.js';
 import { cronExpr } from '../common/schedule.js';
 
@@ -27,21 +27,6 @@ const optionalStr = (doc: string, re: RegExp): Field<string> => ({
   },
 });
 
-/** `*` (any origin) or a comma-separated list of origins (scheme://host[:port]). */
-const origins = (doc: string): Field<'*' | readonly string[]> => ({
-  doc,
-  default: '*',
-  parse(raw, key) {
-    const v = String(raw).trim();
-    if (v === '*') return '*';
-    const list = v.split(',').map((o) => o.trim());
-    for (const o of list) {
-      if (!/^https?:\/\/[^/\s,]+$/.test(o)) throw new ConfigError(`${key}: ${JSON.stringify(o)} is not an origin (scheme://host[:port]), and the whole value is not "*"`);
-    }
-    return Object.freeze(list);
-  },
-});
-
 export const NODE_SPEC = {
   tracker: url('Base URL of the tracker'),
   data: str('Data directory (blobs, temp files, node id)', undefined, /^.+$/),
@@ -62,7 +47,7 @@ export const NODE_SPEC = {
   orphanSchedule: cronExpr('When copies of blobs the tracker does not know are looked for and reclaimed (node-cron, UTC)', '0 15 * * * *'),
   orphanGrace: int('Seconds a copy must stay unknown to the tracker before it is deleted', 86_400, 0, 365 * 86_400),
   quarantineKeep: int('Seconds a copy withdrawn after a failed check is kept for inspection before it is deleted', 7 * 86_400, 0, 365 * 86_400),
-  corsOrigins: origins('Web pages allowed to upload, resume (tus) and download from other origins: "*" for any, or a comma-separated list of origins'),
+  corsOrigins: origins('Web origins whose pages may upload, resume (tus) and download here: * for any, or a comma-separated list (empty: none)'),
 } as const;
 
 export type NodeConfig = ConfigOf<typeof NODE_SPEC>;

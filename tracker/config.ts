@@ -1,7 +1,8 @@
 // hoard-tracker's configuration keys, their defaults and checks.
-import { ConfigError, bytes, int, secret, str, url, type ConfigOf, type Field } from '../common/config.js';
+import { ConfigError, bytes, int, origins, secret, str, url, type ConfigOf, type Field } from '../common/config.js';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol/routes.js';
 import { cronExpr } from '../common/schedule.js';
+import { UPLOAD_MARGIN_BYTES } from './cluster/placement.js';
 
 /** An http(s) URL, or '' for "derive it from host and the actual port". */
 const optionalUrl = (doc: string): Field<string> => {
@@ -18,6 +19,7 @@ export const trackerSpec = {
   urlTtl: int('Lifetime of signed data-plane URLs, in seconds', 3600, 10, 7 * 86_400),
   nodeDownAfter: int('Milliseconds without a heartbeat after which a node is down', HEARTBEAT_MISSES_DOWN * HEARTBEAT_INTERVAL_MS, 500, 86_400_000),
   maxUploadSize: bytes('Largest accepted upload, bytes (e.g. 10GiB)', 1024 ** 4, 0, 1024 ** 5),
+  corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),
   repairGrace: int('Milliseconds a node may stay down before its blobs are copied elsewhere', 300_000, 0, 30 * 86_400_000),
@@ -31,7 +33,7 @@ export const trackerSpec = {
   rebalanceSchedule: cronExpr('When the rebalance worker moves blobs from the fullest to the emptiest node', '0 */10 * * * *'),
   rebalanceThreshold: int('Percentage points of disk use between the fullest and emptiest node that start a rebalance', 10, 1, 100),
   rebalanceBytes: bytes('Most bytes one rebalance run moves', 4 * 1024 ** 3, 0, 1024 ** 5),
-  uploadMargin: bytes('Free bytes a node must have beyond an upload\'s size to be chosen for it (heartbeat lag; nodes already leave out their reserve)', 64 * 1024 ** 2, 0, 1024 ** 5),
+  uploadMargin: bytes('Free bytes a node must have beyond an upload\'s size to be chosen for it (heartbeat lag; nodes already leave out their reserve)', UPLOAD_MARGIN_BYTES, 0, 1024 ** 5),
   gcSchedule: cronExpr('When blobs without links past their grace period are deleted from every node (node-cron, UTC, seconds field allowed)', '0 */10 * * * *'),
   gcGrace: int('Seconds a blob keeps its bytes after its last link is deleted', 86_400, 0, 365 * 86_400),
   fsckSchedule: cronExpr('When fsck compares the index with every node and reports differences (node-cron, UTC; repairs only from hoard-admin fsck --repair)', '0 30 4 * * *'),

@@ -1,5 +1,4 @@
 // What every route handler gets: config, store, topology, commit rules.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { WorkerPool } from '../common/worker.js';
 import type { Committer } from './index/committer.js';
@@ -27,5 +26,3 @@ export interface TrackerContext {
   /** Calls to nodes' /internal/ routes (default: over HTTP with the cluster secret; tests substitute). */
   nodeApi?: NodeApiFactory;
 }
-
-export type RouteHandler = (ctx: TrackerContext, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // hoard-tracker: flags → config → store, topology, commit rules → HTTP server.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
 import { collectProcessMetrics } from '../common/metrics.js';
+import { readSecretFile, SecretError } from '../common/secret.js';
 import { Committer } from './index/committer.js';
 import { trackerSpec } from './config.js';
 import type { TrackerContext } from './context.js';
@@ -38,6 +39,7 @@ function parseFlags() {
     .option('url-ttl', { type: 'string', describe: trackerSpec.urlTtl.doc })
     .option('node-down-after', { type: 'string', describe: trackerSpec.nodeDownAfter.doc })
     .option('max-upload-size', { type: 'string', describe: trackerSpec.maxUploadSize.doc })
+    .option('cors-origins', { type: 'string', describe: trackerSpec.corsOrigins.doc })
     .option('upload-margin', { type: 'string', describe: trackerSpec.uploadMargin.doc })
     .option('gc-schedule', { type: 'string', describe: trackerSpec.gcSchedule.doc })
     .option('gc-grace', { type: 'string', describe: trackerSpec.gcGrace.doc })
@@ -49,15 +51,6 @@ function parseFlags() {
   return parser.parseSync();
 }
 
-function secretFromFile(path: string | undefined): string | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path, 'utf8').split(/\r?\n/, 1)[0];
-  } catch (err) {
-    throw new ConfigError(`cannot read --secret-file ${path}: ${(err as Error).message}`);
-  }
-}
-
 async function main(): Promise<void> {
   const flags = parseFlags();
   const config = loadConfig(
@@ -67,10 +60,11 @@ async function main(): Promise<void> {
       port: flags.port,
       host: flags.host,
       publicUrl: flags.publicUrl,
-      secret: flags.secret ?? secretFromFile(flags.secretFile),
+      secret: flags.secret ?? (flags.secretFile ? readSecretFile(flags.secretFile) : undefined),
       urlTtl: flags.urlTtl,
       nodeDownAfter: flags.nodeDownAfter,
       maxUploadSize: flags.maxUploadSize,
+      corsOrigins: flags.corsOrigins,
       ...replicationValues(flags),
       uploadMargin: flags.uploadMargin,
       gcSchedule: flags.gcSchedule,
@@ -148,7 +142,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof StoreError) {
+  if (err instanceof ConfigError || err instanceof SecretError || err instanceof StoreError) {
     process.stderr.write(`hoard-tracker: ${err.message}\n`);
     process.exit(2);
   }

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BenchClient, getDiscard } from '../lib/http-client.js';
 import { freePort } from '../../common/http.js';
-import { logTail, type Proc, type ProcessRegistry } from '../lib/procs.js';
+import { logTail } from '../../scripts/cluster/log-file.js';
+import { type Proc, type ProcessRegistry } from '../../scripts/cluster/processes.js';
 
 export interface Nginx {
   url: string;

@@ -1,7 +1,7 @@
 // Starts the plain Node baseline server (node-file-server.ts) as a child process.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForListening, type Proc, type ProcessRegistry } from '../lib/procs.js';
+import { waitForListening, type Proc, type ProcessRegistry } from '../../scripts/cluster/processes.js';
 
 export type NodeServerKind = 'hash-fsync' | 'fsync' | 'plain';
 

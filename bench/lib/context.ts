@@ -9,7 +9,7 @@ import { makeRandomFile } from './files.js';
 import { startCluster, hoardUpload, resolveLink, type Cluster } from './hoard.js';
 import { BenchClient } from './http-client.js';
 import type { BenchOptions } from './options.js';
-import type { ProcessRegistry } from './procs.js';
+import type { ProcessRegistry } from '../../scripts/cluster/processes.js';
 import { Wrk } from './wrk.js';
 
 export interface HoardBlob {

@@ -2,13 +2,11 @@
 // node dist/node/main.js), and the user's two flows: upload via
 // POST /api/uploads then PUT to the signed node URL, download via /f/<id>
 // → 302 → node.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { UploadResult, UploadTarget } from '../../common/protocol/types.js';
+import { HoardCluster } from '../../scripts/cluster/cluster.js';
+import type { Proc, ProcessRegistry } from '../../scripts/cluster/processes.js';
 import { BenchClient, getDiscard, postJson, put, type BodySource } from './http-client.js';
-import { waitForListening, type Proc, type ProcessRegistry } from './procs.js';
 import { msSince } from './stats.js';
 
 export interface Cluster {
@@ -17,53 +15,38 @@ export interface Cluster {
   tracker: Proc;
   node: Proc;
   secretFile: string;
+  stop(): Promise<void>;
 }
 
-export function nodeArgs(root: string, script: 'tracker' | 'node'): string {
-  return join(root, 'dist', script, 'main.js');
-}
-
+/** A tracker alone (the index scenario fills its store first), in `dir`: data/ and tracker.log. */
 export async function startTracker(procs: ProcessRegistry, root: string, dir: string, secretFile: string, name = 'tracker'): Promise<{ proc: Proc; url: string }> {
-  mkdirSync(join(dir, 'data'), { recursive: true });
-  const proc = procs.spawn(name, process.execPath, [nodeArgs(root, 'tracker'), '--data', join(dir, 'data'), '--port', '0', '--secret-file', secretFile], join(dir, 'tracker.log'));
-  const l = await waitForListening(proc);
-  return { proc, url: (l.url ?? `http://127.0.0.1:${l.port}`).replace(/\/$/, '') };
+  const c = new HoardCluster({
+    dist: join(root, 'dist'),
+    secretFile,
+    logDir: dir,
+    tracker: { name, data: join(dir, 'data'), logFile: join(dir, 'tracker.log') },
+    nodes: [],
+    processes: procs,
+  });
+  await c.start();
+  return { proc: c.tracker.proc, url: c.trackerUrl };
 }
 
-/** One tracker and one storage node, ready to take an upload. */
+/** One tracker and one storage node (zone a), ready to take an upload. */
 export async function startCluster(procs: ProcessRegistry, root: string, dir: string): Promise<Cluster> {
-  mkdirSync(dir, { recursive: true });
-  const secretFile = join(dir, 'secret');
-  writeFileSync(secretFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
-  const t = await startTracker(procs, root, join(dir, 'tracker'), secretFile);
-  const nodeDir = join(dir, 'node1');
-  mkdirSync(join(nodeDir, 'data'), { recursive: true });
-  const node = procs.spawn('node', process.execPath, [nodeArgs(root, 'node'), '--tracker', t.url, '--data', join(nodeDir, 'data'), '--port', '0', '--zone', 'a', '--secret-file', secretFile], join(nodeDir, 'node.log'));
-  const nl = await waitForListening(node);
-  const nodeUrl = (nl.url ?? `http://127.0.0.1:${nl.port}`).replace(/\/$/, '');
-  await waitUntilPlaceable(t.url);
-  return { trackerUrl: t.url, nodeUrl, tracker: t.proc, node, secretFile };
-}
-
-async function waitUntilPlaceable(trackerUrl: string, timeoutMs = 30_000): Promise<void> {
-  const client = new BenchClient(2);
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  try {
-    while (Date.now() < deadline) {
-      try {
-        const r = await postJson(client, trackerUrl + '/api/uploads', { filename: 'probe', size: 1 });
-        if (r.status === 200) return;
-        last = `${r.status} ${JSON.stringify(r.json)}`;
-      } catch (err) {
-        last = (err as Error).message;
-      }
-      await sleep(100);
-    }
-  } finally {
-    await client.close();
-  }
-  throw new Error(`the tracker never offered an upload target (node not registered?): last answer ${last}`);
+  const c = new HoardCluster({
+    dist: join(root, 'dist'),
+    secretFile: join(dir, 'secret'),
+    logDir: dir,
+    tracker: { name: 'tracker', data: join(dir, 'tracker', 'data'), logFile: join(dir, 'tracker', 'tracker.log') },
+    nodes: [{ name: 'node', data: join(dir, 'node1', 'data'), logFile: join(dir, 'node1', 'node.log'), zone: 'a' }],
+    processes: procs,
+    readyTimeoutMs: 20_000,
+  });
+  await c.start();
+  await c.waitPlaceable();
+  const node = c.nodes[0]!;
+  return { trackerUrl: c.trackerUrl, nodeUrl: node.url, tracker: c.tracker.proc, node: node.proc, secretFile: c.spec.secretFile, stop: () => c.stop() };
 }
 
 export interface Uploaded {

@@ -4,7 +4,7 @@
 // split RSS into anonymous memory (heap, buffers) and file-backed pages (for
 // example LevelDB tables mapped with mmap), which the kernel can drop.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { descendants } from './procs.js';
+import { descendants } from '../../scripts/cluster/processes.js';
 
 export interface RssSample {
   rss: number;

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProcessRegistry } from './procs.js';
+import type { ProcessRegistry } from '../../scripts/cluster/processes.js';
 
 export interface WrkRun {
   url: string;
@@ -93,7 +93,7 @@ export class Wrk {
     const p = this.procs.spawn('wrk', this.bin, args, join(this.dir, 'wrk.log'), { capture: true });
     // wrk stops by itself after the duration; this is only a guard against a hang.
     const guard = sleep((r.durationS + 30) * 1000).then(() => 'timeout' as const);
-    const outcome = await Promise.race([p.exited, guard]);
+    const outcome = await Promise.race([p.exited.then(() => p.exitCode), guard]);
     if (outcome === 'timeout') {
       await this.procs.stop(p);
       throw new Error(`wrk did not finish within ${r.durationS + 30} s`);

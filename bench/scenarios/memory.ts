@@ -117,7 +117,7 @@ export const memory: Scenario = {
     try {
       await measure(ctx, res, cluster);
     } finally {
-      await Promise.all([ctx.procs.stop(cluster.node), ctx.procs.stop(cluster.tracker)]);
+      await cluster.stop();
     }
   },
 };

@@ -91,6 +91,16 @@ export interface LinkInfo {
   created: string;
 }
 
+/** DELETE /api/links/<id> (admin). */
+export interface LinkDeleted {
+  id: string;
+  blob: string;
+  /** Links left on the blob. */
+  refs: number;
+  /** When the blob's bytes become eligible for GC (only when refs is 0). */
+  gcAfter?: string;
+}
+
 export type NodeState = 'up' | 'down';
 
 export interface NodeStatus extends NodeRegistration {

@@ -11,10 +11,11 @@ import { join } from 'node:path';
 import { AUTH_HEADER } from '../../common/protocol/routes.js';
 import { type NodeStatus, type RepairStatus, type UploadResult } from '../../common/protocol/types.js';
 import { clusterAuth } from '../../common/sign.js';
+import { startDaemon, type Proc } from '../../scripts/cluster/processes.js';
 import { BIN, missingBuild, type BlobRecord } from '../helpers/cluster.js';
 import { blobIdsOnDisk, makeRandomFile, sha256File, tempDir } from '../helpers/files.js';
 import { createLab, labUnavailable, type Lab } from '../helpers/netns.js';
-import { Daemon, describeRun, waitFor } from '../helpers/proc.js';
+import { describeRun, waitFor } from '../helpers/proc.js';
 import { copyProblem } from '../helpers/replicas.js';
 
 /**
@@ -36,7 +37,7 @@ async function main(t: Test): Promise<void> {
   const work = await tempDir('hoard-multihost-');
   t.teardown(work.cleanup);
   const lab: Lab = createLab(['tracker', 'n1', 'n2', 'n3', 'n4', 'client']);
-  const daemons: Daemon[] = [];
+  const daemons: Proc[] = [];
   t.teardown(async () => {
     if (!t.passing() || process.env.HOARD_TEST_LOGS) for (const d of daemons) process.stderr.write(`--- ${d.name} ---\n${d.tail(Number(process.env.HOARD_TEST_LOGS) || 30)}\n`);
     await Promise.all(daemons.map((d) => d.kill('SIGTERM')));
@@ -48,7 +49,16 @@ async function main(t: Test): Promise<void> {
   const env = { ...process.env, HOARD_TRACKER: trackerUrl, HOARD_SECRET: secret, HOARD_LOG_LEVEL: 'warn' };
   const zones: Record<string, string> = { n1: 'a', n2: 'b', n3: 'c', n4: 'c' };
 
-  const tracker = await Daemon.start(
+  /** `node script ...args` inside host's namespace, its log beside the data. */
+  const start = (name: string, host: string, script: string, args: string[]) =>
+    startDaemon({
+      name, script, args, wrap: lab.hosts[host]!.wrap,
+      logFile: join(work.dir, 'logs', `${name.replace(/\W+/g, '-').replace(/-$/, '')}.log`),
+      env: { ...process.env, HOARD_LOG_LEVEL: 'info' },
+    });
+
+  const tracker = await start(
+    'tracker',
     'tracker',
     BIN.tracker,
     [
@@ -57,7 +67,6 @@ async function main(t: Test): Promise<void> {
       '--replicate-schedule', '*/1 * * * * *', '--repair-schedule', '*/1 * * * * *',
       '--reconcile-schedule', NEVER, '--rebalance-schedule', NEVER, '--reconcile-min-age', '0',
     ],
-    { wrap: lab.hosts.tracker!.wrap },
   );
   daemons.push(tracker);
 
@@ -65,10 +74,10 @@ async function main(t: Test): Promise<void> {
     '--tracker', trackerUrl, '--data', join(work.dir, name), '--host', lab.hosts[name]!.addr, '--port', String(PORT),
     '--secret', secret, '--zone', zones[name]!, '--id', name, '--chunk-size', '256KiB',
   ];
-  const nodes: Record<string, Daemon> = {};
+  const nodes: Record<string, Proc> = {};
   for (const name of Object.keys(zones)) {
     await mkdir(join(work.dir, name), { recursive: true });
-    nodes[name] = await Daemon.start(`node ${name}`, BIN.node, nodeArgs(name), { wrap: lab.hosts[name]!.wrap });
+    nodes[name] = await start(`node ${name}`, name, BIN.node, nodeArgs(name));
     daemons.push(nodes[name]!);
   }
 
@@ -171,7 +180,7 @@ async function main(t: Test): Promise<void> {
     const listedBefore = (await blobs()).filter((b) => b.nodes.includes(victim)).length;
     const onDisk = (await blobIdsOnDisk(join(work.dir, victim))).length;
     t.ok(onDisk > listedBefore, `${victim} comes back with ${onDisk} copies, the index lists ${listedBefore} on it`);
-    const back = await Daemon.start(`node ${victim} (back)`, BIN.node, nodeArgs(victim), { wrap: lab.hosts[victim]!.wrap });
+    const back = await start(`node ${victim} (back)`, victim, BIN.node, nodeArgs(victim));
     daemons.push(back);
     await waitFor(`${victim} up`, async () => (await api<NodeStatus[]>('/internal/admin/nodes')).some((n) => n.id === victim && n.state === 'up'), 20_000, 300);
     await waitFor(

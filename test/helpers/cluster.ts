@@ -2,18 +2,21 @@
 // as child processes on 127.0.0.1 (port 0), each with a fresh data folder,
 // plus the admin CLI and signed calls to the tracker's internal routes.
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import fse from 'fs-extra';
+import { HoardCluster, type Member } from '../../scripts/cluster/cluster.js';
+import type { Proc } from '../../scripts/cluster/processes.js';
 import { callJson } from '../../common/client.js';
 import type { BlobIdentity, ClusterStats, LinkInfo, NodeStatus } from '../../common/protocol/types.js';
 import { TRACKER } from '../../common/protocol/routes.js';
 import { signUrl } from '../../common/sign.js';
-import { atExit, Daemon, describeRun, run, waitFor, type RunResult } from './proc.js';
+import { atExit, describeRun, run, type RunResult } from './proc.js';
+import { REPO_ROOT } from './repo-root.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ROOT = REPO_ROOT;
 export const BIN = {
   tracker: join(ROOT, 'dist', 'tracker', 'main.js'),
   node: join(ROOT, 'dist', 'node', 'main.js'),
@@ -72,7 +75,7 @@ export interface ClusterNode {
   /** http://127.0.0.1:<port>, whatever the public URL is. */
   readonly directUrl: string;
   readonly port: number;
-  readonly proc: Daemon;
+  readonly proc: Proc;
   readonly running: boolean;
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Stops the node if it runs, starts it again on the same data, and waits until it is up. */
@@ -83,7 +86,7 @@ export interface Cluster {
   readonly root: string;
   readonly trackerUrl: string;
   readonly secret: string;
-  readonly tracker: { readonly proc: Daemon; readonly url: string; readonly port: number; readonly dataDir: string };
+  readonly tracker: { readonly proc: Proc; readonly url: string; readonly port: number; readonly dataDir: string };
   /** Stops the tracker with `signal` and starts it again on the same data, port and flags. */
   restartTracker(signal?: NodeJS.Signals): Promise<void>;
   readonly nodes: ClusterNode[];
@@ -107,44 +110,41 @@ export interface Cluster {
 }
 
 class NodeProcess implements ClusterNode {
-  proc!: Daemon;
-
   constructor(
     readonly index: number,
     readonly id: string,
     readonly zone: string,
     readonly dataDir: string,
-    private readonly args: string[],
+    private readonly member: Member,
     private readonly waitUp: (n: ClusterNode[]) => Promise<void>,
   ) {}
 
+  get proc(): Proc {
+    return this.member.proc;
+  }
+
   get url(): string {
-    return this.proc.url;
+    return this.member.url;
   }
 
   get port(): number {
-    return this.proc.port;
+    return this.member.port;
   }
 
   get directUrl(): string {
-    return `http://127.0.0.1:${this.proc.port}`;
+    return `http://127.0.0.1:${this.member.port}`;
   }
 
   get running(): boolean {
-    return this.proc?.running ?? false;
-  }
-
-  async start(): Promise<void> {
-    this.proc = await Daemon.start(`node ${this.id}`, BIN.node, this.args);
+    return this.member.running;
   }
 
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (this.proc?.running) await this.proc.kill(signal);
+    await this.member.kill(signal);
   }
 
   async restart(): Promise<void> {
-    await this.kill('SIGTERM');
-    await this.start();
+    await this.member.restart('SIGTERM');
     await this.waitUp([this]);
   }
 }
@@ -153,66 +153,41 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const why = missingBuild();
   if (why) throw new Error(why);
   const root = await mkdtemp(join(tmpdir(), 'hoard-cluster-'));
-  const cancelExitCleanup = atExit(() => rmSync(root, { recursive: true, force: true }));
-  const secret = randomBytes(24).toString('hex');
-  const trackerData = join(root, 'tracker');
-  await mkdir(trackerData);
+  const cancelExitCleanup = atExit(() => fse.removeSync(root));
+  const nodeSpecs = opts.nodes.map((spec, i) => ({
+    name: `node-${i}`,
+    id: `n${i}-${randomBytes(3).toString('hex')}`,
+    zone: spec.zone ?? 'default',
+    data: spec.dataDir ?? join(root, `node-${i}`),
+    host: '127.0.0.1',
+    publicUrl: spec.publicUrl,
+    args: [...(opts.chunkSize !== undefined ? ['--chunk-size', String(opts.chunkSize)] : []), ...(opts.nodeArgs ?? []), ...(spec.args ?? [])],
+  }));
+  const hc = new HoardCluster({
+    dist: join(ROOT, 'dist'),
+    secretFile: join(root, 'secret'),
+    logDir: join(root, 'logs'),
+    tracker: {
+      name: 'tracker', data: join(root, 'tracker'), port: opts.trackerPort ?? 0, host: '127.0.0.1',
+      args: ['--replicas', String(opts.replicas ?? 1), ...(opts.trackerArgs ?? [])],
+    },
+    nodes: nodeSpecs,
+    env: { HOARD_LOG_LEVEL: 'info' },
+  });
   const nodes: NodeProcess[] = [];
-  let trackerProc: Daemon | undefined;
-
-  const api = <T>(method: string, path: string, body?: unknown): Promise<T> =>
-    callJson<T>(trackerProc!.url, method, path, { secret, body });
-
-  const nodeStatuses = () => api<NodeStatus[]>('GET', TRACKER.adminNodes);
-
-  const waitUp = async (which: ClusterNode[] = nodes): Promise<void> => {
-    await waitFor(
-      `nodes ${which.map((n) => n.id).join(', ')} up at the tracker`,
-      async () => {
-        const list = await nodeStatuses();
-        return which.every((n) => list.some((s) => s.id === n.id && s.state === 'up' && s.publicUrl.replace(/\/$/, '') === n.url));
-      },
-      20_000,
-      150,
-    );
-  };
+  const waitUp = (which: ClusterNode[] = nodes): Promise<void> =>
+    hc.waitRegistered(which.map((n) => hc.nodes[n.index]!));
+  for (const [i, spec] of nodeSpecs.entries()) nodes.push(new NodeProcess(i, spec.id, spec.zone, spec.data, hc.nodes[i]!, waitUp));
 
   const stop = async (): Promise<void> => {
-    await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
-    await trackerProc?.stop();
+    await hc.stop();
     cancelExitCleanup();
-    await rm(root, { recursive: true, force: true });
+    await fse.remove(root);
   };
+  const logTail = (lines = 60): string => hc.logTail(lines);
 
-  const logTail = (lines = 60): string =>
-    [trackerProc, ...nodes.map((n) => n.proc)]
-      .filter((d): d is Daemon => d !== undefined)
-      .map((d) => `--- ${d.name} (pid ${d.pid}) ---\n${d.tail(lines)}`)
-      .join('\n');
-
-  const trackerArgs = [
-    '--data', trackerData, '--port', String(opts.trackerPort ?? 0), '--host', '127.0.0.1', '--secret', secret,
-    '--replicas', String(opts.replicas ?? 1), ...(opts.trackerArgs ?? []),
-  ];
   try {
-    trackerProc = await Daemon.start('tracker', BIN.tracker, trackerArgs);
-    const trackerUrl = trackerProc.url;
-    for (const [i, spec] of opts.nodes.entries()) {
-      const id = `n${i}-${randomBytes(3).toString('hex')}`;
-      const zone = spec.zone ?? 'default';
-      const dataDir = spec.dataDir ?? join(root, `node-${i}`);
-      await mkdir(dataDir, { recursive: true });
-      const args = [
-        '--tracker', trackerUrl, '--data', dataDir, '--port', '0', '--host', '127.0.0.1',
-        '--secret', secret, '--zone', zone, '--id', id,
-        ...(opts.chunkSize !== undefined ? ['--chunk-size', String(opts.chunkSize)] : []),
-        ...(spec.publicUrl ? ['--public-url', spec.publicUrl] : []),
-        ...(opts.nodeArgs ?? []),
-        ...(spec.args ?? []),
-      ];
-      nodes.push(new NodeProcess(i, id, zone, dataDir, args, (n) => waitUp(n)));
-    }
-    await Promise.all(nodes.map((n) => n.start()));
+    await hc.start();
     if (opts.waitUp !== false) await waitUp();
   } catch (err) {
     const logs = logTail(30);
@@ -220,11 +195,13 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     throw new Error(`${(err as Error).message}\n${logs}`);
   }
 
-  const adminEnv = { ...process.env, HOARD_TRACKER: trackerProc.url, HOARD_SECRET: secret, HOARD_LOG_LEVEL: 'warn' };
+  const secret = hc.secret;
+  const api = <T>(method: string, path: string, body?: unknown): Promise<T> => callJson<T>(hc.trackerUrl, method, path, { secret, body });
+  const adminEnv = { ...process.env, HOARD_TRACKER: hc.trackerUrl, HOARD_SECRET: secret, HOARD_LOG_LEVEL: 'warn' };
   const adminRun = (args: string[]) => run(process.execPath, [BIN.admin, ...args], { env: adminEnv, timeoutMs: 20_000 });
 
-  const tracker = trackerProc;
-  const trackerView = { proc: tracker, url: tracker.url, port: tracker.port, dataDir: trackerData };
+  const tracker = hc.tracker;
+  const trackerView = { proc: tracker.proc, url: tracker.url, port: tracker.port, dataDir: tracker.spec.data };
   return {
     root,
     trackerUrl: tracker.url,
@@ -232,9 +209,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     tracker: trackerView,
     async restartTracker(signal: NodeJS.Signals = 'SIGTERM') {
       if (!opts.trackerPort) throw new Error('restartTracker needs a fixed trackerPort');
-      await trackerProc!.kill(signal);
-      trackerProc = await Daemon.start('tracker', BIN.tracker, trackerArgs);
-      trackerView.proc = trackerProc;
+      await tracker.restart(signal);
+      trackerView.proc = tracker.proc;
     },
     nodes,
     async admin<T>(args: string[]): Promise<T> {
@@ -248,7 +224,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     },
     adminRun,
     api,
-    nodeStatuses,
+    nodeStatuses: () => api<NodeStatus[]>('GET', TRACKER.adminNodes),
     stats: () => api<ClusterStats>('GET', TRACKER.adminStats),
     blobs: () => api<BlobRecord[]>('GET', `${TRACKER.adminBlobs}?limit=1000`),
     links: () => api<LinkInfo[]>('GET', `${TRACKER.adminLinks}?limit=1000`),

@@ -1,9 +1,9 @@
 // Options every hoard-admin command takes, and turning them into an
 // authenticated call to the tracker's admin routes.
-import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { CliError, DEFAULT_TRACKER, errorLine, isConnectionError, trackerUrl } from '../../common/cli.js';
 import { callJson } from '../../common/client.js';
+import { readSecretFile, SecretError } from '../../common/secret.js';
 
 export interface AdminArgs {
   tracker?: string;
@@ -24,9 +24,12 @@ export function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
 export function resolveSecret(args: AdminArgs, env: NodeJS.ProcessEnv = process.env): string {
   if (args.secret) return args.secret;
   if (args.secretFile) {
-    const line = readFileSync(args.secretFile, 'utf8').split(/\r?\n/, 1)[0]?.trim() ?? '';
-    if (!line) throw new CliError('SECRET_REQUIRED', `${args.secretFile} is empty`);
-    return line;
+    try {
+      return readSecretFile(args.secretFile);
+    } catch (err) {
+      if (err instanceof SecretError) throw new CliError('SECRET_REQUIRED', err.message, { cause: err });
+      throw err;
+    }
   }
   if (env.HOARD_SECRET) return env.HOARD_SECRET;
   throw new CliError('SECRET_REQUIRED', 'the cluster secret is needed: --secret, --secret-file or env HOARD_SECRET');

@@ -2,6 +2,11 @@
 // statuses and a random source, so table tests cover them without servers.
 import type { NodeStatus } from '../../common/protocol/types.js';
 
+/** Free space a node must keep beyond what it takes (the default of the uploadMargin key): heartbeats lag behind disk use. */
+export const UPLOAD_MARGIN_BYTES = 64 * 1024 * 1024;
+/** New uploads go to the emptiest nodes (within this many used-fraction points): a new node fills first. */
+export const UPLOAD_FILL_BAND = 0.05;
+
 export interface PlacementRequest {
   nodes: readonly NodeStatus[];
   /** Bytes to store (0 when unknown). */

@@ -2,7 +2,7 @@
 import { sendJson } from '../../common/http.js';
 import { LINK_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { type ClusterStats, type LinkInfo } from '../../common/protocol/types.js';
-import type { RouteHandler } from '../context.js';
+import type { RouteHandler } from './handler.js';
 import type { BlobRecord } from '../meta/store.js';
 import { page } from './validate.js';
 import { linkInfo } from './links.js';
@@ -11,12 +11,12 @@ export const adminNodes: RouteHandler = (ctx, _req, res) => {
   sendJson(res, 200, ctx.topology.list());
 };
 
-export const adminBlobs: RouteHandler = async (ctx, _req, res, url) => {
-  sendJson(res, 200, await ctx.store.listBlobs(page(url, SHA256_RE)));
+export const adminBlobs: RouteHandler = async (ctx, _req, res, m) => {
+  sendJson(res, 200, await ctx.store.listBlobs(page(m.url, SHA256_RE)));
 };
 
-export const adminLinks: RouteHandler = async (ctx, _req, res, url) => {
-  const links = await ctx.store.listLinks(page(url, LINK_ID_RE));
+export const adminLinks: RouteHandler = async (ctx, _req, res, m) => {
+  const links = await ctx.store.listLinks(page(m.url, LINK_ID_RE));
   const blobs = new Map<string, BlobRecord | undefined>();
   const out: LinkInfo[] = [];
   for (const l of links) {

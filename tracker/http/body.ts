@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
 import { readJson } from '../../common/http.js';
+import type { Match } from './handler.js';
 
 export const SMALL_BODY = 16 * 1024;
 
@@ -15,23 +16,22 @@ export function declaredLength(req: IncomingMessage): number | undefined {
   return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
 }
 
-// Body digests vouched for by a verified cluster credential (server.ts sets them).
-const vouched = new WeakMap<IncomingMessage, string>();
-
-export function expectBodyDigest(req: IncomingMessage, digest: string): void {
-  vouched.set(req, digest);
-}
-
 export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (declaredLength(req) ?? 0) > 0;
 }
 
-export async function readBody(req: IncomingMessage, res: ServerResponse, limit = SMALL_BODY): Promise<unknown> {
+/** The JSON body; on internal and admin routes it must be the body the credential vouches for (`m.bodyDigest`). */
+export async function readBody(req: IncomingMessage, res: ServerResponse, m: Pick<Match, 'bodyDigest'>, limit = SMALL_BODY): Promise<unknown> {
   const len = declaredLength(req);
   if (len !== undefined && len > limit) throw new HoardError('PAYLOAD_TOO_LARGE', `JSON body over ${limit} bytes`);
   if (req.headers.expect?.toLowerCase() === '100-continue') res.writeContinue();
-  const body = await readJson<unknown>(req, limit, vouched.get(req));
+  const body = await readJson<unknown>(req, limit, m.bodyDigest);
   // Fully read: the connection can be kept (server.ts marks requests with bodies close-by-default).
   res.removeHeader('connection');
   return body;
+}
+
+/** Reads a body the route does not need, when one was sent: it must still match the credential. */
+export async function readOptionalBody(req: IncomingMessage, res: ServerResponse, m: Pick<Match, 'bodyDigest'>): Promise<void> {
+  if (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') await readBody(req, res, m, 1024);
 }

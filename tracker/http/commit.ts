@@ -5,21 +5,22 @@ import { NODE_ID_RE } from '../../common/protocol/ids.js';
 import { TRACKER } from '../../common/protocol/routes.js';
 import { type CommitResponse } from '../../common/protocol/types.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
-import type { RouteHandler } from '../context.js';
+import type { RouteHandler } from './handler.js';
 import { parseManifest } from '../index/manifest.js';
+import { checkUpload } from '../index/upload-policy.js';
 import { trackerMetrics } from '../metrics.js';
 import { checkFilename } from '../../common/protocol/filename.js';
-import { object, str } from './validate.js';
+import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
 
 /** A manifest lists one ~90-byte entry per chunk: 32 MiB covers ~3 TiB at 8 MiB chunks. */
 export const COMMIT_BODY_LIMIT = 32 * 1024 * 1024;
 
-export const commitRoute: RouteHandler = async (ctx, req, res) => {
-  const body = object(await readBody(req, res, COMMIT_BODY_LIMIT));
+export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
+  const body = object(await readBody(req, res, m, COMMIT_BODY_LIMIT));
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
   const name = checkFilename(body.filename);
-  const manifest = parseManifest(body.manifest, ctx.config.maxUploadSize);
+  const manifest = parseManifest(body.manifest, (size) => checkUpload(ctx.config, { kind: 'node' }, size));
   const uploadId = body.uploadId === undefined ? undefined : str(body, 'uploadId', UPLOAD_ID_RE);
   if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
   const earlier = uploadId === undefined ? undefined : await ctx.store.linkOfUpload(uploadId);

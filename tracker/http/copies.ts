@@ -6,16 +6,17 @@ import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { COPIES_HELD_MAX, type BadCopyAnswer, type BadCopySource, type CopiesHeldResponse, type CopyState } from '../../common/protocol/integrity.js';
 import { NODE_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
-import type { RouteHandler, TrackerContext } from '../context.js';
+import type { TrackerContext } from '../context.js';
+import type { RouteHandler } from './handler.js';
 import { trackerMetrics } from '../metrics.js';
-import { object, str } from './validate.js';
+import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
 
 const SOURCES: readonly BadCopySource[] = ['scrub', 'read', 'verify'];
 const MAX_CHUNKS = 1_000_000;
 
-export const copyBadRoute: RouteHandler = async (ctx, req, res) => {
-  const o = object(await readBody(req, res, 1024 * 1024));
+export const copyBadRoute: RouteHandler = async (ctx, req, res, m) => {
+  const o = object(await readBody(req, res, m, 1024 * 1024));
   const nodeId = str(o, 'nodeId', NODE_ID_RE);
   const blobId = str(o, 'blobId', SHA256_RE);
   const source = o.source as BadCopySource;
@@ -40,8 +41,8 @@ export const copyBadRoute: RouteHandler = async (ctx, req, res) => {
   sendJson(res, 200, answer);
 };
 
-export const copiesHeldRoute: RouteHandler = async (ctx, req, res) => {
-  const o = object(await readBody(req, res, 128 * 1024));
+export const copiesHeldRoute: RouteHandler = async (ctx, req, res, m) => {
+  const o = object(await readBody(req, res, m, 128 * 1024));
   const nodeId = str(o, 'nodeId', NODE_ID_RE);
   const ids = o.ids;
   if (!Array.isArray(ids) || ids.length > COPIES_HELD_MAX || !ids.every((id) => typeof id === 'string' && SHA256_RE.test(id))) {

@@ -3,14 +3,14 @@
 // workers/fsck.ts). Answers FsckReport.
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
-import type { RouteHandler } from '../context.js';
+import type { RouteHandler } from './handler.js';
 import { runFsck } from '../workers/fsck.js';
-import { readBody } from './body.js';
+import { readOptionalBody } from './body.js';
 
-export const fsckRoute: RouteHandler = async (ctx, req, res, url) => {
-  if (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') await readBody(req, res, 1024);
-  const repair = ['1', 'true', 'yes'].includes(url.searchParams.get('repair') ?? '');
-  const rawAge = url.searchParams.get('minAge');
+export const fsckRoute: RouteHandler = async (ctx, req, res, m) => {
+  await readOptionalBody(req, res, m);
+  const repair = ['1', 'true', 'yes'].includes(m.url.searchParams.get('repair') ?? '');
+  const rawAge = m.url.searchParams.get('minAge');
   const minAgeS = rawAge === null ? undefined : /^\d{1,10}$/.test(rawAge) ? Number(rawAge) : -1;
   if (minAgeS !== undefined && minAgeS < 0) throw new HoardError('BAD_REQUEST', 'minAge must be a number of seconds');
   sendJson(res, 200, await runFsck(ctx, { repair, minOrphanAgeS: minAgeS }));

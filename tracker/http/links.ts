@@ -6,7 +6,8 @@ import { LINK_ID_RE, NODE_ID_RE } from '../../common/protocol/ids.js';
 import { NODE, NODE_ID_HEADER, TRACKER } from '../../common/protocol/routes.js';
 import { type LinkInfo } from '../../common/protocol/types.js';
 import { signUrl } from '../../common/sign.js';
-import type { RouteHandler, TrackerContext } from '../context.js';
+import type { TrackerContext } from '../context.js';
+import type { RouteHandler } from './handler.js';
 import type { BlobRecord, LinkRecord } from '../meta/store.js';
 import { chooseReadNode } from '../cluster/placement.js';
 
@@ -30,10 +31,10 @@ export function linkInfo(ctx: TrackerContext, link: LinkRecord, blob: BlobRecord
   };
 }
 
-export const linkRedirect: RouteHandler = async (ctx, _req, res, url) => {
-  const { link, blob } = await resolve(ctx, url.pathname.slice(TRACKER.link.length));
+export const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
+  const { link, blob } = await resolve(ctx, m.params.id!);
   // ?avoid=<node id> (repeatable): where this client just failed; used only when no other copy is live.
-  const avoid = url.searchParams.getAll('avoid').filter((id) => NODE_ID_RE.test(id)).slice(0, 16);
+  const avoid = m.url.searchParams.getAll('avoid').filter((id) => NODE_ID_RE.test(id)).slice(0, 16);
   const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random, avoid);
   if (!node) throw new HoardError('NO_LIVE_COPY');
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
@@ -41,7 +42,7 @@ export const linkRedirect: RouteHandler = async (ctx, _req, res, url) => {
   sendJson(res, 302, { url: target }, { location: target, [NODE_ID_HEADER]: node.id });
 };
 
-export const linkInfoRoute: RouteHandler = async (ctx, _req, res, url) => {
-  const { link, blob } = await resolve(ctx, url.pathname.slice(TRACKER.linkInfo.length));
+export const linkInfoRoute: RouteHandler = async (ctx, _req, res, m) => {
+  const { link, blob } = await resolve(ctx, m.params.id!);
   sendJson(res, 200, linkInfo(ctx, link, blob));
 };

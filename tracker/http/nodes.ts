@@ -3,8 +3,9 @@ import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE_ID_RE, ZONE_RE } from '../../common/protocol/ids.js';
 import { type Heartbeat, type NodeRegistration } from '../../common/protocol/types.js';
-import type { RouteHandler } from '../context.js';
-import { int, object, publicUrl, str } from './validate.js';
+import type { RouteHandler } from './handler.js';
+import { int, object, str } from '../../common/protocol/fields.js';
+import { publicUrl } from './validate.js';
 import { readBody } from './body.js';
 
 function space(o: Record<string, unknown>): { freeBytes: number; totalBytes: number } {
@@ -24,8 +25,8 @@ export function parseHeartbeat(v: unknown): Heartbeat {
   return { id: str(o, 'id', NODE_ID_RE), ...space(o), load: int(o, 'load', 0), blobCount: int(o, 'blobCount', 0) };
 }
 
-export const registerRoute: RouteHandler = async (ctx, req, res) => {
-  const reg = parseRegistration(await readBody(req, res));
+export const registerRoute: RouteHandler = async (ctx, req, res, m) => {
+  const reg = parseRegistration(await readBody(req, res, m));
   const known = ctx.topology.get(reg.id) !== undefined;
   await ctx.topology.register(reg);
   ctx.log.info({ node: reg.id, zone: reg.zone, url: reg.publicUrl }, 'node registered');
@@ -34,8 +35,8 @@ export const registerRoute: RouteHandler = async (ctx, req, res) => {
   sendJson(res, 200, { ok: true });
 };
 
-export const heartbeatRoute: RouteHandler = async (ctx, req, res) => {
-  const hb = parseHeartbeat(await readBody(req, res));
+export const heartbeatRoute: RouteHandler = async (ctx, req, res, m) => {
+  const hb = parseHeartbeat(await readBody(req, res, m));
   await ctx.topology.heartbeat(hb);
   sendJson(res, 200, { ok: true });
 };

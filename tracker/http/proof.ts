@@ -9,14 +9,14 @@ import { TRACKER } from '../../common/protocol/routes.js';
 import { type CommitResponse } from '../../common/protocol/types.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type ProofVerifyResponse } from '../../common/protocol/types.js';
-import type { RouteHandler } from '../context.js';
+import type { RouteHandler } from './handler.js';
 import { proofBook } from '../index/proof-book.js';
 import { checkFilename } from '../../common/protocol/filename.js';
-import { object, str } from './validate.js';
+import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
 
-export const verifyProofRoute: RouteHandler = async (ctx, req, res) => {
-  const body = object(await readBody(req, res));
+export const verifyProofRoute: RouteHandler = async (ctx, req, res, m) => {
+  const body = object(await readBody(req, res, m));
   const uploadId = str(body, 'uploadId', UPLOAD_ID_RE);
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
   // A malformed answer is a wrong answer: same reply, and the challenge is used up all the same.
@@ -26,8 +26,8 @@ export const verifyProofRoute: RouteHandler = async (ctx, req, res) => {
   sendJson(res, 200, out);
 };
 
-export const commitProvenRoute: RouteHandler = async (ctx, req, res) => {
-  const body = object(await readBody(req, res));
+export const commitProvenRoute: RouteHandler = async (ctx, req, res, m) => {
+  const body = object(await readBody(req, res, m));
   const uploadId = str(body, 'uploadId', UPLOAD_ID_RE);
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
   const name = checkFilename(body.filename);

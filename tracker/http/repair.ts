@@ -2,7 +2,7 @@
 // of the plan over every blob, tasks running now, and totals since start.
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
-import type { RouteHandler } from '../context.js';
+import type { RouteHandler } from './handler.js';
 
 export const adminRepair: RouteHandler = async (ctx, _req, res) => {
   if (!ctx.replication) throw new HoardError('NOT_FOUND', 'replication is not configured in this tracker');

@@ -11,48 +11,46 @@ import { FIRST_CHECKPOINT } from '../../common/protocol/prefix.js';
 import { formatChallenge } from '../../common/protocol/proof.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { TRACKER } from '../../common/protocol/routes.js';
-import { parseMetadata, TUS_EXPOSE, TUS_H, TUS_VERSION, tusOptionsHeaders } from '../../common/protocol/tus.js';
-import { TUS_NODE, TUS_TRACKER } from '../../common/protocol/routes.js';
+import { parseMetadata, TUS_H, TUS_VERSION, tusOptionsHeaders } from '../../common/protocol/tus.js';
+import { TUS_NODE } from '../../common/protocol/routes.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type UploadStatus } from '../../common/protocol/types.js';
-import type { RouteHandler, TrackerContext } from '../context.js';
+import type { RouteHandler } from './handler.js';
 import { createUploadOnNode } from '../cluster/node-client.js';
 import { choosePlacement } from '../cluster/placement.js';
 import { findCandidate } from '../index/prefix-index.js';
 import { proofBook } from '../index/proof-book.js';
+import { checkUpload } from '../index/upload-policy.js';
 import { checkFilename } from '../../common/protocol/filename.js';
-import { UPLOAD_MARGIN_BYTES } from './upload.js';
 
 /** Nodes tried before creation gives up (a node that just went away is common enough). */
 const CREATE_ATTEMPTS = 2;
 
 export const tusOptions: RouteHandler = (ctx, _req, res) => {
-  res.writeHead(204, { ...tusOptionsHeaders(ctx.config.maxUploadSize), 'access-control-expose-headers': TUS_EXPOSE });
+  res.writeHead(204, tusOptionsHeaders(ctx.config.maxUploadSize));
   res.end();
 };
 
 /** Tus-Resumable must be 1.0.0 on every request but OPTIONS. */
 export function checkTusVersion(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('tus-resumable', TUS_VERSION);
-  res.setHeader('access-control-expose-headers', TUS_EXPOSE);
   if (req.headers[TUS_H.resumable] !== TUS_VERSION) {
     res.setHeader('tus-version', TUS_VERSION);
     throw new HoardError('TUS_VERSION_UNSUPPORTED');
   }
 }
 
-function uploadLength(ctx: TrackerContext, req: IncomingMessage): number {
+function uploadLength(req: IncomingMessage): number {
   if (req.headers[TUS_H.deferLength] !== undefined) throw new HoardError('BAD_REQUEST', 'Upload-Defer-Length is not supported: send Upload-Length');
   const raw = req.headers[TUS_H.length];
   if (typeof raw !== 'string' || !/^\d{1,16}$/.test(raw)) throw new HoardError('BAD_REQUEST', 'Upload-Length is missing or not a number');
-  const n = Number(raw);
-  if (n > ctx.config.maxUploadSize) throw new HoardError('PAYLOAD_TOO_LARGE', `uploads are limited to ${ctx.config.maxUploadSize} bytes`);
-  return n;
+  return Number(raw);
 }
 
-export const tusCreate: RouteHandler = async (ctx, req, res) => {
+export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   checkTusVersion(req, res);
-  const length = uploadLength(ctx, req);
+  const length = uploadLength(req);
+  checkUpload(ctx.config, m.caller!, length);
   const meta = parseMetadata(firstHeader(req, TUS_H.metadata));
   if (!meta) throw new HoardError('BAD_REQUEST', 'Upload-Metadata is malformed');
   const name = checkFilename(meta.get('filename') || meta.get('name') || 'upload.bin');
@@ -71,7 +69,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res) => {
   const tried: string[] = [];
   let lastErr: unknown;
   for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-    const d = choosePlacement({ nodes: ctx.topology.list(), size: length, margin: UPLOAD_MARGIN_BYTES, random: ctx.random, exclude: tried });
+    const d = choosePlacement({ nodes: ctx.topology.list(), size: length, margin: ctx.config.uploadMargin, random: ctx.random, exclude: tried });
     if (!d.ok) {
       if (attempt === 0) ctx.log.warn({ reason: d.reason, size: length }, d.detail);
       lastErr ??= new HoardError('NO_NODE_AVAILABLE', d.detail);
@@ -99,8 +97,8 @@ export const tusCreate: RouteHandler = async (ctx, req, res) => {
   throw new HoardError('UPSTREAM_FAILED', `no node could open the upload: ${(lastErr as Error | undefined)?.message ?? 'unknown'}`);
 };
 
-export const uploadStatusRoute: RouteHandler = async (ctx, _req, res, url) => {
-  const uploadId = url.pathname.slice(TUS_TRACKER.status.length);
+export const uploadStatusRoute: RouteHandler = async (ctx, _req, res, m) => {
+  const uploadId = m.params.id!;
   const linkId = UPLOAD_ID_RE.test(uploadId) ? await ctx.store.linkOfUpload(uploadId) : undefined;
   const link = linkId === undefined ? undefined : await ctx.store.getLink(linkId);
   const blob = link && (await ctx.store.getBlob(link.blobId));

@@ -4,23 +4,24 @@ import { HoardError } from '../../common/protocol/errors.js';
 import { isValidPrefixList } from '../../common/protocol/prefix.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { type BlobManifest, type ChunkInfo } from '../../common/protocol/types.js';
-import { int, object, str } from '../http/validate.js';
+import { int, object, str } from '../../common/protocol/fields.js';
 
 /** The chunk sizes a node may be configured with (its --chunk-size range). */
 export const MIN_CHUNK_SIZE = 64 * 1024;
 export const MAX_CHUNK_SIZE = 1024 ** 3;
 
-export function parseManifest(v: unknown, maxSize: number): BlobManifest {
+/**
+ * `checkSize` (the upload policy) runs on the declared size before the chunk
+ * list is looked at, so an oversized manifest is refused as such.
+ */
+export function parseManifest(v: unknown, checkSize: (size: number) => void): BlobManifest {
   const o = object(v, 'manifest');
   const id = str(o, 'id', SHA256_RE);
   const sha256 = str(o, 'sha256', SHA256_RE);
   const md5 = str(o, 'md5', MD5_RE);
   if (id !== sha256) throw new HoardError('BAD_REQUEST', 'manifest id must equal its sha256');
-  const sizeRaw = o.size;
-  if (typeof sizeRaw === 'number' && Number.isSafeInteger(sizeRaw) && sizeRaw > maxSize) {
-    throw new HoardError('PAYLOAD_TOO_LARGE', `blob size over the ${maxSize} byte limit`);
-  }
-  const size = int(o, 'size', 0, maxSize);
+  const size = int(o, 'size', 0);
+  checkSize(size);
   const chunkSize = int(o, 'chunkSize', MIN_CHUNK_SIZE, MAX_CHUNK_SIZE);
   if (!Array.isArray(o.chunks)) throw new HoardError('BAD_REQUEST', 'chunks must be an array');
   const raw: unknown[] = o.chunks;

@@ -18,7 +18,7 @@ import { trackerMetrics } from '../metrics.js';
 import type { NodeApiFactory } from '../cluster/node-client.js';
 import { emptyCounts, planNode, planRepair, wantsCopy, type PlanBlob, type PlanNode, type PlanOptions, type RepairTask } from './repair-plan.js';
 import type { Topology } from '../cluster/topology.js';
-import { UPLOAD_MARGIN_BYTES } from '../http/upload.js';
+import { UPLOAD_MARGIN_BYTES } from '../cluster/placement.js';
 
 const PAGE = 1000;
 /** How long a copy may take beyond what its rate allows, and the rate assumed when unthrottled. */

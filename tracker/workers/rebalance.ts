@@ -6,7 +6,7 @@ import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import { pickRebalancePair, planMoves } from '../replication/rebalance-plan.js';
 import type { RepairTask } from '../replication/repair-plan.js';
-import { UPLOAD_MARGIN_BYTES } from '../http/upload.js';
+import { UPLOAD_MARGIN_BYTES } from '../cluster/placement.js';
 import { replicationOf } from './need.js';
 
 export function rebalanceWorker(schedule: string): Worker<TrackerContext> {

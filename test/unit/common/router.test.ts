@@ -25,7 +25,7 @@ const routes: Route<Caller>[] = [
   { methods: ['POST'], path: '/internal/blobs/:id/verify', auth: 'internal', handle: ok('verify') },
   { methods: ['GET'], path: '/internal/admin/stats', auth: 'admin', handle: ok('stats') },
   { methods: ['GET'], path: '/health', auth: 'public', handle: ok('health') },
-  { methods: ['PUT'], path: '/raw/*name', auth: 'public', rawParams: true, handle: ok('raw') },
+  { methods: ['GET'], path: '/raw/*name', auth: 'public', rawParams: true, handle: ok('raw') },
 ];
 
 const router = createRouter<Caller>(routes, {
@@ -70,14 +70,11 @@ t.test('parameters are decoded; a rest parameter takes slashes; bad encoding is 
   const bad = await call('GET', '/f/%E0%A4%A');
   t.equal(bad.status, 400);
   t.equal(bad.json?.error?.code, 'BAD_REQUEST');
-});
-
-t.test('a route with rawParams gets its parameters as sent, bad encoding included', async (t) => {
-  seen.length = 0;
-  t.equal((await call('PUT', '/raw/a%20b/c', {}, 'x')).text, 'raw');
-  t.same(seen[0]?.m.params, { name: 'a%20b/c' });
-  t.equal((await call('PUT', '/raw/%E0%A4%A', {}, 'x')).text, 'raw', 'the handler decides what bad encoding means');
-  t.same(seen[1]?.m.params, { name: '%E0%A4%A' });
+  t.equal((await call('PUT', '/upload/', {}, 'x')).text, 'upload', 'a rest parameter may be empty');
+  t.same(seen[2]?.m.params, { name: '' });
+  t.equal((await call('PUT', '/upload', {}, 'x')).status, 404, 'but its slash must be there');
+  t.equal((await call('GET', '/raw/a%20b/%FF')).text, 'raw', 'a route taking raw parameters gets bad encoding too');
+  t.same(seen[3]?.m.params, { name: 'a%20b/%FF' });
 });
 
 t.test('internal and admin routes need the cluster credential before the handler runs', async (t) => {
@@ -140,6 +137,28 @@ t.test('a list of origins grants only those, and varies on Origin', async (t) =>
   t.equal(a.vary, 'Origin');
   const b = await get('https://b.example');
   t.equal(b['access-control-allow-origin'], undefined);
+});
+
+t.test('unknown paths and methods under a closed prefix need the credential before the 404 or 405', async (t) => {
+  const closed = createRouter<Caller>(routes, {
+    secret,
+    caller: () => ({ ip: '' }),
+    cors: { origins: '*', expose: [], allowHeaders: [], maxAgeS: 60 },
+    closedPrefixes: ['/internal/'],
+  });
+  const s = createServer((req, res, url) => closed.handle(req, res, url), createLogger('test', 'silent'));
+  const p = await listen(s, 0, '127.0.0.1');
+  t.teardown(() => new Promise<void>((r) => s.close(() => r())));
+  const at = async (method: string, path: string, headers: Record<string, string> = {}) => {
+    const r = await request(`http://127.0.0.1:${p}${path}`, { method: method as 'GET', headers });
+    const text = await r.body.text();
+    return { status: r.statusCode, code: (JSON.parse(text) as { error?: { code: string } }).error?.code };
+  };
+  t.same(await at('GET', '/internal/nothing-here'), { status: 401, code: 'UNAUTHORIZED' });
+  t.same(await at('GET', '/internal/nothing-here', signed('GET', '/internal/nothing-here')), { status: 404, code: 'NOT_FOUND' }, 'a member gets the 404');
+  t.same(await at('PUT', '/internal/blobs'), { status: 401, code: 'UNAUTHORIZED' }, 'a wrong method there needs it too');
+  t.same(await at('PUT', '/internal/blobs', signed('PUT', '/internal/blobs')), { status: 405, code: 'METHOD_NOT_ALLOWED' }, 'and is a 405 with it');
+  t.same(await at('GET', '/elsewhere'), { status: 404, code: 'NOT_FOUND' }, 'other unknown paths are a plain 404');
 });
 
 t.test('route names for metrics', async (t) => {

@@ -2,10 +2,12 @@
 // config key the code knows must be documented.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ERRORS } from '../../../common/protocol/errors.js';
 import { TRACKER, NODE } from '../../../common/protocol/routes.js';
+import { REPO_ROOT } from '../../helpers/repo-root.js';
 
-const doc = (name: string) => readFileSync(new URL(`../../../docs/${name}`, import.meta.url), 'utf8');
+const doc = (name: string) => readFileSync(join(REPO_ROOT, 'docs', name), 'utf8');
 
 const errorsMd = doc('errors.md');
 for (const [code, { status }] of Object.entries(ERRORS)) {

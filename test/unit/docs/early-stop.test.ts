@@ -2,10 +2,12 @@
 // the headers a client needs, and each attack in the security page.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TUS_H } from '../../../common/protocol/tus.js';
 import { TUS_NODE, TUS_TRACKER } from '../../../common/protocol/routes.js';
+import { REPO_ROOT } from '../../helpers/repo-root.js';
 
-const doc = (name: string) => readFileSync(new URL(`../../../docs/${name}`, import.meta.url), 'utf8');
+const doc = (name: string) => readFileSync(join(REPO_ROOT, 'docs', name), 'utf8');
 
 const protocol = doc('protocol.md');
 for (const route of [...Object.values(TUS_TRACKER), ...Object.values(TUS_NODE)]) {

@@ -6,10 +6,13 @@ import { HoardError } from '../../../common/protocol/errors.js';
 import type { BlobManifest } from '../../../common/protocol/types.js';
 import { Committer } from '../../../tracker/index/committer.js';
 import { parseManifest } from '../../../tracker/index/manifest.js';
+import { checkUpload } from '../../../tracker/index/upload-policy.js';
 import { LevelMetaStore } from '../../../tracker/meta/level.js';
 
 const CHUNK = 64 * 1024;
 const hex = (algo: string, s: string) => createHash(algo).update(s).digest('hex');
+/** The upload policy's size check with this limit. */
+const upTo = (max: number) => (size: number) => checkUpload({ maxUploadSize: max }, { kind: 'node' }, size);
 
 function manifest(seed: string, size: number, md5 = hex('md5', seed)): BlobManifest {
   const sha256 = hex('sha256', seed);
@@ -116,9 +119,9 @@ t.test('20 concurrent commits of one new file: one blob, 20 links', async (t) =>
 
 t.test('manifest checks', async (t) => {
   const good = manifest('m', 2 * CHUNK + 1);
-  t.same(parseManifest(good, 1e12), good);
-  t.same(parseManifest({ ...manifest('empty', 0) }, 10).chunks, []);
-  t.same(parseManifest({ ...manifest('empty', 0), chunks: [{ size: 0, sha256: hex('sha256', '') }] }, 10).chunks.length, 1);
+  t.same(parseManifest(good, upTo(1e12)), good);
+  t.same(parseManifest({ ...manifest('empty', 0) }, upTo(10)).chunks, []);
+  t.same(parseManifest({ ...manifest('empty', 0), chunks: [{ size: 0, sha256: hex('sha256', '') }] }, upTo(10)).chunks.length, 1);
   const bad: Array<[string, unknown, string]> = [
     ['not an object', 'x', 'BAD_REQUEST'],
     ['array', [], 'BAD_REQUEST'],
@@ -138,7 +141,7 @@ t.test('manifest checks', async (t) => {
     ['null chunk', { ...good, chunks: [null, good.chunks[1], good.chunks[2]] }, 'BAD_REQUEST'],
   ];
   for (const [name, v, code] of bad) {
-    t.throws(() => parseManifest(v, 1e12), { code }, name);
+    t.throws(() => parseManifest(v, upTo(1e12)), { code }, name);
   }
 });
 

@@ -6,14 +6,14 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { listen } from '../../../common/http.js';
+import { createServer, listen } from '../../../common/http.js';
 import { AUTH_HEADER } from '../../../common/protocol/routes.js';
 import { type BlobManifest, type ClusterStats, type CommitResponse, type LinkInfo, type NodeStatus, type UploadTarget } from '../../../common/protocol/types.js';
 import { clusterAuth, verifyClaims } from '../../../common/sign.js';
 import { Committer } from '../../../tracker/index/committer.js';
 import type { TrackerContext } from '../../../tracker/context.js';
 import { LevelMetaStore } from '../../../tracker/meta/level.js';
-import { createTrackerServer } from '../../../tracker/server.js';
+import { bindRoutes, createTrackerServer, trackerRouter } from '../../../tracker/server.js';
 import { Topology } from '../../../tracker/cluster/topology.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
 
@@ -316,6 +316,54 @@ t.test('GET /api/links/<id>', async (t) => {
   t.equal(r.status, 200);
   t.same(r.json, { id: linkId, link: linkUrl, filename: 'file one.txt', size: m.size, md5: m.md5, sha256: m.sha256, created: new Date(clock).toISOString() } satisfies LinkInfo);
   await expectError(t, call('GET', '/api/links/nope'), 404, 'LINK_NOT_FOUND', 'unknown link');
+});
+
+t.test('CORS: pages of other origins may upload, resume and download, not administer', async (t) => {
+  const origin = { origin: 'https://page.example' };
+  const grants = (a: Answer) => a.headers['access-control-allow-origin'];
+  const link = await call('GET', `/f/${linkId}`, { headers: origin });
+  t.equal(link.status, 302);
+  t.equal(grants(link), '*', 'any origin by default');
+  for (const h of ['Location', 'Tus-Resumable', 'Upload-Offset', 'Hoard-Challenge', 'Hoard-Link']) t.match(String(link.headers['access-control-expose-headers']), h, `${h} exposed`);
+  t.equal(grants(await call('GET', `/api/links/${linkId}`, { headers: origin })), '*');
+  t.equal(grants(await call('GET', '/api/uploads/nope', { headers: origin })), '*', 'on errors too');
+  t.equal(grants(await call('POST', '/api/uploads', { body: { filename: 'c.bin', size: 1 }, headers: origin })), '*');
+  t.equal(grants(await call('PUT', '/upload/c.bin', { raw: 'x', headers: origin })), '*');
+  const tus = await call('POST', '/files', { headers: { ...origin, 'tus-resumable': '1.0.0', 'upload-length': '5' } });
+  t.equal(grants(tus), '*', 'tus creation (the node is a stand-in: the answer is an error)');
+  t.equal(grants(await call('GET', '/internal/admin/stats', { auth: true, headers: origin })), undefined, 'no grant on admin routes');
+  t.equal(grants(await call('GET', '/health', { headers: origin })), undefined, 'nor on routes a page has no use for');
+  t.equal(grants(await call('DELETE', `/api/links/${linkId}`, { headers: origin })), undefined, 'nor on deleting a link');
+
+  const preflight = (path: string, method: string, headers = 'content-type') =>
+    call('OPTIONS', path, { headers: { ...origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+  const create = await preflight('/files', 'POST', 'tus-resumable, upload-length, upload-metadata');
+  t.equal(create.status, 204);
+  t.equal(grants(create), '*');
+  t.match(String(create.headers['access-control-allow-methods']), 'POST');
+  for (const h of ['Tus-Resumable', 'Upload-Length', 'Upload-Metadata', 'Upload-Offset', 'Upload-Checksum', 'Content-Type']) t.match(String(create.headers['access-control-allow-headers']), h, `${h} allowed`);
+  for (const [path, method] of [['/upload/a.bin', 'PUT'], ['/api/uploads', 'POST'], ['/api/uploads/u1', 'GET'], [`/f/${linkId}`, 'GET'], [`/api/links/${linkId}`, 'GET']] as const) {
+    const p = await preflight(path, method);
+    t.equal(p.status, 204, `preflight ${method} ${path}`);
+    t.equal(grants(p), '*', `preflight ${method} ${path} granted`);
+  }
+  t.equal(grants(await preflight(`/api/links/${linkId}`, 'DELETE')), undefined, 'no grant to delete a link');
+  t.equal((await preflight('/internal/admin/stats', 'GET')).status, 401, 'no preflight answer on internal routes');
+  const tusOptions = await call('OPTIONS', '/files');
+  t.equal(tusOptions.status, 204, 'a plain OPTIONS is still tus discovery');
+  t.equal(tusOptions.headers['tus-version'], '1.0.0');
+
+  const listed = createServer(
+    (req, res, url) => trackerRouter({ secret: SECRET, corsOrigins: ['https://page.example'] }, bindRoutes(ctx)).handle(req, res, url),
+    log,
+  );
+  const p = await listen(listed, 0, '127.0.0.1');
+  t.teardown(() => new Promise<void>((r) => listed.close(() => r())));
+  const at = async (o: string) => (await request(`http://127.0.0.1:${p}/api/links/${linkId}`, { headers: { origin: o } })).headers;
+  const mine = await at('https://page.example');
+  t.equal(mine['access-control-allow-origin'], 'https://page.example', 'a listed origin is granted by name');
+  t.equal(mine.vary, 'Origin');
+  t.equal((await at('https://other.example'))['access-control-allow-origin'], undefined, 'an origin not listed is not');
 });
 
 t.test('admin lists and stats', async (t) => {

@@ -9,6 +9,7 @@ import { checkpointsFor } from '../../../common/protocol/prefix.js';
 import { type BlobManifest } from '../../../common/protocol/types.js';
 import { Committer } from '../../../tracker/index/committer.js';
 import { parseManifest } from '../../../tracker/index/manifest.js';
+import { checkUpload } from '../../../tracker/index/upload-policy.js';
 import { LevelMetaStore } from '../../../tracker/meta/level.js';
 import { findCandidate } from '../../../tracker/index/prefix-index.js';
 import { ProofBook } from '../../../tracker/index/proof-book.js';
@@ -36,7 +37,7 @@ async function setup(t: Test) {
 t.test('commits keep prefix digests; a declared identity finds its blob', async (t) => {
   const { store, committer } = await setup(t);
   const m = manifest('one', 5 * MiB);
-  await committer.commit('n1', 'one.bin', parseManifest(m, 2 ** 40));
+  await committer.commit('n1', 'one.bin', parseManifest(m, (size) => checkUpload({ maxUploadSize: 2 ** 40 }, { kind: 'node' }, size)));
   t.same(await store.getPrefixes(m.id), m.prefixes);
   const cand = await findCandidate(store, { md5: m.md5, sha256: m.sha256, size: m.size });
   t.equal(cand?.blob.id, m.id);

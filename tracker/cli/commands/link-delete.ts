@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { CliError } from '../../../common/cli.js';
 import { LINK_ID_RE } from '../../../common/protocol/ids.js';
 import { TRACKER } from '../../../common/protocol/routes.js';
-import type { LinkDeleted } from '../../http/link-delete.js';
+import type { LinkDeleted } from '../../../common/protocol/types.js';
 import { adminCaller } from '../call.js';
 import { printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 

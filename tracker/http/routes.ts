@@ -1,0 +1,68 @@
+// Every route of the tracker, as data: methods, path pattern, who may call
+// it, whether browser pages of other origins may, and its handler. The
+// router (common/router.ts) checks the cluster credential of `internal`
+// (node ↔ tracker) and `admin` (operator) routes before any handler runs.
+// Link, upload and worker ids are passed as sent: their handlers check them
+// and answer their own errors (a name that will not decode is FILENAME_INVALID).
+import type { AuthClass } from '../../common/router.js';
+import { sendMetrics } from '../../common/metrics.js';
+import { TRACKER, TUS_TRACKER } from '../../common/protocol/routes.js';
+import { adminBlobs, adminLinks, adminNodes, adminStats } from './admin.js';
+import { commitRoute } from './commit.js';
+import { copiesHeldRoute, copyBadRoute } from './copies.js';
+import { adminDrain } from './drain.js';
+import { fsckRoute } from './fsck.js';
+import type { RouteHandler } from './handler.js';
+import { healthRoute } from './health.js';
+import { linkDeleteRoute } from './link-delete.js';
+import { linkInfoRoute, linkRedirect } from './links.js';
+import { heartbeatRoute, registerRoute } from './nodes.js';
+import { commitProvenRoute, verifyProofRoute } from './proof.js';
+import { adminRepair } from './repair.js';
+import { tusCreate, tusOptions, uploadStatusRoute } from './tus.js';
+import { uploadRedirect, uploadTargetRoute } from './upload.js';
+import { adminWorkerRun, adminWorkers } from './workers.js';
+
+export interface TrackerRoute {
+  methods: readonly string[];
+  path: string;
+  auth: AuthClass;
+  cors?: boolean;
+  rawParams?: boolean;
+  handle: RouteHandler;
+}
+
+export const TRACKER_ROUTES: readonly TrackerRoute[] = [
+  // Uploads and downloads: browser pages of any allowed origin may use them.
+  { methods: ['PUT'], path: `${TRACKER.upload}*name`, auth: 'public', cors: true, rawParams: true, handle: uploadRedirect },
+  { methods: ['POST'], path: TRACKER.uploadTarget, auth: 'public', cors: true, handle: uploadTargetRoute },
+  { methods: ['POST'], path: TUS_TRACKER.create, auth: 'public', cors: true, handle: tusCreate },
+  { methods: ['OPTIONS'], path: TUS_TRACKER.create, auth: 'public', cors: true, handle: tusOptions },
+  { methods: ['GET'], path: `${TUS_TRACKER.status}*id`, auth: 'public', cors: true, rawParams: true, handle: uploadStatusRoute },
+  { methods: ['GET', 'HEAD'], path: `${TRACKER.link}*id`, auth: 'public', cors: true, rawParams: true, handle: linkRedirect },
+  { methods: ['GET'], path: `${TRACKER.linkInfo}*id`, auth: 'public', cors: true, rawParams: true, handle: linkInfoRoute },
+  { methods: ['DELETE'], path: `${TRACKER.linkInfo}*id`, auth: 'admin', rawParams: true, handle: linkDeleteRoute },
+  { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
+  { methods: ['GET'], path: TRACKER.metrics, auth: 'public', handle: (_ctx, _req, res) => sendMetrics(res) },
+  // Storage nodes.
+  { methods: ['POST'], path: TRACKER.register, auth: 'internal', handle: registerRoute },
+  { methods: ['POST'], path: TRACKER.heartbeat, auth: 'internal', handle: heartbeatRoute },
+  { methods: ['POST'], path: TRACKER.commit, auth: 'internal', handle: commitRoute },
+  { methods: ['POST'], path: TUS_TRACKER.commitProven, auth: 'internal', handle: commitProvenRoute },
+  { methods: ['POST'], path: TUS_TRACKER.verifyProof, auth: 'internal', handle: verifyProofRoute },
+  { methods: ['POST'], path: TRACKER.copyBad, auth: 'internal', handle: copyBadRoute },
+  { methods: ['POST'], path: TRACKER.copiesHeld, auth: 'internal', handle: copiesHeldRoute },
+  // The operator (hoard-admin).
+  { methods: ['GET'], path: TRACKER.adminNodes, auth: 'admin', handle: adminNodes },
+  { methods: ['GET'], path: TRACKER.adminBlobs, auth: 'admin', handle: adminBlobs },
+  { methods: ['GET'], path: TRACKER.adminLinks, auth: 'admin', handle: adminLinks },
+  { methods: ['GET'], path: TRACKER.adminStats, auth: 'admin', handle: adminStats },
+  { methods: ['POST'], path: `${TRACKER.adminNodePrefix}:id/drain`, auth: 'admin', rawParams: true, handle: adminDrain },
+  { methods: ['GET'], path: TRACKER.adminRepair, auth: 'admin', handle: adminRepair },
+  { methods: ['GET'], path: TRACKER.adminWorkers, auth: 'admin', handle: adminWorkers },
+  { methods: ['POST'], path: `${TRACKER.adminWorkers}/:name/run`, auth: 'admin', rawParams: true, handle: adminWorkerRun },
+  { methods: ['POST'], path: TRACKER.adminFsck, auth: 'admin', handle: fsckRoute },
+];
+
+/** Paths only cluster members may learn about: an unknown one is 401 without the credential, as the routes there are. */
+export const CLOSED_PREFIXES = ['/internal/'] as const;
