@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
 import { newLinkId } from './link-id.js';
-import { commitIn, onBlob } from '../meta/operations.js';
+import { onBlob, writeCommitIn } from '../meta/operations.js';
 import type { BlobRecord, LinkRecord, MetaStore, MetaTx } from '../meta/store.js';
 
 export interface CommitDeps {
@@ -56,7 +56,7 @@ export class Committer {
         if (!blob) throw new HoardError('BLOB_NOT_FOUND', `blob ${blobId} is gone`);
         const { refs: _refs, ...rest } = blob;
         const link: LinkRecord = { id: this.newLinkId(), blobId, filename, created: new Date(this.now()).toISOString() };
-        const res = await commitIn(tx, { link, blob: rest, chunks: [], uploadId });
+        const res = await writeCommitIn(tx, { link, blob: rest, chunks: [], uploadId });
         return { link, blob: res.blob, dedup: true };
       },
       { sync: true },
@@ -94,7 +94,7 @@ export class Committer {
       }
       blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: [nodeId], created };
     }
-    const res = await commitIn(tx, { link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
+    const res = await writeCommitIn(tx, { link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
     return { link, blob: res.blob, dedup: !res.created };
   }
 }

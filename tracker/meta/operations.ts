@@ -52,7 +52,7 @@ export async function onBlob<T>(store: MetaStore, blobId: string, fn: (tx: MetaT
 }
 
 /** A commit's writes inside a transaction locked on the blob's MD5 (the committer's). */
-export async function commitIn(tx: MetaTx, w: CommitWrite): Promise<CommitResult> {
+export async function writeCommitIn(tx: MetaTx, w: CommitWrite): Promise<CommitResult> {
   const [link, blob, uploadLink] = await Promise.all([
     tx.link(w.link.id),
     tx.blob(w.blob.id),
@@ -68,7 +68,7 @@ export async function commitIn(tx: MetaTx, w: CommitWrite): Promise<CommitResult
  * blob, or an existing blob of that id has another md5/size.
  */
 export function writeCommit(store: MetaStore, w: CommitWrite): Promise<CommitResult> {
-  return store.transact(w.blob.md5, (tx) => commitIn(tx, w), { sync: true });
+  return store.transact(w.blob.md5, (tx) => writeCommitIn(tx, w), { sync: true });
 }
 
 /**

@@ -2,7 +2,7 @@
 // (other keys run freely), a transaction reads its own writes, others see
 // them only once it is done, and a failed one writes nothing.
 import type { Test } from 'tap';
-import { commitIn, writeCommit } from '../../../tracker/meta/operations.js';
+import { writeCommit, writeCommitIn } from '../../../tracker/meta/operations.js';
 import type { MetaStore, MetaTx } from '../../../tracker/meta/store.js';
 import { commitOf, freshStore, linkId, rejectsWith, type SuiteOptions } from './fixtures.js';
 
@@ -27,7 +27,7 @@ export async function transactionsGroup(t: Test, { factory, supports }: SuiteOpt
     const first = s.transact(w.blob.md5, async (tx) => {
       events.push('first starts');
       await tick();
-      await commitIn(tx, w);
+      await writeCommitIn(tx, w);
       await tick();
       events.push('first ends');
     });
@@ -60,7 +60,7 @@ export async function transactionsGroup(t: Test, { factory, supports }: SuiteOpt
     let outside: unknown[] = [];
     await s.transact(w.blob.md5, async (tx: MetaTx) => {
       t.equal(await tx.blob(w.blob.id), undefined, 'nothing before');
-      await commitIn(tx, w);
+      await writeCommitIn(tx, w);
       t.equal((await tx.blob(w.blob.id))?.refs, 1, 'blob');
       t.same((await tx.blobsByMd5(w.blob.md5)).map((b) => b.id), [w.blob.id], 'MD5 index');
       t.same(await tx.link(w.link.id), w.link, 'link');
@@ -87,7 +87,7 @@ export async function transactionsGroup(t: Test, { factory, supports }: SuiteOpt
     const w = commitOf('thrown', 100, ['n1']);
     await t.rejects(
       s.transact(w.blob.md5, async (tx) => {
-        await commitIn(tx, w);
+        await writeCommitIn(tx, w);
         await tx.write({ type: 'link', id: kept.link.id, record: undefined });
         throw new Error('changed my mind');
       }),
