@@ -1,8 +1,9 @@
 // `npm run test:unit`: the fast part of the suite, test/unit and
-// test/conformance (no daemons, no real clients), run from the build each
-// file in its own `node` process. Under tap every test file pays about two
-// seconds of CPU for the TypeScript loader and tap's process tracking, more
-// than most unit tests take; `npm test` runs everything through tap.
+// test/conformance (no daemons, no real clients), run from the build (an
+// incremental tsc: only what changed is compiled again), each file in its own
+// `node` process. Under tap every test file pays about two seconds of CPU for
+// the TypeScript loader and tap's process tracking, more than most unit tests
+// take; `npm test` runs everything through tap.
 // Prints one line per file, the output of files that fail, and a closing
 // "N passed, N failed" (assertions), as .ci/run does; exits 1 on a failure.
 import { spawn } from 'node:child_process';
@@ -78,8 +79,8 @@ async function main(): Promise<number> {
     process.stderr.write(`no compiled tests under ${DIST}: run npm run build first\n`);
     return 1;
   }
-  // Twice the cores: most files wait on disks and timers more than they compute.
-  const jobs = availableParallelism() * 2;
+  // One per core, as tap runs them: some tests time short waits that a crowded machine would miss.
+  const jobs = availableParallelism();
   const outcomes: Outcome[] = [];
   const worker = async () => {
     for (let f = queue.shift(); f !== undefined; f = queue.shift()) {

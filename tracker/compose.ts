@@ -5,7 +5,6 @@
 // fixed randomness or stand-in nodes.
 import { mkdirSync } from 'node:fs';
 import type http from 'node:http';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { listen } from '../common/http.js';
 import { observeWorker } from '../common/metrics.js';
@@ -17,7 +16,7 @@ import type { TrackerContext } from './context.js';
 import { refreshBacklog } from './http/copies.js';
 import { Committer } from './index/committer.js';
 import { expectedFromHolders, ProofBook } from './index/proof-book.js';
-import { LevelMetaStore } from './meta/level.js';
+import { defaultMetaSpec, openMetaStore } from './meta/open.js';
 import { Replication } from './replication/replication.js';
 import { createTrackerServer } from './server.js';
 import { fsckWorker } from './workers/fsck.js';
@@ -60,17 +59,16 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
   const nodeApi = deps.nodeApi ?? nodeApiFactory(config.secret);
 
   mkdirSync(config.data, { recursive: true });
-  const store = new LevelMetaStore(join(config.data, 'meta'));
-  await store.open();
+  const store = await openMetaStore(config.meta || defaultMetaSpec(config.data));
   const topology = new Topology(store, config.nodeDownAfter, now);
   await topology.load();
-  // The committer asks replication whether to keep a duplicate's copy; replication takes the committer's lock to restore a repaired copy.
+  // The committer asks replication whether to keep a duplicate's copy.
   const committer: Committer = new Committer({ store, isLive: (id) => topology.isLive(id), log, now, wantsCopy: (b, n): boolean => replication.wantsCopy(b, n) });
-  const replication: Replication = new Replication({ config, store, topology, log, now, nodeApi, committer });
+  const replication: Replication = new Replication({ config, store, topology, log, now, nodeApi });
   const proofs = new ProofBook({
     log,
     expected: expectedFromHolders({
-      holdersOf: async (blobId) => (await store.getBlob(blobId))?.nodes,
+      holdersOf: async (blobId) => (await store.blobs.get(blobId))?.nodes,
       nodes: () => topology.list(),
       random,
       secret: config.secret,

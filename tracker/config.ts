@@ -10,8 +10,20 @@ const optionalUrl = (doc: string): Field<string> => {
   return { doc, default: '', parse: (raw, key) => (raw === '' ? '' : inner.parse(raw, key)) };
 };
 
+/** '' (LevelDB under data), level:DIR or postgres://…; a bad value is not echoed, as a database URL may carry a password. */
+const metaSpec = (doc: string): Field<string> => ({
+  doc,
+  default: '',
+  parse(raw, key) {
+    const v = String(raw);
+    if (v === '' || /^level:./.test(v) || /^postgres(ql)?:\/\//.test(v)) return v;
+    throw new ConfigError(`${key} must be level:DIR or postgres://…`);
+  },
+});
+
 export const trackerSpec = {
   data: str('Directory holding the tracker metadata (LevelDB)'),
+  meta: metaSpec('Metadata store: level:DIR (LevelDB in DIR) or postgres://… (not in this build); empty for level:<data>/meta'),
   port: int('TCP port to listen on (0 = any free port)', 8080, 0, 65535),
   host: str('Address to listen on', '127.0.0.1'),
   publicUrl: optionalUrl('Base URL clients use to reach the tracker (default http://<host>:<port>)'),

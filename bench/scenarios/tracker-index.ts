@@ -1,6 +1,6 @@
 // 6. The tracker's index at scale. Filling it through HTTP commits would
 // take most of an hour at 1 M blobs, so the bench drives the tracker's own
-// commit rules (Committer) over its own LevelDB store (LevelMetaStore)
+// commit (Committer) over its own LevelDB store (openMetaStore level:DIR)
 // directly, then starts the real tracker on that store and reads links over
 // HTTP with wrk while watching its memory.
 import { randomBytes } from 'node:crypto';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createLogger } from '../../common/log.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
 import { Committer } from '../../tracker/index/committer.js';
-import { LevelMetaStore } from '../../tracker/meta/level.js';
+import { openMetaStore } from '../../tracker/meta/open.js';
 import { RawLevelIndex, type SyntheticBlob } from '../baselines/raw-level.js';
 import { withUnit } from '../lib/format.js';
 import { startTracker } from '../lib/hoard.js';
@@ -95,15 +95,14 @@ export const trackerIndex: Scenario = {
     const links = new Reservoir<string>(SAMPLE);
     const md5s = new Reservoir<string>(SAMPLE);
 
-    // hoard: the tracker's commit rules over its LevelDB store.
-    const store = new LevelMetaStore(metaDir);
-    await store.open();
+    // hoard: the tracker's commit over its LevelDB store.
+    const store = await openMetaStore(`level:${metaDir}`);
     let insertRate: number;
     const lookupRates: number[] = [];
     const md5Rates: number[] = [];
     try {
       const committer = new Committer({ store, isLive: () => true, log: createLogger('bench-index', 'silent') });
-      ctx.log(`index: committing ${n.toLocaleString('en-US')} blobs through Committer + LevelMetaStore`);
+      ctx.log(`index: committing ${n.toLocaleString('en-US')} blobs through Committer + the LevelDB meta store`);
       insertRate = await pool(
         n,
         IN_FLIGHT,
@@ -120,13 +119,13 @@ export const trackerIndex: Scenario = {
       for (let r = 0; r < repeats; r++) {
         lookupRates.push(
           await pool(lookups, IN_FLIGHT, async () => {
-            const link = await store.getLink(links.pick());
-            if (!link || !(await store.getBlob(link.blobId))) throw new Error('a committed link was not found');
+            const link = await store.links.get(links.pick());
+            if (!link || !(await store.blobs.get(link.blobId))) throw new Error('a committed link was not found');
           }),
         );
         md5Rates.push(
           await pool(lookups, IN_FLIGHT, async () => {
-            if ((await store.blobsByMd5(md5s.pick())).length !== 1) throw new Error('a committed md5 was not found');
+            if ((await store.blobs.byMd5(md5s.pick())).length !== 1) throw new Error('a committed md5 was not found');
           }),
         );
       }
@@ -201,7 +200,7 @@ export const trackerIndex: Scenario = {
       );
       const big = splits.reduce((a, b) => (b.rss > a.rss ? b : a));
       res.notes.push(`Tracker memory at its largest sample: ${withUnit(big.rss, 'MB')} resident, of which ${withUnit(big.anon, 'MB')} anonymous (heap, buffers) and ${withUnit(big.file, 'MB')} file-backed (pages of files the process maps, such as LevelDB tables), which the kernel can reclaim.`);
-      res.notes.push(`Index filled with ${count} random blobs of one chunk each, one link per blob, through tracker/commit.ts (Committer) and tracker/meta/level.ts (LevelMetaStore), ${IN_FLIGHT} commits in flight; lookups pick from a random sample of ${Math.min(n, SAMPLE).toLocaleString('en-US')} links. Bytes on disk: the LevelDB folder after close. HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
+      res.notes.push(`Index filled with ${count} random blobs of one chunk each, one link per blob, through tracker/index/committer.ts (Committer) and tracker/meta/level/ (LevelMetaStore), ${IN_FLIGHT} commits in flight; lookups pick from a random sample of ${Math.min(n, SAMPLE).toLocaleString('en-US')} links. Bytes on disk: the LevelDB folder after close. HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
     } finally {
       await ctx.procs.stop(t.proc);
     }

@@ -38,7 +38,7 @@ export class Topology {
   }
 
   async load(): Promise<void> {
-    for (const rec of await this.store.listNodes()) {
+    for (const rec of await this.store.nodes.list()) {
       this.nodes.set(rec.id, { rec, beatAt: 0, load: 0, blobCount: 0, persistedAt: 0, reported: 'down' });
     }
   }
@@ -50,7 +50,7 @@ export class Topology {
     const rec: NodeRecord = { ...reg, registered: old?.rec.registered ?? stamp, lastSeen: stamp };
     // A drain outlives restarts of the node: only the operator ends it.
     if (old?.rec.draining) rec.draining = true;
-    await this.store.putNode(rec);
+    await this.store.nodes.put(rec);
     this.nodes.set(reg.id, { rec, beatAt: t, load: old?.load ?? 0, blobCount: old?.blobCount ?? 0, persistedAt: t, reported: old?.reported ?? 'down' });
   }
 
@@ -65,7 +65,7 @@ export class Topology {
     e.rec = { ...e.rec, freeBytes: hb.freeBytes, totalBytes: hb.totalBytes, lastSeen: new Date(t).toISOString() };
     if (t - e.persistedAt >= PERSIST_EVERY_MS) {
       e.persistedAt = t;
-      await this.store.putNode(e.rec);
+      await this.store.nodes.put(e.rec);
     }
   }
 
@@ -89,7 +89,7 @@ export class Topology {
     const rec: NodeRecord = { ...e.rec };
     if (draining) rec.draining = true;
     else delete rec.draining;
-    await this.store.putNode(rec);
+    await this.store.nodes.put(rec);
     e.rec = rec;
     return this.toStatus(e, this.now());
   }

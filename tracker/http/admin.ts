@@ -12,15 +12,15 @@ export const adminNodes: RouteHandler = (ctx, _req, res) => {
 };
 
 export const adminBlobs: RouteHandler = async (ctx, _req, res, m) => {
-  sendJson(res, 200, await ctx.store.listBlobs(page(m.url, SHA256_RE)));
+  sendJson(res, 200, await ctx.store.blobs.list(page(m.url, SHA256_RE)));
 };
 
 export const adminLinks: RouteHandler = async (ctx, _req, res, m) => {
-  const links = await ctx.store.listLinks(page(m.url, LINK_ID_RE));
+  const links = await ctx.store.links.list(page(m.url, LINK_ID_RE));
   const blobs = new Map<string, BlobRecord | undefined>();
   const out: LinkInfo[] = [];
   for (const l of links) {
-    if (!blobs.has(l.blobId)) blobs.set(l.blobId, await ctx.store.getBlob(l.blobId));
+    if (!blobs.has(l.blobId)) blobs.set(l.blobId, await ctx.store.blobs.get(l.blobId));
     const blob = blobs.get(l.blobId);
     if (blob) out.push(linkInfo(ctx, l, blob));
     else ctx.log.error({ link: l.id, blob: l.blobId }, 'link names a missing blob');

@@ -23,10 +23,10 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
   const manifest = parseManifest(body.manifest, (size) => checkUpload(ctx.config, { kind: 'node' }, size));
   const uploadId = body.uploadId === undefined ? undefined : str(body, 'uploadId', UPLOAD_ID_RE);
   if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
-  const earlier = uploadId === undefined ? undefined : await ctx.store.linkOfUpload(uploadId);
+  const earlier = uploadId === undefined ? undefined : await ctx.store.uploads.linkOf(uploadId);
   if (earlier !== undefined) {
     // A node retrying a commit it lost the answer to: the same link, not a second one.
-    const blob = await ctx.store.getBlob(manifest.id);
+    const blob = await ctx.store.blobs.get(manifest.id);
     const retried: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${earlier}`, id: earlier, dedup: true, nodes: blob?.nodes ?? [] };
     sendJson(res, 200, retried);
     return;

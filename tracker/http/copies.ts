@@ -9,6 +9,9 @@ import { NODE_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import { trackerMetrics } from '../metrics.js';
+import { markCopyBad } from '../meta/operations.js';
+import { badCopyKey } from '../meta/store.js';
+import { pages } from '../meta/paging.js';
 import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
 
@@ -27,14 +30,10 @@ export const copyBadRoute: RouteHandler = async (ctx, req, res, m) => {
   }
   if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
   trackerMetrics.badCopies().inc({ source });
-  const blob = await ctx.store.getBlob(blobId);
-  let recorded = false;
-  if (blob) {
-    const r = await ctx.committer.exclusive(blob.md5, () =>
-      ctx.store.markCopyBad({ blobId, nodeId, chunks: chunks as number[], source, reported: new Date(ctx.now()).toISOString() }),
-    );
-    recorded = r?.recorded ?? false;
-    ctx.log.warn({ blob: blobId, node: nodeId, chunks: (chunks as number[]).slice(0, 20), source, recorded, holders: r?.blob.nodes }, 'copy reported bad');
+  const r = await markCopyBad(ctx.store, { blobId, nodeId, chunks: chunks as number[], source, reported: new Date(ctx.now()).toISOString() });
+  const recorded = r?.recorded ?? false;
+  if (r) {
+    ctx.log.warn({ blob: blobId, node: nodeId, chunks: (chunks as number[]).slice(0, 20), source, recorded, holders: r.blob.nodes }, 'copy reported bad');
     if (recorded) await refreshBacklog(ctx);
   }
   const answer: BadCopyAnswer = { recorded };
@@ -51,7 +50,7 @@ export const copiesHeldRoute: RouteHandler = async (ctx, req, res, m) => {
   const copies: Record<string, CopyState> = {};
   await Promise.all(
     (ids as string[]).map(async (id) => {
-      const b = await ctx.store.getBlob(id);
+      const b = await ctx.store.blobs.get(id);
       copies[id] = !b ? 'unknown' : b.nodes.includes(nodeId) ? 'held' : 'unlisted';
     }),
   );
@@ -62,14 +61,7 @@ export const copiesHeldRoute: RouteHandler = async (ctx, req, res, m) => {
 /** Sets hoard_repair_backlog{kind="bad_copy"} from the store. */
 export async function refreshBacklog(ctx: TrackerContext): Promise<number> {
   let n = 0;
-  let after: string | undefined;
-  for (;;) {
-    const page = await ctx.store.listBadCopies(after === undefined ? { limit: 1000 } : { limit: 1000, after });
-    n += page.length;
-    if (page.length < 1000) break;
-    const last = page[page.length - 1]!;
-    after = `${last.blobId}:${last.nodeId}`;
-  }
+  for await (const page of pages(ctx.store.badCopies.list, badCopyKey)) n += page.length;
   trackerMetrics.repairBacklog().set({ kind: 'bad_copy' }, n);
   return n;
 }

@@ -7,6 +7,7 @@ import { LINK_ID_RE } from '../../common/protocol/ids.js';
 import type { LinkDeleted } from '../../common/protocol/types.js';
 import { bodyDigest } from '../../common/sign.js';
 import type { RouteHandler } from './handler.js';
+import { deleteLink } from '../meta/operations.js';
 import { trackerMetrics } from '../metrics.js';
 
 export const linkDeleteRoute: RouteHandler = async (ctx, req, res, m) => {
@@ -14,7 +15,7 @@ export const linkDeleteRoute: RouteHandler = async (ctx, req, res, m) => {
   if (m.bodyDigest !== bodyDigest('')) throw new HoardError('UNAUTHORIZED', 'Credential was made for a request with a body');
   const id = m.params.id!;
   if (!LINK_ID_RE.test(id)) throw new HoardError('LINK_NOT_FOUND');
-  const r = await ctx.store.deleteLink(id, new Date(ctx.now()).toISOString());
+  const r = await deleteLink(ctx.store, id, new Date(ctx.now()).toISOString());
   if (!r) throw new HoardError('LINK_NOT_FOUND');
   trackerMetrics.linksDeleted().inc();
   const out: LinkDeleted = { id, blob: r.link.blobId, refs: r.blob?.refs ?? 0 };

@@ -12,9 +12,9 @@ import type { BlobRecord, LinkRecord } from '../meta/store.js';
 import { chooseReadNode } from '../cluster/placement.js';
 
 async function resolve(ctx: TrackerContext, id: string): Promise<{ link: LinkRecord; blob: BlobRecord }> {
-  const link = LINK_ID_RE.test(id) ? await ctx.store.getLink(id) : undefined;
+  const link = LINK_ID_RE.test(id) ? await ctx.store.links.get(id) : undefined;
   if (!link) throw new HoardError('LINK_NOT_FOUND');
-  const blob = await ctx.store.getBlob(link.blobId);
+  const blob = await ctx.store.blobs.get(link.blobId);
   if (!blob) throw new HoardError('INTERNAL', `link ${id} names missing blob ${link.blobId}`);
   return { link, blob };
 }

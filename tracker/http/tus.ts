@@ -98,9 +98,9 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
 
 export const uploadStatusRoute: RouteHandler = async (ctx, _req, res, m) => {
   const uploadId = m.params.id!;
-  const linkId = UPLOAD_ID_RE.test(uploadId) ? await ctx.store.linkOfUpload(uploadId) : undefined;
-  const link = linkId === undefined ? undefined : await ctx.store.getLink(linkId);
-  const blob = link && (await ctx.store.getBlob(link.blobId));
+  const linkId = UPLOAD_ID_RE.test(uploadId) ? await ctx.store.uploads.linkOf(uploadId) : undefined;
+  const link = linkId === undefined ? undefined : await ctx.store.links.get(linkId);
+  const blob = link && (await ctx.store.blobs.get(link.blobId));
   if (!link || !blob) throw new HoardError('UPLOAD_NOT_FOUND', 'No finished upload with that id');
   const out: UploadStatus = {
     uploadId,

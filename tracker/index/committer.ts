@@ -1,13 +1,13 @@
-// The commit rules: a node reports a stored upload, the tracker records a new
-// link to either an existing blob (dedup) or a new one. Decisions for one MD5
-// are serialised, so concurrent uploads of the same new content end as one
-// blob with one link per upload.
+// The commit: a node reports a stored upload, the tracker decides on a new
+// link to either an existing blob (dedup) or a new one. Each decision runs in
+// the store's transaction for the content's MD5, so concurrent uploads of the
+// same new content end as one blob with one link per upload.
 import type { Logger } from 'pino';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
-import { KeyedLock } from '../../common/keyed-lock.js';
 import { newLinkId } from './link-id.js';
-import type { BlobRecord, LinkRecord, MetaStore } from '../meta/store.js';
+import { commitIn, onBlob } from '../meta/operations.js';
+import type { BlobRecord, LinkRecord, MetaStore, MetaTx } from '../meta/store.js';
 
 export interface CommitDeps {
   store: MetaStore;
@@ -31,7 +31,6 @@ export interface CommitOutcome {
 }
 
 export class Committer {
-  private readonly lock = new KeyedLock();
   private readonly newLinkId: () => string;
   private readonly now: () => number;
 
@@ -40,41 +39,41 @@ export class Committer {
     this.now = deps.now ?? Date.now;
   }
 
-  /**
-   * Runs `fn` with commits of this MD5 held off: for changes to a blob's
-   * holders or existence (bad copies, repairs, GC), which commits would
-   * otherwise overwrite with the holders they read before.
-   */
-  exclusive<T>(md5: string, fn: () => Promise<T>): Promise<T> {
-    return this.lock.run(md5, fn);
-  }
-
   /** `manifest` must already be checked (parseManifest); `filename` too. */
   commit(nodeId: string, filename: string, manifest: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
-    return this.lock.run(manifest.md5, () => this.decide(nodeId, filename, manifest, uploadId));
+    return this.deps.store.transact(manifest.md5, (tx) => this.decide(tx, nodeId, filename, manifest, uploadId), { sync: true });
   }
 
   /**
    * A new link to a stored blob without a new copy: an upload that proved
    * possession of it (tracker/proof.ts) and stopped early.
    */
-  async linkExisting(blobId: string, filename: string, uploadId: string): Promise<CommitOutcome> {
-    const known = await this.deps.store.getBlob(blobId);
-    if (!known) throw new HoardError('BLOB_NOT_FOUND', `blob ${blobId} is gone`);
-    return this.lock.run(known.md5, async () => {
-      const blob = await this.deps.store.getBlob(blobId);
-      if (!blob) throw new HoardError('BLOB_NOT_FOUND', `blob ${blobId} is gone`);
-      const { refs: _refs, ...rest } = blob;
-      const link: LinkRecord = { id: this.newLinkId(), blobId, filename, created: new Date(this.now()).toISOString() };
-      const res = await this.deps.store.commit({ link, blob: rest, chunks: [], uploadId });
-      return { link, blob: res.blob, dedup: true };
-    });
+  linkExisting(blobId: string, filename: string, uploadId: string): Promise<CommitOutcome> {
+    return onBlob(
+      this.deps.store,
+      blobId,
+      async (tx, blob) => {
+        if (!blob) throw new HoardError('BLOB_NOT_FOUND', `blob ${blobId} is gone`);
+        const { refs: _refs, ...rest } = blob;
+        const link: LinkRecord = { id: this.newLinkId(), blobId, filename, created: new Date(this.now()).toISOString() };
+        const res = await commitIn(tx, { link, blob: rest, chunks: [], uploadId });
+        return { link, blob: res.blob, dedup: true };
+      },
+      { sync: true },
+    );
   }
 
-  private async decide(nodeId: string, filename: string, m: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
-    const { store, log } = this.deps;
+  private async decide(tx: MetaTx, nodeId: string, filename: string, m: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
+    const { log } = this.deps;
     const created = new Date(this.now()).toISOString();
-    const underMd5 = await store.blobsByMd5(m.md5);
+    const link: LinkRecord = { id: this.newLinkId(), blobId: m.id, filename, created };
+    // Everything the decision and the write read, asked for at once (a back end may fetch them together).
+    const [underMd5, sameId] = await Promise.all([
+      tx.blobsByMd5(m.md5),
+      tx.blob(m.id),
+      tx.link(link.id),
+      uploadId === undefined ? undefined : tx.linkOfUpload(uploadId),
+    ]);
     const match = underMd5.find((b) => b.sha256 === m.sha256 && b.size === m.size);
     let blob: Omit<BlobRecord, 'refs'>;
     let md5Collision = false;
@@ -85,7 +84,7 @@ export class Committer {
         !match.nodes.includes(nodeId) && (!match.nodes.some((n) => this.deps.isLive(n)) || this.deps.wantsCopy?.(match, nodeId) === true);
       blob = { ...rest, nodes: adopt ? [...match.nodes, nodeId] : match.nodes };
     } else {
-      if ((await store.getBlob(m.id)) !== undefined) {
+      if (sameId !== undefined) {
         log.error({ id: m.id, md5: m.md5, size: m.size, nodeId }, 'manifest conflicts with the stored blob of that id');
         throw new HoardError('BAD_REQUEST', 'manifest conflicts with the stored blob of that id');
       }
@@ -95,8 +94,7 @@ export class Committer {
       }
       blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: [nodeId], created };
     }
-    const link: LinkRecord = { id: this.newLinkId(), blobId: m.id, filename, created };
-    const res = await store.commit({ link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
+    const res = await commitIn(tx, { link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
     return { link, blob: res.blob, dedup: !res.created };
   }
 }

@@ -17,12 +17,12 @@ export interface Candidate {
  * digests (nothing to compare the stream with).
  */
 export async function findCandidate(store: MetaStore, declared: BlobIdentity): Promise<Candidate | undefined> {
-  if (await store.md5Collision(declared.md5)) return undefined;
-  const under = await store.blobsByMd5(declared.md5);
+  if (await store.blobs.md5Collided(declared.md5)) return undefined;
+  const under = await store.blobs.byMd5(declared.md5);
   if (under.length !== 1) return undefined;
   const blob = under[0]!;
   if (blob.sha256 !== declared.sha256 || blob.size !== declared.size) return undefined;
-  const prefixes = await store.getPrefixes(blob.id);
+  const prefixes = await store.blobs.prefixes(blob.id);
   if (!prefixes || prefixes.length === 0) return undefined;
   return { blob, prefixes };
 }

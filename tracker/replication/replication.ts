@@ -11,16 +11,16 @@ import type { CopyFromAnswer } from '../../common/protocol/integrity.js';
 import { NODE } from '../../common/protocol/routes.js';
 import { type BlobManifest, type RepairStatus } from '../../common/protocol/types.js';
 import { signUrl } from '../../common/sign.js';
-import type { Committer } from '../index/committer.js';
 import type { TrackerConfig } from '../config.js';
-import type { BlobRecord, MetaStore } from '../meta/store.js';
+import { badCopyKey, blobKey, type BlobRecord, type MetaStore } from '../meta/store.js';
+import { changeHolders, dropBadCopy, restoreCopy } from '../meta/operations.js';
+import { each, pages } from '../meta/paging.js';
 import { trackerMetrics } from '../metrics.js';
 import type { NodeApiFactory } from '../cluster/node-client.js';
 import { emptyCounts, planNode, planRepair, wantsCopy, type PlanBlob, type PlanNode, type PlanOptions, type RepairTask } from './repair-plan.js';
 import type { Topology } from '../cluster/topology.js';
 import { UPLOAD_MARGIN_BYTES } from '../cluster/placement.js';
 
-const PAGE = 1000;
 /** How long a copy may take beyond what its rate allows, and the rate assumed when unthrottled. */
 const COPY_SLACK_MS = 120_000;
 const UNTHROTTLED_ESTIMATE = 20 * 1024 * 1024;
@@ -34,8 +34,6 @@ export interface ReplicationDeps {
   now: () => number;
   /** Calls to nodes' /internal/blobs API. */
   nodeApi: NodeApiFactory;
-  /** Holder changes that clear a bad-copy record take the committer's lock for the blob's MD5, as commits do. */
-  committer: Pick<Committer, 'exclusive'>;
 }
 
 /** What the bad-copy records say before a repair scan: which nodes' copies to re-make, per blob. */
@@ -142,38 +140,21 @@ export class Replication {
   async badCopies(clear: boolean): Promise<BadCopies> {
     const { store } = this.deps;
     const out: BadCopies = { byBlob: new Map(), cleared: 0 };
-    let after: string | undefined;
-    for (;;) {
-      const page = await store.listBadCopies(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
-      for (const rec of page) {
-        if (clear) {
-          const blob = await store.getBlob(rec.blobId);
-          if (!blob || blob.nodes.includes(rec.nodeId)) {
-            await store.dropBadCopy(rec.blobId, rec.nodeId);
-            out.cleared++;
-            continue;
-          }
-        }
-        const list = out.byBlob.get(rec.blobId) ?? [];
-        list.push(rec.nodeId);
-        out.byBlob.set(rec.blobId, list);
+    for await (const rec of each(store.badCopies.list, badCopyKey)) {
+      if (clear && (await dropBadCopy(store, rec.blobId, rec.nodeId, { ifStale: true }))) {
+        out.cleared++;
+        continue;
       }
-      if (page.length < PAGE) return out;
-      const last = page[page.length - 1]!;
-      after = `${last.blobId}:${last.nodeId}`;
+      const list = out.byBlob.get(rec.blobId) ?? [];
+      list.push(rec.nodeId);
+      out.byBlob.set(rec.blobId, list);
     }
+    return out;
   }
 
   /** Every blob record, a page at a time, in id order. */
-  async *pages(): AsyncGenerator<BlobRecord[]> {
-    let after: string | undefined;
-    for (;;) {
-      const page = await this.deps.store.listBlobs(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
-      if (page.length === 0) return;
-      yield page;
-      after = page[page.length - 1]!.id;
-      if (page.length < PAGE) return;
-    }
+  pages(): AsyncGenerator<BlobRecord[]> {
+    return pages(this.deps.store.blobs.list, blobKey);
   }
 
   // ---- hooks from routes ----
@@ -268,8 +249,8 @@ export class Replication {
     for (const r of this.running.values()) if (r.kind === 'copy' && r.blob === t.blob && (r.batch !== batch || r.target === t.target)) return undefined;
     const done = this.track({ kind: 'copy', blob: t.blob, size: t.size, source: t.source, target: t.target, batch });
     try {
-      const blob = await store.getBlob(t.blob);
-      const chunks = await store.getChunks(t.blob);
+      const blob = await store.blobs.get(t.blob);
+      const chunks = await store.blobs.chunks(t.blob);
       const src = topology.get(t.source);
       const dst = topology.get(t.target);
       // The index may have moved on since the plan: check again before moving bytes.
@@ -293,11 +274,11 @@ export class Replication {
       }
       if (t.why === 'bad') {
         // The node is a holder again and its bad-copy record goes, in one step.
-        const back = await this.deps.committer.exclusive(blob.md5, () => store.restoreCopy(blob.id, t.target));
+        const back = await restoreCopy(store, blob.id, t.target);
         if (back) trackerMetrics.copyRepairs().inc({ result: 'ok' });
         log.info({ blob: blob.id, node: t.target, from: t.source, holders: back?.nodes }, 'bad copy repaired');
       } else {
-        await store.changeBlobNodes(blob.id, { add: [t.target] });
+        await changeHolders(store, blob.id, { add: [t.target] });
       }
       this.totals.copied++;
       this.totals.bytesCopied += res.bytes;
@@ -317,7 +298,7 @@ export class Replication {
    */
   async drop(blobId: string, node: string, why: string): Promise<boolean> {
     const { store, topology, config, log } = this.deps;
-    const blob = await store.getBlob(blobId);
+    const blob = await store.blobs.get(blobId);
     if (!blob || !blob.nodes.includes(node)) return false;
     const good = blob.nodes.filter((id) => {
       const n = topology.get(id);
@@ -326,7 +307,7 @@ export class Replication {
     if (good.length < config.replicas) return false;
     const done = this.track({ kind: 'drop', blob: blobId, node });
     try {
-      await store.changeBlobNodes(blobId, { remove: [node] });
+      await changeHolders(store, blobId, { remove: [node] });
       this.totals.dropped++;
       log.info({ blob: blobId, node, why }, 'copy dropped');
       await this.deleteOn(node, blobId);
@@ -357,9 +338,9 @@ export class Replication {
     const { store, topology, config, log } = this.deps;
     const n = topology.get(node);
     if (n && (n.state === 'up' || this.deps.now() - Date.parse(n.downSince ?? '') < config.repairGrace)) return false;
-    const blob = await store.getBlob(blobId);
+    const blob = await store.blobs.get(blobId);
     if (!blob || !blob.nodes.includes(node)) return false;
-    await store.changeBlobNodes(blobId, { remove: [node] });
+    await changeHolders(store, blobId, { remove: [node] });
     this.totals.forgotten++;
     log.info({ blob: blobId, node }, 'lost copy forgotten');
     return true;
@@ -394,7 +375,7 @@ export class Replication {
         const rec = b.value;
         // Confirmed by asking the node: a copy may have landed after its list was read.
         if (rec.nodes.includes(nodeId) && !this.busy().has(rec.id) && !(await this.holds(node.publicUrl, rec.id))) {
-          await store.changeBlobNodes(rec.id, { remove: [nodeId] });
+          await changeHolders(store, rec.id, { remove: [nodeId] });
           report.staleForgotten++;
           this.dirty.add(rec.id);
           log.warn({ blob: rec.id, node: nodeId }, 'index listed a copy the node does not have');
@@ -414,7 +395,7 @@ export class Replication {
             return undefined;
           });
           if (v && v.bad.length === 0 && v.sha256 === rec.sha256 && v.md5 === rec.md5 && v.size === rec.size) {
-            await store.changeBlobNodes(rec.id, { add: [nodeId] });
+            await changeHolders(store, rec.id, { add: [nodeId] });
             report.adopted++;
             this.totals.adopted++;
             log.info({ blob: rec.id, node: nodeId }, 'extra copy verified and adopted');
@@ -446,17 +427,11 @@ export class Replication {
 
   private async *inventory(node: Parameters<NodeApiFactory>[0]): AsyncGenerator<{ id: string; mtime: number }> {
     const api = this.deps.nodeApi(node);
-    let after: string | undefined;
-    for (;;) {
-      const page = await api.list(after, PAGE);
-      for (const e of page) yield { id: e.id, mtime: Date.parse(e.mtime) || 0 };
-      if (page.length < PAGE) return;
-      after = page[page.length - 1]!.id;
-    }
+    for await (const e of each((p) => api.list(p.after, p.limit), (e) => e.id)) yield { id: e.id, mtime: Date.parse(e.mtime) || 0 };
   }
 
-  private async *records(): AsyncGenerator<BlobRecord> {
-    for await (const page of this.pages()) yield* page;
+  private records(): AsyncGenerator<BlobRecord> {
+    return each(this.deps.store.blobs.list, blobKey);
   }
 
   // ---- what the admin sees ----

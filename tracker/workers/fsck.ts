@@ -14,11 +14,12 @@ import type { FsckFinding, FsckKind, FsckReport, NodeBlobEntry } from '../../com
 import type { NodeStatus } from '../../common/protocol/types.js';
 import type { Worker } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
-import type { BlobRecord } from '../meta/store.js';
+import { badCopyKey, blobKey } from '../meta/store.js';
+import { changeHolders, restoreCopy } from '../meta/operations.js';
+import { each } from '../meta/paging.js';
 import { trackerMetrics } from '../metrics.js';
 import { nodeApiFactory, type NodeApi } from '../cluster/node-client.js';
 
-const PAGE = 1000;
 /** Default minimum age of an unknown copy fsck --repair deletes: well past any commit in flight. */
 export const FSCK_MIN_ORPHAN_AGE_S = 600;
 /** Findings listed in a report (counts cover all). */
@@ -29,25 +30,8 @@ export interface FsckOptions {
   minOrphanAgeS?: number;
 }
 
-async function* trackerBlobs(ctx: TrackerContext): AsyncGenerator<BlobRecord> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await ctx.store.listBlobs(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
-    yield* page;
-    if (page.length < PAGE) return;
-    after = page[page.length - 1]!.id;
-  }
-}
-
-async function* nodeBlobs(api: NodeApi): AsyncGenerator<NodeBlobEntry> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await api.list(after, PAGE);
-    yield* page;
-    if (page.length < PAGE) return;
-    after = page[page.length - 1]!.id;
-  }
-}
+const trackerBlobs = (ctx: TrackerContext) => each(ctx.store.blobs.list, blobKey);
+const nodeBlobs = (api: NodeApi) => each<NodeBlobEntry>((p) => api.list(p.after, p.limit), (e) => e.id);
 
 /** The differences between the index and one node, by a merge of the two id-ordered walks. */
 async function diffNode(ctx: TrackerContext, node: NodeStatus, api: NodeApi): Promise<FsckFinding[]> {
@@ -97,12 +81,8 @@ export async function runFsck(ctx: TrackerContext, opts: FsckOptions): Promise<F
     blobsChecked++;
     if (b.nodes.length === 0) findings.push({ kind: 'lost', blob: b.id, detail: `${b.refs} link(s), no holder` });
   }
-  let after: string | undefined;
-  for (;;) {
-    const page = await ctx.store.listBadCopies(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
-    for (const r of page) findings.push({ kind: 'bad', node: r.nodeId, blob: r.blobId, detail: `chunks ${r.chunks.slice(0, 10).join(',')} (${r.source}, ${r.reported})` });
-    if (page.length < PAGE) break;
-    after = `${page[page.length - 1]!.blobId}:${page[page.length - 1]!.nodeId}`;
+  for await (const r of each(ctx.store.badCopies.list, badCopyKey)) {
+    findings.push({ kind: 'bad', node: r.nodeId, blob: r.blobId, detail: `chunks ${r.chunks.slice(0, 10).join(',')} (${r.source}, ${r.reported})` });
   }
   const counts: Partial<Record<FsckKind, number>> = {};
   for (const f of findings) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
@@ -117,15 +97,9 @@ async function repairOne(ctx: TrackerContext, api: NodeApi, node: NodeStatus, f:
   try {
     if (f.kind === 'missing') {
       if (await api.stat(id)) return '';
-      const blob = await ctx.store.getBlob(id);
-      if (!blob) return '';
-      const done = await ctx.committer.exclusive(blob.md5, async () => {
-        const cur = await ctx.store.getBlob(id);
-        if (!cur?.nodes.includes(node.id)) return false;
-        await ctx.store.setBlobNodes(id, cur.nodes.filter((n) => n !== node.id));
-        return true;
-      });
-      return done ? 'no longer listed as a holder' : '';
+      if (!(await ctx.store.blobs.get(id))) return '';
+      const { changed } = await changeHolders(ctx.store, id, { remove: [node.id] });
+      return changed ? 'no longer listed as a holder' : '';
     }
     if (f.kind === 'unknown') {
       const r = await api.remove(id, { minAgeS: opts.minOrphanAgeS ?? FSCK_MIN_ORPHAN_AGE_S });
@@ -139,9 +113,7 @@ async function repairOne(ctx: TrackerContext, api: NodeApi, node: NodeStatus, f:
       const check = await api.verify(id);
       if (!check) return '';
       if (check.bad.length > 0) return `copy bad (chunks ${check.bad.slice(0, 10).join(',')}): quarantined by the node`;
-      const blob = await ctx.store.getBlob(id);
-      if (!blob) return '';
-      const back = await ctx.committer.exclusive(blob.md5, () => ctx.store.restoreCopy(id, node.id));
+      const back = await restoreCopy(ctx.store, id, node.id);
       return back ? 'verified copy listed as a holder' : '';
     }
   } catch (err) {

@@ -9,6 +9,9 @@ import type { Worker } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import { trackerMetrics } from '../metrics.js';
 import { nodeApiFactory } from '../cluster/node-client.js';
+import { deleteBlob } from '../meta/operations.js';
+import { pages } from '../meta/paging.js';
+import { blobKey } from '../meta/store.js';
 
 const PAGE = 100;
 
@@ -26,11 +29,7 @@ export function gcWorker(schedule: string): Worker<TrackerContext> {
       let copiesRemoved = 0;
       let copiesLeft = 0;
       let bytesFreed = 0;
-      let after: string | undefined;
-      for (;;) {
-        const page = await ctx.store.listUnreferenced(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
-        if (page.length === 0) break;
-        after = page[page.length - 1]!.id;
+      for await (const page of pages(ctx.store.blobs.unreferenced, blobKey, PAGE)) {
         for (const b of page) {
           scanned++;
           const since = Date.parse(b.unreferencedSince ?? '');
@@ -38,11 +37,8 @@ export function gcWorker(schedule: string): Worker<TrackerContext> {
             waiting++;
             continue;
           }
-          const gone = await ctx.committer.exclusive(b.md5, async () => {
-            const cur = await ctx.store.getBlob(b.id);
-            if (!cur || cur.refs > 0 || cur.unreferencedSince === undefined) return undefined;
-            return ctx.store.deleteBlob(b.id);
-          });
+          // Checked again inside: a commit of the same content may have linked it meanwhile.
+          const gone = await deleteBlob(ctx.store, b.id, { unreferencedOnly: true });
           if (!gone) continue;
           deleted++;
           trackerMetrics.gcBlobs().inc();

@@ -18,10 +18,10 @@ export function replicateWorker(schedule: string): Worker<TrackerContext> {
       r.dirty.clear();
       const blobs: PlanBlob[] = [];
       for (const id of ids) {
-        const b = await ctx.store.getBlob(id);
+        const b = await ctx.store.blobs.get(id);
         if (!b) continue;
         // A copy reported bad is re-made in place rather than somewhere new.
-        const bad = (await ctx.store.badCopiesOf(id)).map((rec) => rec.nodeId);
+        const bad = (await ctx.store.badCopies.of(id)).map((rec) => rec.nodeId);
         blobs.push(bad.length > 0 ? { id: b.id, size: b.size, nodes: b.nodes, bad } : b);
       }
       const plan = planRepair(blobs, r.planNodes(), r.planOptions({ maxTasks: ctx.config.repairBatch }));

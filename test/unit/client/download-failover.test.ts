@@ -3,8 +3,9 @@
 // way, after which the download resumes on the other copy with a Range.
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { downloadLink } from '../../../client/download.js';
 import { NODE_ID_HEADER } from '../../../common/protocol/routes.js';
@@ -27,8 +28,12 @@ async function serve(handler: http.RequestListener): Promise<{ url: string; clos
   };
 }
 
-/** A node serving `data`, honouring one Range; `cutAfter` bytes into its first answer it hangs up. */
-async function node(cutAfter?: number) {
+/**
+ * A node serving `data`, honouring one Range; `cutAfter` bytes into its first
+ * answer it hangs up, once the client has written some of them to `part`
+ * (a fixed delay loses the race on a busy machine: nothing arrived yet).
+ */
+async function node(cutAfter?: number, part?: string) {
   const ranges: string[] = [];
   let served = 0;
   const s = await serve((req, res) => {
@@ -39,12 +44,19 @@ async function node(cutAfter?: number) {
     res.writeHead(range ? 206 : 200, { 'content-length': body.length, ...(range ? { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
     if (cutAfter !== undefined && served++ === 0) {
       res.write(body.subarray(0, cutAfter));
-      setTimeout(() => res.socket?.destroy(), 20);
+      void arrived(part).then(() => res.socket?.destroy());
       return;
     }
     res.end(body);
   });
   return { ...s, ranges };
+}
+
+/** Until `part` holds a byte (at most 10 s), or 20 ms when there is no file to watch. */
+async function arrived(part: string | undefined): Promise<void> {
+  if (!part) return sleep(20);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && ((await stat(part).catch(() => undefined))?.size ?? 0) === 0) await sleep(5);
 }
 
 async function tracker(first: { id: string; url: string }, second: { id: string; url: string }) {
@@ -83,7 +95,8 @@ t.test('sent to a dead node: one retry, told to avoid it, reaches the other copy
 });
 
 t.test('a node dying half way: the download resumes on the other copy from where it stopped', async (t) => {
-  const dying = await node(100_000);
+  const out = join(t.testdir(), 'b.bin');
+  const dying = await node(100_000, out + '.part');
   const good = await node();
   const tr = await tracker({ id: 'dying', url: dying.url }, { id: 'good', url: good.url });
   t.teardown(async () => {
@@ -92,7 +105,6 @@ t.test('a node dying half way: the download resumes on the other copy from where
     await tr.close();
   });
   const retries: string[] = [];
-  const out = join(t.testdir(), 'b.bin');
   await downloadLink({ tracker: tr.url, id: LINK }, { out, onRetry: (l) => retries.push(l) });
   t.equal(createHash('sha256').update(await readFile(out)).digest('hex'), sha256);
   t.equal(retries.length, 1);

@@ -7,7 +7,7 @@ import type { BlobManifest } from '../../../common/protocol/types.js';
 import { Committer } from '../../../tracker/index/committer.js';
 import { parseManifest } from '../../../tracker/index/manifest.js';
 import { checkUpload } from '../../../tracker/index/upload-policy.js';
-import { LevelMetaStore } from '../../../tracker/meta/level.js';
+import { openMetaStore } from '../../../tracker/meta/open.js';
 
 const CHUNK = 64 * 1024;
 const hex = (algo: string, s: string) => createHash(algo).update(s).digest('hex');
@@ -22,8 +22,7 @@ function manifest(seed: string, size: number, md5 = hex('md5', seed)): BlobManif
 }
 
 async function setup(t: Test, live: string[]) {
-  const store = new LevelMetaStore(join(t.testdir(), 'meta'));
-  await store.open();
+  const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
   t.teardown(() => store.close());
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
@@ -41,10 +40,10 @@ t.test('a new blob: record, MD5 entry, link', async (t) => {
   t.equal(out.blob.refs, 1);
   t.equal(out.blob.chunks, 4);
   t.match(out.link.id, /^[A-Za-z0-9_-]{22}$/);
-  t.same(await store.getLink(out.link.id), out.link);
+  t.same(await store.links.get(out.link.id), out.link);
   t.equal(out.link.filename, 'hello.txt');
-  t.same(await store.getChunks(m.id), m.chunks);
-  t.same((await store.blobsByMd5(m.md5)).map((b) => b.id), [m.id]);
+  t.same(await store.blobs.chunks(m.id), m.chunks);
+  t.same((await store.blobs.byMd5(m.md5)).map((b) => b.id), [m.id]);
 });
 
 t.test('dedup: same content from another node with a live holder keeps the old copy only', async (t) => {
@@ -55,7 +54,7 @@ t.test('dedup: same content from another node with a live holder keeps the old c
   t.equal(b.dedup, true);
   t.same(b.blob.nodes, ['n1'], 'n2 is told to drop its copy');
   t.not(a.link.id, b.link.id);
-  t.equal((await store.getBlob(m.id))?.refs, 2);
+  t.equal((await store.blobs.get(m.id))?.refs, 2);
   t.same(await store.counters(), { blobs: 1, links: 2, bytesStored: 1000, logicalBytes: 2000, uniqueBytes: 1000 });
 });
 
@@ -87,9 +86,9 @@ t.test('same MD5, different SHA-256: two blobs, a warning', async (t) => {
   t.equal(one.dedup, false);
   t.equal(two.dedup, false);
   t.not(one.blob.id, two.blob.id);
-  t.same((await store.blobsByMd5(md5)).map((b) => b.id).sort(), [one.blob.id, two.blob.id].sort());
+  t.same((await store.blobs.byMd5(md5)).map((b) => b.id).sort(), [one.blob.id, two.blob.id].sort());
   t.ok(lines.some((l) => l.includes('MD5 collision') && JSON.parse(l).level === 40), 'warning logged');
-  t.equal((await store.getLink(two.link.id))?.blobId, two.blob.id, 'each link names its own content');
+  t.equal((await store.links.get(two.link.id))?.blobId, two.blob.id, 'each link names its own content');
 });
 
 t.test('same SHA-256 with another MD5 is refused', async (t) => {
@@ -110,10 +109,10 @@ t.test('20 concurrent commits of one new file: one blob, 20 links', async (t) =>
   t.equal(holder.length, 1);
   for (const o of outs) t.same(o.blob.nodes, holder, 'every answer names the one holder');
   t.equal(new Set(outs.map((o) => o.link.id)).size, 20, '20 distinct links');
-  t.equal((await store.blobsByMd5(m.md5)).length, 1);
-  const blob = await store.getBlob(m.id);
+  t.equal((await store.blobs.byMd5(m.md5)).length, 1);
+  const blob = await store.blobs.get(m.id);
   t.equal(blob?.refs, 20);
-  t.same((await store.linksOfBlob(m.id, { limit: 100 })).length, 20);
+  t.same((await store.links.ofBlob(m.id, { limit: 100 })).length, 20);
   t.same(await store.counters(), { blobs: 1, links: 20, bytesStored: m.size, logicalBytes: 20 * m.size, uniqueBytes: m.size });
 });
 
@@ -146,8 +145,7 @@ t.test('manifest checks', async (t) => {
 });
 
 t.test('dedup: a fresh copy is kept as a replica when replication wants one there', async (t) => {
-  const store = new LevelMetaStore(join(t.testdir(), 'meta'));
-  await store.open();
+  const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
   t.teardown(() => store.close());
   const asked: string[] = [];
   const committer = new Committer({

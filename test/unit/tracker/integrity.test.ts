@@ -11,6 +11,7 @@ import { type BlobManifest } from '../../../common/protocol/types.js';
 import { clusterAuth } from '../../../common/sign.js';
 import { composeTracker } from '../../../tracker/compose.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
+import { changeHolders, deleteBlob, deleteLink, markCopyBad, restoreCopy } from '../../../tracker/meta/operations.js';
 import type { NodeApi } from '../../../tracker/cluster/node-client.js';
 import { runFsck } from '../../../tracker/workers/fsck.js';
 
@@ -35,14 +36,14 @@ const fakeNode = (nodeId: string): NodeApi => {
     },
     async remove(id) {
       calls.push(`remove ${nodeId} ${id.slice(0, 8)}`);
-      const b = await store.getBlob(id);
+      const b = await store.blobs.get(id);
       if (b) return { inUse: 'known' };
       return { removed: disk().delete(id) };
     },
     async verify(id): Promise<BlobVerifyAnswer | undefined> {
       calls.push(`verify ${nodeId} ${id.slice(0, 8)}`);
       const e = disk().get(id);
-      const b = await store.getBlob(id);
+      const b = await store.blobs.get(id);
       return e && { id, chunks: e.chunks, bytes: e.size, bad: [], size: e.size, md5: b?.md5 ?? '', sha256: id, chunkSize: 65536 };
     },
     async copyFrom(id, req: CopyFromRequest) {
@@ -102,7 +103,7 @@ async function nodes(...ids: string[]): Promise<void> {
 async function blob(seed: string, holders: string[], size = 1000): Promise<{ id: string; md5: string; link: string }> {
   const m = manifest(seed, size);
   const out = await committer.commit(holders[0]!, `${seed}.bin`, m);
-  if (holders.length > 1) await store.setBlobNodes(m.id, holders);
+  if (holders.length > 1) await changeHolders(store, m.id, { set: holders });
   for (const h of holders) {
     const disk = disks.get(h) ?? disks.set(h, new Map()).get(h)!;
     disk.set(m.id, { id: m.id, size, chunks: 1, mtime: new Date(clock).toISOString() });
@@ -131,16 +132,16 @@ t.test('DELETE /api/links/<id> needs the credential; the link stops resolving at
   t.equal((await call('GET', `/f/${second.link.id}`)).status, 302, 'the other link still works');
   const last = await call('DELETE', `/api/links/${second.link.id}`, { auth: true });
   t.match(last.json, { refs: 0, gcAfter: new Date(clock + GRACE_S * 1000).toISOString() });
-  t.ok(await store.getBlob(b.id), 'blob record kept during the grace period');
-  await store.deleteBlob(b.id);
+  t.ok(await store.blobs.get(b.id), 'blob record kept during the grace period');
+  await deleteBlob(store, b.id);
 });
 
 t.test('gc: nothing before the grace period; then the record, and every holder\'s copy, including bad ones', async (t) => {
   await nodes('n1', 'n2', 'n3');
   const b = await blob('gc', ['n1', 'n2', 'n3']);
   const keep = await blob('gc-keep', ['n1']);
-  await store.markCopyBad({ blobId: b.id, nodeId: 'n3', chunks: [0], source: 'scrub', reported: 'x' });
-  await store.deleteLink(b.link, new Date(clock).toISOString());
+  await markCopyBad(store, { blobId: b.id, nodeId: 'n3', chunks: [0], source: 'scrub', reported: 'x' });
+  await deleteLink(store, b.link, new Date(clock).toISOString());
   clock += (GRACE_S - 1) * 1000;
   await nodes('n1', 'n2', 'n3');
   t.match(await ctx.workers!.run('gc'), { scanned: 1, waiting: 1, deleted: 0 });
@@ -150,21 +151,21 @@ t.test('gc: nothing before the grace period; then the record, and every holder\'
   const r = await ctx.workers!.run('gc');
   t.match(r, { deleted: 1, copiesRemoved: 2, copiesLeft: 1, bytesFreed: 2000 });
   t.same(calls.sort(), [`remove n1 ${b.id.slice(0, 8)}`, `remove n3 ${b.id.slice(0, 8)}`]);
-  t.equal(await store.getBlob(b.id), undefined, 'record gone');
+  t.equal(await store.blobs.get(b.id), undefined, 'record gone');
   t.ok(disks.get('n2')!.has(b.id), 'the down node keeps an orphan for its own reclaim');
-  t.ok(await store.getBlob(keep.id), 'a linked blob is untouched');
+  t.ok(await store.blobs.get(keep.id), 'a linked blob is untouched');
   t.match(await ctx.workers!.run('gc'), { scanned: 0, deleted: 0 }, 'idempotent');
 });
 
 t.test('a new link during the grace period saves the blob', async (t) => {
   await nodes('n1');
   const b = await blob('saved', ['n1']);
-  await store.deleteLink(b.link, new Date(clock).toISOString());
+  await deleteLink(store, b.link, new Date(clock).toISOString());
   await committer.commit('n1', 'saved-again.bin', manifest('saved', 1000));
   clock += GRACE_S * 2000;
   await nodes('n1');
   t.match(await ctx.workers!.run('gc'), { deleted: 0 });
-  t.ok(await store.getBlob(b.id));
+  t.ok(await store.blobs.get(b.id));
 });
 
 t.test('a bad copy: off the holders at once, so /f/ sends readers elsewhere; repaired from a good copy', async (t) => {
@@ -176,7 +177,7 @@ t.test('a bad copy: off the holders at once, so /f/ sends readers elsewhere; rep
   t.equal((await call('POST', '/internal/copies/bad', { body: { ...body, nodeId: 'ghost' }, auth: true })).status, 404);
   const r = await call('POST', '/internal/copies/bad', { body, auth: true });
   t.same(r.json, { recorded: true });
-  t.same((await store.getBlob(b.id))?.nodes, ['m2']);
+  t.same((await store.blobs.get(b.id))?.nodes, ['m2']);
   for (let i = 0; i < 5; i++) {
     const f = await call('GET', `/f/${b.link}`);
     t.match(String(f.headers.location), /^http:\/\/m2\.invalid\//, 'redirect to the good copy only');
@@ -189,30 +190,30 @@ t.test('a bad copy: off the holders at once, so /f/ sends readers elsewhere; rep
 
   copyFails = true;
   t.match(await ctx.workers!.run('repair'), { badCopies: 1, repaired: 0, copyFailures: 1, badLeft: 1 });
-  t.same((await store.getBlob(b.id))?.nodes, ['m2'], 'a failed copy changes nothing');
+  t.same((await store.blobs.get(b.id))?.nodes, ['m2'], 'a failed copy changes nothing');
   copyFails = false;
   const fixed = await ctx.workers!.run('repair');
   t.match(fixed, { badCopies: 1, repaired: 1, badLeft: 0 });
   t.same(calls.filter((c) => c.startsWith('copy')), [`copy m1 ${b.id.slice(0, 8)} from blob`, `copy m1 ${b.id.slice(0, 8)} from blob`]);
-  t.same((await store.getBlob(b.id))?.nodes.sort(), ['m1', 'm2']);
-  t.same(await store.listBadCopies({ limit: 10 }), []);
+  t.same((await store.blobs.get(b.id))?.nodes.sort(), ['m1', 'm2']);
+  t.same(await store.badCopies.list({ limit: 10 }), []);
   t.match((await call('GET', '/metrics')).text, /hoard_copy_repairs_total\{result="ok"\} 1/);
 });
 
 t.test('repair waits while the bad node is down or no good copy is live', async (t) => {
   await nodes('w1', 'w2');
   const b = await blob('wait', ['w1', 'w2']);
-  await store.markCopyBad({ blobId: b.id, nodeId: 'w1', chunks: [0], source: 'read', reported: 'x' });
+  await markCopyBad(store, { blobId: b.id, nodeId: 'w1', chunks: [0], source: 'read', reported: 'x' });
   clock += 10_000;
   await nodes('w2');
   t.match(await ctx.workers!.run('repair'), { badCopies: 1, badWaiting: 1, repaired: 0 }, 'the bad node is down');
   await nodes('w1');
-  await store.markCopyBad({ blobId: b.id, nodeId: 'w2', chunks: [0], source: 'read', reported: 'x' });
+  await markCopyBad(store, { blobId: b.id, nodeId: 'w2', chunks: [0], source: 'read', reported: 'x' });
   t.match(await ctx.workers!.run('repair'), { badCopies: 2, badWaiting: 2, repaired: 0 }, 'no good copy is live');
-  t.same((await store.getBlob(b.id))?.nodes, [], 'no holder left: /f/ answers NO_LIVE_COPY rather than bad bytes');
+  t.same((await store.blobs.get(b.id))?.nodes, [], 'no holder left: /f/ answers NO_LIVE_COPY rather than bad bytes');
   t.equal((await call('GET', `/f/${b.link}`)).status, 503);
-  await store.restoreCopy(b.id, 'w2');
-  await store.restoreCopy(b.id, 'w1');
+  await restoreCopy(store, b.id, 'w2');
+  await restoreCopy(store, b.id, 'w1');
 });
 
 t.test('fsck reports each kind of difference and --repair fixes what it can', async (t) => {
@@ -237,13 +238,13 @@ t.test('fsck reports each kind of difference and --repair fixes what it can', as
   const fixed = await runFsck(ctx, { repair: true, minOrphanAgeS: 0 });
   const acted = Object.fromEntries(fixed.findings.filter((f) => f.action).map((f) => [f.kind, f.action]));
   t.same(acted, { missing: 'no longer listed as a holder', unknown: 'copy deleted', unlisted: 'verified copy listed as a holder' });
-  t.same((await store.getBlob(missing.id))?.nodes, ['f1']);
-  t.same((await store.getBlob(unlisted.id))?.nodes.sort(), ['f1', 'f2']);
+  t.same((await store.blobs.get(missing.id))?.nodes, ['f1']);
+  t.same((await store.blobs.get(unlisted.id))?.nodes.sort(), ['f1', 'f2']);
   t.notOk(disks.get('f1')!.has(orphan));
   t.ok(calls.includes(`verify f2 ${unlisted.id.slice(0, 8)}`), 'an unlisted copy is verified before it counts');
   const again = await runFsck(ctx, { repair: false });
   t.same(again.findings.filter((f) => f.node && ['f1', 'f2'].includes(f.node)), [], 'clean afterwards');
-  t.ok((await store.getBlob(listed.id))?.nodes.length === 2);
+  t.ok((await store.blobs.get(listed.id))?.nodes.length === 2);
   t.match(await ctx.workers!.run('fsck'), { nodesChecked: 2 });
 });
 

@@ -10,7 +10,7 @@ import { type BlobManifest } from '../../../common/protocol/types.js';
 import { Committer } from '../../../tracker/index/committer.js';
 import { parseManifest } from '../../../tracker/index/manifest.js';
 import { checkUpload } from '../../../tracker/index/upload-policy.js';
-import { LevelMetaStore } from '../../../tracker/meta/level.js';
+import { openMetaStore } from '../../../tracker/meta/open.js';
 import { findCandidate } from '../../../tracker/index/prefix-index.js';
 import { ProofBook } from '../../../tracker/index/proof-book.js';
 
@@ -28,8 +28,7 @@ function manifest(seed: string, size: number, md5 = hex('md5', seed), withPrefix
 }
 
 async function setup(t: Test) {
-  const store = new LevelMetaStore(join(t.testdir(), 'meta'));
-  await store.open();
+  const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
   t.teardown(() => store.close());
   return { store, committer: new Committer({ store, log: silent, isLive: () => true }) };
 }
@@ -38,7 +37,7 @@ t.test('commits keep prefix digests; a declared identity finds its blob', async 
   const { store, committer } = await setup(t);
   const m = manifest('one', 5 * MiB);
   await committer.commit('n1', 'one.bin', parseManifest(m, (size) => checkUpload({ maxUploadSize: 2 ** 40 }, { kind: 'node' }, size)));
-  t.same(await store.getPrefixes(m.id), m.prefixes);
+  t.same(await store.blobs.prefixes(m.id), m.prefixes);
   const cand = await findCandidate(store, { md5: m.md5, sha256: m.sha256, size: m.size });
   t.equal(cand?.blob.id, m.id);
   t.same(cand?.prefixes, m.prefixes);
@@ -58,13 +57,13 @@ t.test('an MD5 collision sets the flag and turns early stop off for that MD5', a
   const a = manifest('a', 5 * MiB, 'c'.repeat(32));
   const b = manifest('b', 5 * MiB, 'c'.repeat(32));
   await committer.commit('n1', 'a.bin', a);
-  t.notOk(await store.md5Collision(a.md5));
+  t.notOk(await store.blobs.md5Collided(a.md5));
   t.ok(await findCandidate(store, { md5: a.md5, sha256: a.sha256, size: a.size }), 'a candidate before the collision');
   await committer.commit('n1', 'b.bin', b);
-  t.ok(await store.md5Collision(a.md5), 'flagged');
+  t.ok(await store.blobs.md5Collided(a.md5), 'flagged');
   t.equal(await findCandidate(store, { md5: a.md5, sha256: a.sha256, size: a.size }), undefined, 'no candidate after it');
   t.equal(await findCandidate(store, { md5: b.md5, sha256: b.sha256, size: b.size }), undefined);
-  t.equal((await store.blobsByMd5(a.md5)).length, 2, 'both blobs stay indexed');
+  t.equal((await store.blobs.byMd5(a.md5)).length, 2, 'both blobs stay indexed');
 });
 
 t.test('a link to a proven blob records the upload, once', async (t) => {
@@ -73,8 +72,8 @@ t.test('a link to a proven blob records the upload, once', async (t) => {
   await committer.commit('n1', 'p.bin', m);
   const out = await committer.linkExisting(m.id, 'copy.bin', 'U'.repeat(22));
   t.equal(out.dedup, true);
-  t.equal(await store.linkOfUpload('U'.repeat(22)), out.link.id);
-  t.equal((await store.getBlob(m.id))?.refs, 2);
+  t.equal(await store.uploads.linkOf('U'.repeat(22)), out.link.id);
+  t.equal((await store.blobs.get(m.id))?.refs, 2);
   await t.rejects(committer.linkExisting(m.id, 'again.bin', 'U'.repeat(22)), 'a second link for one upload is refused');
   await t.rejects(committer.linkExisting('f'.repeat(64), 'x.bin', 'V'.repeat(22)), { code: 'BLOB_NOT_FOUND' });
 });

@@ -1,12 +1,12 @@
+// The MetaStore conformance suite on LevelDB, and what only LevelDB has.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
 import t from 'tap';
-import { LevelMetaStore } from '../../../tracker/meta/level.js';
+import { openMetaStore } from '../../../tracker/meta/open.js';
 import { StoreError } from '../../../tracker/meta/store.js';
-import { gcSuite } from '../../conformance/meta-store/gc.js';
-import { suite, type MetaStoreFactory } from '../../conformance/meta-store/core.js';
+import { metaStoreSuite, type MetaStoreFactory } from './index.js';
 
 const root = await mkdtemp(join(tmpdir(), 'hoard-meta-level-'));
 t.teardown(() => rm(root, { recursive: true, force: true }));
@@ -21,16 +21,13 @@ async function rawPut(location: string, key: string, value: unknown): Promise<vo
 
 const factory: MetaStoreFactory = {
   location: async () => join(root, `db${++n}`),
-  open: async (location) => {
-    const s = new LevelMetaStore(location);
-    await s.open();
-    return s;
-  },
+  open: (location) => openMetaStore(`level:${location}`),
   setSchemaVersion: (location, version) => rawPut(location, 'meta:schema', version),
 };
 
-await t.test('MetaStore conformance on LevelDB', (t) => suite(t, factory));
-await t.test('MetaStore conformance on LevelDB: delete, GC, bad copies', (t) => gcSuite(t, factory));
+await t.test('MetaStore conformance on LevelDB', (t) =>
+  metaStoreSuite(t, { factory, supports: { persistence: true, schemaVersion: true, sharedLocation: false } }),
+);
 
 await t.test('a LevelDB with data but no schema key is refused', async (t) => {
   const loc = join(root, 'foreign');
@@ -46,4 +43,9 @@ await t.test('close then open twice in a row works, and close is idempotent', as
   const again = await factory.open(loc);
   await again.close();
   t.pass();
+});
+
+await t.test('openMetaStore: PostgreSQL is refused with a clear error, unknown specs too', async (t) => {
+  await t.rejects(openMetaStore('postgres://hoard@127.0.0.1/hoard'), { code: 'UNSUPPORTED', message: /not available in this build/ });
+  await t.rejects(openMetaStore('mysql://user:pw@host/db'), { code: 'UNSUPPORTED', message: /^(?!.*pw)/ });
 });

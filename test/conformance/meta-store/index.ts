@@ -1,0 +1,20 @@
+// The MetaStore conformance suite: every back end runs it with a factory and
+// its capability flags (groups needing a missing capability are skipped), e.g.
+//   await metaStoreSuite(t, { factory, supports: { persistence: true, schemaVersion: true, sharedLocation: false } });
+import type { Test } from 'tap';
+import { coreGroup } from './core.js';
+import { countersGroup } from './counters.js';
+import { earlyStopGroup } from './early-stop.js';
+import { gcGroup } from './gc.js';
+import type { SuiteOptions } from './fixtures.js';
+import { transactionsGroup } from './transactions.js';
+
+export type { MetaStoreFactory, MetaStoreSupports, SuiteOptions } from './fixtures.js';
+
+export async function metaStoreSuite(t: Test, opts: SuiteOptions): Promise<void> {
+  await t.test('core: nodes, commits, readers, holders', (t) => coreGroup(t, opts));
+  await t.test('delete, GC, bad copies', (t) => gcGroup(t, opts));
+  await t.test('early stop: prefixes, collisions, upload links', (t) => earlyStopGroup(t, opts));
+  await t.test('transactions and concurrency', (t) => transactionsGroup(t, opts));
+  await t.test('counters', (t) => countersGroup(t, opts));
+}

@@ -1,0 +1,64 @@
+// The LevelDB key layout of the metadata store (values JSON):
+//   meta:schema            → SCHEMA_VERSION
+//   s:counters             → StoreCounters
+//   n:<nodeId>             → NodeRecord
+//   b:<blobId>             → BlobRecord
+//   c:<blobId>             → ChunkInfo[] (kept apart so hot blob reads stay small)
+//   m:<md5>:<blobId>       → 1   (MD5 index; several blobs only on a collision)
+//   l:<linkId>             → LinkRecord
+//   r:<blobId>:<linkId>    → 1   (links of a blob, for takedowns)
+//   p:<blobId>             → PrefixHash[] (prefix index, for early stop)
+//   x:<md5>                → { since }  (MD5 seen with two contents: no early stop)
+//   u:<uploadId>           → linkId (what a resumable upload ended as)
+//   z:<blobId>             → ISO time the last link went (blobs awaiting GC)
+//   q:<blobId>:<nodeId>    → BadCopyRecord (copies withdrawn until repaired)
+// z: and q: arrived after schema 1 without a bump: a store without them
+// simply has no deleted links and no bad copies.
+
+export const SCHEMA_KEY = 'meta:schema';
+export const COUNTERS_KEY = 's:counters';
+/** Above every character used in ids, so `prefix + END` bounds a prefix scan. */
+export const END = '\xff';
+
+const KEY_PART_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Whether an id may be part of a key (reads of other ids find nothing). */
+export const isKeyPart = (v: string): boolean => KEY_PART_RE.test(v);
+
+/** Throws on an id that could reach into another key. */
+export function part(v: string): string {
+  if (!KEY_PART_RE.test(v)) throw new TypeError(`invalid key part ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** Checks every id a write names. */
+export function parts(...vs: string[]): void {
+  for (const v of vs) part(v);
+}
+
+/** Keys of records; the ids must be checked key parts (isKeyPart, part). */
+export const keys = {
+  node: (id: string) => 'n:' + id,
+  blob: (id: string) => 'b:' + id,
+  chunks: (blobId: string) => 'c:' + blobId,
+  md5: (md5: string, blobId: string) => `m:${md5}:${blobId}`,
+  link: (id: string) => 'l:' + id,
+  linkOfBlob: (blobId: string, linkId: string) => `r:${blobId}:${linkId}`,
+  prefixes: (blobId: string) => 'p:' + blobId,
+  collision: (md5: string) => 'x:' + md5,
+  upload: (uploadId: string) => 'u:' + uploadId,
+  unreferenced: (blobId: string) => 'z:' + blobId,
+  badCopy: (blobId: string, nodeId: string) => `q:${blobId}:${nodeId}`,
+};
+
+/** Prefixes of the scanned key ranges (ids checked likewise). */
+export const ranges = {
+  nodes: 'n:',
+  blobs: 'b:',
+  links: 'l:',
+  unreferenced: 'z:',
+  badCopies: 'q:',
+  md5: (md5: string) => `m:${md5}:`,
+  linksOfBlob: (blobId: string) => `r:${blobId}:`,
+  badCopiesOf: (blobId: string) => `q:${blobId}:`,
+};

@@ -1,0 +1,229 @@
+// MetaStore on embedded LevelDB (key layout in keys.ts). Transactions take an
+// in-process lock per key; what they write waits for the next group: every
+// transaction finished while the previous batch was being written goes into
+// one batch with the counters (group commit), synced when any of them asks.
+import { Level } from 'level';
+import { KeyedLock } from '../../../common/keyed-lock.js';
+import { addCounters, counterDelta } from '../counters.js';
+import { zeroCounters, type BadCopyRecord, type BlobRecord, type ChunkInfo, type LinkRecord, type NodeRecord, type PrefixHash, type StoreCounters } from '../records.js';
+import {
+  SCHEMA_VERSION,
+  StoreError,
+  type BadCopyReader,
+  type BlobReader,
+  type LinkReader,
+  type MetaStore,
+  type MetaTx,
+  type NodeTable,
+  type Page,
+  type TransactOptions,
+  type UploadReader,
+} from '../store.js';
+import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './keys.js';
+import { LevelTx, type LevelReads, type Op } from './transaction.js';
+
+/**
+ * Gets asked for before the next microtask checkpoint go to the database as
+ * one getMany: a native call per read is most of a small read's cost.
+ */
+class ReadBatcher {
+  private keys: string[] = [];
+  private waiters: Array<{ resolve: (v: unknown) => void; reject: (err: unknown) => void }> = [];
+
+  constructor(private readonly db: Level<string, unknown>) {}
+
+  get<T>(key: string): Promise<T | undefined> {
+    return new Promise<unknown>((resolve, reject) => {
+      if (this.keys.length === 0) queueMicrotask(() => this.flush());
+      this.keys.push(key);
+      this.waiters.push({ resolve, reject });
+    }) as Promise<T | undefined>;
+  }
+
+  private flush(): void {
+    const { keys, waiters } = this;
+    this.keys = [];
+    this.waiters = [];
+    this.db.getMany(keys).then(
+      (values) => waiters.forEach((w, i) => w.resolve(values[i])),
+      (err: unknown) => waiters.forEach((w) => w.reject(err)),
+    );
+  }
+}
+
+interface Pending {
+  ops: Op[];
+  created: string[];
+  delta: StoreCounters;
+  sync: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class LevelMetaStore implements MetaStore {
+  private readonly db: Level<string, unknown>;
+  private counts: StoreCounters = zeroCounters();
+  private readonly locks = new KeyedLock();
+  /** The batch being written (one at a time). */
+  private writing: Promise<void> = Promise.resolve();
+  /** Transactions waiting for the next batch. */
+  private pending: Pending[] = [];
+
+  readonly nodes: NodeTable;
+  readonly blobs: BlobReader;
+  readonly links: LinkReader;
+  readonly uploads: UploadReader;
+  readonly badCopies: BadCopyReader;
+  private readonly reads: LevelReads;
+
+  constructor(readonly location: string) {
+    this.db = new Level<string, unknown>(location, { valueEncoding: 'json' });
+    const get = <T>(key: string) => this.db.get(key) as Promise<T | undefined>;
+    const byId = <T>(key: (id: string) => string) => (id: string) => (isKeyPart(id) ? get<T>(key(id)) : Promise.resolve(undefined));
+    const values = async <T>(prefix: string, page: Page) => (await this.scan<T>(prefix, page)).map(([, v]) => v);
+    const blobsOf = async (ids: string[]) => (ids.length ? await this.db.getMany(ids.map(keys.blob)) : []).filter((b): b is BlobRecord => b !== undefined);
+    // A transaction's reads made together (Promise.all) go to the database as one getMany.
+    const batched = new ReadBatcher(this.db);
+    const md5Ids = (md5: string) => (isKeyPart(md5) ? this.scanKeys(ranges.md5(md5), { limit: -1 }) : Promise.resolve([]));
+    const badCopiesOf = async (blobId: string) => (isKeyPart(blobId) ? values<BadCopyRecord>(ranges.badCopiesOf(blobId), { limit: -1 }) : []);
+    this.reads = { get: (key) => batched.get(key), md5Ids, badCopiesOf };
+    this.nodes = {
+      put: (node) => this.db.put(keys.node(part(node.id)), node),
+      get: byId<NodeRecord>(keys.node),
+      list: () => values<NodeRecord>(ranges.nodes, { limit: -1 }),
+    };
+    this.blobs = {
+      get: byId<BlobRecord>(keys.blob),
+      chunks: byId<ChunkInfo[]>(keys.chunks),
+      prefixes: byId<PrefixHash[]>(keys.prefixes),
+      byMd5: async (md5) => blobsOf(await md5Ids(md5)),
+      list: (page) => values<BlobRecord>(ranges.blobs, page),
+      unreferenced: async (page) => blobsOf(await this.scanKeys(ranges.unreferenced, page)),
+      md5Collided: async (md5) => isKeyPart(md5) && (await get(keys.collision(md5))) !== undefined,
+    };
+    this.links = {
+      get: byId<LinkRecord>(keys.link),
+      list: (page) => values<LinkRecord>(ranges.links, page),
+      ofBlob: async (blobId, page) => (isKeyPart(blobId) ? this.scanKeys(ranges.linksOfBlob(blobId), page) : []),
+    };
+    this.uploads = { linkOf: byId<string>(keys.upload) };
+    this.badCopies = { list: (page) => values<BadCopyRecord>(ranges.badCopies, page), of: badCopiesOf };
+  }
+
+  async open(): Promise<void> {
+    await this.db.open();
+    try {
+      await this.checkSchema();
+      this.counts = { ...zeroCounters(), ...((await this.db.get(COUNTERS_KEY)) as StoreCounters | undefined) };
+    } catch (err) {
+      await this.db.close();
+      throw err;
+    }
+  }
+
+  private async checkSchema(): Promise<void> {
+    const version = await this.db.get(SCHEMA_KEY);
+    if (version === undefined) {
+      for await (const key of this.db.keys({ limit: 1 })) {
+        throw new StoreError('SCHEMA_VERSION', `store at ${this.location} has data (${key}) but no schema version`);
+      }
+      await this.db.batch([
+        { type: 'put', key: SCHEMA_KEY, value: SCHEMA_VERSION },
+        { type: 'put', key: COUNTERS_KEY, value: zeroCounters() },
+      ]);
+      return;
+    }
+    if (version !== SCHEMA_VERSION) {
+      throw new StoreError('SCHEMA_VERSION', `store at ${this.location} has schema version ${JSON.stringify(version)}; this tracker reads ${SCHEMA_VERSION}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.writing.catch(() => undefined);
+    if (this.db.status === 'open') await this.db.close();
+  }
+
+  async counters(): Promise<StoreCounters> {
+    return { ...this.counts };
+  }
+
+  private async scan<T>(prefix: string, page: Page): Promise<Array<[string, T]>> {
+    const gt = page.after === undefined ? prefix : prefix + page.after;
+    const out: Array<[string, T]> = [];
+    // next() asks LevelDB for one entry first: most scans (an MD5's blobs) find one or none.
+    for await (const [key, value] of this.db.iterator({ gt, lt: prefix + END, limit: page.limit })) {
+      out.push([key.slice(prefix.length), value as T]);
+    }
+    return out;
+  }
+
+  /** The ids after `prefix` in a key range whose values are not needed. */
+  private async scanKeys(prefix: string, page: Page): Promise<string[]> {
+    return (await this.scan<unknown>(prefix, page)).map(([id]) => id);
+  }
+
+  transact<T>(lockKey: string, fn: (tx: MetaTx) => Promise<T>, opts: TransactOptions = {}): Promise<T> {
+    return this.locks.run(lockKey, async () => {
+      const tx = new LevelTx(this.reads);
+      const value = await fn(tx);
+      const { ops, created, counted } = tx.outcome();
+      // The lock is held until the batch is written: the next transaction of this key reads what this one wrote.
+      if (ops.length > 0) await this.enqueue({ ops, created, delta: counterDelta(counted), sync: opts.sync === true });
+      return value;
+    });
+  }
+
+  private enqueue(p: Omit<Pending, 'resolve' | 'reject'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ops: p.ops, created: p.created, delta: p.delta, sync: p.sync, resolve, reject });
+      // A group is queued once, when its first transaction arrives; later arrivals join it until it runs.
+      if (this.pending.length === 1) {
+        const run = () => this.writeGroup();
+        this.writing = this.writing.then(run, run);
+      }
+    });
+  }
+
+  /**
+   * Writes every transaction waiting now in one batch. One whose created
+   * records exist by now (written by a transaction of another key) is
+   * refused alone.
+   */
+  private async writeGroup(): Promise<void> {
+    const group = this.pending;
+    this.pending = [];
+    const fresh = [...new Set(group.flatMap((p) => p.created))];
+    const taken = new Set<string>();
+    try {
+      const found = fresh.length > 0 ? await this.db.getMany(fresh) : [];
+      fresh.forEach((k, i) => found[i] !== undefined && taken.add(k));
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    const ops: Op[] = [];
+    const ok: Pending[] = [];
+    let counts = this.counts;
+    for (const p of group) {
+      const clash = p.created.find((k) => taken.has(k));
+      if (clash !== undefined) {
+        p.reject(new StoreError('CONFLICT', `${clash} exists`));
+        continue;
+      }
+      for (const k of p.created) taken.add(k);
+      ops.push(...p.ops);
+      counts = addCounters(counts, p.delta);
+      ok.push(p);
+    }
+    if (ok.length === 0) return;
+    ops.push({ type: 'put', key: COUNTERS_KEY, value: counts });
+    try {
+      await this.db.batch<string, unknown>(ops, { sync: ok.some((p) => p.sync) });
+    } catch (err) {
+      for (const p of ok) p.reject(err);
+      return;
+    }
+    this.counts = counts;
+    for (const p of ok) p.resolve();
+  }
+}

@@ -1,0 +1,104 @@
+// The records of the tracker's metadata store, as every back end holds them.
+// Rules (rules.ts) and counters (counters.ts) are written over these types;
+// back ends only store and index them.
+import type { PrefixHash } from '../../common/protocol/prefix.js';
+import type { ChunkInfo, NodeRegistration } from '../../common/protocol/types.js';
+
+export type { ChunkInfo, PrefixHash };
+
+/** A registered storage node as persisted (liveness itself lives in memory). */
+export interface NodeRecord extends NodeRegistration {
+  registered: string;
+  lastSeen: string;
+  /** Set by `hoard-admin drain`: the node takes no new copies and its copies move elsewhere. */
+  draining?: boolean;
+}
+
+/**
+ * One stored content. `id` is the SHA-256 hex; `chunks` is the chunk count
+ * (the hashes are a record of their own: store.blobs.chunks). Indexed by MD5,
+ * and by `unreferencedSince` while it is set.
+ */
+export interface BlobRecord {
+  id: string;
+  md5: string;
+  sha256: string;
+  size: number;
+  chunkSize: number;
+  chunks: number;
+  /** Node ids holding a complete copy. */
+  nodes: string[];
+  /** Number of links pointing at this blob. */
+  refs: number;
+  created: string;
+  /** Set while refs is 0: when the last link went; GC removes the blob a grace period later. */
+  unreferencedSince?: string;
+}
+
+/** A download link: a name for a blob. Indexed by blob (store.links.ofBlob). */
+export interface LinkRecord {
+  id: string;
+  blobId: string;
+  filename: string;
+  created: string;
+}
+
+/** A copy a node reported failing its checksums: not a holder until repaired from a good copy. */
+export interface BadCopyRecord {
+  blobId: string;
+  nodeId: string;
+  /** Chunk indexes that failed. */
+  chunks: number[];
+  /** What found it: scrub, read or verify. */
+  source: string;
+  reported: string;
+}
+
+/** What a resumable upload ended as: written with the link, never changed. */
+export interface UploadLinkRecord {
+  uploadId: string;
+  linkId: string;
+}
+
+/** An MD5 seen with two contents: early stop is off for it from then on. */
+export interface Md5CollisionRecord {
+  md5: string;
+  since: string;
+}
+
+/** Running totals, written in the same transaction as the records they count (counters.ts). */
+export interface StoreCounters {
+  blobs: number;
+  links: number;
+  /** Σ size × holders. */
+  bytesStored: number;
+  /** Σ over links of the blob's size (= Σ over blobs of size × refs). */
+  logicalBytes: number;
+  /** Σ over blobs of size (each content once). */
+  uniqueBytes: number;
+}
+
+export const zeroCounters = (): StoreCounters => ({ blobs: 0, links: 0, bytesStored: 0, logicalBytes: 0, uniqueBytes: 0 });
+
+/**
+ * One record's new state inside a transaction (undefined: the record goes).
+ * A blob written for the first time brings its chunk hashes and prefix
+ * digests; a blob that goes takes them, its MD5 entry and its unreferenced
+ * mark along. Upload links and collision marks are only ever added.
+ */
+export type RecordWrite =
+  | { type: 'blob'; id: string; record: BlobRecord | undefined; chunks?: ChunkInfo[]; prefixes?: PrefixHash[] }
+  | { type: 'link'; id: string; record: LinkRecord | undefined }
+  | { type: 'badCopy'; blobId: string; nodeId: string; record: BadCopyRecord | undefined }
+  | { type: 'upload'; record: UploadLinkRecord }
+  | { type: 'md5Collision'; record: Md5CollisionRecord };
+
+/** A blob or link written by a transaction, as it was before and as it ends: what the counters follow. */
+export type CountedChange =
+  | { type: 'blob'; before: BlobRecord | undefined; after: BlobRecord | undefined }
+  | { type: 'link'; before: LinkRecord | undefined; after: LinkRecord | undefined };
+
+/** Paging keys: a page starts after the key of the previous page's last record. */
+export const blobKey = (b: Pick<BlobRecord, 'id'>): string => b.id;
+export const linkKey = (l: Pick<LinkRecord, 'id'>): string => l.id;
+export const badCopyKey = (r: Pick<BadCopyRecord, 'blobId' | 'nodeId'>): string => `${r.blobId}:${r.nodeId}`;
