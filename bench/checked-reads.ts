@@ -12,13 +12,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
+import { KeyedLock } from '../common/keyed-lock.js';
 import { createLogger } from '../common/log.js';
 import { signUrl } from '../common/sign.js';
 import { ChunkVerifier } from '../node/store/chunk-verifier.js';
-import type { NodeContext } from '../node/context.js';
+import { NODE_SPEC } from '../node/config.js';
+import { assembleNode } from '../node/compose.js';
+import { integrityParts } from '../node/integrity/setup.js';
 import { FileChunkStore } from '../node/store/file-chunk-store.js';
-import { createNodeServer } from '../node/server.js';
 
 const MiB = Number(process.argv[2] ?? 256);
 const rounds = Number(process.argv[3] ?? 8);
@@ -49,16 +52,14 @@ async function serve(verifier: ChunkVerifier): Promise<Side> {
     if (wait) await wait;
   }
   const { manifest } = await w.publish();
-  const ctx: NodeContext = {
-    nodeId: 'bench',
-    secret: SECRET,
-    store,
-    log: createLogger('bench', 'silent'),
-    limits: { maxUploadSize: 2 ** 40, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000 },
-    stats: { inFlight: 0 },
-    tracker: { commit: () => Promise.reject(new Error('no uploads here')) },
-  };
-  const server = createNodeServer(ctx);
+  // A node assembled over this store (its verifier is the one under test); no tracker behind it.
+  const log = createLogger('bench', 'silent');
+  const refuse = () => Promise.reject(new Error('no tracker here'));
+  const copies = { reportBad: refuse, held: refuse };
+  const tracker = { register: refuse, heartbeat: refuse, commit: refuse, verifyProof: refuse, commitProven: refuse };
+  const config = loadConfig(NODE_SPEC, { tracker: 'http://127.0.0.1:9', data: dir, secret: SECRET, id: 'bench', reserve: 0 }, undefined, {});
+  const parts = integrityParts({ nodeId: 'bench', log, copies, locks: new KeyedLock(), signal: new AbortController().signal, settings: { scrubRate: 0, orphanGraceMs: 0, quarantineKeepMs: 0 }, verifyCacheTtlS: 0 });
+  const { server } = await assembleNode(config, { log, nodeId: 'bench', store, integrity: parts.assemble(store), tracker, copies });
   const port = await listen(server, 0, '127.0.0.1');
   const url = signUrl(SECRET, `http://127.0.0.1:${port}/blob/${manifest.id}`, { verb: 'GET', resource: manifest.id, exp: Math.floor(Date.now() / 1000) + 3600, extra: '' });
   return { url, dir, server, store, id: manifest.id };

@@ -1,52 +1,34 @@
-// The storage node's HTTP surface: routes, and the 100-continue gate that
+// The storage node's HTTP server: the router over the node's route table,
+// request metrics by route, the load count, and the 100-continue gate that
 // refuses an upload before its body is sent.
 import type http from 'node:http';
-import { HoardError, toHoardError } from '../common/protocol/errors.js';
+import { toHoardError } from '../common/protocol/errors.js';
 import { createServer, DEFAULT_TIMEOUTS, sendJson, type ServerTimeouts } from '../common/http.js';
-import { observeHttp, routeNamer, sendMetrics } from '../common/metrics.js';
-import { NODE } from '../common/protocol/routes.js';
+import { observeHttp } from '../common/metrics.js';
+import { createRouter, type CorsPolicy, type Router } from '../common/router.js';
 import type { NodeContext } from './context.js';
-import { handleDownload } from './http/download.js';
-import { handleInternalBlobs, isInternalBlobsPath } from './http/internal-blobs.js';
-import { handleInternalWorkers, isInternalWorkersPath } from './http/internal-workers.js';
-import { createUploadHandler } from './http/upload.js';
-import { routeResumable } from './tus/routes.js';
+import { nodeRoutes, UPLOAD_ROUTE, type NodeCaller } from './http/routes.js';
+import { uploadRoute } from './http/upload.js';
 
-export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): http.Server {
-  const upload = createUploadHandler(ctx);
+export interface NodeServer {
+  server: http.Server;
+  router: Router<NodeCaller>;
+}
+
+export function createNodeServer(ctx: NodeContext, cors: CorsPolicy, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): NodeServer {
+  const upload = uploadRoute(ctx);
+  const router = createRouter<NodeCaller>(nodeRoutes(ctx, upload), { secret: ctx.secret, caller: () => 'anonymous', cors });
 
   const server = createServer(
-    async (req, res, url) => {
+    (req, res, url) => {
       ctx.stats.inFlight++;
       res.once('close', () => ctx.stats.inFlight--);
-      const path = url.pathname;
-      if (path.startsWith(NODE.upload)) {
-        if (req.method !== 'PUT') throw notAllowed(res, 'PUT');
-        return upload.handle(req, res, url);
-      }
-      if (path.startsWith(NODE.blob)) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
-        return handleDownload(ctx, req, res, url);
-      }
-      const resumable = routeResumable(ctx, req, res, url);
-      if (resumable) return resumable;
-      if (isInternalBlobsPath(path)) return handleInternalBlobs(ctx, req, res, url);
-      if (isInternalWorkersPath(path)) return handleInternalWorkers(ctx, req, res, url);
-      if (path === NODE.health) {
-        if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(res, 'GET, HEAD');
-        sendJson(res, 200, { ok: true, id: ctx.nodeId });
-        return;
-      }
-      if (path === NODE.metrics) {
-        if (req.method !== 'GET') throw notAllowed(res, 'GET');
-        return sendMetrics(res);
-      }
-      throw new HoardError('NOT_FOUND');
+      return router.handle(req, res, url);
     },
     ctx.log,
     timeouts,
   );
-  observeHttp(server, routeNamer([NODE.upload, NODE.blob, NODE.health, NODE.metrics, NODE.internalBlobs, NODE.internalBlobs + '/', NODE.workers, NODE.workers + '/']));
+  observeHttp(server, router.routeOf);
 
   // With this listener Node no longer answers 100 itself: refuse a bad upload
   // before the client sends its body, else let the request through.
@@ -61,7 +43,7 @@ export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DE
       res.writeContinue();
       server.emit('request', req, res);
     };
-    if (req.method !== 'PUT' || !url.pathname.startsWith(NODE.upload)) {
+    if (req.method !== 'PUT' || router.routeOf(url.pathname) !== UPLOAD_ROUTE) {
       pass();
       return;
     }
@@ -73,10 +55,5 @@ export function createNodeServer(ctx: NodeContext, timeouts: ServerTimeouts = DE
     });
   });
 
-  return server;
-}
-
-function notAllowed(res: http.ServerResponse, allow: string): HoardError {
-  res.setHeader('allow', allow);
-  return new HoardError('METHOD_NOT_ALLOWED');
+  return { server, router };
 }

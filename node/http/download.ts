@@ -3,15 +3,23 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { StoredBlob } from '../store/chunk-store.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
-import { NODE } from '../../common/protocol/routes.js';
+import type { Matched, RouteHandler } from '../../common/router.js';
 import { SHA256_RE } from '../../common/protocol/ids.js';
 import { decideRange } from '../../common/protocol/range.js';
-import type { NodeContext } from '../context.js';
+import type { ChunkStore } from '../store/chunk-store.js';
 import { sendBody } from '../store/blob-reader.js';
 import { attachmentHeaderRemembered, verifyClaimsRemembered } from './request-memo.js';
 
-export async function handleDownload(ctx: NodeContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const id = url.pathname.slice(NODE.blob.length);
+export interface DownloadDeps {
+  secret: string;
+  store: Pick<ChunkStore, 'get' | 'read'>;
+}
+
+export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
+  return (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => handleDownload(deps, req, res, m.url, m.params.id!);
+}
+
+async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: ServerResponse, url: URL, id: string): Promise<void> {
   const name = url.searchParams.get('name') ?? '';
   // HEAD is checked as GET: a signed URL is good for both.
   verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: Number(url.searchParams.get('exp')), extra: name }, url.searchParams.get('sig'));

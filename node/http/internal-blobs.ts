@@ -1,7 +1,7 @@
 // /internal/blobs on a storage node: everything the tracker (and hoard-admin)
-// asks of this node's copies, with the cluster credential (checked against
-// method, path, time and body digest). Removal and copy-in hold the blob's
-// lock, shared with upload commits.
+// asks of this node's copies. The router has checked the cluster credential
+// (method, path, time and body digest) before any of these runs. Removal and
+// copy-in hold the blob's lock, shared with upload publishes.
 //
 //   GET    /internal/blobs?after=&limit=                copies in id order (reconcile, fsck)
 //   GET    /internal/blobs/<id>                         one copy, or 404
@@ -10,54 +10,71 @@
 //   POST   /internal/blobs/<id>/copy-from               copy in from another node (replication, repair)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
-import { pathTail, readJson, sendJson } from '../../common/http.js';
+import { readJson, sendJson } from '../../common/http.js';
+import type { Matched, RouteHandler } from '../../common/router.js';
 import type { BlobVerifyAnswer, CopyFromRequest, NodeBlobEntry, NodeBlobPage, RemoveAnswer } from '../../common/protocol/integrity.js';
-import { NODE } from '../../common/protocol/routes.js';
 import { SHA256_RE } from '../../common/protocol/ids.js';
 import { copyFrom } from '../integrity/blob-copy.js';
 import { isValidManifest, type ChunkStore } from '../store/chunk-store.js';
-import type { NodeContext } from '../context.js';
 import type { Integrity } from '../integrity/integrity.js';
-import { allowMethods, checkInternalAuth, expectNoBody, readOptionalJson } from './internal.js';
+import { expectNoBody, readOptionalJson } from './internal-body.js';
 import { nodeMetrics } from '../metrics.js';
 
 const MAX_PAGE = 1000;
 /** A manifest lists ~90 bytes per chunk: 32 MiB covers ~3 TiB at 8 MiB chunks (as the tracker's commit route). */
 const COPY_BODY_LIMIT = 32 * 1024 * 1024;
 
-export function isInternalBlobsPath(path: string): boolean {
-  return path === NODE.internalBlobs || path.startsWith(NODE.internalBlobs + '/');
+type Handler = RouteHandler<unknown>;
+
+/** The blob id of a route's `:id`; an id that is not one is a route that does not exist. */
+function blobId(m: Matched<unknown>): string {
+  const id = m.params.id!;
+  if (!SHA256_RE.test(id)) throw new HoardError('NOT_FOUND');
+  return id;
 }
 
-export async function handleInternalBlobs(ctx: NodeContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const digest = checkInternalAuth(ctx.secret, req);
-  const integ = ctx.integrity;
-  if (!integ) throw new HoardError('NOT_FOUND');
-  const method = req.method ?? '';
-  if (url.pathname === NODE.internalBlobs) {
-    allowMethods(res, method, ['GET']);
-    expectNoBody(digest);
-    return sendJson(res, 200, await listBlobs(integ.store, url));
-  }
-  const [id = '', action, ...extra] = (pathTail(url, NODE.internalBlobs + '/') ?? '').split('/');
-  if (!SHA256_RE.test(id) || extra.length > 0) throw new HoardError('NOT_FOUND');
-  if (action === undefined) {
-    allowMethods(res, method, ['GET', 'DELETE']);
-    expectNoBody(digest);
-    if (method === 'GET') return sendJson(res, 200, await entryOf(integ.store, id, true));
-    return sendJson(res, 200, await removeCopy(integ, id, url));
-  }
-  if (action === 'verify') {
-    allowMethods(res, method, ['POST']);
-    await readOptionalJson(req, digest, 1024);
-    return sendJson(res, 200, await verifyCopy(integ, id));
-  }
-  if (action === 'copy-from') {
-    allowMethods(res, method, ['POST']);
-    const want = parseCopyFrom(await readJson<unknown>(req, COPY_BODY_LIMIT, digest), id);
-    return sendJson(res, 200, await copyFrom(integ, ctx.limits.reserve, want));
-  }
-  throw new HoardError('NOT_FOUND');
+/** GET /internal/blobs */
+export function listHandler(integ: Integrity): Handler {
+  return async (_req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => {
+    expectNoBody(m.bodyDigest);
+    sendJson(res, 200, await listBlobs(integ.store, m.url));
+  };
+}
+
+/** GET /internal/blobs/<id> */
+export function statHandler(integ: Integrity): Handler {
+  return async (_req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => {
+    const id = blobId(m);
+    expectNoBody(m.bodyDigest);
+    sendJson(res, 200, await entryOf(integ.store, id, true));
+  };
+}
+
+/** DELETE /internal/blobs/<id> */
+export function removeHandler(integ: Integrity): Handler {
+  return async (_req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => {
+    const id = blobId(m);
+    expectNoBody(m.bodyDigest);
+    sendJson(res, 200, await removeCopy(integ, id, m.url));
+  };
+}
+
+/** POST /internal/blobs/<id>/verify */
+export function verifyHandler(integ: Integrity): Handler {
+  return async (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => {
+    const id = blobId(m);
+    await readOptionalJson(req, m.bodyDigest, 1024);
+    sendJson(res, 200, await verifyCopy(integ, id));
+  };
+}
+
+/** POST /internal/blobs/<id>/copy-from; `reserve` is the free space the node keeps beyond the copy. */
+export function copyFromHandler(integ: Integrity, reserve: number): Handler {
+  return async (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => {
+    const id = blobId(m);
+    const want = parseCopyFrom(await readJson<unknown>(req, COPY_BODY_LIMIT, m.bodyDigest), id);
+    sendJson(res, 200, await copyFrom(integ, reserve, want));
+  };
 }
 
 async function entryOf(store: ChunkStore, id: string, required: true): Promise<NodeBlobEntry>;
@@ -87,7 +104,7 @@ async function listBlobs(store: ChunkStore, url: URL): Promise<NodeBlobPage> {
 
 /**
  * Removes a copy only if the tracker, asked under the blob's lock (so no
- * commit of it is in flight here), does not count on it: by default only a
+ * publish and commit of it is in flight here), does not count on it: by default only a
  * blob it does not know at all (GC, orphans); with unlisted=1 also a known
  * blob it no longer lists this node for (a dropped or extra copy). A copy it
  * lists here is refused (409 COPY_IN_USE), whoever asks.

@@ -6,29 +6,34 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
+import type { Matched, RouteHandler } from '../../common/router.js';
 import { computeProof } from '../../common/proof.js';
 import { formatChallenge, parseChallenge } from '../../common/protocol/proof.js';
 import { SHA256_RE } from '../../common/protocol/ids.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type ProofComputeResponse } from '../../common/protocol/types.js';
-import type { NodeContext } from '../context.js';
-import { readInternalJson } from './internal.js';
+import type { ChunkStore } from '../store/chunk-store.js';
+import { readInternalJson } from './internal-body.js';
 import { parseChallengeJson } from '../tus/state.js';
 
-export async function handleProof(ctx: NodeContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = (await readInternalJson(ctx.secret, req)) as Record<string, unknown> | null;
+export function proofHandler(store: Pick<ChunkStore, 'get' | 'readSample'>): RouteHandler<unknown> {
+  return (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => handleProof(store, req, res, m.bodyDigest);
+}
+
+async function handleProof(store: Pick<ChunkStore, 'get' | 'readSample'>, req: IncomingMessage, res: ServerResponse, digest: string | undefined): Promise<void> {
+  const body = (await readInternalJson(req, digest)) as Record<string, unknown> | null;
   const blobId = body?.blobId;
   const uploadId = body?.uploadId;
   if (typeof blobId !== 'string' || !SHA256_RE.test(blobId) || typeof uploadId !== 'string' || !UPLOAD_ID_RE.test(uploadId)) {
     throw new HoardError('BAD_REQUEST', 'blobId and uploadId are required');
   }
-  const blob = await ctx.store.get(blobId);
+  const blob = await store.get(blobId);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');
   const given = parseChallengeJson(body?.challenge);
   const challenge = given && parseChallenge(formatChallenge(given), blob.manifest.size);
   if (!challenge) throw new HoardError('BAD_REQUEST', 'challenge is malformed or outside the blob');
   const proof = await computeProof(challenge, uploadId, blob.manifest.size, async function* (start, end) {
-    yield await ctx.store.readSample(blobId, start, end);
+    yield await store.readSample(blobId, start, end);
   });
   const out: ProofComputeResponse = { proof };
   sendJson(res, 200, out);

@@ -67,7 +67,7 @@ export class CorruptionHandler {
   private async work(blobId: string, chunks: number[], source: BadCopySource): Promise<void> {
     const { log, locks, store, nodeId } = this.deps;
     try {
-      // Under the blob's lock: never in the middle of a commit or a repair of the same blob.
+      // Under the blob's lock: never in the middle of a publish or a repair of the same blob.
       const moved = await locks.run(blobId, () => store.quarantine(blobId));
       if (moved) this.quarantined.inc();
       log.error({ blob: blobId, chunks, source, quarantined: moved }, 'bad copy withdrawn');

@@ -21,15 +21,16 @@ export interface Integrity {
   store: ChunkStore;
   log: Logger;
   /**
-   * One lock per blob id, shared with upload commits: a copy is removed,
-   * quarantined or replaced only while no commit of that blob is in flight on
-   * this node, so the tracker's answer about it cannot change underneath.
+   * One lock per blob id, shared with upload publishes: a copy is removed,
+   * quarantined or replaced only while no publish and commit of that blob is
+   * in flight on this node, so the tracker's answer about it cannot change
+   * underneath.
    */
   locks: KeyedLock;
   copies: CopiesApi;
   corruption: CorruptionHandler;
   settings: IntegritySettings;
   /** Aborted at shutdown: long runs (a scrub of a whole disk) stop between blobs. */
-  signal?: AbortSignal;
+  signal: AbortSignal;
   now: () => number;
 }

@@ -1,12 +1,13 @@
 // Builds the node's integrity machinery: the chunk verifier the store reads
-// through, the bad-copy handler, the per-blob locks (the scrub and orphan
-// workers that use it run in the node's one pool: node/worker-pool.ts).
+// through and the bad-copy handler, over the node's one set of per-blob
+// locks (the scrub and orphan workers that use it run in the node's one
+// pool: node/workers/pool.ts).
 import type { Logger } from 'pino';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { ChunkVerifier } from '../store/chunk-verifier.js';
 import { CorruptionHandler } from './corruption.js';
 import type { Integrity, IntegritySettings } from './integrity.js';
-import { KeyedLock } from '../../common/keyed-lock.js';
+import type { KeyedLock } from '../../common/keyed-lock.js';
 import { nodeMetrics } from '../metrics.js';
 import type { CopiesApi } from '../cluster/tracker-copies.js';
 
@@ -17,7 +18,10 @@ export interface IntegrityOptions {
   settings: IntegritySettings;
   /** Seconds a verified chunk is trusted (0 = never). */
   verifyCacheTtlS: number;
-  signal?: AbortSignal;
+  /** The node's per-blob locks, shared with upload publishes. */
+  locks: KeyedLock;
+  /** Aborted at shutdown. */
+  signal: AbortSignal;
 }
 
 /** The verifier and the read path's bad-chunk hook, to hand to the store before it exists. */
@@ -27,13 +31,13 @@ export function integrityParts(opts: IntegrityOptions) {
     ttlMs: opts.verifyCacheTtlS * 1000,
     onCheck: (r) => checks.inc({ result: !r.ok ? 'bad' : r.cached ? 'cached' : 'verified' }),
   });
-  const locks = new KeyedLock();
+  const { locks } = opts;
   let corruption: CorruptionHandler | undefined;
   const onCorrupt = async (id: string, chunks: number[]): Promise<void> => {
     await corruption?.handle(id, chunks, 'read');
   };
   /** Completes the machinery once the store is open. */
-  const finish = (store: ChunkStore): Integrity => {
+  const assemble = (store: ChunkStore): Integrity => {
     corruption = new CorruptionHandler({ nodeId: opts.nodeId, store, copies: opts.copies, locks, log: opts.log });
     const integrity: Integrity = {
       nodeId: opts.nodeId,
@@ -48,5 +52,5 @@ export function integrityParts(opts: IntegrityOptions) {
     };
     return integrity;
   };
-  return { verifier, onCorrupt, finish };
+  return { verifier, onCorrupt, assemble };
 }

@@ -1,24 +1,27 @@
 // POST /internal/tus (tracker → node): open a resumable upload the tracker
-// created. The node checks its room now, so a full disk refuses at creation.
+// created. The node's admission check runs now, so a full disk refuses at
+// creation. The router has checked the cluster credential; the body must
+// match the digest it vouches for.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
-import { sendJson } from '../../common/http.js';
+import { readJson, sendJson } from '../../common/http.js';
+import type { Matched, RouteHandler } from '../../common/router.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type TusCreateRequest, type TusCreateResponse } from '../../common/protocol/types.js';
 import { checkFilename } from '../../common/protocol/filename.js';
-import { readInternalJson } from '../http/internal.js';
 import { parseChallengeJson } from './state.js';
 import type { TusService } from './service.js';
 
-function parseCreate(v: unknown, maxSize: number): TusCreateRequest {
+const CREATE_BODY_LIMIT = 64 * 1024;
+
+function parseCreate(v: unknown): TusCreateRequest {
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
   if (typeof o.uploadId !== 'string' || !UPLOAD_ID_RE.test(o.uploadId)) throw new HoardError('BAD_REQUEST', 'uploadId is malformed');
   if (typeof o.filename !== 'string') throw new HoardError('FILENAME_INVALID');
   checkFilename(o.filename);
   const length = o.length;
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw new HoardError('BAD_REQUEST', 'length is malformed');
-  if (length > maxSize) throw new HoardError('PAYLOAD_TOO_LARGE');
   const out: TusCreateRequest = { uploadId: o.uploadId, filename: o.filename, length };
   if (o.declared !== undefined) {
     const d = o.declared as Record<string, unknown> | null;
@@ -35,11 +38,10 @@ function parseCreate(v: unknown, maxSize: number): TusCreateRequest {
   return out;
 }
 
-export async function handleCreate(svc: TusService, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const body = parseCreate(await readInternalJson(svc.deps.node.secret, req), svc.maxUploadSize);
-  const { freeBytes } = await svc.deps.store.space();
-  if (body.length > freeBytes - svc.deps.node.limits.reserve) throw new HoardError('INSUFFICIENT_STORAGE');
-  const state = await svc.create(body);
-  const out: TusCreateResponse = { expires: state.expires };
-  sendJson(res, 201, out);
+export function createHandler(svc: TusService): RouteHandler<unknown> {
+  return async (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>): Promise<void> => {
+    const state = await svc.create(parseCreate(await readJson<unknown>(req, CREATE_BODY_LIMIT, m.bodyDigest)));
+    const out: TusCreateResponse = { expires: state.expires };
+    sendJson(res, 201, out);
+  };
 }

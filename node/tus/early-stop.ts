@@ -22,7 +22,7 @@ export class EarlyStop {
   verify(proof: string): void {
     const { state } = this.live;
     this.pending = this.svc.deps.tracker
-      .verifyProof({ uploadId: state.uploadId, nodeId: this.svc.deps.node.nodeId, proof })
+      .verifyProof({ uploadId: state.uploadId, nodeId: this.svc.deps.nodeId, proof })
       .then(
         (v: ProofVerifyResponse) => {
           if (v.ok) this.live.proven = v;

@@ -1,15 +1,14 @@
 // Headers every tus answer from a node carries, and the checks every tus
-// request but OPTIONS passes first.
+// request but OPTIONS passes first. CORS headers are the router's.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
 import { formatChallenge } from '../../common/protocol/proof.js';
-import { formatMetadata, TUS_CHECKSUMS, TUS_EXPOSE, TUS_H, TUS_VERSION, type TusChecksum } from '../../common/protocol/tus.js';
+import { formatMetadata, TUS_CHECKSUMS, TUS_H, TUS_VERSION, type TusChecksum } from '../../common/protocol/tus.js';
 import type { LiveUpload } from './service.js';
 
 export function checkTusRequest(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('tus-resumable', TUS_VERSION);
   res.setHeader('cache-control', 'no-store');
-  res.setHeader('access-control-expose-headers', TUS_EXPOSE);
   if (req.headers[TUS_H.resumable] !== TUS_VERSION) {
     res.setHeader('tus-version', TUS_VERSION);
     throw new HoardError('TUS_VERSION_UNSUPPORTED');

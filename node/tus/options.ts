@@ -1,14 +1,14 @@
-// OPTIONS /tus/<id> (or /tus/): what this node supports, no version check (tus core).
-import type { ServerResponse } from 'node:http';
-import { TUS_EXPOSE, tusOptionsHeaders } from '../../common/protocol/tus.js';
+// OPTIONS /tus/<id>: what this node supports, no version check (tus core).
+// A browser's CORS preflight (OPTIONS with Access-Control-Request-Method)
+// never reaches here: the router answers it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RouteHandler } from '../../common/router.js';
+import { tusOptionsHeaders } from '../../common/protocol/tus.js';
 import type { TusService } from './service.js';
 
-export function handleOptions(svc: TusService, res: ServerResponse): void {
-  res.writeHead(204, {
-    ...tusOptionsHeaders(svc.maxUploadSize),
-    'access-control-allow-methods': 'HEAD, PATCH, DELETE, OPTIONS',
-    'access-control-allow-headers': 'Tus-Resumable, Upload-Offset, Upload-Checksum, Content-Type, Hoard-Proof',
-    'access-control-expose-headers': TUS_EXPOSE,
-  });
-  res.end();
+export function optionsHandler(svc: TusService): RouteHandler<unknown> {
+  return (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(204, tusOptionsHeaders(svc.maxUploadSize));
+    res.end();
+  };
 }

@@ -8,13 +8,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, toHoardError } from '../../common/protocol/errors.js';
 import { isProofValue } from '../../common/protocol/proof.js';
 import { TUS_H } from '../../common/protocol/tus.js';
-import { lingerDrain } from '../http/upload.js';
+import type { Matched, RouteHandler } from '../../common/router.js';
+import { lingerDrain } from '../upload/linger.js';
 import { EarlyStop } from './early-stop.js';
 import { checkTusRequest, numberHeader, parseChecksum, uploadHeaders } from './headers.js';
 import { pump } from '../upload/body-pump.js';
 import type { LiveUpload, TusService } from './service.js';
 
-export async function handlePatch(svc: TusService, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+export function patchHandler(svc: TusService): RouteHandler<unknown> {
+  return (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => handlePatch(svc, req, res, m.params.id!);
+}
+
+async function handlePatch(svc: TusService, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
   checkTusRequest(req, res);
   const live = svc.get(id);
   const { state } = live;
@@ -66,7 +71,7 @@ async function patchBody(
   try {
     outcome = await pump(req, current, {
       limit: state.length - state.offset,
-      limits: svc.deps.node.limits,
+      limits: svc.deps.limits,
       onBytes: sum ? (b) => sum.update(b) : undefined,
       after: () => (early.ready(current) ? svc.stopEarly(live, current) : undefined),
     });

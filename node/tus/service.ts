@@ -6,11 +6,12 @@ import type { Logger } from 'pino';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { UploadResult } from '../../common/protocol/types.js';
 import type { ProofVerifyResponse, TusCreateRequest } from '../../common/protocol/types.js';
-import type { ChunkStore, ResumableChunkStore, ResumableWriter } from '../store/chunk-store.js';
-import type { NodeContext } from '../context.js';
+import type { ResumableChunkStore, ResumableWriter } from '../store/chunk-store.js';
 import type { TrackerApi } from '../cluster/tracker-client.js';
-import { commitUpload } from '../http/upload.js';
-import { TusStateStore, type TusState } from './state.js';
+import type { Claim, UploadAdmission } from '../upload/admission.js';
+import type { UploadLimits } from '../upload/limits.js';
+import type { UploadPublisher } from '../upload/publish.js';
+import type { TusStateStore, TusState } from './state.js';
 
 export interface LiveUpload {
   state: TusState;
@@ -22,17 +23,23 @@ export interface LiveUpload {
   proven?: Extract<ProofVerifyResponse, { ok: true }>;
   /** A checkpoint differed from the proven blob's: this is another file, no early stop. */
   mismatch?: boolean;
+  /** The space this upload still counts on (node/upload/admission.ts), released when it is forgotten. */
+  claim: Claim;
 }
 
 export interface TusServiceDeps {
-  node: NodeContext;
-  store: ChunkStore & ResumableChunkStore;
+  nodeId: string;
+  store: ResumableChunkStore;
   states: TusStateStore;
-  tracker: Pick<TrackerApi, 'commit' | 'verifyProof' | 'commitProven'>;
+  tracker: Pick<TrackerApi, 'verifyProof' | 'commitProven'>;
+  admission: UploadAdmission;
+  publisher: UploadPublisher;
+  /** The upload limit (Tus-Max-Size) and the rate floor each PATCH body is held to. */
+  limits: UploadLimits;
   /** Milliseconds an upload is kept after its last PATCH. */
   expiryMs: number;
   log: Logger;
-  now?: () => number;
+  now: () => number;
 }
 
 export interface ExpiryReport {
@@ -46,16 +53,16 @@ export class TusService {
   readonly now: () => number;
 
   constructor(readonly deps: TusServiceDeps) {
-    this.now = deps.now ?? Date.now;
+    this.now = deps.now;
   }
 
   get maxUploadSize(): number {
-    return this.deps.node.limits.maxUploadSize;
+    return this.deps.limits.maxUploadSize;
   }
 
   /** Loads the states a previous run left; chunk folders without a state are debris. */
   async load(): Promise<void> {
-    for (const s of await this.deps.states.loadAll()) this.uploads.set(s.uploadId, { state: s, busy: false });
+    for (const s of await this.deps.states.loadAll()) this.uploads.set(s.uploadId, this.live(s));
     for (const key of await this.deps.store.listResumable()) {
       if (!this.uploads.has(key)) await this.deps.store.removeResumable(key);
     }
@@ -66,7 +73,26 @@ export class TusService {
     return this.uploads.size;
   }
 
+  /** An upload held in memory, counting the bytes it has still to receive as promised space. */
+  private live(state: TusState): LiveUpload {
+    const live: LiveUpload = {
+      state,
+      busy: false,
+      claim: this.deps.admission.claim(() => (state.result ? 0 : state.length - (live.writer?.bytes ?? state.offset))),
+    };
+    return live;
+  }
+
+  /**
+   * Opens an upload the tracker created. The node's one admission check
+   * runs first (node/upload/admission.ts): PAYLOAD_TOO_LARGE over the upload
+   * limit, INSUFFICIENT_STORAGE when the disk, less its reserve and the
+   * space promised to uploads in flight, cannot take it.
+   */
   async create(req: TusCreateRequest): Promise<TusState> {
+    if (this.uploads.has(req.uploadId)) throw new HoardError('BAD_REQUEST', 'upload id already in use');
+    await this.deps.admission.check(req.length);
+    // Checked again: another creation of this id may have run during the space check.
     if (this.uploads.has(req.uploadId)) throw new HoardError('BAD_REQUEST', 'upload id already in use');
     const t = this.now();
     const state: TusState = {
@@ -80,7 +106,7 @@ export class TusService {
       ...(req.declared ? { declared: req.declared } : {}),
       ...(req.challenge ? { challenge: req.challenge } : {}),
     };
-    const live: LiveUpload = { state, busy: false };
+    const live = this.live(state);
     // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).
     this.uploads.set(state.uploadId, live);
     // tus clients do not PATCH an empty upload: it is complete once created.
@@ -128,12 +154,12 @@ export class TusService {
     live.state.expires = this.now() + this.deps.expiryMs;
   }
 
-  /** Every byte is in: publish, commit, remember the answer. */
+  /** Every byte is in: publish on disk, commit at the tracker, remember the answer. */
   async complete(live: LiveUpload, writer: ResumableWriter): Promise<UploadResult> {
     const { state } = live;
     live.writer = undefined;
     try {
-      state.result = await commitUpload(this.deps.node, writer, state.filename, state.uploadId);
+      state.result = await this.deps.publisher.publishAndCommit(writer, { filename: state.filename, uploadId: state.uploadId });
     } catch (err) {
       // The bytes are gone with the failed publish or commit: the client starts over.
       await writer.abort().catch(() => undefined);
@@ -155,7 +181,7 @@ export class TusService {
     if (!state.declared) return false;
     let answer;
     try {
-      answer = await this.deps.tracker.commitProven({ uploadId: state.uploadId, nodeId: this.deps.node.nodeId, filename: state.filename });
+      answer = await this.deps.tracker.commitProven({ uploadId: state.uploadId, nodeId: this.deps.nodeId, filename: state.filename });
     } catch (err) {
       live.proven = undefined;
       this.deps.log.warn({ upload: state.uploadId, err: (err as Error).message }, 'early stop refused; the upload goes on in full');
@@ -185,6 +211,7 @@ export class TusService {
 
   private async forget(live: LiveUpload): Promise<void> {
     this.uploads.delete(live.state.uploadId);
+    live.claim.release();
     await this.deps.states.remove(live.state.uploadId);
   }
 

@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
-import type { UploadLimits } from '../context.js';
+import type { UploadLimits } from './limits.js';
 import { RateGuard } from './rate-guard.js';
 
 const RATE_TICK_MS = 1_000;
@@ -12,7 +12,7 @@ const RATE_TICK_MS = 1_000;
 export interface PumpOptions {
   /** Bytes this body may add (a PUT's declared length or the upload limit; a PATCH's Upload-Length minus offset). */
   limit: number;
-  limits: UploadLimits;
+  limits: Pick<UploadLimits, 'minUploadRate' | 'rateWindowMs'>;
   /** Sees every piece before the writer does (checksums). */
   onBytes?: (buf: Buffer) => void;
   /** Asked after every piece; a promise resolving true ends the body here ("early"). */

@@ -1,71 +1,42 @@
 // The node's HTTP surface in-process, with a stand-in tracker.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { RemoteError } from '../../../common/protocol/errors.js';
-import { listen } from '../../../common/http.js';
-import { createLogger } from '../../../common/log.js';
 import type { CommitRequest, CommitResponse, UploadResult } from '../../../common/protocol/types.js';
 import { signUrl } from '../../../common/sign.js';
-import type { NodeContext, UploadLimits } from '../../../node/context.js';
-import { FileChunkStore } from '../../../node/store/file-chunk-store.js';
-import { createNodeServer } from '../../../node/server.js';
+import { SECRET, standInTracker, startNode as composeAndListen } from './rig.js';
 
-const SECRET = 'test-secret-0123456789';
 const CS = 64 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const later = () => Math.floor(Date.now() / 1000) + 600;
 
 interface NodeOpts {
-  limits?: Partial<UploadLimits>;
+  limits?: { maxUploadSize?: number; reserve?: number; minUploadRate?: number; rateWindowMs?: number };
   commit?: (req: CommitRequest) => Promise<CommitResponse>;
 }
 
 async function startNode(t: Test, opts: NodeOpts = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'hoard-node-'));
-  const limits: UploadLimits = { maxUploadSize: 1 << 30, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000, ...opts.limits };
-  const store = new FileChunkStore({ dir, chunkSize: CS, reserve: limits.reserve });
-  await store.open();
-  const commits: CommitRequest[] = [];
-  let links = 0;
-  const ctx: NodeContext = {
-    nodeId: 'node-a',
-    secret: SECRET,
-    store,
-    log: createLogger('node', 'silent'),
-    limits,
-    stats: { inFlight: 0 },
-    tracker: {
-      async commit(req) {
-        commits.push(req);
-        if (opts.commit) return opts.commit(req);
-        const dedup = commits.slice(0, -1).some((c) => c.manifest.id === req.manifest.id);
-        return { link: `http://tracker/f/link${++links}`, id: `link${links}`, dedup, nodes: ['node-a'] };
-      },
-    },
-  };
-  const server = createNodeServer(ctx);
-  const port = await listen(server, 0, '127.0.0.1');
-  const base = `http://127.0.0.1:${port}`;
-  t.teardown(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await rm(dir, { recursive: true, force: true });
+  const { rateWindowMs, ...limits } = opts.limits ?? {};
+  const tracker = standInTracker(opts.commit);
+  const { node, dir, base, port } = await composeAndListen(t, {
+    flags: { chunkSize: CS, maxUploadSize: 1 << 30, reserve: 0, minUploadRate: 0, ...limits },
+    tracker: tracker.api,
+    rateWindowMs,
   });
   return {
     base,
     port,
     dir,
-    store,
-    ctx,
-    commits,
+    store: node.store,
+    ctx: node.ctx,
+    commits: tracker.commits,
     uploadUrl: (name: string, exp = later()) =>
       signUrl(SECRET, `${base}/upload/${encodeURIComponent(name)}`, { verb: 'PUT', resource: name, exp, extra: '' }),
     blobUrl: (id: string, name = '', exp = later()) => signUrl(SECRET, `${base}/blob/${id}`, { verb: 'GET', resource: id, exp, extra: name }),
@@ -384,4 +355,66 @@ t.test('health and unknown routes', async (t) => {
   t.equal(x.status, 404);
   t.equal(JSON.parse(x.body.toString()).error.code, 'NOT_FOUND');
   t.equal(n.ctx.stats.inFlight, 0);
+});
+
+t.test('CORS: pages of other origins may upload, resume and download; preflight is answered; internal routes grant nothing', async (t) => {
+  const n = await startNode(t);
+  const origin = { origin: 'https://page.example' };
+  const pre = await request(`${n.base}/tus/Qm9fT2x2b1Z4cWxpZ1Exxx`, {
+    method: 'OPTIONS',
+    headers: { ...origin, 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'tus-resumable, upload-offset, content-type' },
+  });
+  await pre.body.text();
+  t.equal(pre.statusCode, 204);
+  t.equal(pre.headers['access-control-allow-origin'], '*');
+  t.match(pre.headers['access-control-allow-methods'], /PATCH/);
+  t.match(pre.headers['access-control-allow-headers'], /Tus-Resumable/);
+  t.match(pre.headers['access-control-allow-headers'], /Upload-Offset/);
+  t.match(pre.headers['access-control-allow-headers'], /Hoard-Proof/);
+  const putPre = await request(n.uploadUrl('a.bin'), { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'PUT' } });
+  await putPre.body.text();
+  t.equal(putPre.headers['access-control-allow-methods'], 'PUT');
+
+  const up = await put(n.uploadUrl('a.bin'), Buffer.from('cross-origin'), origin);
+  t.equal(up.status, 201);
+  t.equal(up.headers['access-control-allow-origin'], '*');
+  const down = await get(n.blobUrl(up.json.sha256 as string, 'a.bin'), { ...origin, range: 'bytes=0-4' });
+  t.equal(down.status, 206);
+  t.equal(down.headers['access-control-allow-origin'], '*');
+  t.match(down.headers['access-control-expose-headers'], /Content-Range/);
+  t.match(down.headers['access-control-expose-headers'], /Hoard-Link/);
+  t.match(down.headers['access-control-expose-headers'], /Upload-Offset/);
+
+  const head = await request(`${n.base}/tus/Qm9fT2x2b1Z4cWxpZ1Exxx`, { method: 'HEAD', headers: { ...origin, 'tus-resumable': '1.0.0' } });
+  await head.body.text();
+  t.equal(head.statusCode, 404, 'an unknown upload');
+  t.equal(head.headers['access-control-allow-origin'], '*', 'errors are readable by the page too');
+
+  const internal = await request(`${n.base}/internal/blobs`, { method: 'OPTIONS', headers: { ...origin, 'access-control-request-method': 'GET' } });
+  await internal.body.text();
+  t.equal(internal.statusCode, 405, 'no preflight for internal routes');
+  t.equal(internal.headers['access-control-allow-origin'], undefined);
+});
+
+t.test('CORS: a list of origins grants only those', async (t) => {
+  const { base } = await composeAndListen(t, { flags: { corsOrigins: 'https://a.example, https://b.example:8443' } });
+  const ask = async (origin: string) => {
+    const r = await request(`${base}/tus/Qm9fT2x2b1Z4cWxpZ1Exxx`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'PATCH' } });
+    await r.body.text();
+    return r.headers['access-control-allow-origin'];
+  };
+  t.equal(await ask('https://b.example:8443'), 'https://b.example:8443');
+  t.equal(await ask('https://c.example'), undefined);
+});
+
+t.test('metrics name each route by its pattern, tus included', async (t) => {
+  const n = await startNode(t);
+  const up = await put(n.uploadUrl('m.bin'), Buffer.from('metrics'));
+  await get(n.blobUrl(up.json.sha256 as string));
+  const h = await request(`${n.base}/tus/Qm9fT2x2b1Z4cWxpZ1Exxx`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+  await h.body.text();
+  const text = (await get(`${n.base}/metrics`)).body.toString();
+  t.match(text, /hoard_bytes_in_total\{route="\/upload\/\*name"\}/);
+  t.match(text, /hoard_bytes_out_total\{route="\/blob\/:id"\}/);
+  t.match(text, /hoard_http_request_duration_seconds_count\{route="\/tus\/:id",method="HEAD",status="404"\}/);
 });

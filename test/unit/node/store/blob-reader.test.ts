@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
-import { HoardError } from '../../../common/protocol/errors.js';
-import { BlobStream, sendBody } from '../../../node/store/blob-reader.js';
-import { BufferPool, LargeReadSlots } from '../../../node/store/buffer-pool.js';
-import { ChunkVerifier } from '../../../node/store/chunk-verifier.js';
-import { RESPONSE_PIECE } from '../../../node/store/file-chunk-reads.js';
-import { chunkName, FileChunkStore } from '../../../node/store/file-chunk-store.js';
-import { collect, store } from '../../conformance/chunk-store/core.js';
-import { flipChunkByte } from '../../helpers/files.js';
+import { HoardError } from '../../../../common/protocol/errors.js';
+import { BlobStream, sendBody } from '../../../../node/store/blob-reader.js';
+import { BufferPool, LargeReadSlots } from '../../../../node/store/buffer-pool.js';
+import { ChunkVerifier } from '../../../../node/store/chunk-verifier.js';
+import { RESPONSE_PIECE } from '../../../../node/store/file-chunk-reads.js';
+import { chunkName, FileChunkStore } from '../../../../node/store/file-chunk-store.js';
+import { collect, store } from '../../../conformance/chunk-store/core.js';
+import { flipChunkByte } from '../../../helpers/files.js';
 
 const CS = 256 * 1024;
 

@@ -4,10 +4,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { FileChunkStore, type FsOp } from '../../../node/store/file-chunk-store.js';
-import { HashPool } from '../../../node/hashing/hash-pool.js';
-import { integritySuite } from '../../conformance/chunk-store/integrity.js';
-import { collect, store, suite, writeAll } from '../../conformance/chunk-store/core.js';
+import { FileChunkStore, type FsOp } from '../../../../node/store/file-chunk-store.js';
+import { HashPool } from '../../../../node/hashing/hash-pool.js';
+import { integritySuite } from '../../../conformance/chunk-store/integrity.js';
+import { collect, store, suite, writeAll } from '../../../conformance/chunk-store/core.js';
 
 const CS = 64 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');

@@ -1,7 +1,7 @@
 // Shared directory fsyncs: calls made while one runs share the next one, and
 // no call is answered by an fsync that began before it.
 import t from 'tap';
-import { DirSync } from '../../../node/store/dir-sync.js';
+import { DirSync } from '../../../../node/store/dir-sync.js';
 
 function fakeFsync() {
   const started: Array<{ path: string; release: () => void; fail: (e: Error) => void }> = [];

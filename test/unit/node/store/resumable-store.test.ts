@@ -5,8 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
-import { FileChunkStore } from '../../../node/store/file-chunk-store.js';
-import type { ChunkWriter } from '../../../node/store/chunk-store.js';
+import { FileChunkStore } from '../../../../node/store/file-chunk-store.js';
+import type { ChunkWriter } from '../../../../node/store/chunk-store.js';
 
 const MiB = 1 << 20;
 const CS = 768 * 1024; // chunk boundaries fall between checkpoints

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { FdCache } from '../../../node/store/fd-cache.js';
+import { FdCache } from '../../../../node/store/fd-cache.js';
 
 /** An FdCache over fake descriptors: records what was opened and closed. */
 function fake(max: number, missing = new Set<string>()) {

@@ -7,23 +7,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { HoardError } from '../../../common/protocol/errors.js';
-import { listen } from '../../../common/http.js';
-import type { BadCopyReport, CopyState } from '../../../common/protocol/integrity.js';
-import { createLogger } from '../../../common/log.js';
-import { AUTH_HEADER } from '../../../common/protocol/routes.js';
-import { clusterAuth, signUrl } from '../../../common/sign.js';
-import { ChunkVerifier, rateLimiter } from '../../../node/store/chunk-verifier.js';
-import type { NodeContext } from '../../../node/context.js';
-import { chunkName, FileChunkStore } from '../../../node/store/file-chunk-store.js';
-import { integrityParts } from '../../../node/integrity/setup.js';
-import type { Integrity } from '../../../node/integrity/integrity.js';
-import { createNodeServer } from '../../../node/server.js';
-import { nodeWorkerPool } from '../../../node/workers/pool.js';
-import { WorkerPool } from '../../../common/worker.js';
-import type { CopiesApi } from '../../../node/cluster/tracker-copies.js';
-import { collect, store } from '../../conformance/chunk-store/core.js';
-import { flipChunkByte } from '../../helpers/files.js';
+import { HoardError } from '../../../../common/protocol/errors.js';
+import { listen } from '../../../../common/http.js';
+import type { BadCopyReport, CopyState } from '../../../../common/protocol/integrity.js';
+import { createLogger } from '../../../../common/log.js';
+import { AUTH_HEADER } from '../../../../common/protocol/routes.js';
+import { clusterAuth, signUrl } from '../../../../common/sign.js';
+import { ChunkVerifier, rateLimiter } from '../../../../node/store/chunk-verifier.js';
+import type { NodeContext } from '../../../../node/context.js';
+import { chunkName, FileChunkStore } from '../../../../node/store/file-chunk-store.js';
+import { integrityParts } from '../../../../node/integrity/setup.js';
+import type { Integrity } from '../../../../node/integrity/integrity.js';
+import { assembleNode } from '../../../../node/compose.js';
+import type { NodeJobs } from '../../../../node/workers/pool.js';
+import type { WorkerPool } from '../../../../common/worker.js';
+import { KeyedLock } from '../../../../common/keyed-lock.js';
+import type { Server } from 'node:http';
+import { nodeConfig, standInTracker } from '../rig.js';
+import type { CopiesApi } from '../../../../node/cluster/tracker-copies.js';
+import { collect, store } from '../../../conformance/chunk-store/core.js';
+import { flipChunkByte } from '../../../helpers/files.js';
 
 const CS = 64 * 1024;
 const SECRET = 'test-secret-0123456789';
@@ -56,7 +59,9 @@ interface Rig {
   integrity: Integrity;
   /** The node as its server sees it, with its one worker pool. */
   ctx: NodeContext;
-  workers: WorkerPool<NodeContext>;
+  /** Not listening. */
+  server: Server;
+  workers: WorkerPool<NodeJobs>;
   copies: ReturnType<typeof fakeCopies>;
   checks: { verified: number; cached: number; bad: number };
 }
@@ -69,6 +74,8 @@ async function rig(t: Test, opts: { ttlS?: number; orphanGraceMs?: number; state
     nodeId: 'node-a',
     log,
     copies: copies.api,
+    locks: new KeyedLock(),
+    signal: new AbortController().signal,
     settings: { scrubRate: 0, orphanGraceMs: opts.orphanGraceMs ?? 0, quarantineKeepMs: 3_600_000 },
     verifyCacheTtlS: opts.ttlS ?? 600,
   });
@@ -80,15 +87,18 @@ async function rig(t: Test, opts: { ttlS?: number; orphanGraceMs?: number; state
   });
   const s = new FileChunkStore({ dir, chunkSize: CS, log, verifier, onCorrupt: parts.onCorrupt });
   await s.open();
-  const integrity = parts.finish(s);
-  const ctx: NodeContext = {
-    nodeId: 'node-a', secret: SECRET, store: s, log, integrity,
-    limits: { maxUploadSize: 1 << 30, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000 },
-    stats: { inFlight: 0 },
-    tracker: { commit: () => Promise.reject(new Error('no commits here')) },
-  };
-  const workers = nodeWorkerPool(ctx, { scrub: '0 0 1 1 *', orphans: '0 0 1 1 *', uploadExpiryS: 3600 }, log);
-  return { dir, store: s, integrity, ctx, workers, copies, checks };
+  const integrity = parts.assemble(s);
+  // The rest of the node as hoard-node assembles it over that store.
+  const node = await assembleNode(nodeConfig(dir, { chunkSize: CS, scrubSchedule: '0 0 1 1 *', orphanSchedule: '0 0 1 1 *', uploadExpiry: 3600 }), {
+    log,
+    nodeId: 'node-a',
+    store: s,
+    integrity,
+    tracker: standInTracker(() => Promise.reject(new Error('no commits here'))).api,
+    copies: copies.api,
+  });
+  t.teardown(() => node.close());
+  return { dir, store: s, integrity, ctx: node.ctx, server: node.server, workers: node.workers, copies, checks };
 }
 
 /** Reads a stream to its end or its error; returns what arrived and the error. */
@@ -211,7 +221,7 @@ t.test('orphans: a tracker that knows almost nothing gets no copy deleted', asyn
 
 t.test('internal routes: cluster credential, list, stat, verify, and removal only of copies the tracker does not know', async (t) => {
   const r = await rig(t);
-  const server = createNodeServer(r.ctx);
+  const server = r.server;
   const port = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((res) => { server.closeAllConnections(); server.close(() => res()); }));
   const base = `http://127.0.0.1:${port}`;
@@ -281,5 +291,5 @@ t.test('internal routes: cluster credential, list, stat, verify, and removal onl
   const metrics = await request(`${base}/metrics`);
   const text = await metrics.body.text();
   t.match(text, /hoard_scrub_chunks_total \d+/);
-  t.match(text, /hoard_http_request_duration_seconds_bucket\{[^}]*route="\/internal\/blobs\/"/);
+  t.match(text, /hoard_http_request_duration_seconds_bucket\{[^}]*route="\/internal\/blobs\/:id[^"]*"/, "internal blob calls are labelled by their route");
 });

@@ -3,8 +3,8 @@
 // give their slots back, and threads let go when idle.
 import { createHash, randomBytes } from 'node:crypto';
 import t from 'tap';
-import type { PrefixHash } from '../../../common/protocol/prefix.js';
-import { HashPool, type BodyDigest } from '../../../node/hashing/hash-pool.js';
+import type { PrefixHash } from '../../../../common/protocol/prefix.js';
+import { HashPool, type BodyDigest } from '../../../../node/hashing/hash-pool.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

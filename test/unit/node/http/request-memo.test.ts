@@ -1,8 +1,8 @@
 import t from 'tap';
-import { HoardError } from '../../../common/protocol/errors.js';
-import { signClaims, type UrlClaims } from '../../../common/sign.js';
-import { attachmentHeader } from '../../../node/http/filename.js';
-import { attachmentHeaderRemembered, memoSizes, verifyClaimsRemembered } from '../../../node/http/request-memo.js';
+import { HoardError } from '../../../../common/protocol/errors.js';
+import { signClaims, type UrlClaims } from '../../../../common/sign.js';
+import { attachmentHeader } from '../../../../node/http/filename.js';
+import { attachmentHeaderRemembered, memoSizes, verifyClaimsRemembered } from '../../../../node/http/request-memo.js';
 
 const SECRET = 'memo-secret';
 const now = 1_800_000_000_000;

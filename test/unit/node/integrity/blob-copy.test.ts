@@ -4,62 +4,30 @@
 // holds, listing in id order, verification that finds a flipped byte, drops.
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
-import { callJson } from '../../../common/client.js';
-import { listen } from '../../../common/http.js';
-import { createLogger } from '../../../common/log.js';
-import type { BadCopyReport, BlobVerifyAnswer, CopyFromAnswer, NodeBlobPage } from '../../../common/protocol/integrity.js';
-import { AUTH_HEADER } from '../../../common/protocol/routes.js';
-import { type BlobManifest } from '../../../common/protocol/types.js';
-import { clusterAuth, signUrl } from '../../../common/sign.js';
-import type { NodeContext } from '../../../node/context.js';
-import { FileChunkStore } from '../../../node/store/file-chunk-store.js';
-import { integrityParts } from '../../../node/integrity/setup.js';
-import { createNodeServer } from '../../../node/server.js';
+import { callJson } from '../../../../common/client.js';
+import type { BadCopyReport, BlobVerifyAnswer, CopyFromAnswer, NodeBlobPage } from '../../../../common/protocol/integrity.js';
+import { AUTH_HEADER } from '../../../../common/protocol/routes.js';
+import { type BlobManifest } from '../../../../common/protocol/types.js';
+import { clusterAuth, signUrl } from '../../../../common/sign.js';
+import type { FileChunkStore } from '../../../../node/store/file-chunk-store.js';
+import { SECRET, startNode as composeAndListen } from '../rig.js';
 
-const SECRET = 'test-secret-0123456789';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function startNode(t: Test, chunkSize: number) {
-  const dir = await mkdtemp(join(tmpdir(), 'hoard-replica-'));
   // A stand-in tracker that knows none of these blobs: removal is allowed, bad copies are reported here.
   const reports: BadCopyReport[] = [];
-  const log = createLogger('node', 'silent');
-  const parts = integrityParts({
-    nodeId: 'n',
-    log,
+  const { node, dir, base } = await composeAndListen(t, {
+    flags: { chunkSize, verifyCacheTtl: 0, id: 'n' },
     copies: {
       reportBad: async (r) => (reports.push(r), { recorded: true }),
       held: async (_node, ids) => Object.fromEntries(ids.map((id) => [id, 'unknown' as const])),
     },
-    settings: { scrubRate: 0, orphanGraceMs: 0, quarantineKeepMs: 3_600_000 },
-    verifyCacheTtlS: 0,
   });
-  const store = new FileChunkStore({ dir, chunkSize, log, verifier: parts.verifier, onCorrupt: parts.onCorrupt });
-  await store.open();
-  const ctx: NodeContext = {
-    integrity: parts.finish(store),
-    nodeId: 'n',
-    secret: SECRET,
-    store,
-    log,
-    limits: { maxUploadSize: 1 << 30, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000 },
-    stats: { inFlight: 0 },
-    tracker: { commit: async () => ({ link: 'http://t/f/l', id: 'l', dedup: false, nodes: ['n'] }) },
-  };
-  const server = createNodeServer(ctx);
-  const port = await listen(server, 0, '127.0.0.1');
-  t.teardown(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await rm(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  return { base, dir, store, reports };
+  return { base, dir, store: node.store, reports };
 }
 
 async function storeBlob(store: FileChunkStore, data: Buffer): Promise<BlobManifest> {

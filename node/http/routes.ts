@@ -1,0 +1,54 @@
+// Every route of a storage node, as data: method, path, auth class, handler.
+// The router (common/router.ts) answers 404 and 405, checks the cluster
+// credential of `internal` routes before their handler runs, and applies
+// CORS to the routes a browser page may call (uploads, tus, downloads).
+import type { Route } from '../../common/router.js';
+import { NODE, TUS_NODE } from '../../common/protocol/routes.js';
+import { sendJson } from '../../common/http.js';
+import { sendMetrics } from '../../common/metrics.js';
+import type { NodeContext } from '../context.js';
+import { createHandler } from '../tus/create.js';
+import { deleteHandler } from '../tus/delete.js';
+import { headHandler } from '../tus/head.js';
+import { optionsHandler } from '../tus/options.js';
+import { patchHandler } from '../tus/patch.js';
+import { downloadHandler } from './download.js';
+import { copyFromHandler, listHandler, removeHandler, statHandler, verifyHandler } from './internal-blobs.js';
+import { workerRunHandler, workersStatusHandler } from './internal-workers.js';
+import { proofHandler } from './proof.js';
+import type { UploadRoute } from './upload.js';
+
+/** Who calls a public route: anyone, until accounts exist. */
+export type NodeCaller = 'anonymous';
+
+/** The PUT upload route's pattern (the server's 100-continue gate looks for it). */
+export const UPLOAD_ROUTE = `${NODE.upload}*name`;
+
+export function nodeRoutes(ctx: NodeContext, upload: UploadRoute): Route<NodeCaller>[] {
+  const { tus, integrity, workers } = ctx;
+  const tusUpload = `${TUS_NODE.upload}:id`;
+  const blob = `${NODE.internalBlobs}/:id`;
+  return [
+    // Public, open to pages of other origins. Parameters as sent: the upload's
+    // name check answers its own encoding errors, a blob id is hex.
+    { methods: ['PUT'], path: UPLOAD_ROUTE, auth: 'public', cors: true, rawParams: true, handle: (req, res, m) => upload.handle(req, res, m.url) },
+    { methods: ['GET', 'HEAD'], path: `${NODE.blob}:id`, auth: 'public', cors: true, rawParams: true, handle: downloadHandler(ctx) },
+    { methods: ['HEAD'], path: tusUpload, auth: 'public', cors: true, handle: headHandler(tus) },
+    { methods: ['PATCH'], path: tusUpload, auth: 'public', cors: true, handle: patchHandler(tus) },
+    { methods: ['DELETE'], path: tusUpload, auth: 'public', cors: true, handle: deleteHandler(tus) },
+    { methods: ['OPTIONS'], path: tusUpload, auth: 'public', cors: true, handle: optionsHandler(tus) },
+    // Public, same origin.
+    { methods: ['GET', 'HEAD'], path: NODE.health, auth: 'public', handle: (_req, res) => sendJson(res, 200, { ok: true, id: ctx.nodeId }) },
+    { methods: ['GET'], path: NODE.metrics, auth: 'public', handle: (_req, res) => sendMetrics(res) },
+    // The tracker's calls, with the cluster credential.
+    { methods: ['POST'], path: TUS_NODE.create, auth: 'internal', handle: createHandler(tus) },
+    { methods: ['POST'], path: TUS_NODE.proof, auth: 'internal', handle: proofHandler(ctx.store) },
+    { methods: ['GET'], path: NODE.internalBlobs, auth: 'internal', handle: listHandler(integrity) },
+    { methods: ['GET'], path: blob, auth: 'internal', handle: statHandler(integrity) },
+    { methods: ['DELETE'], path: blob, auth: 'internal', handle: removeHandler(integrity) },
+    { methods: ['POST'], path: `${blob}/verify`, auth: 'internal', handle: verifyHandler(integrity) },
+    { methods: ['POST'], path: `${blob}/copy-from`, auth: 'internal', handle: copyFromHandler(integrity, ctx.limits.reserve) },
+    { methods: ['GET'], path: NODE.workers, auth: 'internal', handle: workersStatusHandler(workers) },
+    { methods: ['POST'], path: `${NODE.workers}/:name/run`, auth: 'internal', handle: workerRunHandler(workers) },
+  ];
+}

@@ -1,0 +1,67 @@
+// The last step of every upload (PUT, tus): seal the writer, publish the blob
+// on this node's disk, commit it at the tracker, and drop the fresh copy
+// when the tracker's link uses the same content held elsewhere.
+//
+// Under the blob's lock, shared with copy removal and repair: a failed
+// commit removes the blob, which must not pull it from under another upload
+// or a copy-in of the same content.
+import type { Logger } from 'pino';
+import { HoardError } from '../../common/protocol/errors.js';
+import type { KeyedLock } from '../../common/keyed-lock.js';
+import type { CommitResponse, UploadResult } from '../../common/protocol/types.js';
+import type { TrackerApi } from '../cluster/tracker-client.js';
+import type { ChunkStore, ChunkWriter } from '../store/chunk-store.js';
+
+export interface PublisherDeps {
+  nodeId: string;
+  store: Pick<ChunkStore, 'remove'>;
+  tracker: Pick<TrackerApi, 'commit'>;
+  /** One lock per blob id, the node's only one (created once in compose). */
+  locks: KeyedLock;
+  log: Logger;
+}
+
+export interface UploadNames {
+  filename: string;
+  /** Makes the commit idempotent: a retry after a lost answer gets the same link. */
+  uploadId: string;
+}
+
+export class UploadPublisher {
+  constructor(private readonly deps: PublisherDeps) {}
+
+  /**
+   * Seals, publishes and commits. Rejects with UPSTREAM_FAILED (the blob
+   * removed again if this upload created it) when the commit fails, or with
+   * the writer's error (nothing kept) when sealing or publishing does.
+   */
+  async publishAndCommit(writer: ChunkWriter, names: UploadNames): Promise<UploadResult> {
+    const { id } = await writer.seal();
+    return this.deps.locks.run(id, () => this.locked(writer, names));
+  }
+
+  private async locked(writer: ChunkWriter, { filename, uploadId }: UploadNames): Promise<UploadResult> {
+    const { nodeId, tracker } = this.deps;
+    const { manifest, created } = await writer.publish();
+    let answer: CommitResponse;
+    try {
+      answer = await tracker.commit({ nodeId, filename, manifest, uploadId });
+    } catch (err) {
+      if (created) await this.removeQuietly(manifest.id);
+      throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (answer.dedup && created && !answer.nodes.includes(nodeId)) {
+      // The content is already held elsewhere; that copy is the one the link uses.
+      await this.removeQuietly(manifest.id);
+    }
+    return { link: answer.link, id: answer.id, md5: manifest.md5, sha256: manifest.sha256, size: manifest.size, dedup: answer.dedup };
+  }
+
+  private async removeQuietly(id: string): Promise<void> {
+    try {
+      await this.deps.store.remove(id);
+    } catch (err) {
+      this.deps.log.error({ err, id }, 'cannot remove blob');
+    }
+  }
+}
