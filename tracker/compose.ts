@@ -13,18 +13,13 @@ import { nodeApiFactory, type NodeApiFactory } from './cluster/node-client.js';
 import { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
 import type { TrackerContext } from './context.js';
-import { refreshBacklog } from './http/copies.js';
 import { Committer } from './index/committer.js';
 import { expectedFromHolders, ProofBook } from './index/proof-book.js';
 import { defaultMetaSpec, openMetaStore } from './meta/open.js';
 import { Replication } from './replication/replication.js';
+import { refreshBacklog } from './replication/status.js';
 import { createTrackerServer } from './server.js';
-import { fsckWorker } from './workers/fsck.js';
-import { gcWorker } from './workers/gc.js';
-import { rebalanceWorker } from './workers/rebalance.js';
-import { reconcileWorker } from './workers/reconcile.js';
-import { repairWorker } from './workers/repair.js';
-import { replicateWorker } from './workers/replicate.js';
+import { trackerWorkers } from './workers/all.js';
 
 /** How often nodes that stopped beating are marked down (and returning ones up). */
 const SWEEP_MS = 1_000;
@@ -74,8 +69,6 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       secret: config.secret,
     }),
   });
-  // The pool runs its workers with the context that holds it.
-  let workers: WorkerPool<TrackerContext> | undefined;
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,
@@ -88,21 +81,13 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     log,
     random,
     now,
+    // The pool runs its workers with this context, and the routes reach the pool through it.
     get workers() {
-      return workers!;
+      return workers;
     },
   };
-  workers = new WorkerPool<TrackerContext>(ctx, log);
-  for (const w of [
-    replicateWorker(config.replicateSchedule),
-    repairWorker(config.repairSchedule),
-    reconcileWorker(config.reconcileSchedule),
-    rebalanceWorker(config.rebalanceSchedule),
-    gcWorker(config.gcSchedule),
-    fsckWorker(config.fsckSchedule),
-  ]) {
-    workers.add(observeWorker(w));
-  }
+  const workers = new WorkerPool<TrackerContext>(ctx, log);
+  for (const w of trackerWorkers(config)) workers.add(observeWorker(w));
   const server = createTrackerServer(ctx);
   let sweep: NodeJS.Timeout | undefined;
 
@@ -116,8 +101,8 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       return port;
     },
     async start() {
-      await refreshBacklog(ctx);
-      replication.runWorker = (name) => ctx.workers.run(name);
+      await refreshBacklog(store);
+      replication.triggers.runWorkersWith((name) => ctx.workers.run(name));
       ctx.workers.start();
       sweep = setInterval(() => {
         const downSince = new Map(topology.list().map((n) => [n.id, n.downSince]));

@@ -7,15 +7,12 @@ import { createLogger } from '../common/log.js';
 import { collectProcessMetrics } from '../common/metrics.js';
 import { readSecretFile, SecretError } from '../common/secret.js';
 import { composeTracker } from './compose.js';
-import { trackerSpec } from './config.js';
+import { trackerFlagValues, trackerFlags, trackerSpec } from './config.js';
 import { StoreError } from './meta/store.js';
-
-const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 function parseFlags() {
   let parser = yargs(hideBin(process.argv)).scriptName('hoard-tracker').usage('$0 --data DIR --secret SECRET [options]');
-  // One flag per config key, as strings: loadConfig parses and checks them.
-  for (const [key, field] of Object.entries(trackerSpec)) parser = parser.option(kebab(key), { type: 'string', describe: field.doc });
+  for (const [flag, opt] of Object.entries(trackerFlags())) parser = parser.option(flag, opt);
   return parser
     .option('secret-file', { type: 'string', describe: 'Read the cluster secret from the first line of this file' })
     .option('config', { type: 'string', describe: 'JSON file with any of the keys above (camelCase)' })
@@ -26,9 +23,8 @@ function parseFlags() {
 
 async function main(): Promise<void> {
   const flags = parseFlags();
-  const values: Record<string, unknown> = Object.fromEntries(Object.keys(trackerSpec).map((key) => [key, flags[key]]));
-  if (values.secret === undefined && typeof flags.secretFile === 'string') values.secret = readSecretFile(flags.secretFile);
-  const config = loadConfig(trackerSpec, values, typeof flags.config === 'string' ? flags.config : undefined);
+  const secret = typeof flags.secret === 'string' ? flags.secret : flags.secretFile ? readSecretFile(flags.secretFile) : undefined;
+  const config = loadConfig(trackerSpec, { ...trackerFlagValues(flags), secret }, flags.config);
   const log = createLogger('tracker');
   const tracker = await composeTracker(config, { log });
   const port = await tracker.listen();
