@@ -2,29 +2,18 @@
 // the grace period, bad-copy reports and their repair, fsck, the worker and
 // metrics routes. Nodes are stand-ins (nodeApi) that record what they are asked.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
-import { listen } from '../../../../common/http.js';
 import type { BlobVerifyAnswer, CopyFromRequest, FsckReport, NodeBlobEntry } from '../../../../common/protocol/integrity.js';
 import { AUTH_HEADER } from '../../../../common/protocol/routes.js';
 import { type BlobManifest } from '../../../../common/protocol/types.js';
 import { clusterAuth } from '../../../../common/sign.js';
-import { WorkerPool } from '../../../../common/worker.js';
-import { Committer } from '../../../../tracker/index/committer.js';
+import { composeTracker } from '../../../../tracker/compose.js';
 import { trackerSpec, type TrackerConfig } from '../../../../tracker/config.js';
-import type { TrackerContext } from '../../../../tracker/context.js';
 import { changeHolders, deleteBlob, deleteLink, markCopyBad, restoreCopy } from '../../../../tracker/meta/operations.js';
-import { openMetaStore } from '../../../../tracker/meta/open.js';
 import type { NodeApi } from '../../../../tracker/cluster/node-client.js';
-import { createTrackerServer } from '../../../../tracker/server.js';
-import { Topology } from '../../../../tracker/cluster/topology.js';
-import { fsckWorker } from '../../../../tracker/workers/fsck.js';
 import { runFsck } from '../../../../tracker/replication/fsck.js';
-import { gcWorker } from '../../../../tracker/workers/gc.js';
-import { Replication } from '../../../../tracker/replication/replication.js';
-import { repairWorker } from '../../../../tracker/workers/repair.js';
 
 const SECRET = 'test-secret-0123456789';
 const GiB = 1024 ** 3;
@@ -67,36 +56,21 @@ const fakeNode = (nodeId: string): NodeApi => {
   };
 };
 
-const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
-const topology = new Topology(store, 6_000, now);
 const log = pino({ level: 'silent' });
 const defaults = Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => [k, f.default])) as unknown as TrackerConfig;
 const config: TrackerConfig = Object.freeze({
   ...defaults,
-  data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
+  data: t.testdir(), port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
   uploadMargin: 0, gcSchedule: '0 0 1 1 *', gcGrace: GRACE_S, repairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
   // One copy wanted: the repair worker's scans then leave the single-copy blobs of the other tests alone.
   replicas: 1,
 });
-const committer = new Committer({ store, log, isLive: (id) => topology.isLive(id), now });
-const nodeApi = (n: { id: string }) => fakeNode(n.id);
-const replication = new Replication({ config, store, topology, log, now, nodeApi });
-const ctx: TrackerContext = {
-  config, publicUrl: '', store, topology, log, random: () => 0.5, now, committer, nodeApi, replication,
-  get workers() {
-    return workers;
-  },
-};
-const workers = new WorkerPool<TrackerContext>(ctx, log).add(gcWorker('0 0 1 1 *')).add(repairWorker('0 0 1 1 *')).add(fsckWorker('0 0 1 1 *'));
-const server = createTrackerServer(ctx);
-const port = await listen(server, 0, '127.0.0.1');
+const tracker = await composeTracker(config, { log, now, random: () => 0.5, nodeApi: (n) => fakeNode(n.id) });
+const { ctx } = tracker;
+const { store, committer, topology } = ctx;
+const port = await tracker.listen();
 const base = `http://127.0.0.1:${port}`;
-ctx.publicUrl = base;
-t.teardown(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await store.close();
-});
+t.teardown(() => tracker.close());
 
 async function call(method: string, path: string, opts: { body?: unknown; auth?: boolean | string } = {}) {
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
@@ -277,7 +251,7 @@ t.test('fsck reports each kind of difference and --repair fixes what it can', as
 t.test('worker routes: status and run; unknown names are 404', async (t) => {
   t.equal((await call('GET', '/internal/admin/workers')).status, 401);
   const list = await call('GET', '/internal/admin/workers', { auth: true });
-  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['gc', 'repair', 'fsck']);
+  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['replicate', 'repair', 'reconcile', 'rebalance', 'gc', 'fsck']);
   const run = await call('POST', '/internal/admin/workers/gc/run', { auth: true });
   t.equal(run.status, 200);
   t.ok(typeof run.json.scanned === 'number');
