@@ -1,4 +1,5 @@
 // hoard-tracker's configuration keys, their defaults and checks.
+import type { Options } from 'yargs';
 import { ConfigError, bytes, int, origins, secret, str, url, type ConfigOf, type Field } from '../common/config.js';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol/routes.js';
 import { cronExpr } from '../common/schedule.js';
@@ -54,3 +55,15 @@ export const trackerSpec = {
 export type TrackerConfig = ConfigOf<typeof trackerSpec>;
 
 export { ConfigError };
+
+const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** yargs options, one per key (strings: loadConfig parses and checks them). */
+export function trackerFlags(): Record<string, Options> {
+  return Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => [kebab(k), { type: 'string', describe: f.doc }]));
+}
+
+/** Each key's flag value (yargs camelCases them), for loadConfig. */
+export function trackerFlagValues(flags: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(trackerSpec).map((k) => [k, flags[k]]));
+}

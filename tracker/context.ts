@@ -1,12 +1,15 @@
-// What every route handler gets: config, store, topology, commit rules.
+// What every route handler and worker gets: config, store, topology, commit
+// rules, replication, the proof book, the calls to nodes and the workers,
+// each built once by compose.ts.
 import type { Logger } from 'pino';
 import type { WorkerPool } from '../common/worker.js';
-import type { Committer } from './index/committer.js';
-import type { TrackerConfig } from './config.js';
-import type { MetaStore } from './meta/store.js';
-import type { Replication } from './replication/replication.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
 import type { Topology } from './cluster/topology.js';
+import type { TrackerConfig } from './config.js';
+import type { Committer } from './index/committer.js';
+import type { ProofBook } from './index/proof-book.js';
+import type { MetaStore } from './meta/store.js';
+import type { Replication } from './replication/replication.js';
 
 export interface TrackerContext {
   config: TrackerConfig;
@@ -15,14 +18,16 @@ export interface TrackerContext {
   store: MetaStore;
   topology: Topology;
   committer: Committer;
+  /** Replication, repair and reconcile state. */
+  replication: Replication;
+  /** Challenges for declared uploads (early stop). */
+  proofs: ProofBook;
+  /** Calls to nodes' /internal/ routes. */
+  nodeApi: NodeApiFactory;
+  /** The named background workers, run by schedule or by /internal/admin/workers. */
+  workers: WorkerPool<TrackerContext>;
   log: Logger;
   /** Uniform in [0, 1). */
   random: () => number;
   now: () => number;
-  /** Replication, repair and reconcile state (absent in tests that do not need it). */
-  replication?: Replication;
-  /** The named background workers, run by schedule or by /internal/admin/workers. */
-  workers?: WorkerPool<TrackerContext>;
-  /** Calls to nodes' /internal/ routes (default: over HTTP with the cluster secret; tests substitute). */
-  nodeApi?: NodeApiFactory;
 }

@@ -1,8 +1,7 @@
 // Authenticated calls with any method, to the tracker or to a node, for the
 // admin commands that change things (the read-only ones use options.ts).
-import { CliError, isConnectionError } from '../../common/cli.js';
+import { reaching, trackerUrl } from '../../common/cli.js';
 import { callJson } from '../../common/client.js';
-import { trackerUrl } from '../../common/cli.js';
 import { resolveSecret, type AdminArgs } from './options.js';
 
 export interface AdminCaller {
@@ -16,14 +15,7 @@ export interface AdminCaller {
 export function adminCaller(args: AdminArgs): AdminCaller {
   const tracker = trackerUrl(args.tracker);
   const secret = resolveSecret(args);
-  const callAt = async <T>(base: string, method: string, pathAndQuery: string, opts: { body?: unknown; timeoutMs?: number } = {}): Promise<T> => {
-    try {
-      return await callJson<T>(base, method, pathAndQuery, { secret, body: opts.body, timeoutMs: opts.timeoutMs ?? 30_000 });
-    } catch (err) {
-      if (!isConnectionError(err)) throw err;
-      const why = (err as Error).message || String((err as NodeJS.ErrnoException).code);
-      throw new CliError('TRACKER_UNREACHABLE', `cannot reach ${base} (${why})`, { cause: err });
-    }
-  };
+  const callAt = <T>(base: string, method: string, pathAndQuery: string, opts: { body?: unknown; timeoutMs?: number } = {}): Promise<T> =>
+    reaching(base, () => callJson<T>(base, method, pathAndQuery, { secret, body: opts.body, timeoutMs: opts.timeoutMs ?? 30_000 }));
   return { tracker, callAt, call: (method, path, opts) => callAt(tracker, method, path, opts) };
 }

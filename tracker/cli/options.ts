@@ -1,7 +1,7 @@
 // Options every hoard-admin command takes, and turning them into an
 // authenticated call to the tracker's admin routes.
 import type { Argv } from 'yargs';
-import { CliError, DEFAULT_TRACKER, errorLine, isConnectionError, trackerUrl } from '../../common/cli.js';
+import { CliError, DEFAULT_TRACKER, errorLine, reaching, trackerUrl } from '../../common/cli.js';
 import { callJson } from '../../common/client.js';
 import { readSecretFile, SecretError } from '../../common/secret.js';
 
@@ -44,15 +44,8 @@ export interface AdminClient {
 export function adminClient(args: AdminArgs): AdminClient {
   const tracker = trackerUrl(args.tracker);
   const secret = resolveSecret(args);
-  const call = async <T>(method: string, pathAndQuery: string, body: unknown, timeoutMs: number): Promise<T> => {
-    try {
-      return await callJson<T>(tracker, method, pathAndQuery, { secret, body, timeoutMs });
-    } catch (err) {
-      if (!isConnectionError(err)) throw err;
-      const why = (err as Error).message || String((err as NodeJS.ErrnoException).code);
-      throw new CliError('TRACKER_UNREACHABLE', `cannot reach the tracker at ${tracker} (${why})`, { cause: err });
-    }
-  };
+  const call = <T>(method: string, pathAndQuery: string, body: unknown, timeoutMs: number): Promise<T> =>
+    reaching(`the tracker at ${tracker}`, () => callJson<T>(tracker, method, pathAndQuery, { secret, body, timeoutMs }));
   return {
     tracker,
     get: <T>(pathAndQuery: string) => call<T>('GET', pathAndQuery, undefined, 30_000),

@@ -33,7 +33,7 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
   }
   const out = await ctx.committer.commit(nodeId, name, manifest, uploadId);
   ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
-  ctx.replication?.blobCommitted(out.blob);
+  ctx.replication.blobCommitted(out.blob);
   trackerMetrics.uploads().inc();
   if (out.dedup) trackerMetrics.dedupHits().inc();
   const answer: CommitResponse = {

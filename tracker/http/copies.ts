@@ -6,12 +6,10 @@ import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { COPIES_HELD_MAX, type BadCopyAnswer, type BadCopySource, type CopiesHeldResponse, type CopyState } from '../../common/protocol/integrity.js';
 import { NODE_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
-import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import { trackerMetrics } from '../metrics.js';
 import { markCopyBad } from '../meta/operations.js';
-import { badCopyKey } from '../meta/store.js';
-import { pages } from '../meta/paging.js';
+import { refreshBacklog } from '../replication/status.js';
 import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
 
@@ -34,7 +32,7 @@ export const copyBadRoute: RouteHandler = async (ctx, req, res, m) => {
   const recorded = r?.recorded ?? false;
   if (r) {
     ctx.log.warn({ blob: blobId, node: nodeId, chunks: (chunks as number[]).slice(0, 20), source, recorded, holders: r.blob.nodes }, 'copy reported bad');
-    if (recorded) await refreshBacklog(ctx);
+    if (recorded) await refreshBacklog(ctx.store);
   }
   const answer: BadCopyAnswer = { recorded };
   sendJson(res, 200, answer);
@@ -57,11 +55,3 @@ export const copiesHeldRoute: RouteHandler = async (ctx, req, res, m) => {
   const answer: CopiesHeldResponse = { copies };
   sendJson(res, 200, answer);
 };
-
-/** Sets hoard_repair_backlog{kind="bad_copy"} from the store. */
-export async function refreshBacklog(ctx: TrackerContext): Promise<number> {
-  let n = 0;
-  for await (const page of pages(ctx.store.badCopies.list, badCopyKey)) n += page.length;
-  trackerMetrics.repairBacklog().set({ kind: 'bad_copy' }, n);
-  return n;
-}

@@ -16,6 +16,6 @@ export const adminDrain: RouteHandler = async (ctx, req, res, m) => {
   if (typeof drain !== 'boolean') throw new HoardError('BAD_REQUEST', 'drain must be true or false');
   const status = await ctx.topology.setDraining(id, drain);
   ctx.log.warn({ node: status.id, drain }, drain ? 'node draining' : 'node drain ended');
-  if (drain) ctx.replication?.kick('repair');
+  if (drain) ctx.replication.kick('repair');
   sendJson(res, 200, status);
 };

@@ -1,10 +1,10 @@
 // POST /internal/admin/fsck[?repair=1][&minAge=S]: compare the index with
 // every live node's copies; with repair, fix what can be fixed (see
-// workers/fsck.ts). Answers FsckReport.
+// replication/fsck.ts). Answers FsckReport.
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import type { RouteHandler } from './handler.js';
-import { runFsck } from '../workers/fsck.js';
+import { runFsck } from '../replication/fsck.js';
 import { readOptionalBody } from './body.js';
 
 export const fsckRoute: RouteHandler = async (ctx, req, res, m) => {

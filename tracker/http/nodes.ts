@@ -31,7 +31,7 @@ export const registerRoute: RouteHandler = async (ctx, req, res, m) => {
   await ctx.topology.register(reg);
   ctx.log.info({ node: reg.id, zone: reg.zone, url: reg.publicUrl }, 'node registered');
   // A node seen before may return with copies the index dropped or lacking ones it lists; a new one holds nothing yet.
-  if (known) ctx.replication?.nodeRegistered(reg.id);
+  if (known) ctx.replication.nodeRegistered(reg.id);
   sendJson(res, 200, { ok: true });
 };
 

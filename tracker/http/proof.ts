@@ -10,7 +10,6 @@ import { type CommitResponse } from '../../common/protocol/types.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type ProofVerifyResponse } from '../../common/protocol/types.js';
 import type { RouteHandler } from './handler.js';
-import { proofBook } from '../index/proof-book.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
@@ -21,7 +20,7 @@ export const verifyProofRoute: RouteHandler = async (ctx, req, res, m) => {
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
   // A malformed answer is a wrong answer: same reply, and the challenge is used up all the same.
   const proof = isProofValue(body.proof) ? body.proof : '';
-  const out: ProofVerifyResponse = await proofBook(ctx).verify(uploadId, nodeId, proof);
+  const out: ProofVerifyResponse = await ctx.proofs.verify(uploadId, nodeId, proof);
   ctx.log.info({ upload: uploadId, node: nodeId, ok: out.ok }, 'proof of possession checked');
   sendJson(res, 200, out);
 };
@@ -31,7 +30,7 @@ export const commitProvenRoute: RouteHandler = async (ctx, req, res, m) => {
   const uploadId = str(body, 'uploadId', UPLOAD_ID_RE);
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
   const name = checkFilename(body.filename);
-  const blobId = proofBook(ctx).takeProven(uploadId, nodeId);
+  const blobId = ctx.proofs.takeProven(uploadId, nodeId);
   if (!blobId) throw new HoardError('BAD_REQUEST', 'this upload has no proven possession to commit');
   const out = await ctx.committer.linkExisting(blobId, name, uploadId);
   ctx.log.info({ link: out.link.id, blob: blobId, upload: uploadId, node: nodeId }, 'early stop: link to a proven blob');

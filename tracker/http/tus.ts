@@ -19,7 +19,6 @@ import type { RouteHandler } from './handler.js';
 import { createUploadOnNode } from '../cluster/node-client.js';
 import { choosePlacement } from '../cluster/placement.js';
 import { findCandidate } from '../index/prefix-index.js';
-import { proofBook } from '../index/proof-book.js';
 import { checkUpload } from '../index/upload-policy.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 
@@ -65,7 +64,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   const candidate = challenged ? await findCandidate(ctx.store, { ...declared, size: length }) : undefined;
 
   const uploadId = randomBytes(16).toString('base64url');
-  const book = proofBook(ctx);
+  const book = ctx.proofs;
   const tried: string[] = [];
   let lastErr: unknown;
   for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {

@@ -6,13 +6,13 @@ import type { RouteHandler } from './handler.js';
 import { readOptionalBody } from './body.js';
 
 export const adminWorkers: RouteHandler = (ctx, _req, res) => {
-  sendJson(res, 200, ctx.workers?.status() ?? []);
+  sendJson(res, 200, ctx.workers.status());
 };
 
 export const adminWorkerRun: RouteHandler = async (ctx, req, res, m) => {
   const name = m.params.name!;
-  if (!ctx.workers?.names().includes(name)) {
-    throw new HoardError('WORKER_NOT_FOUND', `No worker named ${JSON.stringify(name)} (known: ${ctx.workers?.names().join(', ') ?? 'none'})`);
+  if (!ctx.workers.names().includes(name)) {
+    throw new HoardError('WORKER_NOT_FOUND', `No worker named ${JSON.stringify(name)} (known: ${ctx.workers.names().join(', ') || 'none'})`);
   }
   await readOptionalBody(req, res, m);
   sendJson(res, 200, await ctx.workers.run(name));

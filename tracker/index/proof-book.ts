@@ -9,9 +9,8 @@ import type { Logger } from 'pino';
 import { makeChallenge, proofsEqual } from '../../common/proof.js';
 import { type Challenge } from '../../common/protocol/proof.js';
 import type { PrefixHash } from '../../common/protocol/prefix.js';
-import type { ProofVerifyResponse } from '../../common/protocol/types.js';
+import type { NodeStatus, ProofVerifyResponse } from '../../common/protocol/types.js';
 import { HoardError } from '../../common/protocol/errors.js';
-import type { TrackerContext } from '../context.js';
 import { proofFromNode } from '../cluster/node-client.js';
 import { chooseReadNode } from '../cluster/placement.js';
 import type { Candidate } from './prefix-index.js';
@@ -109,22 +108,23 @@ export class ProofBook {
   }
 }
 
-const books = new WeakMap<TrackerContext, ProofBook>();
+export interface HolderDeps {
+  /** The nodes the index lists as holding a blob; undefined for an unknown blob. */
+  holdersOf(blobId: string): Promise<readonly string[] | undefined>;
+  /** Every node with its state. */
+  nodes(): readonly NodeStatus[];
+  /** Uniform in [0, 1). */
+  random: () => number;
+  /** The cluster secret, for the call to the holder. */
+  secret: string;
+}
 
-/** The tracker's one ProofBook, asking a live holder of the candidate for the expected answer. */
-export function proofBook(ctx: TrackerContext): ProofBook {
-  let book = books.get(ctx);
-  if (!book) {
-    book = new ProofBook({
-      log: ctx.log,
-      expected: async (blobId, uploadId, challenge) => {
-        const blob = await ctx.store.blobs.get(blobId);
-        const node = blob && chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random);
-        if (!node) throw new HoardError('NO_LIVE_COPY');
-        return proofFromNode(node.publicUrl, ctx.config.secret, blobId, uploadId, challenge);
-      },
-    });
-    books.set(ctx, book);
-  }
-  return book;
+/** The expected answer as a live holder of the blob computes it (the tracker's ProofBook uses this). */
+export function expectedFromHolders(deps: HolderDeps): ExpectedProof {
+  return async (blobId, uploadId, challenge) => {
+    const holders = await deps.holdersOf(blobId);
+    const node = holders && chooseReadNode(deps.nodes(), holders, deps.random);
+    if (!node) throw new HoardError('NO_LIVE_COPY');
+    return proofFromNode(node.publicUrl, deps.secret, blobId, uploadId, challenge);
+  };
 }

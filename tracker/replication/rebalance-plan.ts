@@ -1,7 +1,7 @@
 // Evening out disk use, decided without touching anything: which node gives,
 // which takes, how many bytes, and which blobs move. Pure, with table tests
-// (test/tracker-rebalance-plan.test.ts); a move is a copy followed by a drop
-// of the giver's copy, carried out by tracker/replication.ts.
+// (test/unit/tracker/replication/rebalance-plan.test.ts); a move is a copy followed by a drop
+// of the giver's copy, carried out by executor.ts.
 import { fillOf } from '../cluster/placement.js';
 import type { PlanBlob, PlanNode, RepairTask } from './repair-plan.js';
 

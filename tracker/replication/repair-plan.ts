@@ -1,8 +1,8 @@
 // What replication and repair should do, decided without touching anything:
 // blobs (with their holders and the nodes whose copy was reported bad) +
 // node states + zones + the clock in, a list of tasks out. Pure, so table
-// tests cover every case (test/tracker-repair-plan.test.ts);
-// tracker/replication.ts carries the tasks out.
+// tests cover every case (test/unit/tracker/replication/repair-plan.test.ts);
+// executor.ts carries the tasks out.
 //
 // A bad copy is a missing copy with a known place to go back to: its node is
 // the first target (the copy is re-made in place, from a live holder), and

@@ -1,5 +1,5 @@
 // gc: deletes blobs that have had no link for gcGrace seconds. Under the
-// blob's MD5 lock (so no commit can link it meanwhile) the record goes from
+// blob's MD5 transaction (so no commit can link it meanwhile) the record goes from
 // the index first, then each holder is asked to delete its copy; a node asks
 // back, under its own lock, whether the tracker still knows the blob before
 // it deletes, so an upload of the same content racing the GC keeps its
@@ -8,7 +8,6 @@
 import type { Worker } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import { trackerMetrics } from '../metrics.js';
-import { nodeApiFactory } from '../cluster/node-client.js';
 import { deleteBlob } from '../meta/operations.js';
 import { pages } from '../meta/paging.js';
 import { blobKey } from '../meta/store.js';
@@ -20,7 +19,7 @@ export function gcWorker(schedule: string): Worker<TrackerContext> {
     name: 'gc',
     schedule,
     async runOnce(ctx) {
-      const api = ctx.nodeApi ?? nodeApiFactory(ctx.config.secret);
+      const api = ctx.nodeApi;
       const graceMs = ctx.config.gcGrace * 1000;
       const now = ctx.now();
       let scanned = 0;

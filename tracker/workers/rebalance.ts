@@ -4,31 +4,32 @@
 // putting two copies of a blob in one zone.
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
+import { pages } from '../meta/paging.js';
+import { blobKey } from '../meta/store.js';
 import { pickRebalancePair, planMoves } from '../replication/rebalance-plan.js';
 import type { RepairTask } from '../replication/repair-plan.js';
-import { UPLOAD_MARGIN_BYTES } from '../cluster/placement.js';
-import { replicationOf } from './need.js';
 
 export function rebalanceWorker(schedule: string): Worker<TrackerContext> {
   return {
     name: 'rebalance',
     schedule,
     async runOnce(ctx): Promise<WorkerReport> {
-      const r = replicationOf(ctx);
-      const nodes = r.planNodes();
-      const pair = pickRebalancePair(nodes, ctx.config.rebalanceThreshold, ctx.config.rebalanceBytes);
+      const r = ctx.replication;
+      const { config } = ctx;
+      const nodes = r.plan.nodes();
+      const pair = pickRebalancePair(nodes, config.rebalanceThreshold, config.rebalanceBytes);
       if (!pair) return { planned: 0, moved: 0, bytesMoved: 0 };
-      const busy = r.busy();
+      const busy = r.executor.busy();
       const tasks: RepairTask[] = [];
       let budget = pair.bytes;
-      for await (const page of r.pages()) {
-        const m = planMoves(page, nodes, pair, budget, { replicas: ctx.config.replicas, margin: UPLOAD_MARGIN_BYTES, busy, maxTasks: ctx.config.repairBatch - tasks.length });
+      for await (const page of pages(ctx.store.blobs.list, blobKey)) {
+        const m = planMoves(page, nodes, pair, budget, { replicas: config.replicas, margin: config.uploadMargin, busy, maxTasks: config.repairBatch - tasks.length });
         tasks.push(...m.tasks);
         budget -= m.bytes;
-        if (budget <= 0 || tasks.length >= ctx.config.repairBatch) break;
+        if (budget <= 0 || tasks.length >= config.repairBatch) break;
       }
       ctx.log.info({ from: pair.source.id, to: pair.target.id, planned: tasks.length, bytes: pair.bytes - budget }, 'rebalance');
-      const done = await r.execute(tasks);
+      const done = await r.executor.execute(tasks);
       return { planned: tasks.length, moved: done.copied, bytesMoved: done.bytesCopied, failures: done.copyFailures };
     },
   };

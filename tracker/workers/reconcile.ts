@@ -4,16 +4,14 @@
 // node when none is waiting.
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
-import { replicationOf } from './need.js';
 
 export function reconcileWorker(schedule: string): Worker<TrackerContext> {
   return {
     name: 'reconcile',
     schedule,
     async runOnce(ctx): Promise<WorkerReport> {
-      const r = replicationOf(ctx);
-      const queued = [...r.toReconcile];
-      r.toReconcile.clear();
+      const r = ctx.replication;
+      const queued = r.triggers.takeNodesToReconcile();
       const ids = queued.length > 0 ? queued : ctx.topology.list().filter((n) => n.state === 'up').map((n) => n.id);
       const total: WorkerReport = { nodes: 0, checked: 0, adopted: 0, extraRemoved: 0, staleForgotten: 0, unknown: 0, failures: 0 };
       for (const id of ids) {
@@ -24,7 +22,7 @@ export function reconcileWorker(schedule: string): Worker<TrackerContext> {
         } catch (err) {
           total.failures!++;
           ctx.log.warn({ node: id, err: (err as Error).message }, 'reconcile of a node failed');
-          if (queued.includes(id)) r.toReconcile.add(id);
+          if (queued.includes(id)) r.triggers.reconcileSoon(id);
         }
       }
       if (total.staleForgotten! > 0) r.kick('replicate');

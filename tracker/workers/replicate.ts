@@ -5,17 +5,15 @@
 import type { Worker, WorkerReport } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import { planRepair, type PlanBlob } from '../replication/repair-plan.js';
-import { replicationOf } from './need.js';
 
 export function replicateWorker(schedule: string): Worker<TrackerContext> {
   return {
     name: 'replicate',
     schedule,
     async runOnce(ctx): Promise<WorkerReport> {
-      const r = replicationOf(ctx);
-      if (r.dirty.size === 0) return { blobs: 0, copied: 0, copyFailures: 0, bytesCopied: 0 };
-      const ids = [...r.dirty];
-      r.dirty.clear();
+      const r = ctx.replication;
+      const ids = r.triggers.takeChangedBlobs();
+      if (ids.length === 0) return { blobs: 0, copied: 0, copyFailures: 0, bytesCopied: 0 };
       const blobs: PlanBlob[] = [];
       for (const id of ids) {
         const b = await ctx.store.blobs.get(id);
@@ -24,10 +22,10 @@ export function replicateWorker(schedule: string): Worker<TrackerContext> {
         const bad = (await ctx.store.badCopies.of(id)).map((rec) => rec.nodeId);
         blobs.push(bad.length > 0 ? { id: b.id, size: b.size, nodes: b.nodes, bad } : b);
       }
-      const plan = planRepair(blobs, r.planNodes(), r.planOptions({ maxTasks: ctx.config.repairBatch }));
+      const plan = planRepair(blobs, r.plan.nodes(), r.plan.options({ maxTasks: ctx.config.repairBatch }));
       // Only copies here: tidying (drops, forgets) waits for the repair worker's full view.
       const copies = plan.tasks.filter((t) => t.kind === 'copy');
-      const done = await r.execute(copies);
+      const done = await r.executor.execute(copies);
       return { blobs: blobs.length, belowFactor: plan.counts.belowFactor, ...done };
     },
   };

@@ -2,7 +2,6 @@
 // redirects, signed URLs, Expect: 100-continue, and stats.
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
@@ -10,40 +9,29 @@ import { createServer, listen } from '../../../common/http.js';
 import { AUTH_HEADER } from '../../../common/protocol/routes.js';
 import { type BlobManifest, type ClusterStats, type CommitResponse, type LinkInfo, type NodeStatus, type UploadTarget } from '../../../common/protocol/types.js';
 import { clusterAuth, verifyClaims } from '../../../common/sign.js';
-import { Committer } from '../../../tracker/index/committer.js';
-import type { TrackerContext } from '../../../tracker/context.js';
-import { openMetaStore } from '../../../tracker/meta/open.js';
-import { bindRoutes, createTrackerServer, trackerRouter } from '../../../tracker/server.js';
-import { Topology } from '../../../tracker/cluster/topology.js';
+import { composeTracker } from '../../../tracker/compose.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
+import { bindRoutes, trackerRouter } from '../../../tracker/server.js';
 
 const SECRET = 'test-secret-0123456789';
 const GiB = 1024 ** 3;
 let clock = Date.now();
 const now = () => clock;
 
-const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
-const topology = new Topology(store, 6_000, now);
 const log = pino({ level: 'silent' });
 const defaults = Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => [k, f.default])) as unknown as TrackerConfig;
 const config: TrackerConfig = Object.freeze({
   ...defaults,
-  data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
+  data: t.testdir(), port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
   uploadMargin: 64 * 1024 ** 2, gcSchedule: '0 0 1 1 *', gcGrace: 86_400, repairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
+  // One copy wanted: a duplicate upload's copy is kept only when no live node holds the blob.
+  replicas: 1,
 });
-const ctx: TrackerContext = {
-  config, publicUrl: '', store, topology, log, random: () => 0.5, now,
-  committer: new Committer({ store, log, isLive: (id) => topology.isLive(id), now }),
-};
-const server = createTrackerServer(ctx);
-const port = await listen(server, 0, '127.0.0.1');
+const tracker = await composeTracker(config, { log, now, random: () => 0.5 });
+const { ctx } = tracker;
+const port = await tracker.listen();
 const base = `http://127.0.0.1:${port}`;
-ctx.publicUrl = base;
-t.teardown(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await store.close();
-});
+t.teardown(() => tracker.close());
 
 interface Answer {
   status: number;

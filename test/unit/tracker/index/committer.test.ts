@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
-import { HoardError } from '../../../common/protocol/errors.js';
-import type { BlobManifest } from '../../../common/protocol/types.js';
-import { Committer } from '../../../tracker/index/committer.js';
-import { parseManifest } from '../../../tracker/index/manifest.js';
-import { checkUpload } from '../../../tracker/index/upload-policy.js';
-import { openMetaStore } from '../../../tracker/meta/open.js';
+import { HoardError } from '../../../../common/protocol/errors.js';
+import type { BlobManifest } from '../../../../common/protocol/types.js';
+import { Committer } from '../../../../tracker/index/committer.js';
+import { parseManifest } from '../../../../tracker/index/manifest.js';
+import { checkUpload } from '../../../../tracker/index/upload-policy.js';
+import { openMetaStore } from '../../../../tracker/meta/open.js';
 
 const CHUNK = 64 * 1024;
 const hex = (algo: string, s: string) => createHash(algo).update(s).digest('hex');

@@ -1,7 +1,7 @@
 // Table tests for the rebalance planner: who gives, who takes, how much, which blobs.
 import t from 'tap';
-import { pickRebalancePair, planMoves } from '../../../tracker/replication/rebalance-plan.js';
-import type { PlanBlob, PlanNode } from '../../../tracker/replication/repair-plan.js';
+import { pickRebalancePair, planMoves } from '../../../../tracker/replication/rebalance-plan.js';
+import type { PlanBlob, PlanNode } from '../../../../tracker/replication/repair-plan.js';
 
 const GiB = 1024 ** 3;
 function n(id: string, zone: string, usedGiB: number, extra: Partial<PlanNode> = {}): PlanNode {

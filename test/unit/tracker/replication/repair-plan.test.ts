@@ -1,7 +1,7 @@
 // Table tests for the repair planner: blobs + node states + zones + clock in,
 // tasks out. No servers.
 import t from 'tap';
-import { judgeBlob, planRepair, wantsCopy, type PlanBlob, type PlanNode, type PlanOptions, type RepairTask } from '../../../tracker/replication/repair-plan.js';
+import { judgeBlob, planRepair, wantsCopy, type PlanBlob, type PlanNode, type PlanOptions, type RepairTask } from '../../../../tracker/replication/repair-plan.js';
 
 const GiB = 1024 ** 3;
 const NOW = 1_000_000_000;

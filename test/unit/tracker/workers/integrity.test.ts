@@ -2,28 +2,18 @@
 // the grace period, bad-copy reports and their repair, fsck, the worker and
 // metrics routes. Nodes are stand-ins (nodeApi) that record what they are asked.
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
 import { request } from 'undici';
-import { listen } from '../../../common/http.js';
-import type { BlobVerifyAnswer, CopyFromRequest, FsckReport, NodeBlobEntry } from '../../../common/protocol/integrity.js';
-import { AUTH_HEADER } from '../../../common/protocol/routes.js';
-import { type BlobManifest } from '../../../common/protocol/types.js';
-import { clusterAuth } from '../../../common/sign.js';
-import { WorkerPool } from '../../../common/worker.js';
-import { Committer } from '../../../tracker/index/committer.js';
-import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
-import type { TrackerContext } from '../../../tracker/context.js';
-import { changeHolders, deleteBlob, deleteLink, markCopyBad, restoreCopy } from '../../../tracker/meta/operations.js';
-import { openMetaStore } from '../../../tracker/meta/open.js';
-import type { NodeApi } from '../../../tracker/cluster/node-client.js';
-import { createTrackerServer } from '../../../tracker/server.js';
-import { Topology } from '../../../tracker/cluster/topology.js';
-import { fsckWorker, runFsck } from '../../../tracker/workers/fsck.js';
-import { gcWorker } from '../../../tracker/workers/gc.js';
-import { Replication } from '../../../tracker/replication/replication.js';
-import { repairWorker } from '../../../tracker/workers/repair.js';
+import type { BlobVerifyAnswer, CopyFromRequest, FsckReport, NodeBlobEntry } from '../../../../common/protocol/integrity.js';
+import { AUTH_HEADER } from '../../../../common/protocol/routes.js';
+import { type BlobManifest } from '../../../../common/protocol/types.js';
+import { clusterAuth } from '../../../../common/sign.js';
+import { composeTracker } from '../../../../tracker/compose.js';
+import { trackerSpec, type TrackerConfig } from '../../../../tracker/config.js';
+import { changeHolders, deleteBlob, deleteLink, markCopyBad, restoreCopy } from '../../../../tracker/meta/operations.js';
+import type { NodeApi } from '../../../../tracker/cluster/node-client.js';
+import { runFsck } from '../../../../tracker/replication/fsck.js';
 
 const SECRET = 'test-secret-0123456789';
 const GiB = 1024 ** 3;
@@ -66,31 +56,21 @@ const fakeNode = (nodeId: string): NodeApi => {
   };
 };
 
-const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
-const topology = new Topology(store, 6_000, now);
 const log = pino({ level: 'silent' });
 const defaults = Object.fromEntries(Object.entries(trackerSpec).map(([k, f]) => [k, f.default])) as unknown as TrackerConfig;
 const config: TrackerConfig = Object.freeze({
   ...defaults,
-  data: '', port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
+  data: t.testdir(), port: 0, host: '127.0.0.1', publicUrl: '', secret: SECRET, urlTtl: 600, nodeDownAfter: 6_000, maxUploadSize: 100 * GiB,
   uploadMargin: 0, gcSchedule: '0 0 1 1 *', gcGrace: GRACE_S, repairSchedule: '0 0 1 1 *', fsckSchedule: '0 0 1 1 *',
   // One copy wanted: the repair worker's scans then leave the single-copy blobs of the other tests alone.
   replicas: 1,
 });
-const committer = new Committer({ store, log, isLive: (id) => topology.isLive(id), now });
-const nodeApi = (n: { id: string }) => fakeNode(n.id);
-const replication = new Replication({ config, store, topology, log, now, nodeApi });
-const ctx: TrackerContext = { config, publicUrl: '', store, topology, log, random: () => 0.5, now, committer, nodeApi, replication };
-ctx.workers = new WorkerPool<TrackerContext>(ctx, log).add(gcWorker('0 0 1 1 *')).add(repairWorker('0 0 1 1 *')).add(fsckWorker('0 0 1 1 *'));
-const server = createTrackerServer(ctx);
-const port = await listen(server, 0, '127.0.0.1');
+const tracker = await composeTracker(config, { log, now, random: () => 0.5, nodeApi: (n) => fakeNode(n.id) });
+const { ctx } = tracker;
+const { store, committer, topology } = ctx;
+const port = await tracker.listen();
 const base = `http://127.0.0.1:${port}`;
-ctx.publicUrl = base;
-t.teardown(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-  await store.close();
-});
+t.teardown(() => tracker.close());
 
 async function call(method: string, path: string, opts: { body?: unknown; auth?: boolean | string } = {}) {
   const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
@@ -164,17 +144,17 @@ t.test('gc: nothing before the grace period; then the record, and every holder\'
   await deleteLink(store, b.link, new Date(clock).toISOString());
   clock += (GRACE_S - 1) * 1000;
   await nodes('n1', 'n2', 'n3');
-  t.match(await ctx.workers!.run('gc'), { scanned: 1, waiting: 1, deleted: 0 });
+  t.match(await ctx.workers.run('gc'), { scanned: 1, waiting: 1, deleted: 0 });
   t.same(calls, []);
   clock += 10_000;
   await nodes('n1', 'n3'); // n2 stays silent: down
-  const r = await ctx.workers!.run('gc');
+  const r = await ctx.workers.run('gc');
   t.match(r, { deleted: 1, copiesRemoved: 2, copiesLeft: 1, bytesFreed: 2000 });
   t.same(calls.sort(), [`remove n1 ${b.id.slice(0, 8)}`, `remove n3 ${b.id.slice(0, 8)}`]);
   t.equal(await store.blobs.get(b.id), undefined, 'record gone');
   t.ok(disks.get('n2')!.has(b.id), 'the down node keeps an orphan for its own reclaim');
   t.ok(await store.blobs.get(keep.id), 'a linked blob is untouched');
-  t.match(await ctx.workers!.run('gc'), { scanned: 0, deleted: 0 }, 'idempotent');
+  t.match(await ctx.workers.run('gc'), { scanned: 0, deleted: 0 }, 'idempotent');
 });
 
 t.test('a new link during the grace period saves the blob', async (t) => {
@@ -184,7 +164,7 @@ t.test('a new link during the grace period saves the blob', async (t) => {
   await committer.commit('n1', 'saved-again.bin', manifest('saved', 1000));
   clock += GRACE_S * 2000;
   await nodes('n1');
-  t.match(await ctx.workers!.run('gc'), { deleted: 0 });
+  t.match(await ctx.workers.run('gc'), { deleted: 0 });
   t.ok(await store.blobs.get(b.id));
 });
 
@@ -209,10 +189,10 @@ t.test('a bad copy: off the holders at once, so /f/ sends readers elsewhere; rep
   t.match(metrics.text, /hoard_bad_copies_reported_total\{source="scrub"\} 1/);
 
   copyFails = true;
-  t.match(await ctx.workers!.run('repair'), { badCopies: 1, repaired: 0, copyFailures: 1, badLeft: 1 });
+  t.match(await ctx.workers.run('repair'), { badCopies: 1, repaired: 0, copyFailures: 1, badLeft: 1 });
   t.same((await store.blobs.get(b.id))?.nodes, ['m2'], 'a failed copy changes nothing');
   copyFails = false;
-  const fixed = await ctx.workers!.run('repair');
+  const fixed = await ctx.workers.run('repair');
   t.match(fixed, { badCopies: 1, repaired: 1, badLeft: 0 });
   t.same(calls.filter((c) => c.startsWith('copy')), [`copy m1 ${b.id.slice(0, 8)} from blob`, `copy m1 ${b.id.slice(0, 8)} from blob`]);
   t.same((await store.blobs.get(b.id))?.nodes.sort(), ['m1', 'm2']);
@@ -226,10 +206,10 @@ t.test('repair waits while the bad node is down or no good copy is live', async 
   await markCopyBad(store, { blobId: b.id, nodeId: 'w1', chunks: [0], source: 'read', reported: 'x' });
   clock += 10_000;
   await nodes('w2');
-  t.match(await ctx.workers!.run('repair'), { badCopies: 1, badWaiting: 1, repaired: 0 }, 'the bad node is down');
+  t.match(await ctx.workers.run('repair'), { badCopies: 1, badWaiting: 1, repaired: 0 }, 'the bad node is down');
   await nodes('w1');
   await markCopyBad(store, { blobId: b.id, nodeId: 'w2', chunks: [0], source: 'read', reported: 'x' });
-  t.match(await ctx.workers!.run('repair'), { badCopies: 2, badWaiting: 2, repaired: 0 }, 'no good copy is live');
+  t.match(await ctx.workers.run('repair'), { badCopies: 2, badWaiting: 2, repaired: 0 }, 'no good copy is live');
   t.same((await store.blobs.get(b.id))?.nodes, [], 'no holder left: /f/ answers NO_LIVE_COPY rather than bad bytes');
   t.equal((await call('GET', `/f/${b.link}`)).status, 503);
   await restoreCopy(store, b.id, 'w2');
@@ -265,13 +245,13 @@ t.test('fsck reports each kind of difference and --repair fixes what it can', as
   const again = await runFsck(ctx, { repair: false });
   t.same(again.findings.filter((f) => f.node && ['f1', 'f2'].includes(f.node)), [], 'clean afterwards');
   t.ok((await store.blobs.get(listed.id))?.nodes.length === 2);
-  t.match(await ctx.workers!.run('fsck'), { nodesChecked: 2 });
+  t.match(await ctx.workers.run('fsck'), { nodesChecked: 2 });
 });
 
 t.test('worker routes: status and run; unknown names are 404', async (t) => {
   t.equal((await call('GET', '/internal/admin/workers')).status, 401);
   const list = await call('GET', '/internal/admin/workers', { auth: true });
-  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['gc', 'repair', 'fsck']);
+  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['replicate', 'repair', 'reconcile', 'rebalance', 'gc', 'fsck']);
   const run = await call('POST', '/internal/admin/workers/gc/run', { auth: true });
   t.equal(run.status, 200);
   t.ok(typeof run.json.scanned === 'number');

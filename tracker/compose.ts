@@ -1,0 +1,131 @@
+// hoard-tracker composed once: the metadata store, the cluster's topology,
+// the commit rules, replication, the calls to nodes, the proof book, the
+// named workers and the HTTP server are each built here, once, and handed to
+// what needs them. main.ts runs it; tests run it too, with a pinned clock,
+// fixed randomness or stand-in nodes.
+import { mkdirSync } from 'node:fs';
+import type http from 'node:http';
+import type { Logger } from 'pino';
+import { listen } from '../common/http.js';
+import { observeWorker } from '../common/metrics.js';
+import { WorkerPool } from '../common/worker.js';
+import { nodeApiFactory, type NodeApiFactory } from './cluster/node-client.js';
+import { Topology } from './cluster/topology.js';
+import type { TrackerConfig } from './config.js';
+import type { TrackerContext } from './context.js';
+import { Committer } from './index/committer.js';
+import { expectedFromHolders, ProofBook } from './index/proof-book.js';
+import { defaultMetaSpec, openMetaStore } from './meta/open.js';
+import { Replication } from './replication/replication.js';
+import { refreshBacklog } from './replication/status.js';
+import { createTrackerServer } from './server.js';
+import { trackerWorkers } from './workers/all.js';
+
+/** How often nodes that stopped beating are marked down (and returning ones up). */
+const SWEEP_MS = 1_000;
+/** How long close() lets requests in flight finish before cutting their connections. */
+const CLOSE_GRACE_MS = 5_000;
+
+export interface TrackerDeps {
+  log: Logger;
+  /** Milliseconds since the epoch (default Date.now). */
+  now?: () => number;
+  /** Uniform in [0, 1) (default Math.random). */
+  random?: () => number;
+  /** Calls to nodes' /internal/ routes (default over HTTP with the cluster secret). */
+  nodeApi?: NodeApiFactory;
+}
+
+export interface Tracker {
+  readonly ctx: TrackerContext;
+  readonly server: http.Server;
+  /** Listens on the configured host and port; the base URL clients are given follows the port. */
+  listen(): Promise<number>;
+  /** Starts the background work: the node sweep, the workers' schedules and replication's kicks. */
+  start(): Promise<void>;
+  /** Stops the background work, lets requests in flight finish (up to a grace period), closes the store. */
+  close(): Promise<void>;
+}
+
+export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): Promise<Tracker> {
+  const { log } = deps;
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const nodeApi = deps.nodeApi ?? nodeApiFactory(config.secret);
+
+  mkdirSync(config.data, { recursive: true });
+  const store = await openMetaStore(config.meta || defaultMetaSpec(config.data));
+  const topology = new Topology(store, config.nodeDownAfter, now);
+  await topology.load();
+  // The committer asks replication whether to keep a duplicate's copy.
+  const committer: Committer = new Committer({ store, isLive: (id) => topology.isLive(id), log, now, wantsCopy: (b, n): boolean => replication.wantsCopy(b, n) });
+  const replication: Replication = new Replication({ config, store, topology, log, now, nodeApi });
+  const proofs = new ProofBook({
+    log,
+    expected: expectedFromHolders({
+      holdersOf: async (blobId) => (await store.blobs.get(blobId))?.nodes,
+      nodes: () => topology.list(),
+      random,
+      secret: config.secret,
+    }),
+  });
+  const ctx: TrackerContext = {
+    config,
+    publicUrl: config.publicUrl,
+    store,
+    topology,
+    committer,
+    replication,
+    proofs,
+    nodeApi,
+    log,
+    random,
+    now,
+    // The pool runs its workers with this context, and the routes reach the pool through it.
+    get workers() {
+      return workers;
+    },
+  };
+  const workers = new WorkerPool<TrackerContext>(ctx, log);
+  for (const w of trackerWorkers(config)) workers.add(observeWorker(w));
+  const server = createTrackerServer(ctx);
+  let sweep: NodeJS.Timeout | undefined;
+
+  return {
+    ctx,
+    server,
+    async listen() {
+      const port = await listen(server, config.port, config.host);
+      // Set before the event loop turns, so no request sees the placeholder.
+      ctx.publicUrl = config.publicUrl || `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      return port;
+    },
+    async start() {
+      await refreshBacklog(store);
+      replication.triggers.runWorkersWith((name) => ctx.workers.run(name));
+      ctx.workers.start();
+      sweep = setInterval(() => {
+        const downSince = new Map(topology.list().map((n) => [n.id, n.downSince]));
+        const t = topology.sweep();
+        for (const id of t.down) log.warn({ node: id }, 'node down');
+        for (const id of t.up) {
+          log.info({ node: id }, 'node up');
+          replication.nodeUp(id, downSince.get(id));
+        }
+      }, SWEEP_MS);
+      sweep.unref();
+    },
+    async close() {
+      clearInterval(sweep);
+      replication.stop();
+      // Runs in progress are not waited for: they are idempotent and start over after a restart.
+      void ctx.workers.stop();
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      force.unref();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      clearTimeout(force);
+      await store.close();
+    },
+  };
+}
