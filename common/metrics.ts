@@ -107,22 +107,6 @@ function pathnameOf(path: string): string {
   }
 }
 
-/**
- * A router pattern as a metrics label: the part before its first parameter
- * (`/f/:id` → `/f/`, `/upload/*name` → `/upload/`), the names dashboards
- * and docs/operations.md already use.
- */
-export function routeLabel(pattern: string): string {
-  const i = pattern.search(/[:*]/);
-  return i < 0 ? pattern : pattern.slice(0, i);
-}
-
-/** The route a path belongs to: the longest listed route that is the path or a prefix of it (prefixes end in '/'). */
-export function routeNamer(routes: readonly string[]): (pathname: string) => string {
-  const sorted = [...new Set(routes)].sort((a, b) => b.length - a.length);
-  return (p) => sorted.find((r) => p === r || (r.endsWith('/') && p.startsWith(r))) ?? 'other';
-}
-
 /** GET /metrics: the default registry in Prometheus text format. */
 export async function sendMetrics(res: ServerResponse): Promise<void> {
   const text = await register.metrics();

@@ -4,7 +4,7 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from '../common/http.js';
-import { observeHttp, routeLabel } from '../common/metrics.js';
+import { observeHttp } from '../common/metrics.js';
 import { TUS_EXPOSE, TUS_REQUEST_HEADERS } from '../common/protocol/tus.js';
 import { createRouter, type Route, type Router } from '../common/router.js';
 import type { TrackerConfig } from './config.js';
@@ -40,7 +40,7 @@ export function createTrackerServer(ctx: TrackerContext): http.Server {
     return router.handle(req, res, url);
   }, ctx.log);
   registerTrackerMetrics();
-  observeHttp(server, (pathname) => routeLabel(router.routeOf(pathname)));
+  observeHttp(server, router.routeOf);
   // Without this listener Node answers 100 Continue by itself; handlers send it
   // only when they read a body (http/body.ts), so refusals and upload
   // redirects reach the client before it sends any bytes.

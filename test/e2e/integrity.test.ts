@@ -220,7 +220,7 @@ t.test('both roles export their metrics', async (t) => {
   t.ok(metric(tm, 'hoard_dedup_hits_total') >= 1, 'dedup hits counted');
   t.match(tm, /^hoard_early_stops_total 0$/m, 'early stops registered');
   t.match(tm, /^hoard_blobs_under_replicated 0$/m, 'under-replicated gauge registered');
-  t.match(tm, /^hoard_http_request_duration_seconds_bucket\{le="[^"]+",route="\/f\/",method="GET",status="302"\}/m);
+  t.match(tm, /^hoard_http_request_duration_seconds_bucket\{le="[^"]+",route="\/f\/\*id",method="GET",status="302"\}/m);
   t.match(tm, /^process_cpu_seconds_total/m, 'process metrics');
   const nm = await metricsOf(A.directUrl);
   t.ok(metric(nm, 'hoard_bytes_out_total{route="/blob/:id"}') > 0, 'node bytes out on downloads');

@@ -383,3 +383,13 @@ t.test('a node that stops beating goes down; its links have no live copy', async
   const stats = (await call('GET', '/internal/admin/stats', { auth: true })).json as ClusterStats;
   t.match(stats, { blobs: 1, links: 3, bytesStored: 2 * m.size, nodesUp: 1, nodesDown: 1 });
 });
+
+t.test('metrics: each request is counted under its route, tus included', async (t) => {
+  await call('POST', '/files', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '5' } });
+  await call('GET', '/api/uploads/nope');
+  const text = (await call('GET', '/metrics')).text;
+  for (const [route, method] of [['/files', 'POST'], ['/api/uploads/*id', 'GET'], ['/f/*id', 'GET'], ['/upload/*name', 'PUT'], ['/internal/commit', 'POST']]) {
+    t.match(text, `hoard_http_request_duration_seconds_count{route="${route}",method="${method}"`, `${method} ${route}`);
+  }
+  t.notMatch(text, 'route="other",method="POST"', 'no tus request counted as other');
+});

@@ -22,7 +22,11 @@ function linkIdOf(arg: string): string {
 export const linkDeleteCommand: CommandModule<object, Args> = {
   command: 'link-delete <ids..>',
   describe: 'Delete links (ids or link URLs); content left without links is removed after the GC grace period',
-  builder: (y: Argv<object>) => withAdminOptions(y).positional('ids', { type: 'string', array: true, demandOption: true }) as Argv<Args>,
+  builder: (y: Argv<object>) =>
+    withAdminOptions(y)
+      // A link id may begin with '-' (base64url): not an option, one of the ids.
+      .parserConfiguration({ 'unknown-options-as-args': true })
+      .positional('ids', { type: 'string', array: true, demandOption: true }) as Argv<Args>,
   handler: (argv) =>
     runAdmin(async () => {
       const api = adminCaller(argv);
