@@ -64,17 +64,6 @@ export async function readJson<T>(req: IncomingMessage, limit = 64 * 1024, diges
   }
 }
 
-/** Splits `/prefix/<rest>` and decodes the rest; undefined when the path does not start with prefix. */
-export function pathTail(url: URL, prefix: string): string | undefined {
-  if (!url.pathname.startsWith(prefix)) return undefined;
-  const raw = url.pathname.slice(prefix.length);
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new HoardError('BAD_REQUEST', 'Path is not valid percent-encoding');
-  }
-}
-
 /**
  * Creates a server whose every request is logged once (method, path, status,
  * bytes, ms) and whose thrown errors become JSON error bodies. Long transfers

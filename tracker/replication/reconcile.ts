@@ -3,27 +3,16 @@
 // adopted after the node re-verifies it when the blob needs a copy there,
 // else deleted once older than reconcileMinAge; blobs the index does not know
 // at all are counted and left to garbage collection.
-import type { Logger } from 'pino';
 import { request } from 'undici';
 import { NODE } from '../../common/protocol/routes.js';
 import { signUrl } from '../../common/sign.js';
-import type { NodeApiFactory } from '../cluster/node-client.js';
-import type { Topology } from '../cluster/topology.js';
-import type { TrackerConfig } from '../config.js';
 import { changeHolders } from '../meta/operations.js';
-import type { MetaStore } from '../meta/store.js';
-import type { Executor } from './executor.js';
+import type { Executor, ExecutorDeps } from './executor.js';
 import { walkIndexAndNode } from './index-walk.js';
 import type { PlanInputs } from './plan-inputs.js';
 import type { Triggers } from './triggers.js';
 
-export interface ReconcileDeps {
-  config: TrackerConfig;
-  store: MetaStore;
-  topology: Topology;
-  log: Logger;
-  now: () => number;
-  nodeApi: NodeApiFactory;
+export interface ReconcileDeps extends ExecutorDeps {
   executor: Pick<Executor, 'busy' | 'deleteOn' | 'adopted'>;
   triggers: Pick<Triggers, 'blobChanged'>;
   plan: Pick<PlanInputs, 'wantsCopy'>;

@@ -4,28 +4,16 @@
 // forgets; reconcile.ts and fsck.ts: a node's disk against the index;
 // status.ts: what the admin and the metrics see). The hooks here are what
 // other parts of the tracker call.
-import type { Logger } from 'pino';
 import type { RepairStatus } from '../../common/protocol/types.js';
-import type { NodeApiFactory } from '../cluster/node-client.js';
-import type { Topology } from '../cluster/topology.js';
-import type { TrackerConfig } from '../config.js';
-import type { MetaStore } from '../meta/store.js';
-import { Executor } from './executor.js';
+import { Executor, type ExecutorDeps } from './executor.js';
 import { PlanInputs } from './plan-inputs.js';
 import { reconcileNode, type ReconcileReport } from './reconcile.js';
 import type { PlanBlob } from './repair-plan.js';
 import { repairStatus } from './status.js';
 import { Triggers } from './triggers.js';
 
-export interface ReplicationDeps {
-  config: TrackerConfig;
-  store: MetaStore;
-  topology: Topology;
-  log: Logger;
-  now: () => number;
-  /** Calls to nodes' /internal/blobs API. */
-  nodeApi: NodeApiFactory;
-}
+/** What replication needs: the same as the executor it drives. */
+export type ReplicationDeps = ExecutorDeps;
 
 export class Replication {
   readonly executor: Executor;
