@@ -3,6 +3,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { Logger } from 'pino';
+import { armBodyDeadline } from './body-deadline.js';
+import { answerFramingErrors } from './framing.js';
 import { HoardError, toHoardError, type ErrorBody } from './protocol/errors.js';
 import { bodyDigest } from './sign.js';
 
@@ -14,9 +16,15 @@ export interface ServerTimeouts {
   /** A socket with no traffic in either direction for this long is closed. */
   idleMs: number;
   keepAliveMs: number;
+  /**
+   * A request body must be complete this long after its head (0 = no
+   * deadline); routes that hold their bodies to a rate floor are released
+   * from it (common/body-deadline.ts).
+   */
+  bodyMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 30_000, idleMs: 60_000, keepAliveMs: 5_000 };
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 30_000, idleMs: 60_000, keepAliveMs: 5_000, bodyMs: 10_000 };
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
@@ -48,10 +56,16 @@ export function sendError(res: ServerResponse, err: unknown, log?: Logger): void
 export async function readJson<T>(req: IncomingMessage, limit = 64 * 1024, digest?: string): Promise<T> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HoardError('PAYLOAD_TOO_LARGE', `JSON body over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HoardError('PAYLOAD_TOO_LARGE', `JSON body over ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof HoardError) throw err;
+    // The client went away (or was cut off by the body deadline): not a failure of ours.
+    throw new HoardError('BODY_INCOMPLETE', 'The connection closed before the body ended', { cause: err });
   }
   const raw = Buffer.concat(chunks);
   if (digest !== undefined && bodyDigest(raw) !== digest) {
@@ -96,10 +110,20 @@ export function createServer(handler: Handler, log: Logger, timeouts: ServerTime
         aborted: !res.writableFinished || undefined,
       }, 'request');
     });
+    armBodyDeadline(req, res, timeouts.bodyMs, log, (r, e) => sendError(r, e, log));
     Promise.resolve()
       .then(() => handler(req, res, url))
-      .catch((err: unknown) => sendError(res, err, log));
+      .catch((err: unknown) => {
+        if (req.socket.destroyed && !res.headersSent) {
+          // Nobody is left to answer: the client went away. Worth a line, not a stack.
+          const e = toHoardError(err);
+          log.info({ method: req.method, path: url.pathname, code: e.code, err: e.message }, 'client went away');
+          return;
+        }
+        sendError(res, err, log);
+      });
   });
+  answerFramingErrors(server, log, (res, e) => sendError(res, e, log));
   server.setTimeout(timeouts.idleMs, (socket) => socket.destroy());
   server.keepAliveTimeout = timeouts.keepAliveMs;
   return server;

@@ -11,6 +11,7 @@
 // percent-decoded (bad encoding is 400 BAD_REQUEST) unless the route asks
 // for them as sent.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { releaseBodyDeadline } from './body-deadline.js';
 import { HoardError } from './protocol/errors.js';
 import { AUTH_HEADER } from './protocol/routes.js';
 import { verifyClusterAuth } from './sign.js';
@@ -48,6 +49,8 @@ export interface Route<Caller> {
   cors?: boolean;
   /** Parameters as sent, still percent-encoded: the handler decodes them and answers bad encoding with its own error. */
   rawParams?: boolean;
+  /** The handler holds the body to a rate floor of its own (uploads): the whole-body deadline does not apply. */
+  pacedBody?: boolean;
   handle: RouteHandler<Caller>;
 }
 
@@ -234,6 +237,7 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
     }
     const [c, params] = hit;
     const { route } = c;
+    if (route.pacedBody) releaseBodyDeadline(req);
     const m: Matched<Caller> = { url, params, route: route.path, auth: route.auth };
     if (route.cors) corsHeaders(res, header(req, 'origin'));
     if (route.auth === 'public') {

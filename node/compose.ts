@@ -144,7 +144,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     integrity,
     workers,
   };
-  const { server, router } = createNodeServer(ctx, nodeCors(config.corsOrigins), parts.timeouts ?? DEFAULT_TIMEOUTS);
+  const { server, router } = createNodeServer(ctx, nodeCors(config.corsOrigins), parts.timeouts ?? { ...DEFAULT_TIMEOUTS, bodyMs: config.bodyTimeout });
   return {
     nodeId,
     ctx,

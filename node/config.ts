@@ -39,6 +39,7 @@ export const NODE_SPEC = {
   maxUploadSize: bytes('Largest upload accepted', TiB, 1, Number.MAX_SAFE_INTEGER),
   reserve: bytes('Bytes kept free on the data disk; uploads that would use them get 507', 64 * MiB, 0, Number.MAX_SAFE_INTEGER),
   minUploadRate: int('Bytes/s averaged over 30 s below which an upload is cut with 408 (0 = off)', 1024, 0, Number.MAX_SAFE_INTEGER),
+  bodyTimeout: int('Milliseconds within which a request body other than an upload (JSON of cluster calls) must arrive whole; a slower one gets 408 and its connection closed', 10_000, 100, 600_000),
   uploadExpiry: int('Seconds a resumable (tus) upload is kept after its last PATCH before its bytes are reclaimed', 86_400, 1, 365 * 86_400),
   id: optionalStr('Node id (default: generated once and kept in DATA/node-id)', NODE_ID_RE),
   scrubSchedule: cronExpr('When the scrub re-reads and checks every chunk (node-cron, UTC, seconds field allowed)', '0 0 3 * * *'),

@@ -3,7 +3,7 @@
 // `Expect: 100-continue` left to the handlers.
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from '../common/http.js';
+import { createServer, DEFAULT_TIMEOUTS } from '../common/http.js';
 import { observeHttp } from '../common/metrics.js';
 import { TUS_EXPOSE, TUS_REQUEST_HEADERS } from '../common/protocol/tus.js';
 import { createRouter, type Route, type Router } from '../common/router.js';
@@ -38,7 +38,7 @@ export function createTrackerServer(ctx: TrackerContext): http.Server {
     // A body the handler does not read fully means the connection cannot be reused (readBody lifts this).
     if (hasBody(req)) res.setHeader('connection', 'close');
     return router.handle(req, res, url);
-  }, ctx.log);
+  }, ctx.log, { ...DEFAULT_TIMEOUTS, bodyMs: ctx.config.bodyTimeout });
   registerTrackerMetrics();
   observeHttp(server, router.routeOf);
   // Without this listener Node answers 100 Continue by itself; handlers send it

@@ -20,6 +20,8 @@ export const ERRORS = {
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body larger than the declared length or a configured limit' },
   FILENAME_INVALID: { status: 400, message: 'File name is empty, too long or not valid' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range not satisfiable' },
+  EXPECTATION_FAILED: { status: 417, message: 'Only Expect: 100-continue is supported' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
   INTERNAL: { status: 500, message: 'Internal error' },
   UPSTREAM_FAILED: { status: 502, message: 'A cluster peer failed to answer' },
   REPLICA_MISMATCH: { status: 502, message: 'The copied bytes do not match the blob manifest' },

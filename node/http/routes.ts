@@ -31,10 +31,11 @@ export function nodeRoutes(ctx: NodeContext, upload: UploadRoute): Route<NodeCal
   return [
     // Public, open to pages of other origins. Parameters as sent: the upload's
     // name check answers its own encoding errors, a blob id is hex.
-    { methods: ['PUT'], path: UPLOAD_ROUTE, auth: 'public', cors: true, rawParams: true, handle: (req, res, m) => upload.handle(req, res, m.url) },
+    // Upload bodies are held to --min-upload-rate instead of the whole-body deadline.
+    { methods: ['PUT'], path: UPLOAD_ROUTE, auth: 'public', cors: true, rawParams: true, pacedBody: true, handle: (req, res, m) => upload.handle(req, res, m.url) },
     { methods: ['GET', 'HEAD'], path: `${NODE.blob}:id`, auth: 'public', cors: true, rawParams: true, handle: downloadHandler(ctx) },
     { methods: ['HEAD'], path: tusUpload, auth: 'public', cors: true, handle: headHandler(tus) },
-    { methods: ['PATCH'], path: tusUpload, auth: 'public', cors: true, handle: patchHandler(tus) },
+    { methods: ['PATCH'], path: tusUpload, auth: 'public', cors: true, pacedBody: true, handle: patchHandler(tus) },
     { methods: ['DELETE'], path: tusUpload, auth: 'public', cors: true, handle: deleteHandler(tus) },
     { methods: ['OPTIONS'], path: tusUpload, auth: 'public', cors: true, handle: optionsHandler(tus) },
     // Public, same origin.

@@ -3,6 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import type { Test } from 'tap';
 import { loadConfig } from '../../../common/config.js';
 import { listen } from '../../../common/http.js';
@@ -54,6 +55,8 @@ export interface NodeRigOptions {
   tracker?: TrackerApi;
   copies?: CopiesApi;
   rateWindowMs?: number;
+  /** Default: silent. */
+  log?: Logger;
 }
 
 export interface NodeRig {
@@ -67,7 +70,7 @@ export interface NodeRig {
 export async function startNode(t: Test, opts: NodeRigOptions = {}): Promise<NodeRig> {
   const dir = await mkdtemp(join(tmpdir(), 'hoard-node-'));
   const node = await composeNode(nodeConfig(dir, opts.flags), {
-    log: silent,
+    log: opts.log ?? silent,
     tracker: opts.tracker ?? standInTracker().api,
     copies: opts.copies ?? unknownCopies(),
     rateWindowMs: opts.rateWindowMs,

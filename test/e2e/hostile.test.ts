@@ -1,0 +1,76 @@
+// Attacks from outside on a real tracker and node: many connections
+// trickling JSON bodies (each byte used to reset the idle timer, so none
+// was ever closed), and requests Node's parser refuses, which used to get
+// bare status lines instead of the error table's JSON.
+import t from 'tap';
+import { useCluster } from '../helpers/cluster.js';
+import { RawHttp, errorCode, http } from '../helpers/http.js';
+import { sleep } from '../helpers/proc.js';
+
+const BODY_TIMEOUT_MS = 2_000;
+const c = await useCluster(t, {
+  nodes: [{}],
+  trackerArgs: ['--body-timeout', String(BODY_TIMEOUT_MS)],
+  nodeArgs: ['--body-timeout', String(BODY_TIMEOUT_MS)],
+});
+const trackerPort = c.tracker.port;
+const nodePort = c.nodes[0]!.port;
+
+t.test('200 connections trickling a JSON body are all answered 408 and closed at the deadline', async (t) => {
+  const CONNECTIONS = 200;
+  /** Generous on a loaded machine; without the deadline none closes before the 60 s idle timeout. */
+  const CLOSED_WITHIN_MS = 30_000;
+  const head = 'POST /api/uploads HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n';
+  const conns = await Promise.all(Array.from({ length: CONNECTIONS }, () => RawHttp.connect(trackerPort)));
+  const started = Date.now();
+  const closedAt = new Map<RawHttp, number>();
+  await Promise.all(conns.map((conn) => conn.write(head + '{')));
+  // One byte a second on every connection still open: more than the idle timer needs to stay reset.
+  while (closedAt.size < CONNECTIONS && Date.now() - started < CLOSED_WITHIN_MS) {
+    await sleep(1_000);
+    for (const conn of conns) {
+      if (conn.closed) {
+        if (!closedAt.has(conn)) closedAt.set(conn, Date.now() - started);
+      } else {
+        void conn.write(' ');
+      }
+    }
+  }
+  for (const conn of conns) conn.destroy();
+  t.equal(closedAt.size, CONNECTIONS, `${closedAt.size} of ${CONNECTIONS} closed within ${CLOSED_WITHIN_MS / 1000} s`);
+  const codes = new Map<string, number>();
+  for (const conn of conns) {
+    const r = conn.responses.find((x) => x.status >= 200);
+    const key = r ? `${r.status} ${errorCode(r.body.toString('utf8')) ?? ''}` : 'no answer';
+    codes.set(key, (codes.get(key) ?? 0) + 1);
+  }
+  t.same(Object.fromEntries(codes), { '408 REQUEST_TIMEOUT': CONNECTIONS }, 'each got a JSON 408');
+  const times = [...closedAt.values()].sort((a, b) => a - b);
+  t.comment(`closed after ${times[Math.floor(times.length / 2)]} ms (median), ${times[times.length - 1]} ms (last); deadline ${BODY_TIMEOUT_MS} ms`);
+  // The tracker still answers, and nobody's going away was logged as an internal error.
+  t.equal((await http(`${c.trackerUrl}/health`)).status, 200, 'the tracker still answers');
+  t.notMatch(c.logTail(400), /"level":50/, 'no error-level log line');
+});
+
+// [what, raw request, status, code]
+const framing: Array<[string, string, number, string]> = [
+  ['Content-Length: -1', 'POST /api/uploads HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', 400, 'BAD_REQUEST'],
+  ['Content-Length with Transfer-Encoding', 'POST /api/uploads HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'BAD_REQUEST'],
+  ['obs-fold', 'GET /health HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n', 400, 'BAD_REQUEST'],
+  ['20 KB of headers', `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+  ['Expect: 200-ok', 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\n\r\n', 417, 'EXPECTATION_FAILED'],
+];
+
+for (const [role, port] of [['tracker', trackerPort], ['node', nodePort]] as const) {
+  t.test(`the ${role} answers framing errors with the error table's JSON`, async (t) => {
+    for (const [what, text, status, code] of framing) {
+      const conn = await RawHttp.connect(port);
+      await conn.write(text);
+      const r = await conn.response(10_000);
+      conn.destroy();
+      t.equal(r.status, status, `${what}: status`);
+      t.match(r.headers['content-type'], /^application\/json/, `${what}: JSON`);
+      t.equal(errorCode(r.body.toString('utf8')), code, `${what}: code`);
+    }
+  });
+}
