@@ -2,6 +2,7 @@
 // keys with a parser and a default; values come from flags, then the
 // environment (HOARD_<KEY>), then a JSON config file, then the default.
 import { readFileSync } from 'node:fs';
+import { readSecretFile, SecretError } from './secret.js';
 
 export interface Field<T> {
   doc: string;
@@ -96,6 +97,25 @@ export const secret = (doc: string): Field<string> => ({
     const v = String(raw);
     if (v.length < 16) throw new ConfigError(`${key} must be at least 16 characters`);
     return v;
+  },
+});
+
+/**
+ * A file holding a token on its first line (≥ 16 characters), read once at
+ * start: the value is the token, '' when no file is named.
+ */
+export const tokenFile = (doc: string): Field<string> => ({
+  doc,
+  default: '',
+  parse(raw, key) {
+    const path = String(raw);
+    if (path === '') return '';
+    try {
+      return readSecretFile(path);
+    } catch (err) {
+      if (err instanceof SecretError) throw new ConfigError(`${key}: ${err.message}`);
+      throw err;
+    }
   },
 });
 

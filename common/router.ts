@@ -1,7 +1,7 @@
 // One router for both daemons. Routes are data: a method list, a path
 // pattern, an auth class and a handler. The router answers 404 and 405,
-// checks the cluster credential for `internal` and `admin` routes before any
-// handler runs (a handler never checks it, so a new route cannot forget it),
+// checks the cluster credential for `internal`, `admin` and `metrics` routes
+// before any handler runs (a handler never checks it, so a new route cannot forget it),
 // resolves the caller of `public` routes through a hook, and applies CORS to
 // the routes that ask for it, preflight included.
 //
@@ -10,6 +10,7 @@
 // possibly empty: `/f/*id` matches `/f/` but not `/f`). Parameters are
 // percent-decoded (bad encoding is 400 BAD_REQUEST) unless the route asks
 // for them as sent.
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { releaseBodyDeadline } from './body-deadline.js';
 import { HoardError } from './protocol/errors.js';
@@ -20,8 +21,11 @@ import { verifyClusterAuth } from './sign.js';
  * - `public`: anyone; the `caller` hook says who (anonymous until accounts exist).
  * - `internal`: cluster peers, with the cluster credential.
  * - `admin`: the operator; today the same cluster credential, checked by the `admin` hook when one is given.
+ * - `metrics`: the cluster credential, or the metrics bearer token a scraper
+ *   sends. Never public: counters move when the tracker asks a node about a
+ *   blob, so they would tell who holds what.
  */
-export type AuthClass = 'public' | 'internal' | 'admin';
+export type AuthClass = 'public' | 'internal' | 'admin' | 'metrics';
 
 export interface Matched<Caller> {
   url: URL;
@@ -76,6 +80,8 @@ export interface RouterOptions<Caller> {
    */
   admin?: (req: IncomingMessage, credentialOk: boolean) => boolean | Promise<boolean>;
   cors: CorsPolicy;
+  /** The bearer token `metrics` routes accept besides the cluster credential (none: the credential only). */
+  metricsToken?: string;
   /**
    * Path prefixes where a stranger learns nothing: an unknown path or a
    * wrong method there is refused like the routes there, 401 without the
@@ -244,6 +250,8 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
       m.caller = await opts.caller(req);
     } else if (route.auth === 'internal') {
       m.bodyDigest = credential(req);
+    } else if (route.auth === 'metrics') {
+      if (!bearerMatches(req, opts.metricsToken)) m.bodyDigest = credential(req);
     } else {
       let digest: string | undefined;
       let credentialError: unknown;
@@ -272,6 +280,16 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
   }
 
   return { handle, routeOf, routes };
+}
+
+/** `Authorization: Bearer <token>` with exactly `token` (compared in constant time). */
+function bearerMatches(req: IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return false;
+  const m = /^Bearer +(\S+) *$/i.exec(header(req, 'authorization') ?? '');
+  if (!m) return false;
+  const sent = Buffer.from(m[1]!, 'utf8');
+  const want = Buffer.from(token, 'utf8');
+  return sent.length === want.length && timingSafeEqual(sent, want);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -144,7 +144,11 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     integrity,
     workers,
   };
-  const { server, router } = createNodeServer(ctx, nodeCors(config.corsOrigins), parts.timeouts ?? { ...DEFAULT_TIMEOUTS, bodyMs: config.bodyTimeout });
+  const { server, router } = createNodeServer(ctx, {
+    cors: nodeCors(config.corsOrigins),
+    timeouts: parts.timeouts ?? { ...DEFAULT_TIMEOUTS, bodyMs: config.bodyTimeout },
+    metricsToken: config.metricsTokenFile || undefined,
+  });
   return {
     nodeId,
     ctx,

@@ -1,5 +1,5 @@
 // The storage node's settings: one spec, resolved once at start and frozen.
-import { bytes, ConfigError, int, origins, str, url, secret, type ConfigOf, type Field } from '../common/config.js';
+import { bytes, ConfigError, int, origins, str, tokenFile, url, secret, type ConfigOf, type Field } from '../common/config.js';
 import { NODE_ID_RE, ZONE_RE } from '../common/protocol/ids.js';
 import { cronExpr } from '../common/schedule.js';
 
@@ -48,6 +48,7 @@ export const NODE_SPEC = {
   orphanSchedule: cronExpr('When copies of blobs the tracker does not know are looked for and reclaimed (node-cron, UTC)', '0 15 * * * *'),
   orphanGrace: int('Seconds a copy must stay unknown to the tracker before it is deleted', 86_400, 0, 365 * 86_400),
   quarantineKeep: int('Seconds a copy withdrawn after a failed check is kept for inspection before it is deleted', 7 * 86_400, 0, 365 * 86_400),
+  metricsTokenFile: tokenFile('File whose first line (at least 16 characters) is the bearer token a metrics scraper sends to GET /metrics (empty: /metrics takes the cluster credential only)'),
   corsOrigins: origins('Web origins whose pages may upload, resume (tus) and download here: * for any, or a comma-separated list (empty: none)'),
 } as const;
 

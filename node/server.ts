@@ -3,7 +3,7 @@
 // refuses an upload before its body is sent.
 import type http from 'node:http';
 import { toHoardError } from '../common/protocol/errors.js';
-import { createServer, DEFAULT_TIMEOUTS, sendJson, type ServerTimeouts } from '../common/http.js';
+import { createServer, sendJson, type ServerTimeouts } from '../common/http.js';
 import { observeHttp } from '../common/metrics.js';
 import { createRouter, type CorsPolicy, type Router } from '../common/router.js';
 import type { NodeContext } from './context.js';
@@ -15,9 +15,17 @@ export interface NodeServer {
   router: Router<NodeCaller>;
 }
 
-export function createNodeServer(ctx: NodeContext, cors: CorsPolicy, timeouts: ServerTimeouts = DEFAULT_TIMEOUTS): NodeServer {
+export interface NodeServerOptions {
+  cors: CorsPolicy;
+  timeouts: ServerTimeouts;
+  /** The bearer token GET /metrics accepts besides the cluster credential. */
+  metricsToken: string | undefined;
+}
+
+export function createNodeServer(ctx: NodeContext, opts: NodeServerOptions): NodeServer {
   const upload = uploadRoute(ctx);
-  const router = createRouter<NodeCaller>(nodeRoutes(ctx, upload), { secret: ctx.secret, caller: () => 'anonymous', cors });
+  const { cors, timeouts, metricsToken } = opts;
+  const router = createRouter<NodeCaller>(nodeRoutes(ctx, upload), { secret: ctx.secret, metricsToken, caller: () => 'anonymous', cors });
 
   const server = createServer(
     (req, res, url) => {

@@ -85,6 +85,7 @@ function banner(opts: { tracker: string; nodes: { name: string; url: string; zon
     'Look inside:',
     `  HOARD_SECRET=$(cat ${sf}) npx hoard-admin stats${flag}`,
     `  npx hoard-admin nodes --secret-file ${sf}${flag}`,
+    `  curl -H "Authorization: Bearer $(cat ${shown(join(opts.data, 'metrics-token'))})" ${t}/metrics`,
     '',
     'Ctrl-C stops the cluster.',
     '',
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
   cluster = new HoardCluster({
     dist,
     secretFile,
+    metricsTokenFile: join(data, 'metrics-token'),
     logDir,
     tracker: { name: 'tracker', data: join(data, 'tracker'), port },
     nodes: NODES.map(({ zone, offset }) => ({ name: `node-${zone}`, data: join(data, `node-${zone}`), port: port + offset, zone })),

@@ -1,6 +1,6 @@
 // hoard-tracker's configuration keys, their defaults and checks.
 import type { Options } from 'yargs';
-import { ConfigError, bytes, int, origins, secret, str, url, type ConfigOf, type Field } from '../common/config.js';
+import { ConfigError, bytes, int, origins, secret, str, tokenFile, url, type ConfigOf, type Field } from '../common/config.js';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol/routes.js';
 import { cronExpr } from '../common/schedule.js';
 import { UPLOAD_MARGIN_BYTES } from './cluster/placement.js';
@@ -33,6 +33,7 @@ export const trackerSpec = {
   nodeDownAfter: int('Milliseconds without a heartbeat after which a node is down', HEARTBEAT_MISSES_DOWN * HEARTBEAT_INTERVAL_MS, 500, 86_400_000),
   maxUploadSize: bytes('Largest accepted upload, bytes (e.g. 10GiB)', 1024 ** 4, 0, 1024 ** 5),
   bodyTimeout: int('Milliseconds within which a request body (JSON) must arrive whole; a slower one gets 408 and its connection closed', 10_000, 100, 600_000),
+  metricsTokenFile: tokenFile('File whose first line (at least 16 characters) is the bearer token a metrics scraper sends to GET /metrics (empty: /metrics takes the cluster credential only)'),
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),

@@ -23,9 +23,10 @@ export function bindRoutes(ctx: TrackerContext, routes: readonly TrackerRoute[] 
 }
 
 /** The router with the tracker's auth, caller hook and CORS policy. */
-export function trackerRouter(config: Pick<TrackerConfig, 'secret' | 'corsOrigins'>, routes: ReadonlyArray<Route<Caller>>): Router<Caller> {
+export function trackerRouter(config: Pick<TrackerConfig, 'secret' | 'corsOrigins' | 'metricsTokenFile'>, routes: ReadonlyArray<Route<Caller>>): Router<Caller> {
   return createRouter<Caller>(routes, {
     secret: config.secret,
+    metricsToken: config.metricsTokenFile || undefined,
     caller: resolveCaller,
     cors: { origins: config.corsOrigins, expose: TUS_EXPOSE.split(', '), allowHeaders: TUS_REQUEST_HEADERS, maxAgeS: PREFLIGHT_MAX_AGE_S },
     closedPrefixes: CLOSED_PREFIXES,

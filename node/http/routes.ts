@@ -40,7 +40,7 @@ export function nodeRoutes(ctx: NodeContext, upload: UploadRoute): Route<NodeCal
     { methods: ['OPTIONS'], path: tusUpload, auth: 'public', cors: true, handle: optionsHandler(tus) },
     // Public, same origin.
     { methods: ['GET', 'HEAD'], path: NODE.health, auth: 'public', handle: (_req, res) => sendJson(res, 200, { ok: true, id: ctx.nodeId }) },
-    { methods: ['GET'], path: NODE.metrics, auth: 'public', handle: (_req, res) => sendMetrics(res) },
+    { methods: ['GET'], path: NODE.metrics, auth: 'metrics', handle: (_req, res) => sendMetrics(res) },
     // The tracker's calls, with the cluster credential.
     { methods: ['POST'], path: TUS_NODE.create, auth: 'internal', handle: createHandler(tus) },
     { methods: ['POST'], path: TUS_NODE.proof, auth: 'internal', handle: proofHandler(ctx.store) },

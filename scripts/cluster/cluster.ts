@@ -43,6 +43,8 @@ export interface ClusterSpec {
   dist: string;
   /** Created with a fresh secret unless it exists; every daemon reads it. */
   secretFile: string;
+  /** Created with a fresh token unless it exists; every daemon takes it as --metrics-token-file (a scraper's bearer token). */
+  metricsTokenFile?: string;
   logDir: string;
   tracker: DaemonSpec;
   nodes: NodeSpec[];
@@ -142,6 +144,7 @@ export class HoardCluster {
     const s = this.spec;
     for (const d of [s.logDir, s.tracker.data, ...s.nodes.map((n) => n.data)]) await fse.ensureDir(d);
     this.secretValue = ensureSecretFile(s.secretFile);
+    if (s.metricsTokenFile !== undefined) ensureSecretFile(s.metricsTokenFile);
     await this.tracker.start();
     await Promise.all(this.nodes.map((n) => n.start()));
   }
@@ -202,7 +205,8 @@ export class HoardCluster {
   }
 
   private common(d: DaemonSpec): string[] {
-    return ['--data', d.data, '--port', String(d.port ?? 0), ...(d.host ? ['--host', d.host] : []), '--secret-file', this.spec.secretFile];
+    const metrics = this.spec.metricsTokenFile === undefined ? [] : ['--metrics-token-file', this.spec.metricsTokenFile];
+    return ['--data', d.data, '--port', String(d.port ?? 0), ...(d.host ? ['--host', d.host] : []), '--secret-file', this.spec.secretFile, ...metrics];
   }
 
   private trackerArgs(d: DaemonSpec): string[] {

@@ -1,11 +1,19 @@
-// Attacks from outside on a real tracker and node: many connections
-// trickling JSON bodies (each byte used to reset the idle timer, so none
-// was ever closed), and requests Node's parser refuses, which used to get
-// bare status lines instead of the error table's JSON.
+// Attacks from outside on a real tracker and node: learning whether a file
+// is stored from a node's public metrics, many connections trickling JSON
+// bodies (each byte used to reset the idle timer, so none was ever closed),
+// and requests Node's parser refuses, which used to get bare status lines
+// instead of the error table's JSON.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import t from 'tap';
+import { putFile } from '../../client/tus-upload.js';
+import { FIRST_CHECKPOINT } from '../../common/protocol/prefix.js';
+import { TUS_NODE } from '../../common/protocol/routes.js';
 import { useCluster } from '../helpers/cluster.js';
-import { RawHttp, errorCode, http } from '../helpers/http.js';
-import { sleep } from '../helpers/proc.js';
+import { makeRandomFile, tempDir } from '../helpers/files.js';
+import { RawHttp, errorCode, http, metricsAuth } from '../helpers/http.js';
+import { sleep, waitFor } from '../helpers/proc.js';
+import { tusCreate } from '../helpers/tus.js';
 
 const BODY_TIMEOUT_MS = 2_000;
 const c = await useCluster(t, {
@@ -15,6 +23,48 @@ const c = await useCluster(t, {
 });
 const trackerPort = c.tracker.port;
 const nodePort = c.nodes[0]!.port;
+const node = c.nodes[0]!.directUrl;
+const work = await tempDir();
+t.teardown(work.cleanup);
+
+t.test('stored or not: nothing public on the holder changes when the tracker asks it for a proof', async (t) => {
+  const file = await makeRandomFile(join(work.dir, 'known.bin'), FIRST_CHECKPOINT + 4096);
+  await putFile(c.trackerUrl, file.path, { stateDir: '' });
+  const token = (await readFile(join(c.root, 'metrics-token'), 'utf8')).trim();
+  const scrape = async (base: string, headers: Record<string, string> = {}) => http(`${base}/metrics`, { headers });
+  const proofCalls = async () => {
+    const text = (await scrape(node, { authorization: `Bearer ${token}` })).text;
+    const re = new RegExp(`^hoard_http_request_duration_seconds_count\\{route="${TUS_NODE.proof}"[^}]*\\} (\\d+)`, 'gm');
+    return [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  // What an attacker reads: every public answer about the node, whole.
+  const publicView = async () => {
+    const out: string[] = [];
+    for (const [base, path] of [[node, '/metrics'], [node, '/health'], [c.trackerUrl, '/metrics']] as const) {
+      const r = await http(base + path);
+      out.push(`${base}${path} ${r.status} ${r.text}`);
+    }
+    return out;
+  };
+
+  const calls0 = await proofCalls();
+  const before = await publicView();
+  // The attack: a declared upload of the stored file, knowing only its digests and size.
+  const up = await tusCreate(c.trackerUrl, { size: file.size, md5: file.md5, sha256: file.sha256 });
+  t.equal(up.status, 201);
+  t.ok(up.challenge, 'a challenge, so the tracker asks the holder for the expected answer');
+  await waitFor('the proof call to reach the holder', async () => (await proofCalls()) > calls0);
+  const after = await publicView();
+  t.same(after, before, 'the public answers are the same, byte for byte');
+  for (const line of after.filter((l) => l.includes('/metrics'))) t.match(line, / 401 .*"UNAUTHORIZED"/, 'metrics need a credential');
+
+  // The scraper's token, and only it, opens them; the cluster credential too (hoard-admin, tests).
+  t.equal((await scrape(node, { authorization: `Bearer ${token}x` })).status, 401, 'a wrong token');
+  const ok = await scrape(c.trackerUrl, { authorization: `Bearer ${token}` });
+  t.equal(ok.status, 200);
+  t.match(ok.text, /^hoard_http_request_duration_seconds_count/m);
+  t.equal((await scrape(node, metricsAuth(c.secret))).status, 200, 'the cluster credential');
+});
 
 t.test('200 connections trickling a JSON body are all answered 408 and closed at the deadline', async (t) => {
   const CONNECTIONS = 200;

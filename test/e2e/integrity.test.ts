@@ -21,7 +21,7 @@ import { signUrl } from '../../common/sign.js';
 import type { WorkerReport } from '../../common/worker.js';
 import { useCluster, type BlobRecord, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 import { blobDir, blobIdsOnDisk, flipChunkByte, makeRandomFile, readSlice, sha256File, tempDir, type TestFile } from '../helpers/files.js';
-import { curl, curlJson, curlUpload, errorCode, http } from '../helpers/http.js';
+import { curl, curlJson, curlUpload, errorCode, http, metricsAuth } from '../helpers/http.js';
 import { describeRun, sleep, waitFor } from '../helpers/proc.js';
 
 const CHUNK = 64 * 1024;
@@ -47,7 +47,7 @@ const holdersOf = async (id: string) => (await blobOf(id))?.nodes.slice().sort()
 const nodeCall = <T>(n: ClusterNode, method: string, path: string, body?: unknown) => callJson<T>(n.directUrl, method, path, { secret: c.secret, body, timeoutMs: 60_000 });
 const runNodeWorker = (n: ClusterNode, name: string) => nodeCall<WorkerReport>(n, 'POST', `/internal/workers/${name}/run`, {});
 const runWorker = (name: string) => c.api<WorkerReport>('POST', `/internal/admin/workers/${name}/run`);
-const metricsOf = async (base: string) => (await http(`${base}/metrics`)).text;
+const metricsOf = async (base: string) => (await http(`${base}/metrics`, { headers: metricsAuth(c.secret) })).text;
 const metric = (text: string, series: string): number => {
   const line = text.split('\n').find((l) => l.startsWith(series + ' '));
   return line ? Number(line.slice(series.length + 1)) : NaN;

@@ -166,6 +166,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const hc = new HoardCluster({
     dist: join(ROOT, 'dist'),
     secretFile: join(root, 'secret'),
+    metricsTokenFile: join(root, 'metrics-token'),
     logDir: join(root, 'logs'),
     tracker: {
       name: 'tracker', data: join(root, 'tracker'), port: opts.trackerPort ?? 0, host: '127.0.0.1',

@@ -3,6 +3,8 @@
 // Expect: 100-continue without a body).
 import { connect, type Socket } from 'node:net';
 import { request } from 'undici';
+import { AUTH_HEADER } from '../../common/protocol/routes.js';
+import { clusterAuth } from '../../common/sign.js';
 import { run, type RunResult } from './proc.js';
 
 export interface HttpResult {
@@ -17,6 +19,11 @@ export interface HttpOptions {
   headers?: Record<string, string>;
   body?: string | Buffer;
   timeoutMs?: number;
+}
+
+/** The cluster credential for `GET /metrics` (the route is not public). */
+export function metricsAuth(secret: string): Record<string, string> {
+  return { [AUTH_HEADER]: clusterAuth(secret, 'GET', '/metrics') };
 }
 
 /** One request, redirects not followed, a fresh connection each time (nodes get killed and restarted). */

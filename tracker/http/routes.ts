@@ -43,7 +43,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET'], path: `${TRACKER.linkInfo}*id`, auth: 'public', cors: true, rawParams: true, handle: linkInfoRoute },
   { methods: ['DELETE'], path: `${TRACKER.linkInfo}*id`, auth: 'admin', rawParams: true, handle: linkDeleteRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
-  { methods: ['GET'], path: TRACKER.metrics, auth: 'public', handle: (_ctx, _req, res) => sendMetrics(res) },
+  { methods: ['GET'], path: TRACKER.metrics, auth: 'metrics', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.
   { methods: ['POST'], path: TRACKER.register, auth: 'internal', handle: registerRoute },
   { methods: ['POST'], path: TRACKER.heartbeat, auth: 'internal', handle: heartbeatRoute },

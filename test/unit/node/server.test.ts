@@ -11,6 +11,7 @@ import { RemoteError } from '../../../common/protocol/errors.js';
 import type { CommitRequest, CommitResponse, UploadResult } from '../../../common/protocol/types.js';
 import { signUrl } from '../../../common/sign.js';
 import { SECRET, standInTracker, startNode as composeAndListen } from './rig.js';
+import { metricsAuth } from '../../helpers/http.js';
 
 const CS = 64 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -413,7 +414,7 @@ t.test('metrics name each route by its pattern, tus included', async (t) => {
   await get(n.blobUrl(up.json.sha256 as string));
   const h = await request(`${n.base}/tus/Qm9fT2x2b1Z4cWxpZ1Exxx`, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
   await h.body.text();
-  const text = (await get(`${n.base}/metrics`)).body.toString();
+  const text = (await get(`${n.base}/metrics`, metricsAuth(SECRET))).body.toString();
   t.match(text, /hoard_bytes_in_total\{route="\/upload\/\*name"\}/);
   t.match(text, /hoard_bytes_out_total\{route="\/blob\/:id"\}/);
   t.match(text, /hoard_http_request_duration_seconds_count\{route="\/tus\/:id",method="HEAD",status="404"\}/);

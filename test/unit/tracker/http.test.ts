@@ -359,7 +359,7 @@ t.test('CORS: pages of other origins may upload, resume and download, not admini
   t.equal(tusOptions.headers['tus-version'], '1.0.0');
 
   const listed = createServer(
-    (req, res, url) => trackerRouter({ secret: SECRET, corsOrigins: ['https://page.example'] }, bindRoutes(ctx)).handle(req, res, url),
+    (req, res, url) => trackerRouter({ secret: SECRET, corsOrigins: ['https://page.example'], metricsTokenFile: '' }, bindRoutes(ctx)).handle(req, res, url),
     log,
   );
   const p = await listen(listed, 0, '127.0.0.1');
@@ -405,7 +405,7 @@ t.test('a node that stops beating goes down; its links have no live copy', async
 t.test('metrics: each request is counted under its route, tus included', async (t) => {
   await call('POST', '/files', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '5' } });
   await call('GET', '/api/uploads/nope');
-  const text = (await call('GET', '/metrics')).text;
+  const text = (await call('GET', '/metrics', { auth: true })).text;
   for (const [route, method] of [['/files', 'POST'], ['/api/uploads/*id', 'GET'], ['/f/*id', 'GET'], ['/upload/*name', 'PUT'], ['/internal/commit', 'POST']]) {
     t.match(text, `hoard_http_request_duration_seconds_count{route="${route}",method="${method}"`, `${method} ${route}`);
   }

@@ -13,6 +13,7 @@ import type { BadCopyReport, CopyState } from '../../../../common/protocol/integ
 import { createLogger } from '../../../../common/log.js';
 import { AUTH_HEADER } from '../../../../common/protocol/routes.js';
 import { clusterAuth, signUrl } from '../../../../common/sign.js';
+import { metricsAuth } from '../../../helpers/http.js';
 import { ChunkVerifier, rateLimiter } from '../../../../node/store/chunk-verifier.js';
 import type { NodeContext } from '../../../../node/context.js';
 import { chunkName, FileChunkStore } from '../../../../node/store/file-chunk-store.js';
@@ -288,7 +289,7 @@ t.test('internal routes: cluster credential, list, stat, verify, and removal onl
   const wrong = await call('POST', `/internal/blobs/${otherId}/copy-from`, { source: url, manifest: { ...src.manifest, id: otherId, sha256: otherId } });
   t.equal(wrong.status, 502, 'a source that does not hold it');
   t.same(await readdir(join(r.dir, 'tmp')), [], 'nothing left from a failed copy');
-  const metrics = await request(`${base}/metrics`);
+  const metrics = await request(`${base}/metrics`, { headers: metricsAuth(SECRET) });
   const text = await metrics.body.text();
   t.match(text, /hoard_scrub_chunks_total \d+/);
   t.match(text, /hoard_http_request_duration_seconds_bucket\{[^}]*route="\/internal\/blobs\/:id[^"]*"/, "internal blob calls are labelled by their route");

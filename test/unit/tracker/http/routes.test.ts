@@ -41,7 +41,7 @@ t.test('an internal route without a credential never reaches its handler', async
       res.end();
     },
   }));
-  const router = trackerRouter({ secret, corsOrigins: '*' }, spied);
+  const router = trackerRouter({ secret, corsOrigins: '*', metricsTokenFile: '' }, spied);
   const server = createServer((req, res, url) => router.handle(req, res, url), createLogger('test', 'silent'));
   const port = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));

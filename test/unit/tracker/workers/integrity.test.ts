@@ -184,7 +184,7 @@ t.test('a bad copy: off the holders at once, so /f/ sends readers elsewhere; rep
   }
   const held = await call('POST', '/internal/copies/held', { body: { nodeId: 'm1', ids: [b.id, 'e'.repeat(64)] }, auth: true });
   t.same(held.json, { copies: { [b.id]: 'unlisted', ['e'.repeat(64)]: 'unknown' } });
-  const metrics = await call('GET', '/metrics');
+  const metrics = await call('GET', '/metrics', { auth: true });
   t.match(metrics.text, /hoard_repair_backlog\{kind="bad_copy"\} 1/);
   t.match(metrics.text, /hoard_bad_copies_reported_total\{source="scrub"\} 1/);
 
@@ -197,7 +197,7 @@ t.test('a bad copy: off the holders at once, so /f/ sends readers elsewhere; rep
   t.same(calls.filter((c) => c.startsWith('copy')), [`copy m1 ${b.id.slice(0, 8)} from blob`, `copy m1 ${b.id.slice(0, 8)} from blob`]);
   t.same((await store.blobs.get(b.id))?.nodes.sort(), ['m1', 'm2']);
   t.same(await store.badCopies.list({ limit: 10 }), []);
-  t.match((await call('GET', '/metrics')).text, /hoard_copy_repairs_total\{result="ok"\} 1/);
+  t.match((await call('GET', '/metrics', { auth: true })).text, /hoard_copy_repairs_total\{result="ok"\} 1/);
 });
 
 t.test('repair waits while the bad node is down or no good copy is live', async (t) => {
@@ -257,7 +257,7 @@ t.test('worker routes: status and run; unknown names are 404', async (t) => {
   t.ok(typeof run.json.scanned === 'number');
   t.equal((await call('POST', '/internal/admin/workers/nope/run', { auth: true })).status, 404);
   t.equal((await call('GET', '/internal/admin/workers/gc/run', { auth: true })).status, 405);
-  const m = await call('GET', '/metrics');
+  const m = await call('GET', '/metrics', { auth: true });
   t.equal(m.status, 200);
   t.match(String(m.headers['content-type']), /text\/plain/);
   for (const name of ['hoard_uploads_total', 'hoard_dedup_hits_total', 'hoard_early_stops_total', 'hoard_blobs_under_replicated', 'hoard_gc_blobs_deleted_total', 'hoard_http_request_duration_seconds_bucket', 'hoard_bytes_out_total']) {
