@@ -34,6 +34,7 @@ export const trackerSpec = {
   maxUploadSize: bytes('Largest accepted upload, bytes (e.g. 10GiB)', 1024 ** 4, 0, 1024 ** 5),
   bodyTimeout: int('Milliseconds within which a request body (JSON) must arrive whole; a slower one gets 408 and its connection closed', 10_000, 100, 600_000),
   metricsTokenFile: tokenFile('File whose first line (at least 16 characters) is the bearer token a metrics scraper sends to GET /metrics (empty: /metrics takes the cluster credential only)'),
+  webChunkSize: bytes('Most bytes the upload page sends in one PATCH (lower it behind a proxy that limits request bodies; 0 = the rest of the file)', 64 * 1024 ** 2, 0, 1024 ** 4),
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),
