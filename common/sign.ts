@@ -3,6 +3,7 @@
 // so the secret itself never travels on the wire.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HoardError } from './protocol/errors.js';
+import { NODE_ID_RE, UPLOAD_ID_RE } from './protocol/ids.js';
 
 /** The verb a signature covers. HEAD is signed as GET: a URL good for one is good for the other. */
 export type SignedVerb = 'GET' | 'PUT';
@@ -57,6 +58,47 @@ export function signUrl(secret: string, base: string, c: UrlClaims): string {
   if (c.extra) u.searchParams.set('name', c.extra);
   u.searchParams.set('sig', signClaims(secret, c));
   return u.toString();
+}
+
+/**
+ * What a signed upload URL is good for: one upload, under `uploadId`, to
+ * `node`, of exactly `size` bytes when the size was declared. Signed as the
+ * claims' `extra`, so a URL cannot be moved to another node, body size or
+ * upload, and the node can refuse it once used.
+ */
+export interface UploadBinding {
+  uploadId: string;
+  node: string;
+  size: number | undefined;
+}
+
+function bindingText(b: UploadBinding): string {
+  return ['upload', b.uploadId, b.node, b.size === undefined ? '' : String(b.size)].join('\0');
+}
+
+/** `base` (the node's /upload/NAME) with exp, uid, node, size (when declared) and sig. */
+export function signUploadUrl(secret: string, base: string, filename: string, exp: number, b: UploadBinding): string {
+  const u = new URL(base);
+  u.searchParams.set('exp', String(exp));
+  u.searchParams.set('uid', b.uploadId);
+  u.searchParams.set('node', b.node);
+  if (b.size !== undefined) u.searchParams.set('size', String(b.size));
+  u.searchParams.set('sig', signClaims(secret, { verb: 'PUT', resource: filename, exp, extra: bindingText(b) }));
+  return u.toString();
+}
+
+/** The binding of a signed upload URL once its signature checks out; TOKEN_INVALID or TOKEN_EXPIRED otherwise. */
+export function verifyUploadUrl(secret: string, url: URL, filename: string, nowMs = Date.now()): UploadBinding {
+  const q = url.searchParams;
+  const uploadId = q.get('uid') ?? '';
+  const node = q.get('node') ?? '';
+  const rawSize = q.get('size');
+  if (!UPLOAD_ID_RE.test(uploadId) || !NODE_ID_RE.test(node) || (rawSize !== null && !/^(0|[1-9]\d{0,15})$/.test(rawSize))) {
+    throw new HoardError('TOKEN_INVALID');
+  }
+  const b: UploadBinding = { uploadId, node, size: rawSize === null ? undefined : Number(rawSize) };
+  verifyClaims(secret, { verb: 'PUT', resource: filename, exp: expOf(q.get('exp')), extra: bindingText(b) }, q.get('sig'), nowMs);
+  return b;
 }
 
 // Cluster credential: `<unix-seconds>.<body digest>.<mac(method, path, ts, digest)>`.

@@ -1,17 +1,18 @@
 // PUT /upload/<filename>?exp=&sig= : stream the body into the chunk store,
 // then publish it on disk and commit it at the tracker, answer 201
 // UploadResult.
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, toHoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE } from '../../common/protocol/routes.js';
-import { expOf, verifyClaims } from '../../common/sign.js';
+import type { UploadResult } from '../../common/protocol/types.js';
+import { expOf, verifyUploadUrl, type UploadBinding } from '../../common/sign.js';
 import { decodeFilename } from '../../common/protocol/filename.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
 import { pump } from '../upload/body-pump.js';
 import type { Claim } from '../upload/admission.js';
 import { lingerDrain } from '../upload/linger.js';
+import { SpentUrls } from '../upload/spent-urls.js';
 import type { NodeContext } from '../context.js';
 
 /** What the checks before the body found. */
@@ -19,6 +20,10 @@ export interface UploadPlan {
   filename: string;
   /** Content-Length, or undefined for a chunked body. */
   declared: number | undefined;
+  /** What the signed URL allows: its upload id (the commit's too), and the exact size when one was declared to the tracker. */
+  binding: UploadBinding;
+  /** The URL's expiry, unix seconds. */
+  exp: number;
 }
 
 export interface UploadRoute {
@@ -30,25 +35,30 @@ export interface UploadRoute {
 export function uploadRoute(ctx: NodeContext): UploadRoute {
   const { store, limits, log, admission, publisher } = ctx;
   const checked = new WeakMap<IncomingMessage, UploadPlan>();
+  const spent = new SpentUrls();
 
   async function precheck(req: IncomingMessage, url: URL): Promise<UploadPlan> {
     const seen = checked.get(req);
     if (seen) return seen;
     // The name as sent: its own check answers bad encoding (FILENAME_INVALID).
     const filename = decodeFilename(url.pathname.slice(NODE.upload.length));
-    const exp = expOf(url.searchParams.get('exp'));
-    verifyClaims(ctx.secret, { verb: 'PUT', resource: filename, exp, extra: '' }, url.searchParams.get('sig'));
+    const binding = verifyUploadUrl(ctx.secret, url, filename);
+    if (binding.node !== ctx.nodeId) throw new HoardError('TOKEN_INVALID', 'This upload URL is signed for another node');
+    spent.check(binding.uploadId);
 
     const cl = req.headers['content-length'];
     let declared: number | undefined;
     if (cl !== undefined) {
       if (!/^\d{1,16}$/.test(cl)) throw new HoardError('BAD_REQUEST', 'Content-Length is not a number');
       declared = Number(cl);
+      if (binding.size !== undefined && declared !== binding.size) {
+        throw new HoardError('TOKEN_INVALID', `This upload URL is signed for a body of ${binding.size} bytes`);
+      }
       await admission.check(declared);
     } else if (!req.headers['transfer-encoding']) {
       throw new HoardError('LENGTH_REQUIRED');
     }
-    const plan = { filename, declared };
+    const plan = { filename, declared, binding, exp: expOf(url.searchParams.get('exp')) };
     checked.set(req, plan);
     return plan;
   }
@@ -61,8 +71,15 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
       refuse(req, res, err);
       return;
     }
+    const { uploadId } = plan.binding;
+    try {
+      spent.take(uploadId, plan.exp);
+    } catch (err) {
+      refuse(req, res, err);
+      return;
+    }
     let writer: ChunkWriter | undefined;
-    const declared = plan.declared ?? 0;
+    const declared = plan.declared ?? plan.binding.size ?? 0;
     const claim: Claim = admission.claim(() => declared - (writer?.bytes ?? 0));
     try {
       writer = await store.begin();
@@ -70,14 +87,21 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
       await writer.seal();
     } catch (err) {
       claim.release();
+      spent.release(uploadId);
       await writer?.abort().catch((e: unknown) => log.error({ err: e }, 'cannot remove an aborted upload'));
       refuse(req, res, err);
       return;
     }
     claim.release();
-    // An id for this upload makes the commit idempotent: a retry after a lost answer gets the same link.
-    const uploadId = randomBytes(16).toString('base64url');
-    const result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId });
+    // The URL's upload id makes the commit idempotent (a retry after a lost answer gets the same link) and single use at the tracker too.
+    let result: UploadResult;
+    try {
+      result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId });
+    } catch (err) {
+      spent.release(uploadId);
+      throw err;
+    }
+    spent.spend(uploadId);
     sendJson(res, 201, result);
   }
 
@@ -87,9 +111,10 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
    * over the limit, REQUEST_TIMEOUT below the rate floor, or the writer's error.
    */
   async function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan): Promise<void> {
-    const limit = Math.min(plan.declared ?? Infinity, limits.maxUploadSize);
+    const exact = plan.declared ?? plan.binding.size;
+    const limit = Math.min(exact ?? Infinity, limits.maxUploadSize);
     await pump(req, writer, { limit, limits });
-    if (plan.declared !== undefined && writer.bytes !== plan.declared) throw new HoardError('BODY_INCOMPLETE');
+    if (exact !== undefined && writer.bytes !== exact) throw new HoardError('BODY_INCOMPLETE');
   }
 
   function refuse(req: IncomingMessage, res: ServerResponse, err: unknown): void {

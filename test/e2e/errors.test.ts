@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import type { UploadResult } from '../../common/protocol/types.js';
 import { AUTH_HEADER, TRACKER } from '../../common/protocol/routes.js';
-import { clusterAuth, signClaims, signUrl } from '../../common/sign.js';
+import { clusterAuth, signClaims, signUploadUrl, signUrl } from '../../common/sign.js';
 import { useCluster, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 import { blobIdsOnDisk, listDir, listFiles, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
 import { chunkOf, curl, curlJson, errorCode, http, isErrorBody, RawHttp, requestHead, resolveLink } from '../helpers/http.js';
@@ -106,7 +106,7 @@ t.test('altered, missing or expired signatures on the node → 403', async (t) =
   const target = await c.api<{ url: string }>('POST', TRACKER.uploadTarget, { filename: 'x.bin' });
   const renamed = target.url.replace('/upload/x.bin?', '/upload/y.bin?');
   expectError(t, await http(renamed, { method: 'PUT', body: 'hello' }), 403, 'TOKEN_INVALID', 'upload URL with another name');
-  const oldPut = signUrl(c.secret, `${node.directUrl}/upload/x.bin`, { verb: 'PUT', resource: 'x.bin', exp: past, extra: '' });
+  const oldPut = signUploadUrl(c.secret, `${node.directUrl}/upload/x.bin`, 'x.bin', past, { uploadId: 'A'.repeat(22), node: node.id, size: undefined });
   expectError(t, await http(oldPut, { method: 'PUT', body: 'hello' }), 403, 'TOKEN_EXPIRED', 'expired upload URL');
   const getAsPut = good.replace('/blob/', '/upload/');
   t.ok([403, 404, 405].includes((await http(getAsPut, { method: 'PUT', body: 'x' })).status), 'a download signature does not open an upload');

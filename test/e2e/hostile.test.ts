@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { putFile } from '../../client/tus-upload.js';
 import { FIRST_CHECKPOINT } from '../../common/protocol/prefix.js';
-import { TUS_NODE } from '../../common/protocol/routes.js';
+import { TRACKER, TUS_NODE } from '../../common/protocol/routes.js';
 import { useCluster } from '../helpers/cluster.js';
 import { makeRandomFile, tempDir } from '../helpers/files.js';
 import { RawHttp, errorCode, http, metricsAuth } from '../helpers/http.js';
@@ -17,19 +17,20 @@ import { tusCreate } from '../helpers/tus.js';
 
 const BODY_TIMEOUT_MS = 2_000;
 const c = await useCluster(t, {
-  nodes: [{}],
+  nodes: [{}, {}],
   trackerArgs: ['--body-timeout', String(BODY_TIMEOUT_MS)],
   nodeArgs: ['--body-timeout', String(BODY_TIMEOUT_MS)],
 });
 const trackerPort = c.tracker.port;
 const nodePort = c.nodes[0]!.port;
-const node = c.nodes[0]!.directUrl;
 const work = await tempDir();
 t.teardown(work.cleanup);
 
 t.test('stored or not: nothing public on the holder changes when the tracker asks it for a proof', async (t) => {
   const file = await makeRandomFile(join(work.dir, 'known.bin'), FIRST_CHECKPOINT + 4096);
   await putFile(c.trackerUrl, file.path, { stateDir: '' });
+  const holderId = (await c.blobs()).find((b) => b.sha256 === file.sha256)!.nodes[0];
+  const node = c.nodes.find((n) => n.id === holderId)!.directUrl;
   const token = (await readFile(join(c.root, 'metrics-token'), 'utf8')).trim();
   const scrape = async (base: string, headers: Record<string, string> = {}) => http(`${base}/metrics`, { headers });
   const proofCalls = async () => {
@@ -124,3 +125,23 @@ for (const [role, port] of [['tracker', trackerPort], ['node', nodePort]] as con
     }
   });
 }
+
+t.test('a signed upload URL takes one upload, of its declared size, on its node', async (t) => {
+  // The attack of the report: one URL from {"size":5}, five different files, every node.
+  const target = await c.api<{ url: string; node: string }>('POST', TRACKER.uploadTarget, { filename: 'five.bin', size: 5 });
+  const answers: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    for (const n of c.nodes) {
+      const u = new URL(target.url);
+      u.port = String(n.port);
+      const r = await http(u.toString(), { method: 'PUT', body: `file${i}` });
+      answers.push(`${n.id === target.node ? 'chosen' : 'other'} ${r.status} ${errorCode(r.text) ?? ''}`);
+    }
+  }
+  t.same(answers.filter((a) => a.startsWith('chosen ')), ['chosen 201 ', ...Array(4).fill('chosen 409 UPLOAD_URL_USED')], 'one upload on the chosen node, then refused');
+  t.same(answers.filter((a) => a.startsWith('other ')), Array(5).fill('other 403 TOKEN_INVALID'), 'never on another node');
+  const sized = await c.api<{ url: string }>('POST', TRACKER.uploadTarget, { filename: 'six.bin', size: 5 });
+  const six = await http(sized.url, { method: 'PUT', body: 'six by' });
+  t.equal(`${six.status} ${errorCode(six.text)}`, '403 TOKEN_INVALID', 'another size is refused');
+  t.equal((await c.links()).filter((l) => l.filename === 'five.bin').length, 1, 'one link from the URL');
+});

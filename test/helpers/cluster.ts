@@ -12,7 +12,7 @@ import type { Proc } from '../../scripts/cluster/processes.js';
 import { callJson } from '../../common/client.js';
 import type { BlobIdentity, ClusterStats, LinkInfo, NodeStatus } from '../../common/protocol/types.js';
 import { TRACKER } from '../../common/protocol/routes.js';
-import { signUrl } from '../../common/sign.js';
+import { signUploadUrl } from '../../common/sign.js';
 import { atExit, describeRun, run, type RunResult } from './proc.js';
 import { REPO_ROOT } from './repo-root.js';
 
@@ -232,7 +232,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     waitUp,
     signUpload(node, filename, ttlSeconds = 600) {
       const exp = Math.floor(Date.now() / 1000) + ttlSeconds;
-      return signUrl(secret, `${node.directUrl}/upload/${encodeURIComponent(filename)}`, { verb: 'PUT', resource: filename, exp, extra: '' });
+      const uploadId = randomBytes(16).toString('base64url');
+      return signUploadUrl(secret, `${node.directUrl}/upload/${encodeURIComponent(filename)}`, filename, exp, { uploadId, node: node.id, size: undefined });
     },
     client: (args, timeoutMs = 60_000) =>
       run(process.execPath, [BIN.client, ...args], {

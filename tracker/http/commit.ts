@@ -25,6 +25,10 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
   if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
   const earlier = uploadId === undefined ? undefined : await ctx.store.uploads.linkOf(uploadId);
   if (earlier !== undefined) {
+    // A second upload under a spent upload URL (the node forgot it, e.g. after a restart): refused, not linked.
+    if ((await ctx.store.links.get(earlier))?.blobId !== manifest.id) {
+      throw new HoardError('UPLOAD_URL_USED', 'This upload id already ended as a link to other content');
+    }
     // A node retrying a commit it lost the answer to: the same link, not a second one.
     const blob = await ctx.store.blobs.get(manifest.id);
     const retried: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${earlier}`, id: earlier, dedup: true, nodes: blob?.nodes ?? [] };

@@ -1,10 +1,11 @@
 // PUT /upload/<filename> → 307 to a signed node URL; POST /api/uploads → the
 // same target as JSON. The tracker never reads upload bodies.
+import { randomBytes } from 'node:crypto';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE } from '../../common/protocol/routes.js';
 import { type UploadTarget } from '../../common/protocol/types.js';
-import { signUrl } from '../../common/sign.js';
+import { signUploadUrl } from '../../common/sign.js';
 import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import { choosePlacement, PLACEMENT_REFUSALS, UPLOAD_FILL_BAND } from '../cluster/placement.js';
@@ -13,15 +14,18 @@ import { checkFilename, decodeFilename } from '../../common/protocol/filename.js
 import { object, optionalInt } from '../../common/protocol/fields.js';
 import { declaredLength, readBody } from './body.js';
 
-export function uploadTarget(ctx: TrackerContext, filename: string, size: number): UploadTarget {
-  const d = choosePlacement({ nodes: ctx.topology.list(), size, margin: ctx.config.uploadMargin, random: ctx.random, fillBand: UPLOAD_FILL_BAND });
+/** `size` undefined: not declared (a chunked body), the URL then takes any length up to the node's limit. */
+export function uploadTarget(ctx: TrackerContext, filename: string, size: number | undefined): UploadTarget {
+  const d = choosePlacement({ nodes: ctx.topology.list(), size: size ?? 0, margin: ctx.config.uploadMargin, random: ctx.random, fillBand: UPLOAD_FILL_BAND });
   if (!d.ok) {
     ctx.log.warn({ reason: d.reason, size }, d.detail);
     throw new HoardError('NO_NODE_AVAILABLE', PLACEMENT_REFUSALS[d.reason]);
   }
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
   const base = d.node.publicUrl + NODE.upload + encodeURIComponent(filename);
-  const url = signUrl(ctx.config.secret, base, { verb: 'PUT', resource: filename, exp, extra: '' });
+  // Good for one upload of this size to this node: a second use, another node or another length is refused there.
+  const uploadId = randomBytes(16).toString('base64url');
+  const url = signUploadUrl(ctx.config.secret, base, filename, exp, { uploadId, node: d.node.id, size });
   return { url, node: d.node.id, expires: exp };
 }
 
@@ -29,7 +33,7 @@ export const uploadRedirect: RouteHandler = (ctx, req, res, m) => {
   const name = decodeFilename(m.params.name!);
   const size = declaredLength(req);
   checkUpload(ctx.config, m.caller!, size);
-  const target = uploadTarget(ctx, name, size ?? 0);
+  const target = uploadTarget(ctx, name, size);
   sendJson(res, 307, { url: target.url }, { location: target.url });
 };
 
@@ -38,5 +42,5 @@ export const uploadTargetRoute: RouteHandler = async (ctx, req, res, m) => {
   const name = checkFilename(body.filename);
   const size = optionalInt(body, 'size', 0);
   checkUpload(ctx.config, m.caller!, size);
-  sendJson(res, 200, uploadTarget(ctx, name, size ?? 0));
+  sendJson(res, 200, uploadTarget(ctx, name, size));
 };

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { request } from 'undici';
 import { RemoteError } from '../../../common/protocol/errors.js';
 import type { CommitRequest, CommitResponse, UploadResult } from '../../../common/protocol/types.js';
-import { signUrl } from '../../../common/sign.js';
+import { signUploadUrl, signUrl, type UploadBinding } from '../../../common/sign.js';
 import { SECRET, standInTracker, startNode as composeAndListen } from './rig.js';
 import { metricsAuth } from '../../helpers/http.js';
 
@@ -38,10 +38,19 @@ async function startNode(t: Test, opts: NodeOpts = {}) {
     store: node.store,
     ctx: node.ctx,
     commits: tracker.commits,
-    uploadUrl: (name: string, exp = later()) =>
-      signUrl(SECRET, `${base}/upload/${encodeURIComponent(name)}`, { verb: 'PUT', resource: name, exp, extra: '' }),
+    uploadUrl: (name: string, exp = later(), bind: Partial<UploadBinding> = {}) =>
+      signUploadUrl(SECRET, `${base}/upload/${encodeURIComponent(name)}`, name, exp, {
+        uploadId: randomBytes(16).toString('base64url'),
+        node: node.nodeId,
+        size: undefined,
+        ...bind,
+      }),
     blobUrl: (id: string, name = '', exp = later()) => signUrl(SECRET, `${base}/blob/${id}`, { verb: 'GET', resource: id, exp, extra: name }),
   };
+}
+
+async function* pieces(buf: Buffer, size: number) {
+  for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
 }
 
 async function put(url: string, body: Buffer | AsyncIterable<Buffer>, headers: Record<string, string> = {}) {
@@ -239,9 +248,6 @@ t.test('Expect: 100-continue', async (t) => {
 t.test('chunked bodies', async (t) => {
   const n = await startNode(t, { limits: { maxUploadSize: 2 * CS } });
   const data = randomBytes(CS + 500);
-  async function* pieces(buf: Buffer, size: number) {
-    for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
-  }
   const ok = await put(n.uploadUrl('c.bin'), pieces(data, 10_000));
   t.equal(ok.status, 201);
   t.equal(ok.json.sha256, sha256(data));
@@ -418,4 +424,27 @@ t.test('metrics name each route by its pattern, tus included', async (t) => {
   t.match(text, /hoard_bytes_in_total\{route="\/upload\/\*name"\}/);
   t.match(text, /hoard_bytes_out_total\{route="\/blob\/:id"\}/);
   t.match(text, /hoard_http_request_duration_seconds_count\{route="\/tus\/:id",method="HEAD",status="404"\}/);
+});
+
+t.test('a signed upload URL is good for one upload, to its node, of its size', async (t) => {
+  const n = await startNode(t);
+  const url = n.uploadUrl('once.bin');
+  t.match(await put(url, Buffer.from('first')), { status: 201 });
+  t.match(await put(url, Buffer.from('second file')), { status: 409, json: { error: { code: 'UPLOAD_URL_USED' } } }, 'used once already');
+  t.equal(n.commits.length, 1, 'one commit');
+
+  const elsewhere = n.uploadUrl('x.bin', later(), { node: 'another-node' });
+  t.match(await put(elsewhere, Buffer.from('x')), { status: 403, json: { error: { code: 'TOKEN_INVALID' } } }, 'signed for another node');
+  const sized = n.uploadUrl('s.bin', later(), { size: 5 });
+  t.match(await put(sized, Buffer.from('six by')), { status: 403, json: { error: { code: 'TOKEN_INVALID' } } }, 'another length');
+  t.match(await put(sized, Buffer.from('five!')), { status: 201 }, 'the signed length');
+  const forged = new URL(n.uploadUrl('f.bin', later(), { size: 5 }));
+  forged.searchParams.set('size', '6');
+  t.match(await put(forged.toString(), Buffer.from('six by')), { status: 403, json: { error: { code: 'TOKEN_INVALID' } } }, 'size altered in the URL');
+  const chunked = n.uploadUrl('c.bin', later(), { size: 5 });
+  const tooLong = await put(chunked, pieces(Buffer.from('too long'), 3)).catch((err: unknown) => err);
+  // The answer may or may not reach the client before the socket closes.
+  if (tooLong instanceof Error) t.pass('connection cut past the signed size: ' + tooLong.message);
+  else t.match(tooLong, { status: 413 }, 'a chunked body past the signed size');
+  t.match(await put(chunked, pieces(Buffer.from('fine!'), 2)), { status: 201 }, 'a failed upload leaves the URL usable');
 });

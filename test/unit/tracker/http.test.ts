@@ -8,7 +8,7 @@ import { request } from 'undici';
 import { createServer, listen } from '../../../common/http.js';
 import { AUTH_HEADER } from '../../../common/protocol/routes.js';
 import { type BlobManifest, type ClusterStats, type CommitResponse, type LinkInfo, type NodeStatus, type UploadTarget } from '../../../common/protocol/types.js';
-import { clusterAuth, verifyClaims } from '../../../common/sign.js';
+import { clusterAuth, verifyClaims, verifyUploadUrl } from '../../../common/sign.js';
 import { composeTracker } from '../../../tracker/compose.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
 import { bindRoutes, trackerRouter } from '../../../tracker/server.js';
@@ -195,7 +195,9 @@ t.test('PUT /upload/<name> → 307 to a signed node URL', async (t) => {
   t.equal(r.headers.connection, 'close', 'a body it did not read closes the connection');
   const u = new URL(loc);
   t.match(u.pathname, /^\/(na|nb)\/upload\/report%20%C3%A9\.pdf$/);
-  t.doesNotThrow(() => verifyClaims(SECRET, { verb: 'PUT', resource: 'report é.pdf', exp: Number(u.searchParams.get('exp')), extra: '' }, u.searchParams.get('sig'), clock));
+  const bound = verifyUploadUrl(SECRET, u, 'report é.pdf', clock);
+  t.match(bound, { node: /^(na|nb)$/, size: 'some body'.length }, 'bound to the chosen node and the declared size');
+  t.equal(u.pathname.split('/')[1], bound.node);
   t.equal(Number(u.searchParams.get('exp')), Math.floor(clock / 1000) + 600);
 });
 

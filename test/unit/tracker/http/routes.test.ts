@@ -23,6 +23,7 @@ t.test('the auth class of every route', async (t) => {
   for (const r of TRACKER_ROUTES) {
     if (r.path.startsWith('/internal/admin/')) t.equal(r.auth, 'admin', `${r.path} is for the operator`);
     else if (r.path.startsWith('/internal/')) t.equal(r.auth, 'internal', `${r.path} is for cluster members`);
+    else if (r.path === '/metrics') t.equal(r.auth, 'metrics', 'metrics need the scraper token or the cluster credential');
     else if (!(r.path === '/api/links/*id' && r.methods.includes('DELETE'))) t.equal(r.auth, 'public', `${r.methods.join('|')} ${r.path} is public`);
   }
   t.equal(classOf('DELETE', '/api/links/*id'), 'admin', 'deleting a link needs the cluster credential');
