@@ -2,8 +2,9 @@
 // real tracker and node: files picked on the upload page go up through tus
 // and come back byte-identical from their link page; a file the cluster
 // already holds ends early and the page says so; the link page downloads
-// without JavaScript; the upload works from the keyboard alone; curl still
-// gets the redirect. Screenshots of each page at desktop and phone width go
+// without JavaScript; the upload works from the keyboard alone; a reload
+// mid-upload resumes and a cut connection is retried; curl still gets the
+// redirect. Screenshots of each page at desktop and phone width go
 // to dist/screenshots (or $HOARD_SCREENSHOTS, e.g. docs/web).
 import t, { type Test } from 'tap';
 import { copyFile } from 'node:fs/promises';
@@ -214,4 +215,58 @@ await t.test('an upload from the keyboard alone', async (t) => {
   const got = await download(page);
   t.equal(await sha256File(got.path), f.sha256, 'and its page downloads the file');
   t.same(problems, [], 'no script error and no CSP violation');
+});
+
+/** Counts PATCHes the page sends to the node and lets `hold(n)` decide, per PATCH, to let it go or not. */
+async function interceptPatches(page: Page, decide: (n: number) => 'go' | 'hold' | 'drop'): Promise<{ held: Promise<number> }> {
+  let n = 0;
+  let heldAt: (n: number) => void = () => undefined;
+  const held = new Promise<number>((resolve) => (heldAt = resolve));
+  await page.route(/\/tus\//, async (route) => {
+    if (route.request().method() !== 'PATCH') return route.continue();
+    const what = decide(++n);
+    if (what === 'go') return route.continue();
+    if (what === 'drop') return route.abort('connectionreset');
+    // Never answered: as a connection that hangs until the page goes away.
+    heldAt(n);
+  });
+  return { held };
+}
+
+await t.test('a reload mid-upload resumes where the node stands', async (t) => {
+  const f = await makeRandomFile(join(work.dir, 'reloaded.bin'), 8 * MiB + 77);
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/`);
+  // The first PATCH carries the proof and ends at 1 MiB, the second at 3 MiB; the third hangs.
+  const { held } = await interceptPatches(page, (n) => (n <= 2 ? 'go' : 'hold'));
+  await page.setInputFiles('#files', f.path);
+  t.equal(await held, 3, 'the third PATCH hangs');
+  await page.reload();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  // Picking the same file again finds the unfinished upload (tus-js-client keeps it in localStorage).
+  await page.setInputFiles('#files', f.path);
+  const [row] = await finishedRows(page, 1);
+  t.equal(row?.state, 'done', `uploaded after the reload: ${row?.status}`);
+  const resumedAt = Number(await page.getAttribute('li.upload', 'data-resumed-at'));
+  t.equal(resumedAt, 3 * MiB, 'resumed at the offset the node had');
+  await page.goto(row!.link);
+  const got = await download(page);
+  t.equal(await sha256File(got.path), f.sha256, 'the file came back byte-identical');
+  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error and no CSP violation');
+});
+
+await t.test('a dropped connection is retried', async (t) => {
+  const f = await makeRandomFile(join(work.dir, 'dropped.bin'), 5 * MiB + 99);
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/`);
+  let drops = 0;
+  await interceptPatches(page, (n) => (n === 2 ? (drops++, 'drop') : 'go'));
+  await page.setInputFiles('#files', f.path);
+  const [row] = await finishedRows(page, 1);
+  t.equal(drops, 1, 'one PATCH was cut');
+  t.equal(row?.state, 'done', `uploaded all the same: ${row?.status}`);
+  await page.goto(row!.link);
+  const got = await download(page);
+  t.equal(await sha256File(got.path), f.sha256, 'the file came back byte-identical');
+  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error and no CSP violation');
 });
