@@ -223,7 +223,7 @@ t.test('upload names and sizes are checked', async (t) => {
 t.test('Expect: 100-continue gets the 307 before any body is sent', async (t) => {
   const head = await rawHead('PUT /upload/expect.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n');
   t.match(head, /^HTTP\/1\.1 307 /, 'first status line is the redirect, no 100 Continue');
-  t.match(head, /\r\nlocation: [^\r]*\/upload\/expect\.bin\?exp=\d+&sig=/i);
+  t.match(head, /\r\nlocation: [^\r]*\/upload\/expect\.bin\?exp=\d+&uid=[\w-]{22}&node=\w+&size=5000000&sig=/i);
   t.match(head, /\r\nconnection: close\r\n/i);
 });
 
@@ -241,7 +241,7 @@ t.test('POST /api/uploads', async (t) => {
   t.equal(r.status, 200);
   const target = r.json as UploadTarget;
   t.ok(['na', 'nb'].includes(target.node));
-  t.match(target.url, /\/upload\/x\.iso\?exp=\d+&sig=/);
+  t.match(target.url, /\/upload\/x\.iso\?exp=\d+&uid=[\w-]{22}&node=\w+&(size=\d+&)?sig=/);
   t.equal(target.expires, Math.floor(clock / 1000) + 600);
   const bad: Array<[unknown, number, string]> = [
     [{}, 400, 'FILENAME_INVALID'],
