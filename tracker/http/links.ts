@@ -38,7 +38,8 @@ export const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
   const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random, avoid);
   if (!node) throw new HoardError('NO_LIVE_COPY');
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
-  const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename });
+  // The link rides along, signed: a node whose copy fails its check sends the reader back through it.
+  const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename, link: link.id });
   sendJson(res, 302, { url: target }, { location: target, [NODE_ID_HEADER]: node.id });
 };
 

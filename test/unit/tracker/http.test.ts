@@ -287,7 +287,9 @@ t.test('GET|HEAD /f/<id> → 302 to a signed blob URL', async (t) => {
   const u = new URL(String(r.headers.location));
   t.equal(u.pathname, `/na/blob/${m.id}`);
   t.equal(u.searchParams.get('name'), 'file one.txt');
-  t.doesNotThrow(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt' }, u.searchParams.get('sig'), clock));
+  t.equal(u.searchParams.get('link'), linkId, 'the link rides along (a node with a bad copy sends the reader back through it)');
+  t.doesNotThrow(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt', link: linkId }, u.searchParams.get('sig'), clock));
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt' }, u.searchParams.get('sig'), clock), 'the link is signed');
   t.equal(r.headers['cache-control'], 'no-store');
   const h = await call('HEAD', `/f/${linkId}`);
   t.equal(h.status, 302);
