@@ -8,6 +8,8 @@ export const TRACKER = {
   link: '/f/', // GET|HEAD /f/<id> → 302 to a signed node URL
   linkInfo: '/api/links/', // GET /api/links/<id> → LinkInfo
   health: '/health',
+  home: '/', // GET → the upload page (HTML)
+  assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon
   // Cluster-internal (cluster secret required).
   nodeStream: '/internal/nodes/stream', // POST NodeRegistration → 200, NodeStreamEvent lines while the node lives
   register: '/internal/nodes/register', // POST NodeRegistration → RegisterAnswer (liveness by heartbeats alone)
@@ -46,6 +48,9 @@ export const NODE_ID_HEADER = 'x-hoard-node';
 
 /** Header carrying the cluster credential on node↔tracker calls. */
 export const AUTH_HEADER = 'x-hoard-auth';
+
+/** On GET /f/<id>: the download itself, whatever Accept says (a browser otherwise gets the link page). */
+export const LINK_DOWNLOAD_PARAM = 'download';
 
 /** Heartbeat cadence and how many missed beats mark a node down. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;

@@ -8,11 +8,12 @@ import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import type { Matched, RouteHandler } from '../../common/router.js';
 import { LINK_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
-import { TRACKER } from '../../common/protocol/routes.js';
+import { LINK_DOWNLOAD_PARAM, TRACKER } from '../../common/protocol/routes.js';
 import type { TrackerView } from '../cluster/tracker-view.js';
 import { decideRange } from '../../common/protocol/range.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { sendBody } from '../store/blob-reader.js';
+import { expOf } from '../../common/sign.js';
 import { attachmentHeaderRemembered, verifyClaimsRemembered } from './request-memo.js';
 
 export interface DownloadDeps {
@@ -31,7 +32,7 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
   const name = url.searchParams.get('name') ?? '';
   const link = url.searchParams.get('link') ?? '';
   // HEAD is checked as GET: a signed URL is good for both.
-  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: Number(url.searchParams.get('exp')), extra: name, link }, url.searchParams.get('sig'));
+  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: expOf(url.searchParams.get('exp')), extra: name, link }, url.searchParams.get('sig'));
   if (!SHA256_RE.test(id)) throw new HoardError('BLOB_NOT_FOUND');
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');
@@ -98,7 +99,8 @@ function otherCopy(ctx: DownloadDeps, err: unknown, link: string): string | unde
   if (!(err instanceof HoardError) || err.code !== 'CHUNK_CORRUPT') return undefined;
   const tracker = ctx.trackerView.publicUrl;
   if (tracker === undefined || !LINK_ID_RE.test(link)) return undefined;
-  return `${tracker}${TRACKER.link}${link}?avoid=${encodeURIComponent(ctx.nodeId)}`;
+  // The download param: a browser following this goes to the file, not to the link's page.
+  return `${tracker}${TRACKER.link}${link}?${LINK_DOWNLOAD_PARAM}=1&avoid=${encodeURIComponent(ctx.nodeId)}`;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, toHoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE } from '../../common/protocol/routes.js';
-import { verifyClaims } from '../../common/sign.js';
+import { expOf, verifyClaims } from '../../common/sign.js';
 import { decodeFilename } from '../../common/protocol/filename.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
 import { pump } from '../upload/body-pump.js';
@@ -36,7 +36,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     if (seen) return seen;
     // The name as sent: its own check answers bad encoding (FILENAME_INVALID).
     const filename = decodeFilename(url.pathname.slice(NODE.upload.length));
-    const exp = Number(url.searchParams.get('exp'));
+    const exp = expOf(url.searchParams.get('exp'));
     verifyClaims(ctx.secret, { verb: 'PUT', resource: filename, exp, extra: '' }, url.searchParams.get('sig'));
 
     const cl = req.headers['content-length'];

@@ -17,7 +17,7 @@ import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type UploadStatus } from '../../common/protocol/types.js';
 import type { RouteHandler } from './handler.js';
 import { createUploadOnNode } from '../cluster/node-client.js';
-import { choosePlacement } from '../cluster/placement.js';
+import { choosePlacement, PLACEMENT_REFUSALS } from '../cluster/placement.js';
 import { findCandidate } from '../index/prefix-index.js';
 import { checkUpload } from '../index/upload-policy.js';
 import { checkFilename } from '../../common/protocol/filename.js';
@@ -71,7 +71,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
     const d = choosePlacement({ nodes: ctx.topology.list(), size: length, margin: ctx.config.uploadMargin, random: ctx.random, exclude: tried });
     if (!d.ok) {
       if (attempt === 0) ctx.log.warn({ reason: d.reason, size: length }, d.detail);
-      lastErr ??= new HoardError('NO_NODE_AVAILABLE', d.detail);
+      lastErr ??= new HoardError('NO_NODE_AVAILABLE', PLACEMENT_REFUSALS[d.reason]);
       break;
     }
     tried.push(d.node.id);

@@ -7,7 +7,7 @@ import { type UploadTarget } from '../../common/protocol/types.js';
 import { signUrl } from '../../common/sign.js';
 import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
-import { choosePlacement, UPLOAD_FILL_BAND } from '../cluster/placement.js';
+import { choosePlacement, PLACEMENT_REFUSALS, UPLOAD_FILL_BAND } from '../cluster/placement.js';
 import { checkUpload } from '../index/upload-policy.js';
 import { checkFilename, decodeFilename } from '../../common/protocol/filename.js';
 import { object, optionalInt } from '../../common/protocol/fields.js';
@@ -17,7 +17,7 @@ export function uploadTarget(ctx: TrackerContext, filename: string, size: number
   const d = choosePlacement({ nodes: ctx.topology.list(), size, margin: ctx.config.uploadMargin, random: ctx.random, fillBand: UPLOAD_FILL_BAND });
   if (!d.ok) {
     ctx.log.warn({ reason: d.reason, size }, d.detail);
-    throw new HoardError('NO_NODE_AVAILABLE', d.detail);
+    throw new HoardError('NO_NODE_AVAILABLE', PLACEMENT_REFUSALS[d.reason]);
   }
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
   const base = d.node.publicUrl + NODE.upload + encodeURIComponent(filename);
