@@ -315,7 +315,7 @@ t.test('a signed download URL lives only as long as starting a download needs', 
   const u = new URL(String((await call('GET', `/f/${linkId}`)).headers.location));
   const exp = Number(u.searchParams.get('exp'));
   t.ok(exp <= Math.floor(clock / 1000) + config.urlTtl);
-  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp, extra: 'file one.txt' }, u.searchParams.get('sig'), (exp + 1) * 1000), { code: 'TOKEN_EXPIRED' });
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp, extra: 'file one.txt', link: linkId }, u.searchParams.get('sig'), (exp + 1) * 1000), { code: 'TOKEN_EXPIRED' });
 });
 
 t.test('GET /api/links/<id>', async (t) => {
