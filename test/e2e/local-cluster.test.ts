@@ -56,6 +56,15 @@ await waitFor('the cluster to be up', () => said('hoard local cluster is up'), 6
 const secret = (await readFile(join(data, 'secret'), 'utf8')).trim();
 const admin = <T>(path: string) => callJson<T>(tracker, 'GET', path, { secret, timeoutMs: 5_000 });
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** The pid node-a last said it listens with. */
 async function nodeAPid(): Promise<number | undefined> {
   const lines = (await readFile(join(data, 'logs', 'node-a.log'), 'utf8')).split('\n').filter((l) => l.includes('"listening"'));
@@ -72,6 +81,8 @@ t.test('kill -9 of a node: the others keep serving, the launcher names it and st
   const pid = await nodeAPid();
   t.ok(pid, 'node-a runs');
   process.kill(pid!, 'SIGKILL');
+  // kill() returns once the signal is sent; the downloads start once the process is gone (reaped by the launcher).
+  await waitFor('node-a to be gone', () => !alive(pid!), 10_000, 10);
   for (let i = 0; i < 5; i++) {
     const out = join(work.dir, `demo-${i}.out`);
     const r = await curl(['-L', '-f', '-o', out, up.json!.link]);
