@@ -18,6 +18,7 @@ import { copiesClient, type CopiesApi } from './cluster/tracker-copies.js';
 import { TrackerView } from './cluster/tracker-view.js';
 import { nodeCors } from './http/cors.js';
 import type { NodeCaller } from './http/routes.js';
+import { JobBook } from '../common/jobs.js';
 import type { Integrity } from './integrity/integrity.js';
 import { integrityParts } from './integrity/setup.js';
 import { createNodeServer } from './server.js';
@@ -145,6 +146,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     integrity,
     trackerView: new TrackerView(),
     workers,
+    jobs: new JobBook(),
   };
   const { server, router } = createNodeServer(ctx, nodeCors(config.corsOrigins), parts.timeouts ?? DEFAULT_TIMEOUTS);
   return {
