@@ -2,6 +2,7 @@
 // hoard-admin: look into a running hoard cluster through the tracker's admin routes.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { hoardVersion } from '../../common/cli.js';
 import { blobsCommand } from './commands/blobs.js';
 import { drainCommand } from './commands/drain.js';
 import { repairCommand } from './commands/repair.js';
@@ -34,5 +35,5 @@ await yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias('h', 'help')
-  .version(false)
+  .version(hoardVersion())
   .parseAsync();
