@@ -7,6 +7,7 @@
 // the under-replicated gauge counts its copies at once.
 import t from 'tap';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { UploadResult } from '../../common/protocol/types.js';
 import { useCluster, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 import { flipChunkByte, makeRandomFile, sha256File, tempDir, type TestFile } from '../helpers/files.js';
@@ -37,7 +38,8 @@ async function stored(f: TestFile, name: string): Promise<UploadResult> {
   return up.json;
 }
 
-const metricsText = async () => (await curl([`${c.trackerUrl}/metrics`])).stdout;
+const metricsText = async () => (await curl(['-H', `authorization: Bearer ${await metricsToken()}`, `${c.trackerUrl}/metrics`])).stdout;
+const metricsToken = async () => (await readFile(join(c.root, 'metrics-token'), 'utf8')).trim();
 const underReplicated = (text: string): number => Number(/^hoard_blobs_under_replicated (\S+)$/m.exec(text)?.[1] ?? NaN);
 
 /** `curl -L` of `url` into a file; its exit code and the file's SHA-256 ('' when curl failed). */
