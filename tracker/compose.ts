@@ -15,6 +15,7 @@ import { NodeStreams } from './cluster/node-streams.js';
 import { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
 import type { TrackerContext } from './context.js';
+import { CreationLimits } from './index/creation-limits.js';
 import { Committer } from './index/committer.js';
 import { expectedFromHolders, ProofBook } from './index/proof-book.js';
 import { defaultMetaSpec, openMetaStore } from './meta/open.js';
@@ -29,6 +30,9 @@ const SWEEP_MS = 1_000;
 /** How long close() lets requests in flight finish before cutting their connections. */
 const CLOSE_GRACE_MS = 5_000;
 
+
+/** Clients whose upload creations are remembered at once (tracker/index/creation-limits.ts). */
+const CREATION_CLIENTS = 10_000;
 export interface TrackerDeps {
   log: Logger;
   /** Milliseconds since the epoch (default Date.now). */
@@ -93,6 +97,10 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     committer,
     replication,
     proofs,
+    creations: new CreationLimits(
+      { perMinute: config.tusCreateRate, burst: config.tusCreateBurst, maxOpen: config.tusMaxOpen, maxClients: CREATION_CLIENTS },
+      now,
+    ),
     nodeApi,
     jobs: new JobBook(now),
     web,

@@ -9,6 +9,7 @@ import type { NodeStreams } from './cluster/node-streams.js';
 import type { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
 import type { Committer } from './index/committer.js';
+import type { CreationLimits } from './index/creation-limits.js';
 import type { ProofBook } from './index/proof-book.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
@@ -27,6 +28,8 @@ export interface TrackerContext {
   replication: Replication;
   /** Challenges for declared uploads (early stop). */
   proofs: ProofBook;
+  /** Per-client limits on creating resumable uploads. */
+  creations: CreationLimits;
   /** Calls to nodes' /internal/ routes. */
   nodeApi: NodeApiFactory;
   /** The named background workers, run by schedule or by /internal/admin/workers. */

@@ -23,6 +23,7 @@ export const ERRORS = {
   FILENAME_INVALID: { status: 400, message: 'File name is empty, too long or not valid' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range not satisfiable' },
   EXPECTATION_FAILED: { status: 417, message: 'Only Expect: 100-continue is supported' },
+  TOO_MANY_UPLOADS: { status: 429, message: 'Too many uploads created, or open, by this client; retry after Retry-After seconds' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
   INTERNAL: { status: 500, message: 'Internal error' },
   UPSTREAM_FAILED: { status: 502, message: 'A cluster peer failed to answer' },

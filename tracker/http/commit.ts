@@ -36,6 +36,7 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
     return;
   }
   const out = await ctx.committer.commit(nodeId, name, manifest, uploadId);
+  if (uploadId !== undefined) ctx.creations.finished(uploadId);
   ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
   ctx.replication.blobCommitted(out.blob);
   trackerMetrics.uploads().inc();

@@ -33,6 +33,7 @@ export const commitProvenRoute: RouteHandler = async (ctx, req, res, m) => {
   const blobId = ctx.proofs.takeProven(uploadId, nodeId);
   if (!blobId) throw new HoardError('BAD_REQUEST', 'this upload has no proven possession to commit');
   const out = await ctx.committer.linkExisting(blobId, name, uploadId);
+  ctx.creations.finished(uploadId);
   ctx.log.info({ link: out.link.id, blob: blobId, upload: uploadId, node: nodeId }, 'early stop: link to a proven blob');
   const answer: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`, id: out.link.id, dedup: true, nodes: out.blob.nodes };
   sendJson(res, 200, answer);

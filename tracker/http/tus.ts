@@ -3,6 +3,7 @@
 // what is supported; GET /api/uploads/<id> gives the link a finished upload
 // produced. Declared hashes (Upload-Metadata md5, sha256) get a challenge;
 // the answer looks the same whether or not the content is stored.
+import { CreationRefused } from '../index/creation-limits.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
@@ -61,6 +62,13 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
     throw new HoardError('BAD_REQUEST', 'declared md5 or sha256 is not a lower-case hex digest');
   }
   const declared = md5 && sha256 ? { md5, sha256 } : undefined;
+  const client = m.caller!.ip;
+  try {
+    ctx.creations.admit(client);
+  } catch (err) {
+    if (err instanceof CreationRefused) res.setHeader('retry-after', String(err.retryAfterS));
+    throw err;
+  }
   // Every declared upload past the first checkpoint gets a challenge, stored content or not.
   const challenged = declared !== undefined && length > FIRST_CHECKPOINT;
   const candidate = challenged ? await findCandidate(ctx.store, { ...declared, size: length }) : undefined;
@@ -86,6 +94,9 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       if (made.result) {
         // An empty upload ended at its creation: tus clients send no PATCH for it, so the link comes now.
         Object.assign(headers, { [TUS_H.link]: made.result.link, [TUS_H.linkId]: made.result.id, [TUS_H.dedup]: made.result.dedup ? '1' : '0' });
+      } else {
+        // Counted against its client until it is finished (or expires).
+        ctx.creations.opened(client, uploadId, made.expires);
       }
       ctx.log.info({ upload: uploadId, node: d.node.id, size: length, declared: declared !== undefined }, 'tus upload created');
       sendJson(res, 201, { uploadId, url: location, expires: new Date(made.expires).toISOString() }, headers);

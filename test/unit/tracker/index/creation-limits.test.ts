@@ -1,0 +1,60 @@
+// Per-client limits on resumable upload creations: a burst, then a rate,
+// and a cap on uploads created and not finished, each refusal with the
+// seconds to wait; memory bounded by the clients remembered.
+import t from 'tap';
+import { CreationLimits, CreationRefused } from '../../../../tracker/index/creation-limits.js';
+
+function limits(cfg: Partial<ConstructorParameters<typeof CreationLimits>[0]> = {}) {
+  let now = 1_000_000;
+  const l = new CreationLimits({ perMinute: 60, burst: 3, maxOpen: 0, maxClients: 100, ...cfg }, () => now);
+  return { l, advance: (ms: number) => void (now += ms), now: () => now };
+}
+
+const refusal = (f: () => void): CreationRefused | undefined => {
+  try {
+    f();
+    return undefined;
+  } catch (err) {
+    return err instanceof CreationRefused ? err : undefined;
+  }
+};
+
+t.test('a burst, then one creation a second at 60 per minute', async (t) => {
+  const { l, advance } = limits();
+  for (let i = 0; i < 3; i++) l.admit('a');
+  const r = refusal(() => l.admit('a'));
+  t.match(r, { code: 'TOO_MANY_UPLOADS', status: 429, retryAfterS: 1 });
+  t.doesNotThrow(() => l.admit('b'), 'another client has its own allowance');
+  advance(1_000);
+  t.doesNotThrow(() => l.admit('a'), 'a token a second');
+  t.ok(refusal(() => l.admit('a')));
+});
+
+t.test('open uploads are capped until they finish or expire', async (t) => {
+  const { l, advance, now } = limits({ perMinute: 0, maxOpen: 2 });
+  l.admit('a');
+  l.opened('a', 'u1', now() + 60_000);
+  l.admit('a');
+  l.opened('a', 'u2', now() + 120_000);
+  t.match(refusal(() => l.admit('a')), { retryAfterS: 60 }, 'the soonest expiry says when');
+  l.finished('u1');
+  t.equal(l.openOf('a'), 1);
+  l.admit('a');
+  l.opened('a', 'u3', now() + 60_000);
+  t.ok(refusal(() => l.admit('a')));
+  advance(60_000);
+  t.equal(l.openOf('a'), 1, 'expired ones are no longer counted');
+  t.doesNotThrow(() => l.admit('a'));
+});
+
+t.test('the clients remembered are bounded', async (t) => {
+  const { l, now } = limits({ maxClients: 10, maxOpen: 5 });
+  for (let i = 0; i < 1000; i++) {
+    l.admit(`c${i}`);
+    l.opened(`c${i}`, `u${i}`, now() + 60_000);
+  }
+  t.equal(l.openOf('c999'), 1);
+  t.equal(l.openOf('c0'), 0, 'the oldest clients are forgotten');
+  l.finished('u0');
+  t.equal(l.openOf('c995'), 1);
+});
