@@ -25,6 +25,8 @@ export const TRACKER = {
   copyBad: '/internal/copies/bad', // POST BadCopyReport: a node found a chunk failing its checksum
   copiesHeld: '/internal/copies/held', // POST CopiesHeldRequest → CopiesHeldResponse
   adminFsck: '/internal/admin/fsck', // POST [?repair=1] → FsckReport
+  // The write pipeline (wire types in pipeline.ts).
+  pipelineReplace: '/internal/pipeline/replace', // POST FollowerReplaceRequest → FollowerReplaceAnswer
 } as const;
 
 /** Routes served by a storage node. */
@@ -38,6 +40,10 @@ export const NODE = {
   // POST …/verify re-read and check, POST …/copy-from copy in from another node.
   internalBlobs: '/internal/blobs',
   workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
+  // The write pipeline, first node → follower (wire types in pipeline.ts): /internal/pipeline/<key>
+  // PUT ?chunkSize=[&length=] a stream of bytes → FollowerReceived;
+  // POST …/publish FollowerPublishRequest → FollowerPublishAnswer.
+  pipeline: '/internal/pipeline/',
 } as const;
 
 /** Set by GET /f/<id> on its redirect: the node it sends the client to (clients pass it back as ?avoid= after a failure). */
