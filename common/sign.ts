@@ -46,6 +46,11 @@ export function verifyClaims(secret: string, c: UrlClaims, sig: string | null, n
   if (c.exp * 1000 < nowMs) throw new HoardError('TOKEN_EXPIRED');
 }
 
+/** A URL's `exp` as signed: plain decimal digits, else NaN (refused as TOKEN_INVALID). */
+export function expOf(raw: string | null): number {
+  return raw !== null && /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
+}
+
 /** Adds exp and sig (and name when given) to a URL's query. */
 export function signUrl(secret: string, base: string, c: UrlClaims): string {
   const u = new URL(base);
@@ -133,8 +138,9 @@ export function verifyClusterAuth(
   nowMs = Date.now(),
 ): string {
   const parts = header?.split('.') ?? [];
+  // Plain decimal digits, as clusterAuth writes them: `…e0`, `0x…` or a leading zero would be another spelling of a signed time.
+  if (parts.length !== 3 || !/^[1-9]\d{0,11}$/.test(parts[0]!)) throw new HoardError('UNAUTHORIZED');
   const ts = Number(parts[0]);
-  if (parts.length !== 3 || !parts[0] || !Number.isSafeInteger(ts)) throw new HoardError('UNAUTHORIZED');
   const digest = parts[1]!;
   const expected = mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts), digest]);
   if (!equalConstantTime(expected, parts[2]!)) throw new HoardError('UNAUTHORIZED');

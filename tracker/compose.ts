@@ -20,6 +20,7 @@ import { defaultMetaSpec, openMetaStore } from './meta/open.js';
 import { Replication } from './replication/replication.js';
 import { refreshBacklog } from './replication/status.js';
 import { createTrackerServer } from './server.js';
+import { loadWebAssets } from './web/assets.js';
 import { trackerWorkers } from './workers/all.js';
 
 /** How often nodes that stopped beating are marked down (and returning ones up). */
@@ -70,6 +71,8 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       secret: config.secret,
     }),
   });
+  const web = loadWebAssets();
+  if (!web.built) log.warn('the pages\' scripts and styles are not built (npm run build): pages are served without them');
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,
@@ -80,6 +83,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     proofs,
     underQuorum: new UnderQuorumLog(log, now),
     nodeApi,
+    web,
     log,
     random,
     now,

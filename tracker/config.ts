@@ -41,9 +41,10 @@ export const trackerSpec = {
   host: str('Address to listen on', '127.0.0.1'),
   publicUrl: optionalUrl('Base URL clients use to reach the tracker (default http://<host>:<port>)'),
   secret: secret('Cluster secret shared with storage nodes and admins (≥ 16 characters)'),
-  urlTtl: int('Lifetime of signed data-plane URLs, in seconds', 3600, 10, 7 * 86_400),
+  urlTtl: int('Lifetime of signed data-plane URLs, in seconds: long enough to start the request (a download in progress is not cut), short so that a deleted link stops working soon', 60, 10, 7 * 86_400),
   nodeDownAfter: int('Milliseconds without a heartbeat after which a node is down', HEARTBEAT_MISSES_DOWN * HEARTBEAT_INTERVAL_MS, 500, 86_400_000),
   maxUploadSize: bytes('Largest accepted upload, bytes (e.g. 10GiB)', 1024 ** 4, 0, 1024 ** 5),
+  webChunkSize: bytes('Most bytes the upload page sends in one PATCH (lower it behind a proxy that limits request bodies; 0 = the rest of the file)', 64 * 1024 ** 2, 0, 1024 ** 4),
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),

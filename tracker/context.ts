@@ -1,6 +1,6 @@
 // What every route handler and worker gets: config, store, topology, commit
-// rules, replication, the proof book, the calls to nodes and the workers,
-// each built once by compose.ts.
+// rules, replication, the proof book, the calls to nodes, the workers and the
+// pages' assets, each built once by compose.ts.
 import type { Logger } from 'pino';
 import type { WorkerPool } from '../common/worker.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
@@ -11,6 +11,7 @@ import type { ProofBook } from './index/proof-book.js';
 import type { UnderQuorumLog } from './index/write-quorum.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
+import type { WebAssets } from './web/assets.js';
 
 export interface TrackerContext {
   config: TrackerConfig;
@@ -29,6 +30,8 @@ export interface TrackerContext {
   nodeApi: NodeApiFactory;
   /** The named background workers, run by schedule or by /internal/admin/workers. */
   workers: WorkerPool<TrackerContext>;
+  /** The browser bundle the pages load (built by npm run build). */
+  web: WebAssets;
   log: Logger;
   /** Uniform in [0, 1). */
   random: () => number;

@@ -18,8 +18,9 @@ export interface RangeInput {
  * Single ranges in every form (`a-b`, `a-`, `-n`) give a partial answer.
  * Several ranges, once overlapping ones are merged, give the full 200: a
  * multipart answer buys a download manager nothing and invites
- * hundreds-of-parts amplification. A malformed header is ignored, as RFC 9110
- * allows; an unsatisfiable one is a 416.
+ * hundreds-of-parts amplification. A header that is not a valid `bytes`
+ * range set (another unit, `bytes=5-3`, garbage) is ignored, as RFC 9110
+ * §14.2 says; a valid one that starts past the end is a 416.
  */
 export function decideRange(input: RangeInput): RangeDecision {
   const { size, range } = input;
@@ -29,7 +30,9 @@ export function decideRange(input: RangeInput): RangeDecision {
   }
   // range-parser has no cap on the number of ranges; a long header is not a real client.
   if (range.length > 1024) return { kind: 'full' };
-  if (size === 0) return /^bytes=/.test(range) ? { kind: 'unsatisfiable' } : { kind: 'full' };
+  // Only a well-formed byte range set can be unsatisfiable; anything else is no Range at all.
+  if (!isByteRangeSet(range)) return { kind: 'full' };
+  if (size === 0) return { kind: 'unsatisfiable' };
   // The common `bytes=a-b` inside the blob, decided without the general parser (ranged-read profiles).
   const simple = SIMPLE_RANGE.exec(range);
   if (simple) {
@@ -46,6 +49,22 @@ export function decideRange(input: RangeInput): RangeDecision {
 }
 
 const SIMPLE_RANGE = /^bytes=(\d{1,15})-(\d{1,15})$/;
+const RANGE_SPEC = /^\s*(?:(\d{1,15})-(\d{0,15})|-\d{1,15})\s*$/;
+
+/** RFC 9110 §14.1.1: `bytes=` then int-range (first ≤ last), open or suffix ranges, comma-separated. */
+function isByteRangeSet(range: string): boolean {
+  if (!range.startsWith('bytes=')) return false;
+  let any = false;
+  for (const spec of range.slice(6).split(',')) {
+    // Empty list elements are allowed around commas (RFC 9110 §5.6.1).
+    if (spec.trim() === '') continue;
+    const m = RANGE_SPEC.exec(spec);
+    if (!m) return false;
+    if (m[1] !== undefined && m[2] !== '' && Number(m[1]) > Number(m[2])) return false;
+    any = true;
+  }
+  return any;
+}
 
 /** If-Range: a strong ETag must match exactly; an HTTP date must equal Last-Modified. */
 function ifRangeMatches(ifRange: string, etag: string, lastModified: Date): boolean {

@@ -8,6 +8,8 @@ export const TRACKER = {
   link: '/f/', // GET|HEAD /f/<id> → 302 to a signed node URL
   linkInfo: '/api/links/', // GET /api/links/<id> → LinkInfo
   health: '/health',
+  home: '/', // GET → the upload page (HTML)
+  assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon
   // Cluster-internal (cluster secret required).
   register: '/internal/nodes/register',
   heartbeat: '/internal/nodes/heartbeat',

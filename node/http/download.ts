@@ -8,6 +8,7 @@ import { SHA256_RE } from '../../common/protocol/ids.js';
 import { decideRange } from '../../common/protocol/range.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { sendBody } from '../store/blob-reader.js';
+import { expOf } from '../../common/sign.js';
 import { attachmentHeaderRemembered, verifyClaimsRemembered } from './request-memo.js';
 
 export interface DownloadDeps {
@@ -22,7 +23,7 @@ export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
 async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: ServerResponse, url: URL, id: string): Promise<void> {
   const name = url.searchParams.get('name') ?? '';
   // HEAD is checked as GET: a signed URL is good for both.
-  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: Number(url.searchParams.get('exp')), extra: name }, url.searchParams.get('sig'));
+  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: expOf(url.searchParams.get('exp')), extra: name }, url.searchParams.get('sig'));
   if (!SHA256_RE.test(id)) throw new HoardError('BLOB_NOT_FOUND');
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');

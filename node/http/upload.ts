@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, toHoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE } from '../../common/protocol/routes.js';
-import { pipelineOf, verifyClaims } from '../../common/sign.js';
+import { expOf, pipelineOf, verifyClaims } from '../../common/sign.js';
 import type { PeerNode } from '../../common/protocol/pipeline.js';
 import { WritePipeline } from '../upload/pipeline.js';
 import { decodeFilename } from '../../common/protocol/filename.js';
@@ -41,7 +41,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     if (seen) return seen;
     // The name as sent: its own check answers bad encoding (FILENAME_INVALID).
     const filename = decodeFilename(url.pathname.slice(NODE.upload.length));
-    const exp = Number(url.searchParams.get('exp'));
+    const exp = expOf(url.searchParams.get('exp'));
     verifyClaims(ctx.secret, { verb: 'PUT', resource: filename, exp, extra: '' }, url.searchParams.get('sig'));
     const followers = pipelineOf(ctx.secret, url);
     if (followers.some((f) => f.id === ctx.nodeId)) throw new HoardError('TOKEN_INVALID', 'The upload URL names this node as its own follower');

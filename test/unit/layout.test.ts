@@ -68,6 +68,23 @@ t.test('common/protocol is pure: no node: modules, Buffer or process, imports on
   }
 });
 
+// ---- 2b. the browser bundle ----
+// tracker/web/browser/ runs in a page: it shares only the wire contract with
+// the rest, and nothing on the server imports it (esbuild bundles it apart).
+t.test('tracker/web/browser imports only itself and common/protocol, and nothing imports it', async (t) => {
+  const browser = 'tracker/web/browser/';
+  for (const [file, deps] of graph) {
+    for (const dep of deps) {
+      if (file.startsWith(browser)) t.ok(dep.startsWith(browser) || dep.startsWith('common/protocol/'), `${file} imports ${dep}`);
+      else t.notOk(dep.startsWith(browser), `${file} imports ${dep}`);
+    }
+  }
+  for (const file of files.filter((f) => f.startsWith(browser))) {
+    const src = readFileSync(join(root, file), 'utf8');
+    t.notMatch(src, /from\s+['"]node:/, `${file} imports no node: module`);
+  }
+});
+
 // ---- 3. layers inside each daemon ----
 // Folder → the folders of the same role it may import. Files at the role's
 // top are named by their base name; LEAVES may be imported from anywhere.
@@ -89,7 +106,9 @@ const layers: Record<string, Record<string, string[]>> = {
     index: ['meta', 'cluster'],
     replication: ['meta', 'cluster', 'index'],
     workers: ['meta', 'cluster', 'index', 'replication', 'context.ts'],
-    http: ['meta', 'cluster', 'index', 'replication', 'context.ts'],
+    http: ['meta', 'cluster', 'index', 'replication', 'web', 'context.ts'],
+    // The pages: HTML drawn on the server and the browser bundle's source (web/browser/, checked below).
+    web: [],
     cli: [],
   },
 };

@@ -34,6 +34,17 @@ export function fillOf(n: Pick<NodeStatus, 'freeBytes' | 'totalBytes'>): number 
 
 export type PlacementReason = 'no-nodes' | 'all-down' | 'no-space';
 
+/**
+ * What a client is told when placement fails: the reason, never a figure
+ * (free bytes, node counts) that would let a stranger measure the cluster;
+ * the log keeps the decision's detail.
+ */
+export const PLACEMENT_REFUSALS: Readonly<Record<PlacementReason, string>> = {
+  'no-nodes': 'No storage node is registered',
+  'all-down': 'No storage node is up',
+  'no-space': 'No live storage node has room for this upload',
+};
+
 export type PlacementDecision =
   | { ok: true; node: NodeStatus }
   | { ok: false; reason: PlacementReason; detail: string };

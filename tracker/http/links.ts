@@ -1,5 +1,6 @@
-// GET|HEAD /f/<id> → 302 to a signed download URL on a live holder;
-// GET /api/links/<id> → LinkInfo.
+// GET|HEAD /f/<id> → 302 to a signed download URL on a live holder, or for
+// a browser (Accept: text/html) the link page, whose download button comes
+// back here with ?download=1 for the redirect; GET /api/links/<id> → LinkInfo.
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { LINK_ID_RE, NODE_ID_RE } from '../../common/protocol/ids.js';
@@ -10,6 +11,14 @@ import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import type { BlobRecord, LinkRecord } from '../meta/store.js';
 import { chooseReadNode } from '../cluster/placement.js';
+import { renderErrorPage } from '../web/error-page.js';
+import { renderLinkPage } from '../web/link-page.js';
+import { wantsHtml } from '../web/negotiate.js';
+import { sendPage } from '../web/send.js';
+import { shellFor } from './pages.js';
+
+/** The query parameter that asks for the download itself, whatever Accept says (the link page's button). */
+export const DOWNLOAD_PARAM = 'download';
 
 async function resolve(ctx: TrackerContext, id: string): Promise<{ link: LinkRecord; blob: BlobRecord }> {
   const link = LINK_ID_RE.test(id) ? await ctx.store.links.get(id) : undefined;
@@ -31,7 +40,26 @@ export function linkInfo(ctx: TrackerContext, link: LinkRecord, blob: BlobRecord
   };
 }
 
-export const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
+export const linkRoute: RouteHandler = async (ctx, req, res, m) => {
+  // The same URL answers a page or a redirect: caches must keep them apart.
+  res.setHeader('vary', 'Accept');
+  if (!wantsHtml(req)) return linkRedirect(ctx, req, res, m);
+  const shell = shellFor(ctx, m.caller);
+  try {
+    if (m.url.searchParams.has(DOWNLOAD_PARAM)) return await linkRedirect(ctx, req, res, m);
+    const { link, blob } = await resolve(ctx, m.params.id!);
+    const info = linkInfo(ctx, link, blob);
+    const download = `${TRACKER.link}${encodeURIComponent(link.id)}?${DOWNLOAD_PARAM}=1`;
+    sendPage(req, res, 200, renderLinkPage(shell, { ...info, download }));
+  } catch (err) {
+    // A browser gets the refusal in words, with the status a script would see.
+    const page = renderErrorPage(shell, err);
+    if (page.status >= 500) ctx.log.error({ err, link: m.params.id }, 'link page failed');
+    sendPage(req, res, page.status, page.body);
+  }
+};
+
+const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
   const { link, blob } = await resolve(ctx, m.params.id!);
   // ?avoid=<node id> (repeatable): where this client just failed; used only when no other copy is live.
   const avoid = m.url.searchParams.getAll('avoid').filter((id) => NODE_ID_RE.test(id)).slice(0, 16);

@@ -15,9 +15,10 @@ import { fsckRoute } from './fsck.js';
 import type { RouteHandler } from './handler.js';
 import { healthRoute } from './health.js';
 import { linkDeleteRoute } from './link-delete.js';
-import { linkInfoRoute, linkRedirect } from './links.js';
+import { linkInfoRoute, linkRoute } from './links.js';
 import { heartbeatRoute, registerRoute } from './nodes.js';
 import { pipelineReplaceRoute } from './pipeline.js';
+import { assetRoute, uploadPageRoute } from './pages.js';
 import { commitProvenRoute, verifyProofRoute } from './proof.js';
 import { adminRepair } from './repair.js';
 import { tusCreate, tusOptions, uploadStatusRoute } from './tus.js';
@@ -40,9 +41,12 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['POST'], path: TUS_TRACKER.create, auth: 'public', cors: true, handle: tusCreate },
   { methods: ['OPTIONS'], path: TUS_TRACKER.create, auth: 'public', cors: true, handle: tusOptions },
   { methods: ['GET'], path: `${TUS_TRACKER.status}*id`, auth: 'public', cors: true, rawParams: true, handle: uploadStatusRoute },
-  { methods: ['GET', 'HEAD'], path: `${TRACKER.link}*id`, auth: 'public', cors: true, rawParams: true, handle: linkRedirect },
+  { methods: ['GET', 'HEAD'], path: `${TRACKER.link}*id`, auth: 'public', cors: true, rawParams: true, handle: linkRoute },
   { methods: ['GET'], path: `${TRACKER.linkInfo}*id`, auth: 'public', cors: true, rawParams: true, handle: linkInfoRoute },
   { methods: ['DELETE'], path: `${TRACKER.linkInfo}*id`, auth: 'admin', rawParams: true, handle: linkDeleteRoute },
+  // The site: the upload page and the bundle it loads (link pages are /f/<id> above, for browsers).
+  { methods: ['GET', 'HEAD'], path: TRACKER.home, auth: 'public', handle: uploadPageRoute },
+  { methods: ['GET', 'HEAD'], path: `${TRACKER.assets}:name`, auth: 'public', rawParams: true, handle: assetRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'public', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { NodeStatus, PeerNode } from '../../common/protocol/types.js';
-import { chooseInNewZone, choosePipeline, type PlacementRequest } from '../cluster/placement.js';
+import { chooseInNewZone, choosePipeline, PLACEMENT_REFUSALS, type PlacementRequest } from '../cluster/placement.js';
 import type { TrackerConfig } from '../config.js';
 import { trackerMetrics } from '../metrics.js';
 
@@ -36,12 +36,12 @@ export function placeUpload(config: QuorumConfig, req: PlacementRequest, log: Lo
   const d = choosePipeline(req, quorum);
   if (!d.ok) {
     log.warn({ reason: d.reason, size: req.size }, d.detail);
-    throw new HoardError('NO_NODE_AVAILABLE', d.detail);
+    throw new HoardError('NO_NODE_AVAILABLE', PLACEMENT_REFUSALS[d.reason]);
   }
   const zones = d.followers.length + 1;
   if (zones < quorum && config.underQuorum === 'refuse') {
     log.warn({ size: req.size, quorum, zones }, 'upload refused: fewer zones can take it than the write quorum');
-    throw new HoardError('QUORUM_UNAVAILABLE', `only ${zones} zone(s) can take this upload; ${quorum} copies in distinct zones are needed before it is acknowledged`);
+    throw new HoardError('QUORUM_UNAVAILABLE', `${quorum} copies in distinct zones are needed before an upload is acknowledged, and fewer zones can take one now`);
   }
   return { first: d.first, followers: d.followers.map(peerOf) };
 }

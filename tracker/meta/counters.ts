@@ -6,6 +6,8 @@ import { zeroCounters } from './records.js';
 const stored = (b: BlobRecord | undefined) => (b ? b.size * b.nodes.length : 0);
 const logical = (b: BlobRecord | undefined) => (b ? b.size * b.refs : 0);
 const present = (r: unknown) => (r === undefined ? 0 : 1);
+/** A content counts once while a link reaches it: a blob awaiting GC saves nobody anything. */
+const linked = (b: BlobRecord | undefined) => (b && b.refs > 0 ? b.size : 0);
 
 /** What the counters gain (or lose) from these before/after pairs. */
 export function counterDelta(changes: readonly CountedChange[]): StoreCounters {
@@ -19,7 +21,7 @@ export function counterDelta(changes: readonly CountedChange[]): StoreCounters {
     d.blobs += present(after) - present(before);
     d.bytesStored += stored(after) - stored(before);
     d.logicalBytes += logical(after) - logical(before);
-    d.uniqueBytes += (after?.size ?? 0) - (before?.size ?? 0);
+    d.uniqueBytes += linked(after) - linked(before);
   }
   return d;
 }

@@ -74,7 +74,7 @@ export interface StoreCounters {
   bytesStored: number;
   /** Σ over links of the blob's size (= Σ over blobs of size × refs). */
   logicalBytes: number;
-  /** Σ over blobs of size (each content once). */
+  /** Σ over blobs with at least one link of size (each linked content once): logicalBytes − uniqueBytes is what dedup saves, never negative. */
   uniqueBytes: number;
 }
 

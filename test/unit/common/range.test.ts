@@ -19,6 +19,13 @@ const cases: Array<[string | undefined, string | undefined, ReturnType<typeof de
   ['bytes=0-9,5-29', undefined, { kind: 'partial', start: 0, end: 29 }],
   ['bytes=abc', undefined, { kind: 'full' }],
   ['items=0-5', undefined, { kind: 'full' }],
+  // RFC 9110 §14.2: a Range that is not a valid bytes range set is ignored (200), never a 416.
+  ['items=5000-6000', undefined, { kind: 'full' }],
+  ['bytes=5-3', undefined, { kind: 'full' }],
+  ['bytes=5-3,5000-6000', undefined, { kind: 'full' }],
+  ['bytes=0-1,5-3', undefined, { kind: 'full' }],
+  ['bytes=', undefined, { kind: 'full' }],
+  ['bytes=0-9, 5-29', undefined, { kind: 'partial', start: 0, end: 29 }],
   ['bytes=0-99', '"abc"', { kind: 'partial', start: 0, end: 99 }],
   ['bytes=0-99', '"other"', { kind: 'full' }],
   ['bytes=0-99', 'W/"abc"', { kind: 'full' }],
@@ -33,3 +40,5 @@ for (const [range, ifRange, want] of cases) {
 
 t.same(decideRange({ ...base, size: 0, range: 'bytes=0-' }), { kind: 'unsatisfiable' }, 'empty blob: any byte range is unsatisfiable');
 t.same(decideRange({ ...base, size: 0 }), { kind: 'full' }, 'empty blob without range');
+t.same(decideRange({ ...base, size: 0, range: 'items=0-1' }), { kind: 'full' }, 'empty blob: another unit is ignored');
+t.same(decideRange({ ...base, size: 0, range: 'bytes=3-1' }), { kind: 'full' }, 'empty blob: an invalid range is ignored');

@@ -39,6 +39,13 @@ t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/admin/stats', hd
 t.equal(code(() => verifyClusterAuth('another-secret-0123456', 'POST', '/internal/commit', hdr, now)), 'UNAUTHORIZED', 'other secret');
 t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', hdr, now + 301_000)), 'UNAUTHORIZED', 'stale');
 t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', 'garbage', now)), 'UNAUTHORIZED', 'garbage');
+{
+  // The MAC covers the time as decimal digits: any other spelling of the same number is refused.
+  const [ts0, digest0, mac0] = hdr.split('.') as [string, string, string];
+  for (const spelled of [`${ts0}e0`, `0x${Number(ts0).toString(16)}`, `+${ts0}`, ` ${ts0}`, `0${ts0}`, `${Number(ts0) / 10}e1`]) {
+    t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', `${spelled}.${digest0}.${mac0}`, now)), 'UNAUTHORIZED', `time spelled ${JSON.stringify(spelled)}`);
+  }
+}
 
 const withBody = clusterAuth(secret, 'POST', '/internal/commit', now, '{"a":1}');
 t.equal(verifyClusterAuth(secret, 'POST', '/internal/commit', withBody, now), bodyDigest('{"a":1}'), 'credential vouches for its body digest');

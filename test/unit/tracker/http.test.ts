@@ -207,9 +207,15 @@ t.test('upload names and sizes are checked', async (t) => {
   t.match(big, /^HTTP\/1\.1 413 [^]*PAYLOAD_TOO_LARGE/, 'declared size over the limit');
   const full = await rawHead(`PUT /upload/full.bin HTTP/1.1\r\nHost: x\r\nContent-Length: ${60 * GiB}\r\nExpect: 100-continue\r\n\r\n`);
   t.match(full, /^HTTP\/1\.1 503 [^]*NO_NODE_AVAILABLE/, 'no node has the space');
+  t.notMatch(full.slice(full.indexOf('{')), /\d/, 'the refusal tells no free bytes');
   const huge = await rawHead('PUT /upload/huge.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\nExpect: 100-continue\r\n\r\n');
   t.match(huge, /^HTTP\/1\.1 (400|413) /, 'absurd Content-Length refused');
   await expectError(t, call('GET', '/upload/a.bin'), 405, 'METHOD_NOT_ALLOWED', 'GET on upload');
+  // tus creation runs the same name check.
+  for (const n of ['.', '..', 'a/b']) {
+    const meta = `filename ${Buffer.from(n).toString('base64')}`;
+    await expectError(t, call('POST', '/files', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '5', 'upload-metadata': meta } }), 400, 'FILENAME_INVALID', `tus name ${n}`);
+  }
 });
 
 t.test('Expect: 100-continue gets the 307 before any body is sent', async (t) => {
@@ -241,6 +247,8 @@ t.test('POST /api/uploads', async (t) => {
     [{ filename: 'a/b' }, 400, 'FILENAME_INVALID'],
     [{ filename: 'a\0b' }, 400, 'FILENAME_INVALID'],
     [{ filename: '\ud800' }, 400, 'FILENAME_INVALID'],
+    [{ filename: '.' }, 400, 'FILENAME_INVALID'],
+    [{ filename: '..' }, 400, 'FILENAME_INVALID'],
     [{ filename: 'a', size: -1 }, 400, 'BAD_REQUEST'],
     [{ filename: 'a', size: '5' }, 400, 'BAD_REQUEST'],
     [{ filename: 'a', size: 1e300 }, 400, 'BAD_REQUEST'],
@@ -296,6 +304,16 @@ t.test('GET|HEAD /f/<id> → 302 to a signed blob URL', async (t) => {
     await expectError(t, call('GET', `/f/${bad}`), 404, 'LINK_NOT_FOUND', `link ${bad.slice(0, 30)}`);
   }
   t.equal(linkUrl, `${base}/f/${linkId}`);
+});
+
+t.test('a signed download URL lives only as long as starting a download needs', async (t) => {
+  const ttl = trackerSpec.urlTtl.default!;
+  t.ok(ttl <= 60, `default url-ttl is ${ttl} s`);
+  // The URL a link resolved to before it was deleted is refused once that time has passed.
+  const u = new URL(String((await call('GET', `/f/${linkId}`)).headers.location));
+  const exp = Number(u.searchParams.get('exp'));
+  t.ok(exp <= Math.floor(clock / 1000) + config.urlTtl);
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp, extra: 'file one.txt' }, u.searchParams.get('sig'), (exp + 1) * 1000), { code: 'TOKEN_EXPIRED' });
 });
 
 t.test('GET /api/links/<id>', async (t) => {

@@ -1,0 +1,272 @@
+// The site in a real browser (Chromium through playwright-core) against a
+// real tracker and node: files picked on the upload page go up through tus
+// and come back byte-identical from their link page; a file the cluster
+// already holds ends early and the page says so; the link page downloads
+// without JavaScript; the upload works from the keyboard alone; a reload
+// mid-upload resumes and a cut connection is retried; curl still gets the
+// redirect. Screenshots of each page at desktop and phone width go
+// to dist/screenshots (or $HOARD_SCREENSHOTS, e.g. docs/web).
+import t, { type Test } from 'tap';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { useCluster } from '../helpers/cluster.js';
+import { ensureWebBuilt, screenshotDir, useBrowser } from '../helpers/browser.js';
+import { makeRandomFile, sha256File, tempDir, type TestFile } from '../helpers/files.js';
+import { curl, http } from '../helpers/http.js';
+import { describeRun } from '../helpers/proc.js';
+
+const MiB = 1 << 20;
+const DESKTOP = { width: 1280, height: 860 };
+const PHONE = { width: 390, height: 844 };
+
+await ensureWebBuilt();
+const work = await tempDir();
+t.teardown(work.cleanup);
+// PATCHes of 2 MiB: a file of a few MiB goes up in several, as a large one would.
+const c = await useCluster(t, { nodes: [{ zone: 'a' }], chunkSize: MiB, trackerArgs: ['--web-chunk-size', '2MiB'] });
+const browser = await useBrowser(t);
+const shots = screenshotDir();
+
+const big = await makeRandomFile(join(work.dir, 'holiday-photos.tar'), 6 * MiB + 4321);
+const small = await makeRandomFile(join(work.dir, 'notes é.txt'), 1000);
+
+/** Errors the page logged (a CSP violation is one) and scripts that threw. */
+function watch(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(e.message));
+  return problems;
+}
+
+async function newPage(t: Test, opts: Parameters<typeof browser.newContext>[0] = {}): Promise<{ ctx: BrowserContext; page: Page; problems: string[] }> {
+  const ctx = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true, ...opts });
+  t.teardown(() => ctx.close());
+  const page = await ctx.newPage();
+  return { ctx, page, problems: watch(page) };
+}
+
+interface Row {
+  name: string;
+  state: string;
+  status: string;
+  link: string;
+}
+
+/** Waits until the page's `count` upload rows have ended (done, early, failed or cancelled) and reads them. */
+async function finishedRows(page: Page, count: number): Promise<Row[]> {
+  await page.waitForFunction(
+    (n) => {
+      const rows = [...document.querySelectorAll<HTMLElement>('li.upload')];
+      return rows.length === n && rows.every((r) => ['done', 'early', 'failed', 'cancelled'].includes(r.dataset.state ?? ''));
+    },
+    count,
+    { timeout: 120_000 },
+  );
+  return page.$$eval('li.upload', (els) =>
+    els.map((li) => ({
+      name: li.querySelector('.name')?.textContent ?? '',
+      state: (li as HTMLElement).dataset.state ?? '',
+      status: li.querySelector('.status')?.textContent ?? '',
+      link: li.querySelector('a.link')?.getAttribute('href') ?? '',
+    })),
+  );
+}
+
+/** Clicks the link page's download button and returns the saved file's path and suggested name. */
+async function download(page: Page): Promise<{ path: string; name: string }> {
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#download')]);
+  const path = join(work.dir, `dl-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+  await dl.saveAs(path);
+  return { path, name: dl.suggestedFilename() };
+}
+
+async function phoneShot(url: string, name: string): Promise<boolean> {
+  const ctx = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(url);
+    await page.screenshot({ path: join(shots, name), fullPage: true });
+    // Nothing wider than the screen: no sideways scrolling on a phone.
+    return await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  } finally {
+    await ctx.close();
+  }
+}
+
+const links = new Map<string, string>();
+
+await t.test('files picked on the upload page get links', async (t) => {
+  const { page, problems } = await newPage(t);
+  const res = await page.goto(`${c.trackerUrl}/`);
+  t.equal(res?.status(), 200);
+  const csp = res?.headers()['content-security-policy'] ?? '';
+  t.match(csp, /script-src 'self'(;|$)/, 'scripts only from the tracker, none inline');
+  t.match(csp, /connect-src 'self' http:\/\/127\.0\.0\.1:\d+/, 'the page may reach the node');
+  await page.screenshot({ path: join(shots, 'upload-desktop.png'), fullPage: true });
+  t.ok(await phoneShot(`${c.trackerUrl}/`, 'upload-phone.png'), 'the upload page fits a phone screen');
+
+  await page.setInputFiles('#files', [big.path, small.path]);
+  const rows = await finishedRows(page, 2);
+  await page.screenshot({ path: join(shots, 'upload-done-desktop.png'), fullPage: true });
+  for (const f of [big, small]) {
+    const name = f.path.split('/').pop()!;
+    const row = rows.find((r) => r.name === name);
+    t.match(row, { state: 'done', status: 'Done' }, `${name} uploaded`);
+    t.match(row?.link ?? '', new RegExp(`^${c.trackerUrl}/f/[A-Za-z0-9_-]+$`), `${name} has a link`);
+    if (row?.link) links.set(name, row.link);
+  }
+  const info = await Promise.all([...links.values()].map(async (l) => (await http(l.replace('/f/', '/api/links/'))).text));
+  t.match(info.join('\n'), big.sha256, 'the tracker knows the file by its hash');
+  t.same(problems, [], 'no script error and no CSP violation');
+});
+
+await t.test('the link page downloads the same bytes', { skip: links.size === 2 ? false : 'the upload failed' }, async (t) => {
+  const { page, problems } = await newPage(t);
+  for (const f of [big, small]) {
+    const name = f.path.split('/').pop()!;
+    const link = links.get(name)!;
+    const res = await page.goto(link);
+    t.equal(res?.status(), 200, `${name}: a page for the browser`);
+    t.equal(res?.headers()['content-type'], 'text/html; charset=utf-8');
+    t.equal(await page.textContent('h1'), name, 'the page names the file');
+    t.match(await page.textContent('.facts'), f === big ? /6\.00 MiB/ : /1000 B/, 'and its size');
+    const got = await download(page);
+    t.equal(got.name, name, 'saved under its name');
+    t.equal(await sha256File(got.path), f.sha256, `${name} came back byte-identical`);
+  }
+  await page.goto(links.get('holiday-photos.tar')!);
+  await page.screenshot({ path: join(shots, 'link-desktop.png'), fullPage: true });
+  t.ok(await phoneShot(links.get('holiday-photos.tar')!, 'link-phone.png'), 'the link page fits a phone screen');
+  t.same(problems, [], 'no script error and no CSP violation');
+  const missing = await page.goto(`${c.trackerUrl}/f/AAAAAAAAAAAAAAAAAAAAAA`);
+  t.equal(missing?.status(), 404, 'an unknown link is a 404 page');
+  t.match(await page.textContent('h1'), /not found/i, 'that says so in words');
+  t.match(await page.textContent('main'), /does not exist/, 'not a JSON error');
+});
+
+await t.test('curl, wget and scripts still get the redirect', { skip: links.size === 2 ? false : 'the upload failed' }, async (t) => {
+  const link = links.get('holiday-photos.tar')!;
+  const head = await curl(['-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', link]);
+  t.match(head.stdout, /^302 http:\/\/127\.0\.0\.1:\d+\/blob\//, `curl is redirected to the node: ${describeRun(head)}`);
+  const out = join(work.dir, 'curl.out');
+  const r = await curl(['-L', '-o', out, link]);
+  t.equal(r.code, 0, describeRun(r));
+  t.equal(await sha256File(out), big.sha256, 'curl -L downloads the file');
+  const page = await http(link, { headers: { accept: 'text/html' } });
+  t.equal(page.status, 200, 'Accept: text/html gets the page');
+  t.equal(page.headers.vary, 'Accept', 'caches keep page and redirect apart');
+});
+
+await t.test('a file the cluster holds ends early and the page says so', { skip: links.size === 2 ? false : 'the upload failed' }, async (t) => {
+  // The same bytes under another name: a new file for the browser, one content for the cluster.
+  const copy: TestFile = { ...big, path: join(work.dir, 'photos-again.tar') };
+  await copyFile(big.path, copy.path);
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/`);
+  await page.setInputFiles('#files', copy.path);
+  const [row] = await finishedRows(page, 1);
+  t.equal(row?.state, 'early', 'the upload ended early');
+  t.match(row?.status, /^Already stored: \d+(\.\d+)? % sent$/, 'and says so');
+  await page.screenshot({ path: join(shots, 'upload-early-desktop.png'), fullPage: true });
+  await page.goto(row!.link);
+  const got = await download(page);
+  t.equal(await sha256File(got.path), big.sha256, 'its link downloads the file');
+  t.equal(got.name, 'photos-again.tar', 'under the new name');
+  t.same(problems, [], 'no script error and no CSP violation');
+});
+
+await t.test('the link page downloads without JavaScript', { skip: links.size === 2 ? false : 'the upload failed' }, async (t) => {
+  const { page } = await newPage(t, { javaScriptEnabled: false });
+  await page.goto(links.get('notes é.txt')!);
+  t.equal(await page.isHidden('button[data-copy]'), true, 'no copy button that could not work');
+  const got = await download(page);
+  t.equal(await sha256File(got.path), small.sha256, 'downloaded byte-identical');
+});
+
+await t.test('an upload from the keyboard alone', async (t) => {
+  const f = await makeRandomFile(join(work.dir, 'keyboard.bin'), 300 * 1024);
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/`);
+  // Tab to the file picker, as someone without a mouse would.
+  let reached = false;
+  for (let i = 0; i < 10 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.id === 'files');
+  }
+  t.ok(reached, 'the file picker is reached with Tab');
+  const focusShown = await page.evaluate(() => getComputedStyle(document.querySelector('label[for=files]')!).outlineStyle);
+  t.equal(focusShown, 'solid', 'its label shows the focus');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+  await chooser.setFiles(f.path);
+  const [row] = await finishedRows(page, 1);
+  t.equal(row?.state, 'done', 'uploaded');
+  // The new link is next in the tab order.
+  let onLink = false;
+  for (let i = 0; i < 10 && !onLink; i++) {
+    await page.keyboard.press('Tab');
+    onLink = await page.evaluate(() => document.activeElement?.classList.contains('link') === true);
+  }
+  t.ok(onLink, 'the link is reached with Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#download');
+  const got = await download(page);
+  t.equal(await sha256File(got.path), f.sha256, 'and its page downloads the file');
+  t.same(problems, [], 'no script error and no CSP violation');
+});
+
+/** Counts PATCHes the page sends to the node and lets `hold(n)` decide, per PATCH, to let it go or not. */
+async function interceptPatches(page: Page, decide: (n: number) => 'go' | 'hold' | 'drop'): Promise<{ held: Promise<number> }> {
+  let n = 0;
+  let heldAt: (n: number) => void = () => undefined;
+  const held = new Promise<number>((resolve) => (heldAt = resolve));
+  await page.route(/\/tus\//, async (route) => {
+    if (route.request().method() !== 'PATCH') return route.continue();
+    const what = decide(++n);
+    if (what === 'go') return route.continue();
+    if (what === 'drop') return route.abort('connectionreset');
+    // Never answered: as a connection that hangs until the page goes away.
+    heldAt(n);
+  });
+  return { held };
+}
+
+await t.test('a reload mid-upload resumes where the node stands', async (t) => {
+  const f = await makeRandomFile(join(work.dir, 'reloaded.bin'), 8 * MiB + 77);
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/`);
+  // The first PATCH carries the proof and ends at 1 MiB, the second at 3 MiB; the third hangs.
+  const { held } = await interceptPatches(page, (n) => (n <= 2 ? 'go' : 'hold'));
+  await page.setInputFiles('#files', f.path);
+  t.equal(await held, 3, 'the third PATCH hangs');
+  await page.reload();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  // Picking the same file again finds the unfinished upload (tus-js-client keeps it in localStorage).
+  await page.setInputFiles('#files', f.path);
+  const [row] = await finishedRows(page, 1);
+  t.equal(row?.state, 'done', `uploaded after the reload: ${row?.status}`);
+  const resumedAt = Number(await page.getAttribute('li.upload', 'data-resumed-at'));
+  t.equal(resumedAt, 3 * MiB, 'resumed at the offset the node had');
+  await page.goto(row!.link);
+  const got = await download(page);
+  t.equal(await sha256File(got.path), f.sha256, 'the file came back byte-identical');
+  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error and no CSP violation');
+});
+
+await t.test('a dropped connection is retried', async (t) => {
+  const f = await makeRandomFile(join(work.dir, 'dropped.bin'), 5 * MiB + 99);
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/`);
+  let drops = 0;
+  await interceptPatches(page, (n) => (n === 2 ? (drops++, 'drop') : 'go'));
+  await page.setInputFiles('#files', f.path);
+  const [row] = await finishedRows(page, 1);
+  t.equal(drops, 1, 'one PATCH was cut');
+  t.equal(row?.state, 'done', `uploaded all the same: ${row?.status}`);
+  await page.goto(row!.link);
+  const got = await download(page);
+  t.equal(await sha256File(got.path), f.sha256, 'the file came back byte-identical');
+  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error and no CSP violation');
+});
