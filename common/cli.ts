@@ -1,16 +1,25 @@
 // What the command-line tools share: the tracker address, one error line
-// format, byte sizes for humans.
+// format, the one "cannot reach" error, the version, byte sizes for humans.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { HoardError, RemoteError } from './protocol/errors.js';
 
 export const DEFAULT_TRACKER = 'http://127.0.0.1:8080';
 
 /** Failures found by a command-line tool itself (servers use HoardError and the error table). */
 export type CliErrorCode =
+  | 'BAD_ARGUMENT'
   | 'BAD_LINK'
   | 'BAD_RESPONSE'
   | 'BAD_TRACKER_URL'
   | 'CHECKSUM_MISMATCH'
+  | 'CONNECTION_LOST'
   | 'DOWNLOAD_FAILED'
+  | 'FILE_EXISTS'
+  | 'JOB_FAILED'
+  | 'MISSING_ARGUMENT'
+  | 'NODE_UNREACHABLE'
   | 'NOT_A_FILE'
   | 'SECRET_REQUIRED'
   | 'TIMED_OUT'
@@ -80,24 +89,93 @@ export function isConnectionError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('UND_ERR') || /^E[A-Z]+$/.test(code));
 }
 
-/**
- * A server that could not be reached at all. `server` names it as the
- * message should read: "the tracker at URL", or a node's URL. The code is
- * TRACKER_UNREACHABLE for either (the admin CLI reaches nodes the same way).
- */
-export function unreachableError(server: string, cause: unknown): CliError {
-  const why = (cause as Error | undefined)?.message || String((cause as NodeJS.ErrnoException | undefined)?.code ?? cause);
-  return new CliError('TRACKER_UNREACHABLE', `cannot reach ${server} (${why})`, { cause });
+/** Codes of a connection that never opened (as opposed to one that opened and broke). */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function neverConnected(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (typeof code === 'string' && NEVER_CONNECTED.has(code)) return true;
+  // Connecting to a name with several addresses fails with one error per address.
+  return err instanceof AggregateError && err.errors.length > 0 && err.errors.every(neverConnected);
 }
 
-/** Runs `call`; failing to connect to `server` becomes unreachableError, any answer from it passes through as it is. */
-export async function reaching<T>(server: string, call: () => Promise<T>): Promise<T> {
+/** Which kind of server a tool talks to: the code of a failure to reach it says which. */
+export type PeerKind = 'tracker' | 'node';
+
+/**
+ * A server that could not be reached at all. `server` names it as the
+ * message should read: "the tracker at URL", "node n1 at URL".
+ * TRACKER_UNREACHABLE or NODE_UNREACHABLE by `kind`.
+ */
+export function unreachableError(server: string, cause: unknown, kind: PeerKind = 'tracker'): CliError {
+  const why = (cause as Error | undefined)?.message || String((cause as NodeJS.ErrnoException | undefined)?.code ?? cause);
+  return new CliError(kind === 'node' ? 'NODE_UNREACHABLE' : 'TRACKER_UNREACHABLE', `cannot reach ${server} (${why})`, { cause });
+}
+
+/**
+ * Runs `call`; failing to connect to `server` becomes unreachableError, a
+ * connection that opened and then broke becomes CONNECTION_LOST (the server
+ * was there: it may have done the work), and any answer from it passes
+ * through as it is.
+ */
+export async function reaching<T>(server: string, call: () => Promise<T>, kind: PeerKind = 'tracker'): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (!isConnectionError(err)) throw err;
-    throw unreachableError(server, err);
+    if (neverConnected(err)) throw unreachableError(server, err, kind);
+    const why = (err as Error).message || String((err as NodeJS.ErrnoException).code);
+    throw new CliError('CONNECTION_LOST', `${server} closed the connection before answering (${why})`, { cause: err });
   }
+}
+
+let version: string | undefined;
+
+/** hoard's version, from the package.json of the installed tree (every command's --version). */
+export function hoardVersion(): string {
+  if (version !== undefined) return version;
+  // common/cli.ts runs from the source tree (tests) and from dist/common/cli.js: look upwards.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'hoard' && typeof pkg.version === 'string') return (version = pkg.version);
+    }
+    dir = dirname(dir);
+  }
+  return (version = 'unknown');
+}
+
+/**
+ * For a missing positional argument: the options given in `args` (the raw
+ * command line) whose value is the next word, since one of them may have
+ * taken the argument meant for the command ("--state-dir movie.mkv").
+ * `valueOptions` are the options that take a value, without dashes,
+ * aliases included.
+ */
+export function swallowedBy(args: readonly string[], valueOptions: readonly string[]): Array<{ option: string; value: string }> {
+  const takes = new Set(valueOptions);
+  const out: Array<{ option: string; value: string }> = [];
+  for (let i = 0; i < args.length - 1; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    const m = /^--?([A-Za-z][\w-]*)$/.exec(a);
+    if (m && takes.has(m[1]!)) {
+      out.push({ option: a, value: args[i + 1]! });
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The message for a missing `what` ("a FILE to upload"), naming any option that may have taken it. */
+export function missingArgumentMessage(what: string, args: readonly string[], valueOptions: readonly string[]): string {
+  const took = swallowedBy(args, valueOptions);
+  if (took.length === 0) return `missing ${what}`;
+  const named = took.map((t) => `${t.option} took ${JSON.stringify(t.value)} as its value`).join('; ');
+  const first = took[0]!;
+  return `missing ${what}: ${named} (if ${JSON.stringify(first.value)} was meant as the argument, give the option its own value, e.g. ${first.option}=VALUE, or put it after the argument)`;
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

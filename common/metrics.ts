@@ -6,6 +6,7 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
 import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
+import type { JobProgress } from './protocol/types.js';
 import type { Worker, WorkerReport } from './worker.js';
 
 export function counter<L extends string = never>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
@@ -121,10 +122,10 @@ export function observeWorker<Ctx>(worker: Worker<Ctx>): Worker<Ctx> {
   const lastOk = gauge('hoard_worker_last_success_timestamp_seconds', 'Unix time at which a worker last finished without error', ['worker']);
   return {
     ...worker,
-    async runOnce(ctx: Ctx): Promise<WorkerReport> {
+    async runOnce(ctx: Ctx, progress?: (p: JobProgress) => void): Promise<WorkerReport> {
       const started = Date.now();
       try {
-        const report = await worker.runOnce(ctx);
+        const report = await worker.runOnce(ctx, progress);
         runs.inc({ worker: worker.name, result: 'ok' });
         lastOk.set({ worker: worker.name }, Date.now() / 1000);
         return report;

@@ -2,6 +2,7 @@
 // callable from the admin CLI and from tests; node-cron only schedules it.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
+import type { JobProgress } from './protocol/types.js';
 
 export interface WorkerReport {
   /** What the run did, in counts (blobs repaired, bytes freed, ...). */
@@ -12,7 +13,8 @@ export interface Worker<Ctx> {
   name: string;
   /** node-cron expression (seconds field allowed), in UTC. */
   schedule: string;
-  runOnce(ctx: Ctx): Promise<WorkerReport>;
+  /** `progress`, when given, hears how far the run got (a scrub's bytes, fsck's nodes). */
+  runOnce(ctx: Ctx, progress?: (p: JobProgress) => void): Promise<WorkerReport>;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface Worker<Ctx> {
  * lets one pool run jobs that each need a different part.
  */
 export function onPart<Outer, Inner>(worker: Worker<Inner>, part: (ctx: Outer) => Inner): Worker<Outer> {
-  return { name: worker.name, schedule: worker.schedule, runOnce: (ctx) => worker.runOnce(part(ctx)) };
+  return { name: worker.name, schedule: worker.schedule, runOnce: (ctx, progress) => worker.runOnce(part(ctx), progress) };
 }
 
 export interface WorkerStatus {
@@ -33,6 +35,8 @@ export interface WorkerStatus {
   lastFinished?: string;
   lastReport?: WorkerReport;
   lastError?: string;
+  /** While it runs: how far it got, when the worker says. */
+  progress?: JobProgress;
 }
 
 /**
@@ -41,7 +45,10 @@ export interface WorkerStatus {
  * failure so a broken job does not spin.
  */
 export class WorkerPool<Ctx> {
-  private readonly entries = new Map<string, { worker: Worker<Ctx>; status: WorkerStatus; current?: Promise<WorkerReport>; task?: ScheduledTask; skipUntil: number }>();
+  private readonly entries = new Map<
+    string,
+    { worker: Worker<Ctx>; status: WorkerStatus; current?: Promise<WorkerReport>; task?: ScheduledTask; skipUntil: number; listeners: Set<(p: JobProgress) => void> }
+  >();
 
   constructor(
     private readonly ctx: Ctx,
@@ -49,7 +56,7 @@ export class WorkerPool<Ctx> {
   ) {}
 
   add(worker: Worker<Ctx>): this {
-    this.entries.set(worker.name, { worker, status: { name: worker.name, schedule: worker.schedule, running: false, runs: 0, failures: 0 }, skipUntil: 0 });
+    this.entries.set(worker.name, { worker, status: { name: worker.name, schedule: worker.schedule, running: false, runs: 0, failures: 0 }, skipUntil: 0, listeners: new Set() });
     return this;
   }
 
@@ -82,17 +89,34 @@ export class WorkerPool<Ctx> {
     return [...this.entries.values()].map((e) => ({ ...e.status }));
   }
 
-  /** Runs a worker now (or joins its run in progress). */
-  run(name: string): Promise<WorkerReport> {
+  /** Runs a worker now (or joins its run in progress); `onProgress` hears how far the run got. */
+  run(name: string, onProgress?: (p: JobProgress) => void): Promise<WorkerReport> {
     const e = this.entries.get(name);
     if (!e) return Promise.reject(new Error(`no worker named ${name}`));
-    if (e.current) return e.current;
+    if (onProgress) {
+      e.listeners.add(onProgress);
+      if (e.status.progress) onProgress(e.status.progress);
+    }
+    const run = e.current ?? this.begin(name, e);
+    if (!onProgress) return run;
+    return run.finally(() => e.listeners.delete(onProgress));
+  }
+
+  private begin(
+    name: string,
+    e: { worker: Worker<Ctx>; status: WorkerStatus; current?: Promise<WorkerReport>; skipUntil: number; listeners: Set<(p: JobProgress) => void> },
+  ): Promise<WorkerReport> {
     const st = e.status;
     st.running = true;
     st.lastStarted = new Date().toISOString();
+    st.progress = undefined;
     const started = Date.now();
+    const progress = (p: JobProgress) => {
+      st.progress = { ...p };
+      for (const l of e.listeners) l(st.progress);
+    };
     e.current = e.worker
-      .runOnce(this.ctx)
+      .runOnce(this.ctx, progress)
       .then(
         (report) => {
           st.runs++;
@@ -113,6 +137,7 @@ export class WorkerPool<Ctx> {
       )
       .finally(() => {
         st.running = false;
+        st.progress = undefined;
         st.lastFinished = new Date().toISOString();
         e.current = undefined;
       });

@@ -17,6 +17,7 @@ import { trackerClient, type TrackerApi } from './cluster/tracker-client.js';
 import { copiesClient, type CopiesApi } from './cluster/tracker-copies.js';
 import { nodeCors } from './http/cors.js';
 import type { NodeCaller } from './http/routes.js';
+import { JobBook } from '../common/jobs.js';
 import type { Integrity } from './integrity/integrity.js';
 import { integrityParts } from './integrity/setup.js';
 import { createNodeServer } from './server.js';
@@ -150,6 +151,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     tus,
     integrity,
     workers,
+    jobs: new JobBook(),
   };
   const { server, router } = createNodeServer(ctx, nodeCors(config.corsOrigins), parts.timeouts ?? DEFAULT_TIMEOUTS);
   return {

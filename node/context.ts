@@ -1,5 +1,6 @@
 // What the node's request handlers share, built once by compose.ts.
 import type { Logger } from 'pino';
+import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
 import type { ChunkStore } from './store/chunk-store.js';
 import type { Integrity } from './integrity/integrity.js';
@@ -34,4 +35,6 @@ export interface NodeContext {
   integrity: Integrity;
   /** Every named worker of the node (scrub, orphans, tus-expiry): run on schedule and from /internal/workers. */
   workers: WorkerPool<NodeJobs>;
+  /** Worker runs and verifies started with ?job=1, polled at /internal/jobs/<id>. */
+  jobs: JobBook;
 }

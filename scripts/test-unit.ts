@@ -54,7 +54,9 @@ function counts(output: string): { pass: number; fail: number } {
 function runOne(file: string): Promise<Outcome> {
   const started = Date.now();
   return new Promise((done) => {
-    const child = spawn(process.execPath, [file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // tap's own per-file limit (package.json "timeout"), not the 30 s a file run bare gets: a file starting a database server needs more on a busy machine.
+    const env = { ...process.env, TAP_TIMEOUT: process.env.TAP_TIMEOUT ?? String(TIMEOUT_MS / 1000) };
+    const child = spawn(process.execPath, [file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (output += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (output += s));

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { listen } from '../common/http.js';
+import { JobBook } from '../common/jobs.js';
 import { observeWorker } from '../common/metrics.js';
 import { WorkerPool } from '../common/worker.js';
 import { nodeApiFactory, type NodeApiFactory } from './cluster/node-client.js';
@@ -83,6 +84,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     proofs,
     underQuorum: new UnderQuorumLog(log, now),
     nodeApi,
+    jobs: new JobBook(now),
     web,
     log,
     random,

@@ -36,7 +36,7 @@ const underQuorumSpec = (doc: string): Field<UnderQuorum> => ({
 
 export const trackerSpec = {
   data: str('Directory holding the tracker metadata (LevelDB)'),
-  meta: metaSpec('Metadata store: level:DIR (LevelDB in DIR) or postgres://… (not in this build); empty for level:<data>/meta'),
+  meta: metaSpec('Metadata store: level:DIR (LevelDB in DIR) or postgres://USER[:PASSWORD]@HOST:PORT/DB[?pool=N] (PostgreSQL, N connections, default 16); empty for level:<data>/meta'),
   port: int('TCP port to listen on (0 = any free port)', 8080, 0, 65535),
   host: str('Address to listen on', '127.0.0.1'),
   publicUrl: optionalUrl('Base URL clients use to reach the tracker (default http://<host>:<port>)'),

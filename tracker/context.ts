@@ -2,6 +2,7 @@
 // rules, replication, the proof book, the calls to nodes, the workers and the
 // pages' assets, each built once by compose.ts.
 import type { Logger } from 'pino';
+import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
 import type { Topology } from './cluster/topology.js';
@@ -30,6 +31,8 @@ export interface TrackerContext {
   nodeApi: NodeApiFactory;
   /** The named background workers, run by schedule or by /internal/admin/workers. */
   workers: WorkerPool<TrackerContext>;
+  /** Long admin operations started with ?job=1, polled at /internal/admin/jobs/<id>. */
+  jobs: JobBook;
   /** The browser bundle the pages load (built by npm run build). */
   web: WebAssets;
   log: Logger;

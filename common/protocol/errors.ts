@@ -14,6 +14,7 @@ export const ERRORS = {
   NODE_NOT_FOUND: { status: 404, message: 'No such node' },
   NOT_FOUND: { status: 404, message: 'No such endpoint' },
   WORKER_NOT_FOUND: { status: 404, message: 'No background worker of that name' },
+  JOB_NOT_FOUND: { status: 404, message: 'No such job (unknown, or ended over an hour ago, or the server restarted)' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint' },
   COPY_IN_USE: { status: 409, message: 'The tracker still counts on this copy; it was not removed' },
   REQUEST_TIMEOUT: { status: 408, message: 'Connection idle or too slow' },

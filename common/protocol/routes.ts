@@ -22,6 +22,7 @@ export const TRACKER = {
   adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/<name>/run → WorkerReport
   adminNodePrefix: '/internal/admin/nodes/', // POST …/<id>/drain {drain} → NodeStatus
   adminRepair: '/internal/admin/repair', // GET → RepairStatus
+  adminJobs: '/internal/admin/jobs', // GET …/<id> → JobStatus (long operations started with ?job=1)
   // Integrity and space (wire types in integrity.ts).
   metrics: '/metrics', // GET → Prometheus text
   copyBad: '/internal/copies/bad', // POST BadCopyReport: a node found a chunk failing its checksum
@@ -42,6 +43,7 @@ export const NODE = {
   // POST …/verify re-read and check, POST …/copy-from copy in from another node.
   internalBlobs: '/internal/blobs',
   workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
+  jobs: '/internal/jobs', // GET …/<id> → JobStatus (worker runs and verifies started with ?job=1)
   // The write pipeline, first node → follower (wire types in pipeline.ts): /internal/pipeline/<key>
   // PUT ?chunkSize=[&length=] a stream of bytes → FollowerReceived;
   // POST …/publish FollowerPublishRequest → FollowerPublishAnswer.

@@ -224,3 +224,30 @@ export interface UploadStatus {
   md5: string;
   sha256: string;
 }
+
+/** How far a long operation got: `done` of `total` (when known) `unit`s (bytes, blobs, nodes). */
+export interface JobProgress {
+  done: number;
+  total?: number;
+  unit: string;
+}
+
+/**
+ * A long operation run as a job (a worker run, fsck, a blob's verify): its
+ * start answers 202 with this at once, and GET …/jobs/<id> answers it until
+ * an hour after it ended. `result` is what the operation answers when called
+ * without ?job=1.
+ */
+export interface JobStatus {
+  id: string;
+  /** What runs: "worker scrub", "fsck", "verify <blob id>". */
+  what: string;
+  state: 'running' | 'done' | 'failed';
+  started: string;
+  finished?: string;
+  /** Milliseconds since it started (to the end once it ended). */
+  ms: number;
+  progress?: JobProgress;
+  result?: unknown;
+  error?: { code: string; message: string };
+}

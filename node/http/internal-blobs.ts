@@ -9,6 +9,7 @@
 //   POST   /internal/blobs/<id>/verify                  read and check every chunk now
 //   POST   /internal/blobs/<id>/copy-from               copy in from another node (replication, repair)
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { wantsJob, type JobBook } from '../../common/jobs.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { readJson, sendJson } from '../../common/http.js';
 import type { Matched, RouteHandler } from '../../common/router.js';
@@ -60,10 +61,16 @@ export function removeHandler(integ: Integrity): Handler {
 }
 
 /** POST /internal/blobs/<id>/verify */
-export function verifyHandler(integ: Integrity): Handler {
+/** POST /internal/blobs/<id>/verify[?job=1]: the check's answer, or (job=1) a job to poll for it. */
+export function verifyHandler(integ: Integrity, jobs: JobBook): Handler {
   return async (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>) => {
     const id = blobId(m);
     await readOptionalJson(req, m.bodyDigest, 1024);
+    if (wantsJob(m.url)) {
+      if (!(await integ.store.has(id))) throw new HoardError('BLOB_NOT_FOUND');
+      sendJson(res, 202, jobs.start(`verify ${id}`, () => verifyCopy(integ, id)));
+      return;
+    }
     sendJson(res, 200, await verifyCopy(integ, id));
   };
 }

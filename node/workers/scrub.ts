@@ -12,7 +12,7 @@ export function scrubWorker(schedule: string): Worker<Integrity> {
   return {
     name: 'scrub',
     schedule,
-    async runOnce(ctx) {
+    async runOnce(ctx, progress) {
       const bytesTotal = nodeMetrics.scrubBytes();
       const chunksTotal = nodeMetrics.scrubChunks();
       const reportsResent = await ctx.corruption.flush();
@@ -23,8 +23,12 @@ export function scrubWorker(schedule: string): Worker<Integrity> {
       let bytes = 0;
       let badChunks = 0;
       let badBlobs = 0;
+      // The count at the start: blobs arriving meanwhile may push `done` past it.
+      const total = ctx.store.count();
+      progress?.({ done: 0, total, unit: 'blobs' });
       for await (const id of ctx.store.list()) {
         if (ctx.signal?.aborted) break;
+        progress?.({ done: blobs, total: Math.max(total, blobs), unit: 'blobs' });
         const r = await ctx.store.verify(id, { force: true, throttle });
         if (!r) continue; // removed meanwhile
         blobs++;

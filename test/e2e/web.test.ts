@@ -241,6 +241,8 @@ await t.test('a reload mid-upload resumes where the node stands', async (t) => {
   const { held } = await interceptPatches(page, (n) => (n <= 2 ? 'go' : 'hold'));
   await page.setInputFiles('#files', f.path);
   t.equal(await held, 3, 'the third PATCH hangs');
+  await page.waitForFunction(() => document.querySelector('li.upload .figures')?.textContent?.startsWith('3.00 MiB of 8.00 MiB'));
+  await page.screenshot({ path: join(shots, 'upload-progress-desktop.png'), fullPage: true });
   await page.reload();
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   // Picking the same file again finds the unfinished upload (tus-js-client keeps it in localStorage).

@@ -1,6 +1,7 @@
 // A TCP proxy that forwards to a target port and cuts its first connection(s)
-// after a number of response bytes: a real network fault in the middle of a
-// download. It also records the request heads it forwarded.
+// after a number of response bytes (a real network fault in the middle of a
+// download), or after a silence (a proxy's idle timeout). It also records
+// the request heads it forwarded.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { listen } from '../../common/http.js';
 
@@ -31,6 +32,8 @@ export interface CutProxyOptions {
   cutAfterBytes: number;
   /** How many connections (the first ones) are cut; later ones pass untouched. */
   cutConnections?: number;
+  /** Cut any connection silent this long both ways, as a reverse proxy's idle timeout does. */
+  idleCutMs?: number;
 }
 
 const REQUEST_HEAD = /(GET|HEAD|PUT|POST) (\S+) HTTP\/1\.[01]\r\n([\s\S]*?)\r\n\r\n/g;
@@ -55,6 +58,14 @@ export async function startCutProxy(opts: CutProxyOptions): Promise<CutProxy> {
     }
     const upstream = connect(target, '127.0.0.1');
     sockets.add(upstream);
+    if (opts.idleCutMs !== undefined) {
+      // Bytes either way go through `client`, so its timer sees all traffic.
+      client.setTimeout(opts.idleCutMs, () => {
+        cuts++;
+        upstream.destroy();
+        client.destroy();
+      });
+    }
     upstream.on('close', () => sockets.delete(upstream));
     let seen = '';
     client.on('data', (b: Buffer) => {

@@ -7,6 +7,6 @@ import type { AdminCaller } from './call.js';
 
 export async function findNode(api: AdminCaller, id: string): Promise<NodeStatus> {
   const node = (await api.call<NodeStatus[]>('GET', TRACKER.adminNodes)).find((n) => n.id === id);
-  if (!node) throw new CliError('BAD_RESPONSE', `the tracker knows no node ${JSON.stringify(id)}`);
+  if (!node) throw new CliError('BAD_ARGUMENT', `the tracker knows no node ${JSON.stringify(id)}`);
   return node;
 }

@@ -1,5 +1,7 @@
 // Options every hoard-admin command takes, and turning them into an
 // authenticated call to the tracker's admin routes.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { CliError, DEFAULT_TRACKER, errorLine, reaching, trackerUrl } from '../../common/cli.js';
 import { callJson } from '../../common/client.js';
@@ -20,8 +22,19 @@ export function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of a table' }) as Argv<T & AdminArgs>;
 }
 
-/** --secret, then --secret-file, then HOARD_SECRET. */
-export function resolveSecret(args: AdminArgs, env: NodeJS.ProcessEnv = process.env): string {
+/** The quick start's secret file, where `npm start` keeps it: $HOARD_DATA/secret, else ./data/secret. */
+export function quickstartSecretFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.HOARD_DATA || 'data', 'secret');
+}
+
+let toldWhere = false;
+
+/**
+ * --secret, then --secret-file, then HOARD_SECRET, then the quick start's
+ * secret file when it exists (said on stderr, once: the operator should know
+ * which cluster's secret signs the calls).
+ */
+export function resolveSecret(args: AdminArgs, env: NodeJS.ProcessEnv = process.env, note: (line: string) => void = (l) => process.stderr.write(l + '\n')): string {
   if (args.secret) return args.secret;
   if (args.secretFile) {
     try {
@@ -32,7 +45,19 @@ export function resolveSecret(args: AdminArgs, env: NodeJS.ProcessEnv = process.
     }
   }
   if (env.HOARD_SECRET) return env.HOARD_SECRET;
-  throw new CliError('SECRET_REQUIRED', 'the cluster secret is needed: --secret, --secret-file or env HOARD_SECRET');
+  const local = quickstartSecretFile(env);
+  if (existsSync(local)) {
+    let secret: string;
+    try {
+      secret = readSecretFile(local);
+    } catch (err) {
+      throw new CliError('SECRET_REQUIRED', `no secret given, and ${(err as Error).message}`, { cause: err });
+    }
+    if (!toldWhere) note(`hoard-admin: using the cluster secret in ${local.startsWith('/') ? local : './' + local} (--secret-file or HOARD_SECRET choose another)`);
+    toldWhere = true;
+    return secret;
+  }
+  throw new CliError('SECRET_REQUIRED', `the cluster secret is needed: --secret, --secret-file or env HOARD_SECRET (none given, and there is no ${local} here)`);
 }
 
 export interface AdminClient {
@@ -54,15 +79,22 @@ export function adminClient(args: AdminArgs): AdminClient {
   };
 }
 
-/** Runs a command body; failures print `hoard-admin: <code>: <message>` and set exit code 1. */
-export async function runAdmin(body: () => Promise<void>): Promise<void> {
+/**
+ * Runs a command body; failures print `hoard-admin: <code>: <message>` and
+ * exit with `failureCode` (1; commands whose findings exit 1 fail with 2).
+ */
+export async function runAdmin(body: () => Promise<void>, failureCode = 1): Promise<void> {
   try {
     await body();
   } catch (err) {
     process.stderr.write(errorLine('hoard-admin', err) + '\n');
-    process.exitCode = 1;
+    process.exitCode = failureCode;
   }
 }
+
+/** Exit status of fsck and scrub: 0 nothing found, 1 findings, 2 the check itself failed. */
+export const EXIT_FINDINGS = 1;
+export const EXIT_FAILED = 2;
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');

@@ -1,6 +1,7 @@
-// POST /internal/admin/fsck[?repair=1][&minAge=S]: compare the index with
-// every live node's copies; with repair, fix what can be fixed (see
-// replication/fsck.ts). Answers FsckReport.
+// POST /internal/admin/fsck[?repair=1][&minAge=S][&job=1]: compare the index
+// with every live node's copies; with repair, fix what can be fixed (see
+// replication/fsck.ts). Answers FsckReport, or with job=1 a job to poll.
+import { wantsJob } from '../../common/jobs.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import type { RouteHandler } from './handler.js';
@@ -13,5 +14,9 @@ export const fsckRoute: RouteHandler = async (ctx, req, res, m) => {
   const rawAge = m.url.searchParams.get('minAge');
   const minAgeS = rawAge === null ? undefined : /^\d{1,10}$/.test(rawAge) ? Number(rawAge) : -1;
   if (minAgeS !== undefined && minAgeS < 0) throw new HoardError('BAD_REQUEST', 'minAge must be a number of seconds');
+  if (wantsJob(m.url)) {
+    sendJson(res, 202, ctx.jobs.start(repair ? 'fsck --repair' : 'fsck', (progress) => runFsck(ctx, { repair, minOrphanAgeS: minAgeS, progress })));
+    return;
+  }
   sendJson(res, 200, await runFsck(ctx, { repair, minOrphanAgeS: minAgeS }));
 };

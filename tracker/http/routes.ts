@@ -23,7 +23,7 @@ import { commitProvenRoute, verifyProofRoute } from './proof.js';
 import { adminRepair } from './repair.js';
 import { tusCreate, tusOptions, uploadStatusRoute } from './tus.js';
 import { uploadRedirect, uploadTargetRoute } from './upload.js';
-import { adminWorkerRun, adminWorkers } from './workers.js';
+import { adminJob, adminWorkerRun, adminWorkers } from './workers.js';
 
 export interface TrackerRoute {
   methods: readonly string[];
@@ -68,6 +68,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET'], path: TRACKER.adminWorkers, auth: 'admin', handle: adminWorkers },
   { methods: ['POST'], path: `${TRACKER.adminWorkers}/:name/run`, auth: 'admin', rawParams: true, handle: adminWorkerRun },
   { methods: ['POST'], path: TRACKER.adminFsck, auth: 'admin', handle: fsckRoute },
+  { methods: ['GET'], path: `${TRACKER.adminJobs}/:id`, auth: 'admin', handle: adminJob },
 ];
 
 /** Paths only cluster members may learn about: an unknown one is 401 without the credential, as the routes there are. */

@@ -1,5 +1,8 @@
 // GET /internal/admin/workers: the tracker's background workers and their last runs.
-// POST /internal/admin/workers/<name>/run: run one now (joins a run in progress) and answer its report.
+// POST /internal/admin/workers/<name>/run: run one now (joins a run in progress)
+// and answer its report; with ?job=1 answer 202 and a job to poll at once.
+// GET /internal/admin/jobs/<id>: a job's status.
+import { wantsJob } from '../../common/jobs.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import type { RouteHandler } from './handler.js';
@@ -15,5 +18,13 @@ export const adminWorkerRun: RouteHandler = async (ctx, req, res, m) => {
     throw new HoardError('WORKER_NOT_FOUND', `No worker named ${JSON.stringify(name)} (known: ${ctx.workers.names().join(', ') || 'none'})`);
   }
   await readOptionalBody(req, res, m);
+  if (wantsJob(m.url)) {
+    sendJson(res, 202, ctx.jobs.start(`worker ${name}`, (progress) => ctx.workers.run(name, progress)));
+    return;
+  }
   sendJson(res, 200, await ctx.workers.run(name));
+};
+
+export const adminJob: RouteHandler = (ctx, _req, res, m) => {
+  sendJson(res, 200, ctx.jobs.get(m.params.id!));
 };

@@ -1,20 +1,20 @@
 // Which back end holds the tracker's metadata, by a spec from the config:
 //   level:DIR        LevelDB in DIR (the default: DIR is <data>/meta)
-//   postgres://...   PostgreSQL, shared by several trackers (not in this build)
+//   postgres://...   PostgreSQL, shared by several trackers (postgres/connection.ts)
 import { join } from 'node:path';
 import { LevelMetaStore } from './level/level-meta-store.js';
+import { PgMetaStore } from './postgres/pg-meta-store.js';
 import { StoreError, type MetaStore } from './store.js';
 
 /** The spec used when none is configured: LevelDB under the data directory, where it always was. */
 export const defaultMetaSpec = (dataDir: string): string => 'level:' + join(dataDir, 'meta');
 
-/** Builds and opens the store `spec` names. StoreError UNSUPPORTED for a back end missing from this build. */
+/** Builds and opens the store `spec` names. StoreError UNSUPPORTED for an unknown spec. */
 export async function openMetaStore(spec: string): Promise<MetaStore> {
   let store: MetaStore;
   if (spec.startsWith('level:') && spec.length > 'level:'.length) store = new LevelMetaStore(spec.slice('level:'.length));
-  else if (/^postgres(ql)?:\/\//.test(spec)) {
-    throw new StoreError('UNSUPPORTED', 'a PostgreSQL metadata store is not available in this build of hoard-tracker; use --meta level:DIR (the default is level:<data>/meta)');
-  } else {
+  else if (/^postgres(ql)?:\/\//.test(spec)) store = new PgMetaStore(spec);
+  else {
     // The spec itself is not repeated: a database URL may carry a password.
     throw new StoreError('UNSUPPORTED', 'unknown metadata store: --meta takes level:DIR or postgres://…');
   }

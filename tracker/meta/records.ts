@@ -98,6 +98,12 @@ export type CountedChange =
   | { type: 'blob'; before: BlobRecord | undefined; after: BlobRecord | undefined }
   | { type: 'link'; before: LinkRecord | undefined; after: LinkRecord | undefined };
 
+/** The ids every back end can hold (node, link, upload ids; hashes are hex, so they fit too). */
+const RECORD_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** Whether a record may be stored under this id: reads of other ids find nothing, writes of them are refused. */
+export const isRecordId = (v: string): boolean => RECORD_ID_RE.test(v);
+
 /** Paging keys: a page starts after the key of the previous page's last record. */
 export const blobKey = (b: Pick<BlobRecord, 'id'>): string => b.id;
 export const linkKey = (l: Pick<LinkRecord, 'id'>): string => l.id;

@@ -28,7 +28,7 @@ export interface Page {
   after?: string;
 }
 
-export type StoreErrorCode = 'SCHEMA_VERSION' | 'CONFLICT' | 'NOT_FOUND' | 'UNSUPPORTED';
+export type StoreErrorCode = 'SCHEMA_VERSION' | 'CONFLICT' | 'NOT_FOUND' | 'UNSUPPORTED' | 'UNAVAILABLE';
 
 export class StoreError extends Error {
   constructor(

@@ -9,6 +9,7 @@
 //               (a bad one is quarantined and reported by the node)
 //   bad, lost, unreachable → reported only (the repair worker acts on them)
 // The scheduled worker (workers/fsck.ts) reports only.
+import type { JobProgress } from '../../common/protocol/types.js';
 import type { Logger } from 'pino';
 import type { FsckFinding, FsckKind, FsckReport } from '../../common/protocol/integrity.js';
 import type { NodeStatus } from '../../common/protocol/types.js';
@@ -27,6 +28,8 @@ const MAX_LISTED = 10_000;
 export interface FsckOptions {
   repair: boolean;
   minOrphanAgeS?: number;
+  /** Hears the nodes walked so far, of all the nodes. */
+  progress?: (p: JobProgress) => void;
 }
 
 export interface FsckDeps {
@@ -51,7 +54,9 @@ async function diffNode(store: MetaStore, node: NodeStatus, api: NodeApi): Promi
 export async function runFsck(deps: FsckDeps, opts: FsckOptions): Promise<FsckReport> {
   const findings: FsckFinding[] = [];
   let nodesChecked = 0;
-  for (const node of deps.topology.list()) {
+  const nodes = deps.topology.list();
+  for (const [i, node] of nodes.entries()) {
+    opts.progress?.({ done: i, total: nodes.length, unit: 'nodes' });
     if (node.state !== 'up') {
       findings.push({ kind: 'unreachable', node: node.id, detail: 'down' });
       continue;
@@ -67,6 +72,7 @@ export async function runFsck(deps: FsckDeps, opts: FsckOptions): Promise<FsckRe
       findings.push({ kind: 'unreachable', node: node.id, detail: (err as Error).message });
     }
   }
+  opts.progress?.({ done: nodes.length, total: nodes.length, unit: 'nodes' });
   let blobsChecked = 0;
   for await (const b of each(deps.store.blobs.list, blobKey)) {
     blobsChecked++;

@@ -11,8 +11,8 @@ export function fsckWorker(schedule: string): Worker<TrackerContext> {
   return {
     name: 'fsck',
     schedule,
-    async runOnce(ctx) {
-      const r = await runFsck(ctx, { repair: false });
+    async runOnce(ctx, progress) {
+      const r = await runFsck(ctx, { repair: false, progress });
       const g = trackerMetrics.fsckDifferences();
       const kinds: FsckKind[] = ['missing', 'unknown', 'unlisted', 'bad', 'lost', 'unreachable'];
       for (const k of kinds) g.set({ kind: k }, r.counts[k] ?? 0);

@@ -1,8 +1,10 @@
-// hoard-admin gc: run the tracker's gc worker now (blobs without links past their grace period).
+// hoard-admin gc: run the tracker's gc worker now (blobs without links past
+// their grace period), as a job on the tracker.
 import type { Argv, CommandModule } from 'yargs';
 import { TRACKER } from '../../../common/protocol/routes.js';
 import type { WorkerReport } from '../../../common/worker.js';
-import { adminCaller } from '../call.js';
+import { adminCaller, trackerName } from '../call.js';
+import { runJob } from '../job.js';
 import { printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 
 export const gcCommand: CommandModule<object, AdminArgs> = {
@@ -11,7 +13,8 @@ export const gcCommand: CommandModule<object, AdminArgs> = {
   builder: (y: Argv<object>) => withAdminOptions(y),
   handler: (argv) =>
     runAdmin(async () => {
-      const r = await adminCaller(argv).call<WorkerReport>('POST', `${TRACKER.adminWorkers}/gc/run`, { timeoutMs: 600_000 });
+      const api = adminCaller(argv);
+      const { result: r } = await runJob<WorkerReport>({ name: trackerName(api.tracker), start: `${TRACKER.adminWorkers}/gc/run`, jobs: TRACKER.adminJobs, call: api.call });
       if (argv.json) return printJson(r);
       process.stdout.write(
         `gc: ${r.deleted ?? 0} blob(s) deleted, ${r.copiesRemoved ?? 0} copies removed (${r.bytesFreed ?? 0} bytes), ` +

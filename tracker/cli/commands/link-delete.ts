@@ -1,7 +1,7 @@
 // hoard-admin link-delete ID...: delete links; a blob left without links is
 // deleted from every node by the tracker's gc worker after its grace period.
 import type { Argv, CommandModule } from 'yargs';
-import { CliError } from '../../../common/cli.js';
+import { CliError, describeError, errorLine } from '../../../common/cli.js';
 import { LINK_ID_RE } from '../../../common/protocol/ids.js';
 import { TRACKER } from '../../../common/protocol/routes.js';
 import type { LinkDeleted } from '../../../common/protocol/types.js';
@@ -30,13 +30,24 @@ export const linkDeleteCommand: CommandModule<object, Args> = {
   handler: (argv) =>
     runAdmin(async () => {
       const api = adminCaller(argv);
-      const ids = argv.ids.map(linkIdOf);
-      const out: LinkDeleted[] = [];
-      for (const id of ids) out.push(await api.call<LinkDeleted>('DELETE', TRACKER.linkInfo + id));
-      if (argv.json) return printJson(out);
-      for (const d of out) {
-        const after = d.refs > 0 ? `${d.refs} link(s) left on blob ${d.blob}` : `blob ${d.blob} has no link left; its bytes go after ${d.gcAfter ?? 'the grace period'}`;
-        process.stdout.write(`deleted ${d.id}: ${after}\n`);
+      // Each id on its own: one that fails is reported and the others still go.
+      const out: Array<LinkDeleted | { id: string; error: { code: string; message: string } }> = [];
+      for (const arg of argv.ids.map(String)) {
+        try {
+          const d = await api.call<LinkDeleted>('DELETE', TRACKER.linkInfo + linkIdOf(arg));
+          out.push(d);
+          if (!argv.json) {
+            const after = d.refs > 0 ? `${d.refs} link(s) left on blob ${d.blob}` : `blob ${d.blob} has no link left; its bytes go after ${d.gcAfter ?? 'the grace period'}`;
+            process.stdout.write(`deleted ${d.id}: ${after}\n`);
+          }
+        } catch (err) {
+          // The tracker gone is not a per-link answer: stop there.
+          if (err instanceof CliError && (err.code === 'TRACKER_UNREACHABLE' || err.code === 'SECRET_REQUIRED')) throw err;
+          process.exitCode = 1;
+          out.push({ id: arg, error: describeError(err) });
+          process.stderr.write(errorLine('hoard-admin', err, arg) + '\n');
+        }
       }
+      if (argv.json) printJson(out);
     }),
 };

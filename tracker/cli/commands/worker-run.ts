@@ -1,14 +1,12 @@
 // hoard-admin worker run NAME [--node ID]: run a background worker of the
-// tracker (or of one storage node) now and print its report.
+// tracker (or of one storage node) now, as a job there, and print its report.
 import type { Argv, CommandModule } from 'yargs';
 import type { WorkerReport } from '../../../common/worker.js';
 import { NODE, TRACKER } from '../../../common/protocol/routes.js';
-import { adminCaller } from '../call.js';
+import { adminCaller, nodeName, trackerName } from '../call.js';
+import { runJob, type JobTarget } from '../job.js';
 import { findNode } from '../node-target.js';
-import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
-
-/** A node's run is waited for: a scrub of a whole disk takes long. */
-const NODE_RUN_TIMEOUT_MS = 24 * 3_600_000;
+import { printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 
 interface RunArgs extends AdminArgs {
   action: string;
@@ -26,16 +24,18 @@ export const workerRunCommand: CommandModule<object, RunArgs> = {
       .option('node', { type: 'string', describe: 'Run it on this storage node instead of the tracker' }) as Argv<RunArgs>,
   handler: (argv) =>
     runAdmin(async () => {
-      const started = Date.now();
       const name = encodeURIComponent(argv.name);
       const api = adminCaller(argv);
-      const report =
-        argv.node === undefined
-          ? await adminClient(argv).post<WorkerReport>(`${TRACKER.adminWorkers}/${name}/run`)
-          : await api.callAt<WorkerReport>((await findNode(api, argv.node)).publicUrl, 'POST', `${NODE.workers}/${name}/run`, { body: {}, timeoutMs: NODE_RUN_TIMEOUT_MS });
-      const ms = Date.now() - started;
-      if (argv.json) return printJson({ name: argv.name, ms, report });
+      let target: JobTarget;
+      if (argv.node === undefined) {
+        target = { name: trackerName(api.tracker), start: `${TRACKER.adminWorkers}/${name}/run`, jobs: TRACKER.adminJobs, call: api.call };
+      } else {
+        const node = await findNode(api, argv.node);
+        target = { name: nodeName(node), start: `${NODE.workers}/${name}/run`, jobs: NODE.jobs, call: (m, p, o) => api.callNode(node, m, p, o) };
+      }
+      const { result: report, status } = await runJob<WorkerReport>(target);
+      if (argv.json) return printJson({ name: argv.name, ms: status.ms, report });
       const parts = Object.entries(report).map(([k, v]) => `${k}=${v}`);
-      process.stdout.write(`${argv.name}: ${parts.join(' ') || 'done'} (${ms} ms)\n`);
+      process.stdout.write(`${argv.name}: ${parts.join(' ') || 'done'} (${status.ms} ms)\n`);
     }),
 };

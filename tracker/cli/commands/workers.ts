@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { WorkerStatus } from '../../../common/worker.js';
 import { NODE, TRACKER } from '../../../common/protocol/routes.js';
 import { adminCaller } from '../call.js';
+import { describeProgress } from '../job.js';
 import { findNode } from '../node-target.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 import { ago, formatTable } from '../table.js';
@@ -29,7 +30,7 @@ export const workersCommand: CommandModule<object, Args> = {
           [
             { title: 'NAME', value: (w) => w.name },
             { title: 'SCHEDULE', value: (w) => w.schedule },
-            { title: 'RUNNING', value: (w) => (w.running ? 'yes' : 'no') },
+            { title: 'RUNNING', value: (w) => (w.running ? (w.progress ? describeProgress(w.progress) : 'yes') : 'no') },
             { title: 'RUNS', value: (w) => String(w.runs), right: true },
             { title: 'FAILED', value: (w) => String(w.failures), right: true },
             { title: 'LAST', value: (w) => ago(w.lastFinished), right: true },
@@ -51,5 +52,5 @@ function report(r: Record<string, number> | undefined): string {
 
 async function nodeWorkers(argv: AdminArgs, id: string): Promise<WorkerStatus[]> {
   const api = adminCaller(argv);
-  return api.callAt<WorkerStatus[]>((await findNode(api, id)).publicUrl, 'GET', NODE.workers);
+  return api.callNode<WorkerStatus[]>(await findNode(api, id), 'GET', NODE.workers);
 }

@@ -15,19 +15,19 @@
 // z: and q: arrived after schema 1 without a bump: a store without them
 // simply has no deleted links and no bad copies.
 
+import { isRecordId } from '../records.js';
+
 export const SCHEMA_KEY = 'meta:schema';
 export const COUNTERS_KEY = 's:counters';
 /** Above every character used in ids, so `prefix + END` bounds a prefix scan. */
 export const END = '\xff';
 
-const KEY_PART_RE = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** Whether an id may be part of a key (reads of other ids find nothing). */
-export const isKeyPart = (v: string): boolean => KEY_PART_RE.test(v);
+/** Whether an id may be part of a key (reads of other ids find nothing): the store's id rule keeps ':' out. */
+export const isKeyPart = isRecordId;
 
 /** Throws on an id that could reach into another key. */
 export function part(v: string): string {
-  if (!KEY_PART_RE.test(v)) throw new TypeError(`invalid key part ${JSON.stringify(v)}`);
+  if (!isRecordId(v)) throw new TypeError(`invalid key part ${JSON.stringify(v)}`);
   return v;
 }
 

@@ -21,7 +21,7 @@ import {
 } from '../store.js';
 import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './keys.js';
 import { ReadBatcher } from './read-batcher.js';
-import { LevelTx, type LevelReads, type Op } from './transaction.js';
+import { levelOutcome, levelTx, type LevelReads, type Op } from './transaction.js';
 
 interface Pending {
   ops: Op[];
@@ -136,9 +136,9 @@ export class LevelMetaStore implements MetaStore {
 
   transact<T>(lockKey: string, fn: (tx: MetaTx) => Promise<T>, opts: TransactOptions = {}): Promise<T> {
     return this.locks.run(lockKey, async () => {
-      const tx = new LevelTx(this.reads);
+      const tx = levelTx(this.reads);
       const value = await fn(tx);
-      const { ops, created, counted } = tx.outcome();
+      const { ops, created, counted } = levelOutcome(tx.outcome());
       // The lock is held until the batch is written: the next transaction of this key reads what this one wrote.
       if (ops.length > 0) await this.enqueue({ ops, created, delta: counterDelta(counted), sync: opts.sync === true });
       return value;
