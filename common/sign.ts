@@ -16,6 +16,8 @@ export interface UrlClaims {
   exp: number;
   /** Extra bound value (the download's file name); empty when unused. */
   extra?: string;
+  /** The link a download came through: the node sends the reader back to it if its copy fails a check. */
+  link?: string;
 }
 
 function mac(secret: string, parts: string[]): string {
@@ -24,6 +26,8 @@ function mac(secret: string, parts: string[]): string {
 }
 
 export function signClaims(secret: string, c: UrlClaims): string {
+  // With a link, a message of its own kind: no claim set without one can share it.
+  if (c.link) return mac(secret, ['url+link', c.verb, c.resource, String(c.exp), c.extra ?? '', c.link]);
   return mac(secret, ['url', c.verb, c.resource, String(c.exp), c.extra ?? '']);
 }
 
@@ -51,11 +55,12 @@ export function expOf(raw: string | null): number {
   return raw !== null && /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
 }
 
-/** Adds exp and sig (and name when given) to a URL's query. */
+/** Adds exp and sig (and name and link when given) to a URL's query. */
 export function signUrl(secret: string, base: string, c: UrlClaims): string {
   const u = new URL(base);
   u.searchParams.set('exp', String(c.exp));
   if (c.extra) u.searchParams.set('name', c.extra);
+  if (c.link) u.searchParams.set('link', c.link);
   u.searchParams.set('sig', signClaims(secret, c));
   return u.toString();
 }

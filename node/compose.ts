@@ -15,6 +15,7 @@ import type { NodeContext } from './context.js';
 import { loadNodeId } from './cluster/node-id.js';
 import { trackerClient, type TrackerApi } from './cluster/tracker-client.js';
 import { copiesClient, type CopiesApi } from './cluster/tracker-copies.js';
+import { TrackerView } from './cluster/tracker-view.js';
 import { nodeCors } from './http/cors.js';
 import type { NodeCaller } from './http/routes.js';
 import { JobBook } from '../common/jobs.js';
@@ -150,6 +151,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     stats: { inFlight: 0 },
     tus,
     integrity,
+    trackerView: new TrackerView(),
     workers,
     jobs: new JobBook(),
   };

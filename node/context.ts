@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
+import type { TrackerView } from './cluster/tracker-view.js';
 import type { ChunkStore } from './store/chunk-store.js';
 import type { Integrity } from './integrity/integrity.js';
 import type { TusService } from './tus/service.js';
@@ -33,6 +34,8 @@ export interface NodeContext {
   tus: TusService;
   /** Scrub, copy removal and copy-in (the /internal/blobs routes). */
   integrity: Integrity;
+  /** What the node learned of its tracker at registration (its public URL, where a reader is sent back to). */
+  trackerView: TrackerView;
   /** Every named worker of the node (scrub, orphans, tus-expiry): run on schedule and from /internal/workers. */
   workers: WorkerPool<NodeJobs>;
   /** Worker runs and verifies started with ?job=1, polled at /internal/jobs/<id>. */

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
+import type { NodeStreams } from './cluster/node-streams.js';
 import type { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
 import type { Committer } from './index/committer.js';
@@ -20,6 +21,8 @@ export interface TrackerContext {
   publicUrl: string;
   store: MetaStore;
   topology: Topology;
+  /** The nodes' open heartbeat streams. */
+  streams: NodeStreams;
   committer: Committer;
   /** Replication, repair and reconcile state. */
   replication: Replication;

@@ -40,6 +40,16 @@ export interface NodeRegistration {
   totalBytes: number;
 }
 
+/** The tracker's answer to a registration, on the node stream's first line or from POST /internal/nodes/register. */
+export interface RegisterAnswer {
+  ok: true;
+  /** The tracker's public base URL, as readers reach it: a node sends a reader back there (heal on read). */
+  trackerUrl: string;
+}
+
+/** One line of the node stream (newline-delimited JSON): the answer to the registration, then pings. */
+export type NodeStreamEvent = ({ type: 'registered' } & RegisterAnswer) | { type: 'ping' };
+
 export interface Heartbeat {
   id: string;
   freeBytes: number;
@@ -120,6 +130,10 @@ export interface NodeStatus extends NodeRegistration {
   draining?: boolean;
   /** When a down node stopped answering (the tracker's start time if it has not beaten since). */
   downSince?: string;
+  /** Up, but its last heartbeat is overdue (HEARTBEAT_LATE_MS): downloads prefer other holders. */
+  late?: boolean;
+  /** Up with its heartbeat stream open: its process ending is seen at once. */
+  streaming?: boolean;
 }
 
 export interface RepairCounts {

@@ -131,14 +131,15 @@ export function choosePipeline(req: PlacementRequest, copies: number): PipelineD
 
 /**
  * A live holder to read from: the least loaded, random among equals. Nodes
- * in `avoid` (where the client just failed) and draining nodes are used
- * only when no other live holder is left.
+ * in `avoid` (where the client just failed), then late ones (a heartbeat
+ * overdue: the machine may be gone), then draining ones are used only when
+ * no better live holder is left.
  */
 export function chooseReadNode(nodes: readonly NodeStatus[], holders: readonly string[], random: () => number, avoid: readonly string[] = []): NodeStatus | undefined {
   const held = new Set(holders);
   const shun = new Set(avoid);
   const all = nodes.filter((n) => n.state === 'up' && held.has(n.id)).sort(byId);
-  const rank = (n: NodeStatus) => (shun.has(n.id) ? 2 : 0) + (n.draining ? 1 : 0);
+  const rank = (n: NodeStatus) => (shun.has(n.id) ? 4 : 0) + (n.late ? 2 : 0) + (n.draining ? 1 : 0);
   const best = Math.min(...all.map(rank));
   const live = all.filter((n) => rank(n) === best);
   if (live.length === 0) return undefined;

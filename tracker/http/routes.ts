@@ -16,7 +16,7 @@ import type { RouteHandler } from './handler.js';
 import { healthRoute } from './health.js';
 import { linkDeleteRoute } from './link-delete.js';
 import { linkInfoRoute, linkRoute } from './links.js';
-import { heartbeatRoute, registerRoute } from './nodes.js';
+import { heartbeatRoute, nodeStreamRoute, registerRoute } from './nodes.js';
 import { pipelineReplaceRoute } from './pipeline.js';
 import { assetRoute, uploadPageRoute } from './pages.js';
 import { commitProvenRoute, verifyProofRoute } from './proof.js';
@@ -50,6 +50,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'public', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.
+  { methods: ['POST'], path: TRACKER.nodeStream, auth: 'internal', handle: nodeStreamRoute },
   { methods: ['POST'], path: TRACKER.register, auth: 'internal', handle: registerRoute },
   { methods: ['POST'], path: TRACKER.heartbeat, auth: 'internal', handle: heartbeatRoute },
   { methods: ['POST'], path: TRACKER.commit, auth: 'internal', handle: commitRoute },
