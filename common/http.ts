@@ -31,7 +31,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export function sendError(res: ServerResponse, err: unknown, log?: Logger): void {
   const e = toHoardError(err);
-  if (e.status >= 500) log?.error({ err: e.cause ?? e, code: e.code }, e.message);
+  // A 503 is transient (no node can take it yet, no live copy, a copy just withdrawn) and
+  // clears by itself: a warning with its cause's message, not an error with a stack.
+  if (e.status === 503) log?.warn({ code: e.code, cause: e.cause instanceof Error ? e.cause.message : undefined }, e.message);
+  else if (e.status >= 500) log?.error({ err: e.cause ?? e, code: e.code }, e.message);
   if (res.headersSent) {
     // Too late for a status: cut the connection so the client sees a failure, not a short body.
     res.destroy(e);

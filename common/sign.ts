@@ -3,6 +3,7 @@
 // so the secret itself never travels on the wire.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HoardError } from './protocol/errors.js';
+import { formatFollowers, parseFollowers, PIPE_PARAM, PIPE_SIG_PARAM, type PeerNode } from './protocol/pipeline.js';
 
 /** The verb a signature covers. HEAD is signed as GET: a URL good for one is good for the other. */
 export type SignedVerb = 'GET' | 'PUT';
@@ -15,6 +16,8 @@ export interface UrlClaims {
   exp: number;
   /** Extra bound value (the download's file name); empty when unused. */
   extra?: string;
+  /** The link a download came through: the node sends the reader back to it if its copy fails a check. */
+  link?: string;
 }
 
 function mac(secret: string, parts: string[]): string {
@@ -23,6 +26,8 @@ function mac(secret: string, parts: string[]): string {
 }
 
 export function signClaims(secret: string, c: UrlClaims): string {
+  // With a link, a message of its own kind: no claim set without one can share it.
+  if (c.link) return mac(secret, ['url+link', c.verb, c.resource, String(c.exp), c.extra ?? '', c.link]);
   return mac(secret, ['url', c.verb, c.resource, String(c.exp), c.extra ?? '']);
 }
 
@@ -50,13 +55,51 @@ export function expOf(raw: string | null): number {
   return raw !== null && /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
 }
 
-/** Adds exp and sig (and name when given) to a URL's query. */
+/** Adds exp and sig (and name and link when given) to a URL's query. */
 export function signUrl(secret: string, base: string, c: UrlClaims): string {
   const u = new URL(base);
   u.searchParams.set('exp', String(c.exp));
   if (c.extra) u.searchParams.set('name', c.extra);
+  if (c.link) u.searchParams.set('link', c.link);
   u.searchParams.set('sig', signClaims(secret, c));
   return u.toString();
+}
+
+/**
+ * The signature of a PUT URL's pipeline (`pipe`, common/protocol/pipeline.ts),
+ * bound to the URL's own signature: the followers cannot be changed, nor
+ * moved to another URL.
+ */
+export function signPipeline(secret: string, urlSig: string, pipe: string): string {
+  return mac(secret, ['pipe', urlSig, pipe]);
+}
+
+/** Throws TOKEN_INVALID unless `psig` signs `pipe` for the URL signed `urlSig`. */
+export function verifyPipeline(secret: string, urlSig: string, pipe: string, psig: string | null): void {
+  if (!psig || !equalConstantTime(signPipeline(secret, urlSig, pipe), psig)) throw new HoardError('TOKEN_INVALID', 'The upload URL\'s pipeline is missing its signature or altered');
+}
+
+/** A signed URL (signUrl) with its pipeline's followers added and signed. */
+export function addPipeline(secret: string, signedUrl: string, followers: readonly PeerNode[]): string {
+  const u = new URL(signedUrl);
+  const pipe = formatFollowers(followers);
+  u.searchParams.set(PIPE_PARAM, pipe);
+  u.searchParams.set(PIPE_SIG_PARAM, signPipeline(secret, u.searchParams.get('sig') ?? '', pipe));
+  return u.toString();
+}
+
+/** The followers a signed PUT URL carries ([] when none); TOKEN_INVALID when they are altered or their signature is missing. */
+export function pipelineOf(secret: string, url: URL): PeerNode[] {
+  const pipe = url.searchParams.get(PIPE_PARAM);
+  const psig = url.searchParams.get(PIPE_SIG_PARAM);
+  if (pipe === null) {
+    if (psig !== null) throw new HoardError('TOKEN_INVALID', 'A pipeline signature without a pipeline');
+    return [];
+  }
+  verifyPipeline(secret, url.searchParams.get('sig') ?? '', pipe, psig);
+  const followers = parseFollowers(pipe);
+  if (!followers) throw new HoardError('TOKEN_INVALID', 'The upload URL\'s pipeline is malformed');
+  return followers;
 }
 
 // Cluster credential: `<unix-seconds>.<body digest>.<mac(method, path, ts, digest)>`.
@@ -69,10 +112,26 @@ export function bodyDigest(body: string | Buffer = ''): string {
   return createHash('sha256').update(body).digest('base64url');
 }
 
-export function clusterAuth(secret: string, method: string, pathAndQuery: string, nowMs = Date.now(), body?: string | Buffer): string {
+/**
+ * The digest field of a credential whose body is a stream (the write
+ * pipeline's bytes): not hashed up front, but checked by its handler, chunk
+ * by chunk, against a manifest that arrives in a call of its own. Only routes
+ * declared as streams accept it (common/router.ts).
+ */
+export const STREAM_DIGEST = 'stream';
+
+function credential(secret: string, method: string, pathAndQuery: string, nowMs: number, digest: string): string {
   const ts = Math.floor(nowMs / 1000);
-  const digest = bodyDigest(body);
   return `${ts}.${digest}.${mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts), digest])}`;
+}
+
+export function clusterAuth(secret: string, method: string, pathAndQuery: string, nowMs = Date.now(), body?: string | Buffer): string {
+  return credential(secret, method, pathAndQuery, nowMs, bodyDigest(body));
+}
+
+/** The credential of a streamed body (STREAM_DIGEST). */
+export function clusterAuthStream(secret: string, method: string, pathAndQuery: string, nowMs = Date.now()): string {
+  return credential(secret, method, pathAndQuery, nowMs, STREAM_DIGEST);
 }
 
 /** Throws UNAUTHORIZED; on success returns the body digest the credential vouches for. */

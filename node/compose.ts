@@ -15,6 +15,7 @@ import type { NodeContext } from './context.js';
 import { loadNodeId } from './cluster/node-id.js';
 import { trackerClient, type TrackerApi } from './cluster/tracker-client.js';
 import { copiesClient, type CopiesApi } from './cluster/tracker-copies.js';
+import { TrackerView } from './cluster/tracker-view.js';
 import { nodeCors } from './http/cors.js';
 import type { NodeCaller } from './http/routes.js';
 import { JobBook } from '../common/jobs.js';
@@ -27,6 +28,8 @@ import { TusStateStore } from './tus/state.js';
 import { UploadAdmission } from './upload/admission.js';
 import type { UploadLimits } from './upload/limits.js';
 import { UploadPublisher } from './upload/publish.js';
+import { PipelineFollower } from './upload/follower.js';
+import type { PipelineDeps } from './upload/pipeline.js';
 import { nodeWorkerPool, type NodeJobs } from './workers/pool.js';
 
 /** The window the --min-upload-rate floor is averaged over. */
@@ -117,6 +120,8 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
   };
   const admission = new UploadAdmission({ store, limits });
   const publisher = new UploadPublisher({ nodeId, store, tracker, locks: integrity.locks, log });
+  const pipelineDeps: PipelineDeps = { nodeId, secret: config.secret, tracker, log };
+  const follower = new PipelineFollower({ store, admission, limits, locks: integrity.locks, log });
   // Resumable uploads survive restarts: their states and bytes are loaded, not cleaned.
   const tus = new TusService({
     nodeId,
@@ -125,6 +130,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     tracker,
     admission,
     publisher,
+    pipeline: pipelineDeps,
     limits,
     expiryMs: config.uploadExpiry * 1000,
     log,
@@ -140,9 +146,12 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     limits,
     admission,
     publisher,
+    pipelineDeps,
+    follower,
     stats: { inFlight: 0 },
     tus,
     integrity,
+    trackerView: new TrackerView(),
     workers,
     jobs: new JobBook(),
   };
@@ -157,6 +166,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     router,
     server,
     async close() {
+      await follower.close();
       await tus.close();
       await store.close();
     },

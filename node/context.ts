@@ -2,12 +2,15 @@
 import type { Logger } from 'pino';
 import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
+import type { TrackerView } from './cluster/tracker-view.js';
 import type { ChunkStore } from './store/chunk-store.js';
 import type { Integrity } from './integrity/integrity.js';
 import type { TusService } from './tus/service.js';
 import type { UploadAdmission } from './upload/admission.js';
 import type { UploadLimits } from './upload/limits.js';
 import type { UploadPublisher } from './upload/publish.js';
+import type { PipelineDeps } from './upload/pipeline.js';
+import type { PipelineFollower } from './upload/follower.js';
 import type { NodeJobs } from './workers/pool.js';
 
 export interface NodeContext {
@@ -21,12 +24,18 @@ export interface NodeContext {
   admission: UploadAdmission;
   /** Seal, publish on disk, commit at the tracker (PUT and tus). */
   publisher: UploadPublisher;
+  /** What the write pipeline's first node needs: this node's id, the secret, the tracker (replacements). */
+  pipelineDeps: PipelineDeps;
+  /** Copies streamed here by another node's uploads (the write pipeline). */
+  follower: PipelineFollower;
   /** Requests being served right now (reported as load). */
   stats: { inFlight: number };
   /** Resumable (tus) uploads. */
   tus: TusService;
   /** Scrub, copy removal and copy-in (the /internal/blobs routes). */
   integrity: Integrity;
+  /** What the node learned of its tracker at registration (its public URL, where a reader is sent back to). */
+  trackerView: TrackerView;
   /** Every named worker of the node (scrub, orphans, tus-expiry): run on schedule and from /internal/workers. */
   workers: WorkerPool<NodeJobs>;
   /** Worker runs and verifies started with ?job=1, polled at /internal/jobs/<id>. */

@@ -2,6 +2,7 @@
 // hoard-node: flags → config → compose → listen → signals.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { hoardVersion } from '../common/cli.js';
 import { ConfigError, loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
@@ -9,9 +10,16 @@ import { collectProcessMetrics } from '../common/metrics.js';
 import { readSecretFile, SecretError } from '../common/secret.js';
 import { NODE_SPEC, type NodeConfig } from './config.js';
 import { TrackerLink } from './cluster/heartbeat.js';
+import { nodeStreamClient } from './cluster/tracker-stream.js';
 import { composeNode, trackerLinks } from './compose.js';
 
 const DRAIN_MS = 10_000;
+/**
+ * After telling the tracker it leaves (its stream closed), the node still
+ * takes new requests this long: readers the tracker sent here just before
+ * are served instead of refused.
+ */
+const LEAVE_MS = 1_000;
 
 const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
@@ -23,7 +31,8 @@ async function main(): Promise<void> {
     .option('secret-file', { type: 'string', describe: 'File whose first line is the cluster secret' })
     .epilogue('Every option can also be set as HOARD_<KEY> (e.g. HOARD_CHUNK_SIZE) or in the --config file (camelCase keys).')
     .strict()
-    .help();
+    .help()
+    .version(hoardVersion());
   for (const [key, field] of Object.entries(NODE_SPEC)) {
     // Strings throughout: loadConfig parses and checks every value (sizes like 8MiB included).
     parser = parser.option(kebab(key), { type: 'string', describe: field.doc });
@@ -55,6 +64,8 @@ async function main(): Promise<void> {
 
   const link = new TrackerLink({
     api: links.tracker,
+    stream: nodeStreamClient(config.tracker, config.secret),
+    view: ctx.trackerView,
     store,
     log,
     nodeId,
@@ -71,8 +82,9 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     log.info({ signal }, 'shutting down');
+    // The stream closes: the tracker stops sending readers here at once.
     await link.stop();
-    await node.stopWork();
+    await Promise.all([node.stopWork(), new Promise((r) => setTimeout(r, LEAVE_MS))]);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     // Transfers in flight get a moment to end; unfinished uploads are cleaned from tmp/ at the next start.

@@ -1,15 +1,20 @@
 // `npm start`: a tracker and three storage nodes (zones a, b, c) on this
-// machine, data under ./data, logs under ./data/logs. Ctrl-C stops them all.
+// machine, data under ./data, logs under ./data/logs. A process that dies is
+// named with its exit and last log lines, and started again with back-off
+// while the others keep running (`npm start -- --no-restart` leaves it down).
+// Ctrl-C stops them all.
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { binaries, HoardCluster, type Member } from './cluster/cluster.js';
 import type { Proc } from './cluster/processes.js';
+import { RestartBackoff } from './cluster/restarts.js';
 
 const LISTEN_TIMEOUT_MS = 30_000;
 const REGISTER_TIMEOUT_MS = 15_000;
 const KILL_AFTER_MS = 5_000;
 const TAIL_LINES = 15;
+const REPAIR_GRACE_MS = 15_000;
 
 const NODES = [
   { zone: 'a', offset: 1 },
@@ -31,22 +36,45 @@ function basePort(): number {
 
 let cluster: HoardCluster | undefined;
 let stopping = false;
+const restarting = !process.argv.slice(2).includes('--no-restart');
+const backoffs = new Map<string, RestartBackoff>();
+const backoff = (m: Member) => backoffs.get(m.name) ?? backoffs.set(m.name, new RestartBackoff()).get(m.name)!;
 
 const indented = (p: Proc, prefix: string) => p.tail(TAIL_LINES).split('\n').map((l) => prefix + l).join('\n') + '\n';
 
-/** A daemon that dies while the cluster runs takes the others down, with its last lines shown. */
+/** A daemon that dies while the cluster runs is named, with its last lines, and started again after a wait; the others keep running. */
 function watch(m: Member, logDir: string): void {
   const proc = m.proc;
+  const startedAt = Date.now();
   void proc.exited.then(({ code, signal }) => {
     // Ctrl-C in a terminal reaches the children too; give our own handler a moment to run first.
     setTimeout(() => {
       if (stopping) return;
-      say(`${m.name} exited unexpectedly (${code !== null ? 'code ' + code : 'signal ' + signal}); its last lines:`);
+      say(`${m.name} (pid ${proc.pid}) exited unexpectedly (${code !== null ? 'code ' + code : 'signal ' + signal}); its last lines:`);
       process.stderr.write(indented(proc, '  '));
-      say(`stopping the others (full log: ${shown(join(logDir, m.name + '.log'))})`);
-      void stop(1);
+      const log = shown(join(logDir, m.name + '.log'));
+      if (!restarting) {
+        say(`leaving ${m.name} down (--no-restart); the others keep running (full log: ${log})`);
+        return;
+      }
+      const wait = backoff(m).next(Date.now() - startedAt);
+      say(`the others keep running; starting ${m.name} again in ${wait / 1000} s (full log: ${log})`);
+      setTimeout(() => void relaunch(m, logDir), wait);
     }, 200);
   });
+}
+
+/** Starts a dead daemon again with its flags (same data, same port); watch() takes over once it listens. */
+async function relaunch(m: Member, logDir: string): Promise<void> {
+  if (stopping) return;
+  try {
+    await m.start();
+  } catch (err) {
+    if (stopping) return;
+    const wait = backoff(m).next(0);
+    say(`${m.name} did not start again: ${((err as Error).message ?? String(err)).split('\n')[0]}; next try in ${wait / 1000} s`);
+    setTimeout(() => void relaunch(m, logDir), wait);
+  }
 }
 
 /** SIGTERM to every live child by pid, SIGKILL to those still there after 5 s, then exit. */
@@ -66,7 +94,7 @@ function onSignal(signal: NodeJS.Signals): void {
   void stop(0);
 }
 
-function banner(opts: { tracker: string; nodes: { name: string; url: string; zone: string }[]; data: string; secretFile: string; defaultPort: boolean }): string {
+function banner(opts: { tracker: string; nodes: { name: string; url: string; zone: string; pid: number }[]; data: string; secretFile: string; defaultPort: boolean }): string {
   const t = opts.tracker;
   const flag = opts.defaultPort ? '' : ` --tracker ${t}`;
   const sf = shown(opts.secretFile);
@@ -74,7 +102,7 @@ function banner(opts: { tracker: string; nodes: { name: string; url: string; zon
     '',
     `hoard local cluster is up (data ${shown(opts.data)}, logs ${shown(join(opts.data, 'logs'))})`,
     `  tracker  ${t}`,
-    ...opts.nodes.map((n) => `  ${n.name}   ${n.url}  zone ${n.zone}`),
+    ...opts.nodes.map((n) => `  ${n.name}   ${n.url}  zone ${n.zone}  pid ${n.pid}`),
     '',
     'Upload:',
     `  curl -L -T FILE ${t}/upload/NAME`,
@@ -86,6 +114,7 @@ function banner(opts: { tracker: string; nodes: { name: string; url: string; zon
     `  HOARD_SECRET=$(cat ${sf}) npx hoard-admin stats${flag}`,
     `  npx hoard-admin nodes --secret-file ${sf}${flag}`,
     '',
+    'A process that dies is started again (npm start -- --no-restart leaves it down).',
     'Ctrl-C stops the cluster.',
     '',
   ];
@@ -109,11 +138,12 @@ async function main(): Promise<void> {
     dist,
     secretFile,
     logDir,
-    tracker: { name: 'tracker', data: join(data, 'tracker'), port },
+    // A short repair grace: a node left down (--no-restart) has its copies re-made within a minute.
+    tracker: { name: 'tracker', data: join(data, 'tracker'), port, args: ['--repair-grace', String(REPAIR_GRACE_MS)] },
     nodes: NODES.map(({ zone, offset }) => ({ name: `node-${zone}`, data: join(data, `node-${zone}`), port: port + offset, zone })),
     readyTimeoutMs: LISTEN_TIMEOUT_MS,
     onListening: (m) => {
-      say(`${m.name} listening at ${m.url}`);
+      say(`${m.name} listening at ${m.url} (pid ${m.proc.pid})`);
       watch(m, logDir);
     },
   });
@@ -125,7 +155,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   const tracker = cluster.trackerUrl;
-  const nodes = cluster.nodes.map((n, i) => ({ name: n.name, url: n.url, zone: NODES[i]!.zone }));
+  const nodes = cluster.nodes.map((n, i) => ({ name: n.name, url: n.url, zone: NODES[i]!.zone, pid: n.proc.pid }));
   process.stdout.write(banner({ tracker, nodes, data, secretFile, defaultPort: tracker === 'http://127.0.0.1:8080' }));
 }
 

@@ -11,11 +11,13 @@ import { JobBook } from '../common/jobs.js';
 import { observeWorker } from '../common/metrics.js';
 import { WorkerPool } from '../common/worker.js';
 import { nodeApiFactory, type NodeApiFactory } from './cluster/node-client.js';
+import { NodeStreams } from './cluster/node-streams.js';
 import { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
 import type { TrackerContext } from './context.js';
 import { Committer } from './index/committer.js';
 import { expectedFromHolders, ProofBook } from './index/proof-book.js';
+import { UnderQuorumLog } from './index/write-quorum.js';
 import { defaultMetaSpec, openMetaStore } from './meta/open.js';
 import { Replication } from './replication/replication.js';
 import { refreshBacklog } from './replication/status.js';
@@ -23,7 +25,7 @@ import { createTrackerServer } from './server.js';
 import { loadWebAssets } from './web/assets.js';
 import { trackerWorkers } from './workers/all.js';
 
-/** How often nodes that stopped beating are marked down (and returning ones up). */
+/** How often nodes whose heartbeats stopped are looked for (a closed stream marks a node down at once). */
 const SWEEP_MS = 1_000;
 /** How long close() lets requests in flight finish before cutting their connections. */
 const CLOSE_GRACE_MS = 5_000;
@@ -57,11 +59,21 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
 
   mkdirSync(config.data, { recursive: true });
   const store = await openMetaStore(config.meta || defaultMetaSpec(config.data));
-  const topology = new Topology(store, config.nodeDownAfter, now);
+  const topology = new Topology(store, { downAfterMs: config.nodeDownAfter, now });
   await topology.load();
+  const streams = new NodeStreams(topology);
   // The committer asks replication whether to keep a duplicate's copy.
   const committer: Committer = new Committer({ store, isLive: (id) => topology.isLive(id), log, now, wantsCopy: (b, n): boolean => replication.wantsCopy(b, n) });
   const replication: Replication = new Replication({ config, store, topology, log, now, nodeApi });
+  topology.onChange((c) => {
+    if (c.state === 'down') {
+      log.warn({ node: c.id, cause: c.cause }, 'node down');
+      replication.nodeDown();
+    } else {
+      log.info({ node: c.id, cause: c.cause, downSince: c.downSince }, 'node up');
+      replication.nodeUp(c.id, c.downSince);
+    }
+  });
   const proofs = new ProofBook({
     log,
     expected: expectedFromHolders({
@@ -78,9 +90,11 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     publicUrl: config.publicUrl,
     store,
     topology,
+    streams,
     committer,
     replication,
     proofs,
+    underQuorum: new UnderQuorumLog(log, now),
     nodeApi,
     jobs: new JobBook(now),
     web,
@@ -110,19 +124,14 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       await refreshBacklog(store);
       replication.triggers.runWorkersWith((name) => ctx.workers.run(name));
       ctx.workers.start();
-      sweep = setInterval(() => {
-        const downSince = new Map(topology.list().map((n) => [n.id, n.downSince]));
-        const t = topology.sweep();
-        for (const id of t.down) log.warn({ node: id }, 'node down');
-        for (const id of t.up) {
-          log.info({ node: id }, 'node up');
-          replication.nodeUp(id, downSince.get(id));
-        }
-      }, SWEEP_MS);
+      streams.start();
+      sweep = setInterval(() => topology.sweep(), SWEEP_MS);
       sweep.unref();
     },
     async close() {
       clearInterval(sweep);
+      // Nodes see their streams end at once and reconnect to the next tracker.
+      streams.stop();
       replication.stop();
       // Runs in progress are not waited for: they are idempotent and start over after a restart.
       void ctx.workers.stop();

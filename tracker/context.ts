@@ -5,10 +5,12 @@ import type { Logger } from 'pino';
 import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
+import type { NodeStreams } from './cluster/node-streams.js';
 import type { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
 import type { Committer } from './index/committer.js';
 import type { ProofBook } from './index/proof-book.js';
+import type { UnderQuorumLog } from './index/write-quorum.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
 import type { WebAssets } from './web/assets.js';
@@ -19,11 +21,15 @@ export interface TrackerContext {
   publicUrl: string;
   store: MetaStore;
   topology: Topology;
+  /** The nodes' open heartbeat streams. */
+  streams: NodeStreams;
   committer: Committer;
   /** Replication, repair and reconcile state. */
   replication: Replication;
   /** Challenges for declared uploads (early stop). */
   proofs: ProofBook;
+  /** Counts (and logs) uploads acknowledged under the write quorum. */
+  underQuorum: UnderQuorumLog;
   /** Calls to nodes' /internal/ routes. */
   nodeApi: NodeApiFactory;
   /** The named background workers, run by schedule or by /internal/admin/workers. */

@@ -11,7 +11,8 @@ export const TRACKER = {
   home: '/', // GET → the upload page (HTML)
   assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon
   // Cluster-internal (cluster secret required).
-  register: '/internal/nodes/register',
+  nodeStream: '/internal/nodes/stream', // POST NodeRegistration → 200, NodeStreamEvent lines while the node lives
+  register: '/internal/nodes/register', // POST NodeRegistration → RegisterAnswer (liveness by heartbeats alone)
   heartbeat: '/internal/nodes/heartbeat',
   commit: '/internal/commit',
   adminNodes: '/internal/admin/nodes',
@@ -28,6 +29,8 @@ export const TRACKER = {
   copyBad: '/internal/copies/bad', // POST BadCopyReport: a node found a chunk failing its checksum
   copiesHeld: '/internal/copies/held', // POST CopiesHeldRequest → CopiesHeldResponse
   adminFsck: '/internal/admin/fsck', // POST [?repair=1] → FsckReport
+  // The write pipeline (wire types in pipeline.ts).
+  pipelineReplace: '/internal/pipeline/replace', // POST FollowerReplaceRequest → FollowerReplaceAnswer
 } as const;
 
 /** Routes served by a storage node. */
@@ -42,6 +45,10 @@ export const NODE = {
   internalBlobs: '/internal/blobs',
   workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
   jobs: '/internal/jobs', // GET …/<id> → JobStatus (worker runs and verifies started with ?job=1)
+  // The write pipeline, first node → follower (wire types in pipeline.ts): /internal/pipeline/<key>
+  // PUT ?chunkSize=[&length=] a stream of bytes → FollowerReceived;
+  // POST …/publish FollowerPublishRequest → FollowerPublishAnswer.
+  pipeline: '/internal/pipeline/',
 } as const;
 
 /** Set by GET /f/<id> on its redirect: the node it sends the client to (clients pass it back as ?avoid= after a failure). */
@@ -50,9 +57,21 @@ export const NODE_ID_HEADER = 'x-hoard-node';
 /** Header carrying the cluster credential on node↔tracker calls. */
 export const AUTH_HEADER = 'x-hoard-auth';
 
+/** On GET /f/<id>: the download itself, whatever Accept says (a browser otherwise gets the link page). */
+export const LINK_DOWNLOAD_PARAM = 'download';
+
 /** Heartbeat cadence and how many missed beats mark a node down. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 export const HEARTBEAT_MISSES_DOWN = 3;
+/**
+ * A node whose last heartbeat is older than this is late: still up, but
+ * downloads go to another holder when one is fresh (a machine that vanished
+ * without closing its sockets is late 3 s before it is down).
+ */
+export const HEARTBEAT_LATE_MS = HEARTBEAT_INTERVAL_MS + HEARTBEAT_INTERVAL_MS / 2;
+/** The tracker writes a ping line on each node stream this often; a node that hears nothing for STREAM_SILENCE_MS reconnects. */
+export const STREAM_PING_MS = HEARTBEAT_INTERVAL_MS;
+export const STREAM_SILENCE_MS = 3 * STREAM_PING_MS;
 
 /** Routes the tracker serves for resumable uploads and early stop. */
 export const TUS_TRACKER = {

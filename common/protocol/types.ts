@@ -26,6 +26,12 @@ export interface BlobManifest extends BlobIdentity {
   prefixes?: PrefixHash[];
 }
 
+/** A node as another node reaches it: its id and base URL (the write pipeline). */
+export interface PeerNode {
+  id: string;
+  url: string;
+}
+
 export interface NodeRegistration {
   id: string;
   zone: string;
@@ -33,6 +39,16 @@ export interface NodeRegistration {
   freeBytes: number;
   totalBytes: number;
 }
+
+/** The tracker's answer to a registration, on the node stream's first line or from POST /internal/nodes/register. */
+export interface RegisterAnswer {
+  ok: true;
+  /** The tracker's public base URL, as readers reach it: a node sends a reader back there (heal on read). */
+  trackerUrl: string;
+}
+
+/** One line of the node stream (newline-delimited JSON): the answer to the registration, then pings. */
+export type NodeStreamEvent = ({ type: 'registered' } & RegisterAnswer) | { type: 'ping' };
 
 export interface Heartbeat {
   id: string;
@@ -49,6 +65,8 @@ export interface CommitRequest {
   manifest: BlobManifest;
   /** The resumable upload this commit ends, so the tracker can answer for it later. */
   uploadId?: string;
+  /** Other nodes that published a copy of this upload's bytes, streamed to them as they arrived (the write pipeline). */
+  followers?: string[];
 }
 
 export interface CommitResponse {
@@ -112,6 +130,10 @@ export interface NodeStatus extends NodeRegistration {
   draining?: boolean;
   /** When a down node stopped answering (the tracker's start time if it has not beaten since). */
   downSince?: string;
+  /** Up, but its last heartbeat is overdue (HEARTBEAT_LATE_MS): downloads prefer other holders. */
+  late?: boolean;
+  /** Up with its heartbeat stream open: its process ending is seen at once. */
+  streaming?: boolean;
 }
 
 export interface RepairCounts {
@@ -170,11 +192,15 @@ export interface TusCreateRequest {
   declared?: Omit<BlobIdentity, 'size'>;
   /** Sent to the client again on HEAD until the upload ends. */
   challenge?: Challenge;
+  /** Nodes the bytes are streamed to as they arrive (the write pipeline); none when one copy acknowledges. */
+  followers?: PeerNode[];
 }
 
 export interface TusCreateResponse {
   /** Unix milliseconds after which an unfinished upload is dropped. */
   expires: number;
+  /** An empty upload is complete once created: its link (tus clients send no PATCH for it). */
+  result?: { link: string; id: string; dedup: boolean };
 }
 
 /** tracker → node: compute the answer to a challenge from a stored blob. */

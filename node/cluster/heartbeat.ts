@@ -1,6 +1,11 @@
-// Keeps the tracker informed: register (retrying with back-off while the
-// tracker is away), then heartbeat; a tracker that forgot the node gets a
-// fresh registration.
+// Keeps the tracker informed. The node registers by opening its heartbeat
+// stream (cluster/tracker-stream.ts) and holds it open: the tracker sees the
+// node's process end the moment its socket closes, and the node sees the
+// tracker go (a restart) the same way, then registers again at once, retrying
+// every few hundred milliseconds until the tracker is back. While the stream
+// is open, a heartbeat every interval carries the node's free space and load
+// (and keeps the node up at a tracker that sees no stream close: a machine
+// that vanished is down once its heartbeats stop).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RemoteError } from '../../common/protocol/errors.js';
@@ -8,9 +13,19 @@ import { HEARTBEAT_INTERVAL_MS } from '../../common/protocol/routes.js';
 import { type Heartbeat, type NodeRegistration } from '../../common/protocol/types.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { TrackerApi } from './tracker-client.js';
+import { describe, type NodeStreamApi } from './tracker-stream.js';
+import type { TrackerView } from './tracker-view.js';
+
+/** Retries of a registration: short, so a restarted tracker hears from every node within a second. */
+export const REGISTER_BACKOFF = { initial: 100, max: 500 } as const;
+/** A stream that lived less than this is followed by a pause before the next registration. */
+const SHORT_STREAM_MS = 1_000;
 
 export interface TrackerLinkOptions {
-  api: Pick<TrackerApi, 'register' | 'heartbeat'>;
+  api: Pick<TrackerApi, 'heartbeat'>;
+  stream: NodeStreamApi;
+  /** Told the tracker's public URL at each registration. */
+  view: TrackerView;
   store: ChunkStore;
   log: Logger;
   nodeId: string;
@@ -28,76 +43,113 @@ export class TrackerLink {
   private readonly opts: TrackerLinkOptions;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
-  private registeredFlag = false;
+  private connected = false;
   private readonly onRegistered: Array<() => void> = [];
 
   constructor(opts: TrackerLinkOptions) {
     this.opts = opts;
   }
 
+  /** True while the node's stream to the tracker is open. */
   get registered(): boolean {
-    return this.registeredFlag;
+    return this.connected;
   }
 
   start(): void {
     this.loop ??= this.run();
   }
 
+  /** Closes the stream (the tracker marks the node down at once) and stops heartbeats. */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
   }
 
-  /** Resolves once the tracker has accepted a registration (at once if it already has). */
+  /** Resolves once the tracker has accepted a registration (at once if the stream is open). */
   whenRegistered(): Promise<void> {
-    if (this.registeredFlag) return Promise.resolve();
+    if (this.connected) return Promise.resolve();
     return new Promise((resolve) => this.onRegistered.push(resolve));
   }
 
   private async run(): Promise<void> {
-    const { log, intervalMs = HEARTBEAT_INTERVAL_MS } = this.opts;
-    const backoff = this.opts.backoffMs ?? { initial: 250, max: 5_000 };
+    const { log } = this.opts;
+    const backoff = this.opts.backoffMs ?? REGISTER_BACKOFF;
     let delay = backoff.initial;
     let failures = 0;
-    let beatFailures = 0;
+    let registrations = 0;
     while (!this.abort.signal.aborted) {
-      if (!this.registeredFlag) {
+      // One controller per stream: the heartbeat loop ends it when the tracker has forgotten the node.
+      const conn = new AbortController();
+      const onStop = () => conn.abort();
+      this.abort.signal.addEventListener('abort', onStop, { once: true });
+      try {
+        let stream;
         try {
-          await this.opts.api.register(await this.registration());
-          this.registeredFlag = true;
-          log.info({ nodeId: this.opts.nodeId, attempts: failures + 1 }, 'registered with tracker');
-          delay = backoff.initial;
-          failures = 0;
-          for (const f of this.onRegistered.splice(0)) f();
+          stream = await this.opts.stream.open(await this.registration(), conn.signal);
         } catch (err) {
+          if (this.abort.signal.aborted) break;
           failures++;
           // Every failure while the tracker is away would flood the log; the first and then every tenth is enough.
           if (failures === 1 || failures % 10 === 0) log.warn({ err: describe(err), failures, retryInMs: delay }, 'registration failed; retrying');
-          await this.pause(delay + Math.floor(Math.random() * delay * 0.2));
+          await this.pause(delay + Math.floor(Math.random() * delay * 0.2), this.abort.signal);
           delay = Math.min(delay * 2, backoff.max);
           continue;
         }
+        this.opts.view.learned(stream.answer.trackerUrl);
+        this.connected = true;
+        registrations++;
+        log.info({ nodeId: this.opts.nodeId, attempts: failures + 1, trackerUrl: stream.answer.trackerUrl }, registrations === 1 ? 'registered with tracker' : 'registered with tracker again');
+        const openedAt = Date.now();
+        failures = 0;
+        for (const f of this.onRegistered.splice(0)) f();
+
+        const beating = this.beat(conn);
+        let why = await stream.ended;
+        if (conn.signal.reason instanceof Forgotten) why = conn.signal.reason.message;
+        conn.abort();
+        await beating;
+        this.connected = false;
+        if (this.abort.signal.aborted) break;
+        log.warn({ why }, 'heartbeat stream to the tracker ended; registering again');
+        if (Date.now() - openedAt < SHORT_STREAM_MS) {
+          // Streams that end as soon as they open (a proxy that cuts them?) must not spin.
+          await this.pause(delay, this.abort.signal);
+          delay = Math.min(delay * 2, backoff.max);
+        } else {
+          // At once: a tracker that restarted answers as soon as it listens (the next tries back off).
+          delay = backoff.initial;
+        }
+      } finally {
+        this.abort.signal.removeEventListener('abort', onStop);
       }
-      await this.pause(intervalMs);
-      if (this.abort.signal.aborted) break;
+    }
+    this.connected = false;
+  }
+
+  /** Heartbeats every interval until `conn` is aborted; a tracker that forgot the node aborts it. */
+  private async beat(conn: AbortController): Promise<void> {
+    const { log, intervalMs = HEARTBEAT_INTERVAL_MS } = this.opts;
+    let failures = 0;
+    for (;;) {
+      await this.pause(intervalMs, conn.signal);
+      if (conn.signal.aborted) return;
       try {
-        await this.opts.api.heartbeat(await this.beat());
-        if (beatFailures > 0) log.info({ failures: beatFailures }, 'heartbeats reach the tracker again');
-        beatFailures = 0;
+        await this.opts.api.heartbeat(await this.beatBody());
+        if (failures > 0) log.info({ failures }, 'heartbeats reach the tracker again');
+        failures = 0;
       } catch (err) {
         if (err instanceof RemoteError && err.status === 404 && err.code === 'NODE_NOT_FOUND') {
-          log.warn('tracker does not know this node; registering again');
-          this.registeredFlag = false;
-        } else {
-          beatFailures++;
-          if (beatFailures === 1 || beatFailures % 10 === 0) log.warn({ err: describe(err), failures: beatFailures }, 'heartbeat failed');
+          conn.abort(new Forgotten('the tracker does not know this node'));
+          return;
         }
+        failures++;
+        if (failures === 1 || failures % 10 === 0) log.warn({ err: describe(err), failures }, 'heartbeat failed');
       }
     }
   }
 
-  private async pause(ms: number): Promise<void> {
-    await sleep(ms, undefined, { signal: this.abort.signal }).catch(() => undefined);
+  private async pause(ms: number, signal: AbortSignal): Promise<void> {
+    await sleep(ms, undefined, { signal }).catch(() => undefined);
   }
 
   private async registration(): Promise<NodeRegistration> {
@@ -105,7 +157,7 @@ export class TrackerLink {
     return { id: this.opts.nodeId, zone: this.opts.zone, publicUrl: this.opts.publicUrl, freeBytes, totalBytes };
   }
 
-  private async beat(): Promise<Heartbeat> {
+  private async beatBody(): Promise<Heartbeat> {
     const { freeBytes, totalBytes } = await this.usable();
     return { id: this.opts.nodeId, freeBytes, totalBytes, load: this.opts.load(), blobCount: this.opts.store.count() };
   }
@@ -117,10 +169,5 @@ export class TrackerLink {
   }
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
-  }
-  return String(err);
-}
+/** Why a stream was ended from the node's side: the tracker answered a heartbeat with NODE_NOT_FOUND. */
+class Forgotten extends Error {}

@@ -1,10 +1,15 @@
-// GET|HEAD /blob/<blobId>?exp=&name=&sig= : a blob, whole or one range.
+// GET|HEAD /blob/<blobId>?exp=&name=&link=&sig= : a blob, whole or one range.
+// A copy that fails its check before the first byte sends the reader back
+// through its link to another copy; one that fails later cuts the
+// connection, so a resuming client continues from a good copy.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { StoredBlob } from '../store/chunk-store.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import type { Matched, RouteHandler } from '../../common/router.js';
-import { SHA256_RE } from '../../common/protocol/ids.js';
+import { LINK_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
+import { LINK_DOWNLOAD_PARAM, TRACKER } from '../../common/protocol/routes.js';
+import type { TrackerView } from '../cluster/tracker-view.js';
 import { decideRange } from '../../common/protocol/range.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { sendBody } from '../store/blob-reader.js';
@@ -12,8 +17,11 @@ import { expOf } from '../../common/sign.js';
 import { attachmentHeaderRemembered, verifyClaimsRemembered } from './request-memo.js';
 
 export interface DownloadDeps {
+  nodeId: string;
   secret: string;
   store: Pick<ChunkStore, 'get' | 'read'>;
+  /** Where a reader goes back to when this copy fails its check. */
+  trackerView: Pick<TrackerView, 'publicUrl'>;
 }
 
 export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
@@ -22,8 +30,9 @@ export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
 
 async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: ServerResponse, url: URL, id: string): Promise<void> {
   const name = url.searchParams.get('name') ?? '';
+  const link = url.searchParams.get('link') ?? '';
   // HEAD is checked as GET: a signed URL is good for both.
-  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: expOf(url.searchParams.get('exp')), extra: name }, url.searchParams.get('sig'));
+  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: expOf(url.searchParams.get('exp')), extra: name, link }, url.searchParams.get('sig'));
   if (!SHA256_RE.test(id)) throw new HoardError('BLOB_NOT_FOUND');
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');
@@ -59,7 +68,15 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
     return;
   }
   // Open before the status line goes out, so a blob removed meanwhile is still a clean 404.
-  const body = await ctx.store.read(id, start, end);
+  let body;
+  try {
+    body = await ctx.store.read(id, start, end);
+  } catch (err) {
+    const back = otherCopy(ctx, err, link);
+    if (back === undefined) throw err;
+    sendJson(res, 302, { url: back }, { location: back });
+    return;
+  }
   try {
     res.writeHead(status, headers);
     await sendBody(body, res);
@@ -70,6 +87,20 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
     if (res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
     throw err;
   }
+}
+
+/**
+ * The reader's way to another copy when this one failed its check (it is
+ * quarantined and reported by then, so the tracker no longer lists it): its
+ * link at the tracker, avoiding this node. Undefined without a link (a copy
+ * between nodes) or before the tracker told its public URL.
+ */
+function otherCopy(ctx: DownloadDeps, err: unknown, link: string): string | undefined {
+  if (!(err instanceof HoardError) || err.code !== 'CHUNK_CORRUPT') return undefined;
+  const tracker = ctx.trackerView.publicUrl;
+  if (tracker === undefined || !LINK_ID_RE.test(link)) return undefined;
+  // The download param: a browser following this goes to the file, not to the link's page.
+  return `${tracker}${TRACKER.link}${link}?${LINK_DOWNLOAD_PARAM}=1&avoid=${encodeURIComponent(ctx.nodeId)}`;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

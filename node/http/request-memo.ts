@@ -15,6 +15,7 @@ interface Checked {
   resource: string;
   exp: number;
   extra: string;
+  link: string;
 }
 
 // Keyed by the signature alone (short, so the lookup hashes little); a hit
@@ -29,10 +30,11 @@ export function verifyClaimsRemembered(secret: string, c: UrlClaims, sig: string
     return;
   }
   const extra = c.extra ?? '';
+  const link = c.link ?? '';
   const seen = checkedUrls.get(sig);
-  if (seen && seen.exp === c.exp && seen.resource === c.resource && seen.extra === extra && seen.verb === c.verb && seen.secret === secret && c.exp * 1000 >= nowMs) return;
+  if (seen && seen.exp === c.exp && seen.resource === c.resource && seen.extra === extra && seen.link === link && seen.verb === c.verb && seen.secret === secret && c.exp * 1000 >= nowMs) return;
   verifyClaims(secret, c, sig, nowMs);
-  checkedUrls.set(sig, { secret, verb: c.verb, resource: c.resource, exp: c.exp, extra });
+  checkedUrls.set(sig, { secret, verb: c.verb, resource: c.resource, exp: c.exp, extra, link });
 }
 
 /** attachmentHeader(name, fallback), remembered per pair. */

@@ -87,6 +87,8 @@ t.test('altered, missing or expired signatures on the node → 403', async (t) =
     ['exp removed', alter((u) => u.searchParams.delete('exp'))],
     ['name changed', alter((u) => u.searchParams.set('name', 'evil.exe'))],
     ['name removed', alter((u) => u.searchParams.delete('name'))],
+    ['link changed', alter((u) => u.searchParams.set('link', 'A'.repeat(22)))],
+    ['link removed', alter((u) => u.searchParams.delete('link'))],
     ['other blob id', alter((u) => (u.pathname = '/blob/' + 'f'.repeat(64)))],
   ];
   for (const [what, url] of invalid) expectError(t, await http(url), 403, 'TOKEN_INVALID', what);
@@ -98,7 +100,7 @@ t.test('altered, missing or expired signatures on the node → 403', async (t) =
   const past = unixNow() - 60;
   const expired = alter((u) => {
     u.searchParams.set('exp', String(past));
-    u.searchParams.set('sig', signClaims(c.secret, { verb: 'GET', resource: blobId, exp: past, extra: 'small.bin' }));
+    u.searchParams.set('sig', signClaims(c.secret, { verb: 'GET', resource: blobId, exp: past, extra: 'small.bin', link: u.searchParams.get('link') ?? '' }));
   });
   expectError(t, await http(expired), 403, 'TOKEN_EXPIRED', 'expired download URL');
 

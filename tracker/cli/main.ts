@@ -3,6 +3,7 @@
 // routes; `migrate` alone opens metadata stores itself (the tracker stopped).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { hoardVersion } from '../../common/cli.js';
 import { blobsCommand } from './commands/blobs.js';
 import { drainCommand } from './commands/drain.js';
 import { repairCommand } from './commands/repair.js';
@@ -37,5 +38,5 @@ await yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias('h', 'help')
-  .version(false)
+  .version(hoardVersion())
   .parseAsync();

@@ -1,13 +1,35 @@
 // The tracker's live view of storage nodes. Registrations are persisted so a
 // restarted tracker still knows its nodes (and answers their heartbeats);
-// liveness is in memory only: after a restart every node is down until its
-// next heartbeat.
+// liveness is in memory only: after a restart every node is down until it
+// registers again.
+//
+// A node is up while its heartbeats are recent (within downAfterMs) and, when
+// it holds a heartbeat stream, while that stream is open: the stream closing
+// (the node's process ended, its kernel closed the socket) marks it down at
+// once; a machine that vanishes without closing its sockets is caught by the
+// heartbeat timeout. Every change of state goes through one place, report(),
+// which tells the listeners (the log, replication, the streams; later other
+// trackers).
 import { HoardError } from '../../common/protocol/errors.js';
+import { HEARTBEAT_LATE_MS } from '../../common/protocol/routes.js';
 import type { Heartbeat, NodeRegistration, NodeState, NodeStatus } from '../../common/protocol/types.js';
 import type { MetaStore, NodeRecord } from '../meta/store.js';
 
 /** Heartbeats refresh the stored record at most this often (the stored copy only feeds restarts). */
 const PERSIST_EVERY_MS = 60_000;
+
+/** What made a node's state change. */
+export type ChangeCause = 'registered' | 'heartbeat' | 'stream closed' | 'no heartbeat';
+
+export interface NodeChange {
+  id: string;
+  state: NodeState;
+  cause: ChangeCause;
+  /** On the way up: when the node went down (ISO), this process's start if it was never up since. */
+  downSince?: string;
+}
+
+export type ChangeListener = (change: NodeChange) => void;
 
 interface Entry {
   rec: NodeRecord;
@@ -16,42 +38,78 @@ interface Entry {
   load: number;
   blobCount: number;
   persistedAt: number;
+  /** The state the listeners were last told. */
   reported: NodeState;
+  /** When the state last became down (this process's start for a node not seen since). */
+  downAt: number;
+  /** The open heartbeat stream's token. */
+  stream?: number;
+  /** Its stream closed at this time: down until it registers again, whatever heartbeats still arrive. */
+  cutAt?: number;
 }
 
-export interface Transitions {
-  up: string[];
-  down: string[];
+export interface TopologyOptions {
+  /** Without a heartbeat for this long a node is down. */
+  downAfterMs: number;
+  /** Without a heartbeat for this long a node is late (default HEARTBEAT_LATE_MS). */
+  lateAfterMs?: number;
+  now?: () => number;
 }
 
 export class Topology {
   private readonly nodes = new Map<string, Entry>();
+  private readonly listeners: ChangeListener[] = [];
   /** A node not heard from since this process started counts as down from here (repair grace starts now). */
   private readonly startedAt: number;
+  private readonly downAfterMs: number;
+  private readonly lateAfterMs: number;
+  private readonly now: () => number;
+  private streams = 0;
 
   constructor(
     private readonly store: MetaStore,
-    private readonly downAfterMs: number,
-    private readonly now: () => number = Date.now,
+    opts: TopologyOptions,
   ) {
-    this.startedAt = now();
+    this.downAfterMs = opts.downAfterMs;
+    this.lateAfterMs = opts.lateAfterMs ?? HEARTBEAT_LATE_MS;
+    this.now = opts.now ?? Date.now;
+    this.startedAt = this.now();
   }
 
   async load(): Promise<void> {
     for (const rec of await this.store.nodes.list()) {
-      this.nodes.set(rec.id, { rec, beatAt: 0, load: 0, blobCount: 0, persistedAt: 0, reported: 'down' });
+      this.nodes.set(rec.id, { rec, beatAt: 0, load: 0, blobCount: 0, persistedAt: 0, reported: 'down', downAt: this.startedAt });
     }
   }
 
+  /** Called on every change of a node's state, as it happens. */
+  onChange(listener: ChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** A registration without a stream: the node is up while its heartbeats come. */
   async register(reg: NodeRegistration): Promise<void> {
-    const t = this.now();
-    const old = this.nodes.get(reg.id);
-    const stamp = new Date(t).toISOString();
-    const rec: NodeRecord = { ...reg, registered: old?.rec.registered ?? stamp, lastSeen: stamp };
-    // A drain outlives restarts of the node: only the operator ends it.
-    if (old?.rec.draining) rec.draining = true;
-    await this.store.nodes.put(rec);
-    this.nodes.set(reg.id, { rec, beatAt: t, load: old?.load ?? 0, blobCount: old?.blobCount ?? 0, persistedAt: t, reported: old?.reported ?? 'down' });
+    await this.admit(reg, undefined);
+  }
+
+  /**
+   * A registration riding a heartbeat stream: the node is up until the stream
+   * closes (disconnect with the token returned) or its heartbeats stop. A
+   * newer stream of the same node replaces the older one.
+   */
+  async connect(reg: NodeRegistration): Promise<number> {
+    const token = ++this.streams;
+    await this.admit(reg, token);
+    return token;
+  }
+
+  /** The stream `token` closed: the node is down now, unless a newer stream replaced it. */
+  disconnect(id: string, token: number): void {
+    const e = this.nodes.get(id);
+    if (!e || e.stream !== token) return;
+    e.stream = undefined;
+    e.cutAt = this.now();
+    this.report(e, 'stream closed');
   }
 
   /** Throws NODE_NOT_FOUND for a node that never registered (the node then registers again). */
@@ -63,23 +121,16 @@ export class Topology {
     e.load = hb.load;
     e.blobCount = hb.blobCount;
     e.rec = { ...e.rec, freeBytes: hb.freeBytes, totalBytes: hb.totalBytes, lastSeen: new Date(t).toISOString() };
+    this.report(e, 'heartbeat');
     if (t - e.persistedAt >= PERSIST_EVERY_MS) {
       e.persistedAt = t;
       await this.store.nodes.put(e.rec);
     }
   }
 
-  private stateOf(e: Entry, t: number): NodeState {
-    return e.beatAt > 0 && t - e.beatAt <= this.downAfterMs ? 'up' : 'down';
-  }
-
-  private toStatus(e: Entry, t: number): NodeStatus {
-    const { id, zone, publicUrl, freeBytes, totalBytes, lastSeen } = e.rec;
-    const state = this.stateOf(e, t);
-    const st: NodeStatus = { id, zone, publicUrl, freeBytes, totalBytes, state, lastSeen, load: e.load, blobCount: e.blobCount };
-    if (e.rec.draining) st.draining = true;
-    if (state === 'down') st.downSince = new Date(e.beatAt > 0 ? e.beatAt + this.downAfterMs : this.startedAt).toISOString();
-    return st;
+  /** Looks for nodes whose heartbeats stopped (call it about every second); the listeners hear of each. */
+  sweep(): void {
+    for (const e of this.nodes.values()) this.report(e, 'no heartbeat');
   }
 
   /** Starts or ends a drain; persisted at once. Throws NODE_NOT_FOUND. */
@@ -109,17 +160,63 @@ export class Topology {
     return e !== undefined && this.stateOf(e, this.now()) === 'up';
   }
 
-  /** State changes since the previous call, for logging. */
-  sweep(): Transitions {
+  private async admit(reg: NodeRegistration, stream: number | undefined): Promise<void> {
     const t = this.now();
-    const out: Transitions = { up: [], down: [] };
-    for (const e of this.nodes.values()) {
-      const s = this.stateOf(e, t);
-      if (s !== e.reported) {
-        e.reported = s;
-        out[s].push(e.rec.id);
-      }
+    const old = this.nodes.get(reg.id);
+    const stamp = new Date(t).toISOString();
+    const rec: NodeRecord = { ...reg, registered: old?.rec.registered ?? stamp, lastSeen: stamp };
+    // A drain outlives restarts of the node: only the operator ends it.
+    if (old?.rec.draining) rec.draining = true;
+    await this.store.nodes.put(rec);
+    // The entry is replaced whole: a registration ends any earlier cut, and a stream opened
+    // meanwhile by the same node (a newer one) keeps its token.
+    const now = this.nodes.get(reg.id);
+    const e: Entry = {
+      rec,
+      beatAt: t,
+      load: now?.load ?? 0,
+      blobCount: now?.blobCount ?? 0,
+      persistedAt: t,
+      reported: now?.reported ?? 'down',
+      downAt: now?.downAt ?? t,
+      stream: stream ?? now?.stream,
+    };
+    if (stream !== undefined && now?.stream !== undefined && now.stream > stream) e.stream = now.stream;
+    this.nodes.set(reg.id, e);
+    this.report(e, 'registered');
+  }
+
+  private stateOf(e: Entry, t: number): NodeState {
+    return e.cutAt === undefined && e.beatAt > 0 && t - e.beatAt <= this.downAfterMs ? 'up' : 'down';
+  }
+
+  /** When the current down period began, as the state says (not yet reported, perhaps). */
+  private downSince(e: Entry): number {
+    if (e.cutAt !== undefined) return e.cutAt;
+    return e.beatAt > 0 ? e.beatAt + this.downAfterMs : this.startedAt;
+  }
+
+  /** The one place a state change is noticed and told. */
+  private report(e: Entry, cause: ChangeCause): void {
+    const state = this.stateOf(e, this.now());
+    if (state === e.reported) return;
+    e.reported = state;
+    const change: NodeChange = { id: e.rec.id, state, cause };
+    if (state === 'down') e.downAt = this.downSince(e);
+    else change.downSince = new Date(e.downAt).toISOString();
+    for (const l of this.listeners) l(change);
+  }
+
+  private toStatus(e: Entry, t: number): NodeStatus {
+    const { id, zone, publicUrl, freeBytes, totalBytes, lastSeen } = e.rec;
+    const state = this.stateOf(e, t);
+    const st: NodeStatus = { id, zone, publicUrl, freeBytes, totalBytes, state, lastSeen, load: e.load, blobCount: e.blobCount };
+    if (e.rec.draining) st.draining = true;
+    if (state === 'down') st.downSince = new Date(this.downSince(e)).toISOString();
+    else {
+      if (t - e.beatAt > this.lateAfterMs) st.late = true;
+      if (e.stream !== undefined) st.streaming = true;
     }
-    return out;
+    return st;
   }
 }

@@ -4,7 +4,7 @@
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { LINK_ID_RE, NODE_ID_RE } from '../../common/protocol/ids.js';
-import { NODE, NODE_ID_HEADER, TRACKER } from '../../common/protocol/routes.js';
+import { LINK_DOWNLOAD_PARAM, NODE, NODE_ID_HEADER, TRACKER } from '../../common/protocol/routes.js';
 import { type LinkInfo } from '../../common/protocol/types.js';
 import { signUrl } from '../../common/sign.js';
 import type { TrackerContext } from '../context.js';
@@ -17,8 +17,8 @@ import { wantsHtml } from '../web/negotiate.js';
 import { sendPage } from '../web/send.js';
 import { shellFor } from './pages.js';
 
-/** The query parameter that asks for the download itself, whatever Accept says (the link page's button). */
-export const DOWNLOAD_PARAM = 'download';
+/** The query parameter that asks for the download itself, whatever Accept says (the link page's button, a node's heal-on-read redirect). */
+export const DOWNLOAD_PARAM = LINK_DOWNLOAD_PARAM;
 
 async function resolve(ctx: TrackerContext, id: string): Promise<{ link: LinkRecord; blob: BlobRecord }> {
   const link = LINK_ID_RE.test(id) ? await ctx.store.links.get(id) : undefined;
@@ -66,7 +66,8 @@ const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
   const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random, avoid);
   if (!node) throw new HoardError('NO_LIVE_COPY');
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
-  const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename });
+  // The link rides along, signed: a node whose copy fails its check sends the reader back through it.
+  const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename, link: link.id });
   sendJson(res, 302, { url: target }, { location: target, [NODE_ID_HEADER]: node.id });
 };
 

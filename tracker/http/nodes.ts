@@ -1,8 +1,12 @@
-// POST /internal/nodes/register and /internal/nodes/heartbeat.
+// POST /internal/nodes/stream (a registration that stays open: the node's
+// heartbeat stream), /internal/nodes/register and /internal/nodes/heartbeat.
+import type { ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE_ID_RE, ZONE_RE } from '../../common/protocol/ids.js';
-import { type Heartbeat, type NodeRegistration } from '../../common/protocol/types.js';
+import { type Heartbeat, type NodeRegistration, type NodeStreamEvent, type RegisterAnswer } from '../../common/protocol/types.js';
+import type { StreamSink } from '../cluster/node-streams.js';
+import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import { int, object, str } from '../../common/protocol/fields.js';
 import { publicUrl } from './validate.js';
@@ -25,14 +29,53 @@ export function parseHeartbeat(v: unknown): Heartbeat {
   return { id: str(o, 'id', NODE_ID_RE), ...space(o), load: int(o, 'load', 0), blobCount: int(o, 'blobCount', 0) };
 }
 
+/** What every registration does besides the topology's record. */
+function registered(ctx: TrackerContext, reg: NodeRegistration, known: boolean, how: 'stream' | 'post'): RegisterAnswer {
+  ctx.log.info({ node: reg.id, zone: reg.zone, url: reg.publicUrl, how }, 'node registered');
+  // A node seen before may return with copies the index dropped or lacking ones it lists; a new one holds nothing yet.
+  if (known) ctx.replication.nodeRegistered(reg.id);
+  return { ok: true, trackerUrl: ctx.publicUrl };
+}
+
+export const nodeStreamRoute: RouteHandler = async (ctx, req, res, m) => {
+  const reg = parseRegistration(await readBody(req, res, m));
+  const known = ctx.topology.get(reg.id) !== undefined;
+  const sink = responseSink(res);
+  await ctx.streams.add(reg, sink);
+  if (sink.closed) return;
+  res.writeHead(200, {
+    'content-type': 'application/x-ndjson',
+    'cache-control': 'no-store',
+    // A proxy in front of the tracker must pass each line on at once (nginx reads this header).
+    'x-accel-buffering': 'no',
+  });
+  sink.send({ type: 'registered', ...registered(ctx, reg, known, 'stream') });
+};
+
+/** A stream's lines into an HTTP response that stays open. */
+function responseSink(res: ServerResponse): StreamSink {
+  return {
+    send(event: NodeStreamEvent) {
+      if (!res.destroyed && !res.writableEnded) res.write(JSON.stringify(event) + '\n');
+    },
+    end() {
+      if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+      res.end();
+    },
+    get closed() {
+      return res.destroyed || res.writableEnded;
+    },
+    onClose(fn) {
+      res.once('close', fn);
+    },
+  };
+}
+
 export const registerRoute: RouteHandler = async (ctx, req, res, m) => {
   const reg = parseRegistration(await readBody(req, res, m));
   const known = ctx.topology.get(reg.id) !== undefined;
   await ctx.topology.register(reg);
-  ctx.log.info({ node: reg.id, zone: reg.zone, url: reg.publicUrl }, 'node registered');
-  // A node seen before may return with copies the index dropped or lacking ones it lists; a new one holds nothing yet.
-  if (known) ctx.replication.nodeRegistered(reg.id);
-  sendJson(res, 200, { ok: true });
+  sendJson(res, 200, registered(ctx, reg, known, 'post'));
 };
 
 export const heartbeatRoute: RouteHandler = async (ctx, req, res, m) => {

@@ -16,7 +16,8 @@ import type { RouteHandler } from './handler.js';
 import { healthRoute } from './health.js';
 import { linkDeleteRoute } from './link-delete.js';
 import { linkInfoRoute, linkRoute } from './links.js';
-import { heartbeatRoute, registerRoute } from './nodes.js';
+import { heartbeatRoute, nodeStreamRoute, registerRoute } from './nodes.js';
+import { pipelineReplaceRoute } from './pipeline.js';
 import { assetRoute, uploadPageRoute } from './pages.js';
 import { commitProvenRoute, verifyProofRoute } from './proof.js';
 import { adminRepair } from './repair.js';
@@ -49,6 +50,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'public', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.
+  { methods: ['POST'], path: TRACKER.nodeStream, auth: 'internal', handle: nodeStreamRoute },
   { methods: ['POST'], path: TRACKER.register, auth: 'internal', handle: registerRoute },
   { methods: ['POST'], path: TRACKER.heartbeat, auth: 'internal', handle: heartbeatRoute },
   { methods: ['POST'], path: TRACKER.commit, auth: 'internal', handle: commitRoute },
@@ -56,6 +58,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['POST'], path: TUS_TRACKER.verifyProof, auth: 'internal', handle: verifyProofRoute },
   { methods: ['POST'], path: TRACKER.copyBad, auth: 'internal', handle: copyBadRoute },
   { methods: ['POST'], path: TRACKER.copiesHeld, auth: 'internal', handle: copiesHeldRoute },
+  { methods: ['POST'], path: TRACKER.pipelineReplace, auth: 'internal', handle: pipelineReplaceRoute },
   // The operator (hoard-admin).
   { methods: ['GET'], path: TRACKER.adminNodes, auth: 'admin', handle: adminNodes },
   { methods: ['GET'], path: TRACKER.adminBlobs, auth: 'admin', handle: adminBlobs },

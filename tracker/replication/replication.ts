@@ -7,6 +7,7 @@
 import type { RepairStatus } from '../../common/protocol/types.js';
 import { Executor, type ExecutorDeps } from './executor.js';
 import { PlanInputs } from './plan-inputs.js';
+import { Recount } from './recount.js';
 import { reconcileNode, type ReconcileReport } from './reconcile.js';
 import type { PlanBlob } from './repair-plan.js';
 import { repairStatus } from './status.js';
@@ -19,11 +20,16 @@ export class Replication {
   readonly executor: Executor;
   readonly triggers: Triggers;
   readonly plan: PlanInputs;
+  private readonly recount: Recount;
 
   constructor(private readonly deps: ReplicationDeps) {
     this.executor = new Executor(deps);
     this.triggers = new Triggers({ now: deps.now, replicas: deps.config.replicas, repairGrace: deps.config.repairGrace });
     this.plan = new PlanInputs(deps, this.executor);
+    this.recount = new Recount(
+      () => this.status(),
+      (err) => deps.log.warn({ err: (err as Error).message }, 'recount of the replication backlog failed'),
+    );
   }
 
   /** After a commit: a blob below its factor gets its other copies soon. */
@@ -36,9 +42,15 @@ export class Replication {
     this.triggers.nodeRegistered(id);
   }
 
-  /** A node came back up (the sweep saw a heartbeat again). */
+  /** A node came back up (it registered again, or its heartbeats came back). */
   nodeUp(id: string, downSince: string | undefined): void {
     this.triggers.nodeUp(id, downSince);
+    this.recount.soon();
+  }
+
+  /** A node went down: the backlog gauges count its copies as missing now. */
+  nodeDown(): void {
+    this.recount.soon();
   }
 
   /** Runs a worker soon (e.g. repair after a drain starts). */
@@ -61,6 +73,7 @@ export class Replication {
   }
 
   stop(): void {
+    this.recount.stop();
     this.triggers.stop();
   }
 }

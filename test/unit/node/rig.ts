@@ -27,7 +27,6 @@ export function standInTracker(commit?: (req: CommitRequest) => Promise<CommitRe
   const commits: CommitRequest[] = [];
   let links = 0;
   const api: TrackerApi = {
-    register: () => Promise.reject(new Error('not in this test')),
     heartbeat: () => Promise.reject(new Error('not in this test')),
     async commit(req) {
       commits.push(req);
@@ -37,6 +36,7 @@ export function standInTracker(commit?: (req: CommitRequest) => Promise<CommitRe
     },
     verifyProof: () => Promise.reject(new Error('not in this test')),
     commitProven: () => Promise.reject(new Error('not in this test')),
+    replaceFollower: () => Promise.reject(new Error('not in this test')),
   };
   return { api, commits };
 }

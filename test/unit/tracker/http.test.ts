@@ -295,7 +295,9 @@ t.test('GET|HEAD /f/<id> → 302 to a signed blob URL', async (t) => {
   const u = new URL(String(r.headers.location));
   t.equal(u.pathname, `/na/blob/${m.id}`);
   t.equal(u.searchParams.get('name'), 'file one.txt');
-  t.doesNotThrow(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt' }, u.searchParams.get('sig'), clock));
+  t.equal(u.searchParams.get('link'), linkId, 'the link rides along (a node with a bad copy sends the reader back through it)');
+  t.doesNotThrow(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt', link: linkId }, u.searchParams.get('sig'), clock));
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt' }, u.searchParams.get('sig'), clock), 'the link is signed');
   t.equal(r.headers['cache-control'], 'no-store');
   const h = await call('HEAD', `/f/${linkId}`);
   t.equal(h.status, 302);
@@ -313,7 +315,7 @@ t.test('a signed download URL lives only as long as starting a download needs', 
   const u = new URL(String((await call('GET', `/f/${linkId}`)).headers.location));
   const exp = Number(u.searchParams.get('exp'));
   t.ok(exp <= Math.floor(clock / 1000) + config.urlTtl);
-  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp, extra: 'file one.txt' }, u.searchParams.get('sig'), (exp + 1) * 1000), { code: 'TOKEN_EXPIRED' });
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp, extra: 'file one.txt', link: linkId }, u.searchParams.get('sig'), (exp + 1) * 1000), { code: 'TOKEN_EXPIRED' });
 });
 
 t.test('GET /api/links/<id>', async (t) => {

@@ -130,6 +130,14 @@ t.test('reads: avoid a failed node and a draining one while another copy is live
   t.equal(chooseReadNode(nodes, ['b', 'c'], () => 0, ['b'])?.id, 'c', 'draining beats avoided');
 });
 
+t.test('reads: a late holder (heartbeat overdue) only when no fresh one is live; avoided ones after it', async (t) => {
+  const nodes = [{ ...node('a', 'x', GiB, 'up', 0), late: true }, node('b', 'y', GiB, 'up', 7), { ...node('c', 'z', GiB, 'up', 0), draining: true }];
+  t.equal(chooseReadNode(nodes, ['a', 'b'], () => 0)?.id, 'b', 'the fresh holder though it is busier');
+  t.equal(chooseReadNode(nodes, ['a', 'c'], () => 0)?.id, 'c', 'a draining holder before a late one');
+  t.equal(chooseReadNode(nodes, ['a'], () => 0)?.id, 'a', 'the late holder when it is the only one');
+  t.equal(chooseReadNode(nodes, ['a', 'b'], () => 0, ['b'])?.id, 'a', 'late beats avoided');
+});
+
 t.test('uploads: draining nodes take none; with fillBand the emptiest nodes take them first', async (t) => {
   const drained = { ...node('d', 'x', 90 * GiB), draining: true };
   for (let seed = 0; seed < 30; seed++) {

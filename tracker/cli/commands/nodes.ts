@@ -24,7 +24,7 @@ export const nodesCommand: CommandModule<object, AdminArgs> = {
           [
             { title: 'ID', value: (n) => n.id },
             { title: 'ZONE', value: (n) => n.zone },
-            { title: 'STATE', value: (n) => (n.draining ? `${n.state},draining` : n.state) },
+            { title: 'STATE', value: state },
             { title: 'URL', value: (n) => n.publicUrl },
             { title: 'FREE', value: free, right: true },
             { title: 'LOAD', value: (n) => String(n.load), right: true },
@@ -40,4 +40,9 @@ export const nodesCommand: CommandModule<object, AdminArgs> = {
 function free(n: NodeStatus): string {
   const pct = n.totalBytes > 0 ? ` (${Math.round((n.freeBytes / n.totalBytes) * 100)}%)` : '';
   return formatBytes(n.freeBytes) + pct;
+}
+
+/** up, down, with late (heartbeat overdue) and draining added. */
+function state(n: NodeStatus): string {
+  return [n.state, ...(n.late ? ['late'] : []), ...(n.draining ? ['draining'] : [])].join(',');
 }

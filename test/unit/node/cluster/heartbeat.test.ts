@@ -1,10 +1,13 @@
-// Registration with back-off, heartbeats, and re-registration, against a
-// small stand-in tracker that checks the cluster credential.
+// The node's link to the tracker against a small stand-in tracker that checks
+// the cluster credential: registration on the heartbeat stream with
+// back-off, heartbeats, registering again at once when the stream ends or
+// the tracker forgot the node, and when the tracker falls silent.
 import { mkdtemp, rm } from 'node:fs/promises';
 import type http from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { HoardError } from '../../../../common/protocol/errors.js';
 import { createServer, listen, readJson, sendJson } from '../../../../common/http.js';
 import { createLogger } from '../../../../common/log.js';
@@ -14,52 +17,63 @@ import { verifyClusterAuth } from '../../../../common/sign.js';
 import { FileChunkStore } from '../../../../node/store/file-chunk-store.js';
 import { TrackerLink } from '../../../../node/cluster/heartbeat.js';
 import { trackerClient } from '../../../../node/cluster/tracker-client.js';
+import { nodeStreamClient } from '../../../../node/cluster/tracker-stream.js';
+import { TrackerView } from '../../../../node/cluster/tracker-view.js';
 import { RateGuard } from '../../../../node/upload/rate-guard.js';
 
 const SECRET = 'test-secret-0123456789';
 const log = createLogger('test', 'silent');
 
-function fakeTracker() {
+function fakeTracker(opts: { silent?: boolean } = {}) {
   const known = new Set<string>();
   const registrations: NodeRegistration[] = [];
   const beats: Heartbeat[] = [];
+  const streams: ServerResponse[] = [];
   const server: http.Server = createServer(async (req, res, url) => {
-    verifyClusterAuth(SECRET, req.method ?? '', url.pathname + url.search, req.headers['x-hoard-auth'] as string | undefined);
-    if (url.pathname === TRACKER.register) {
-      const reg = await readJson<NodeRegistration>(req);
+    const digest = verifyClusterAuth(SECRET, req.method ?? '', url.pathname + url.search, req.headers['x-hoard-auth'] as string | undefined);
+    if (url.pathname === TRACKER.nodeStream) {
+      const reg = await readJson<NodeRegistration>(req, 65536, digest);
       registrations.push(reg);
       known.add(reg.id);
-      sendJson(res, 200, { ok: true });
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      // A silent tracker answers the registration and then says nothing more.
+      res.write(JSON.stringify({ type: 'registered', ok: true, trackerUrl: 'http://public.example/' }) + '\n');
+      if (!opts.silent) {
+        const ping = setInterval(() => res.write('{"type":"ping"}\n'), 20);
+        res.on('close', () => clearInterval(ping));
+      }
+      streams.push(res);
     } else if (url.pathname === TRACKER.heartbeat) {
-      const hb = await readJson<Heartbeat>(req);
+      const hb = await readJson<Heartbeat>(req, 65536, digest);
       if (!known.has(hb.id)) throw new HoardError('NODE_NOT_FOUND');
       beats.push(hb);
       sendJson(res, 200, { ok: true });
     } else throw new HoardError('NOT_FOUND');
   }, log);
-  return { server, known, registrations, beats };
+  return { server, known, registrations, beats, streams };
 }
 
 async function until(cond: () => boolean, ms = 5_000): Promise<boolean> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 5));
   }
   return true;
 }
 
-t.test('registers once the tracker comes up, heartbeats, re-registers when forgotten', async (t) => {
+async function setup(t: Test, secret = SECRET, fakeOpts: { silent?: boolean } = {}, silenceMs?: number) {
   const dir = await mkdtemp(join(tmpdir(), 'hoard-hb-'));
   const store = new FileChunkStore({ dir, chunkSize: 65536 });
   await store.open();
-  const fake = fakeTracker();
-  // Take a free port, then release it so the first registrations fail.
+  const fake = fakeTracker(fakeOpts);
   const port = await listen(fake.server, 0, '127.0.0.1');
-  await new Promise<void>((r) => fake.server.close(() => r()));
-
+  const base = `http://127.0.0.1:${port}`;
+  const view = new TrackerView();
   const link = new TrackerLink({
-    api: trackerClient(`http://127.0.0.1:${port}`, SECRET),
+    api: trackerClient(base, secret),
+    stream: nodeStreamClient(base, secret, silenceMs),
+    view,
     store,
     log,
     nodeId: 'node-a',
@@ -72,53 +86,56 @@ t.test('registers once the tracker comes up, heartbeats, re-registers when forgo
   t.teardown(async () => {
     await link.stop();
     fake.server.closeAllConnections();
-    fake.server.close();
+    await new Promise((r) => fake.server.close(r));
     await rm(dir, { recursive: true, force: true });
   });
+  return { fake, port, link, view };
+}
+
+t.test('registers once the tracker comes up, heartbeats, registers again at once when the stream ends or the node is forgotten', async (t) => {
+  const { fake, port, link, view } = await setup(t);
+  // Release the port so the first registrations fail.
+  fake.server.closeAllConnections();
+  await new Promise((r) => fake.server.close(r));
   link.start();
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setTimeout(r, 150));
   t.equal(link.registered, false, 'still trying while the tracker is down');
+  t.equal(view.publicUrl, undefined);
 
   await listen(fake.server, port, '127.0.0.1');
   await link.whenRegistered();
   t.match(fake.registrations[0], { id: 'node-a', zone: 'z1', publicUrl: 'http://127.0.0.1:9999' });
   t.ok(fake.registrations[0]!.totalBytes > 0);
+  t.equal(view.publicUrl, 'http://public.example', 'the tracker told its public URL (trailing slash dropped)');
 
   t.ok(await until(() => fake.beats.length >= 3), 'heartbeats arrive');
   t.match(fake.beats[0], { id: 'node-a', load: 3, blobCount: 0 });
 
-  fake.known.clear();
+  // The tracker ends the stream (it is stopping): the node registers again.
   const before = fake.registrations.length;
-  t.ok(await until(() => fake.registrations.length > before), 'registers again after NODE_NOT_FOUND');
+  fake.streams[0]!.end();
+  t.ok(await until(() => fake.registrations.length > before), 'registers again after the stream ended');
+
+  fake.known.clear();
+  const again = fake.registrations.length;
+  t.ok(await until(() => fake.registrations.length > again), 'registers again after NODE_NOT_FOUND');
   const beatsNow = fake.beats.length;
   t.ok(await until(() => fake.beats.length > beatsNow), 'and heartbeats again');
 });
 
+t.test('a tracker that falls silent is left and registered with again', async (t) => {
+  const { fake, link } = await setup(t, SECRET, { silent: true }, 150);
+  link.start();
+  await link.whenRegistered();
+  t.ok(await until(() => fake.registrations.length >= 2), 'no ping for the silence limit: registers again');
+});
+
 t.test('a wrong secret keeps retrying without crashing', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'hoard-hb-'));
-  const store = new FileChunkStore({ dir, chunkSize: 65536 });
-  await store.open();
-  const fake = fakeTracker();
-  const port = await listen(fake.server, 0, '127.0.0.1');
-  const link = new TrackerLink({
-    api: trackerClient(`http://127.0.0.1:${port}`, 'another-secret-0000000'),
-    store,
-    log,
-    nodeId: 'node-b',
-    zone: 'default',
-    publicUrl: 'http://x',
-    load: () => 0,
-    intervalMs: 30,
-    backoffMs: { initial: 10, max: 20 },
-  });
+  const { fake, link } = await setup(t, 'another-secret-0000000');
   link.start();
   await new Promise((r) => setTimeout(r, 150));
   t.equal(link.registered, false);
   t.equal(fake.registrations.length, 0);
-  await link.stop();
-  fake.server.closeAllConnections();
-  fake.server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 t.test('rate guard', async (t) => {
