@@ -15,7 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { releaseBodyDeadline } from './body-deadline.js';
 import { HoardError } from './protocol/errors.js';
 import { AUTH_HEADER } from './protocol/routes.js';
-import { verifyClusterAuth } from './sign.js';
+import { STREAM_DIGEST, verifyClusterAuth } from './sign.js';
 
 /**
  * - `public`: anyone; the `caller` hook says who (anonymous until accounts exist).
@@ -55,6 +55,12 @@ export interface Route<Caller> {
   rawParams?: boolean;
   /** The handler holds the body to a rate floor of its own (uploads): the whole-body deadline does not apply. */
   pacedBody?: boolean;
+  /**
+   * Internal routes whose body is a stream (the write pipeline): the
+   * credential carries STREAM_DIGEST instead of the body's digest, and the
+   * handler checks the bytes itself. No other route accepts such a credential.
+   */
+  streamBody?: boolean;
   handle: RouteHandler<Caller>;
 }
 
@@ -243,15 +249,23 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
     }
     const [c, params] = hit;
     const { route } = c;
-    if (route.pacedBody) releaseBodyDeadline(req);
+    // Uploads and the write pipeline's streams are paced or checked by their handlers, not held to the whole-body deadline.
+    if (route.pacedBody || route.streamBody) releaseBodyDeadline(req);
     const m: Matched<Caller> = { url, params, route: route.path, auth: route.auth };
     if (route.cors) corsHeaders(res, header(req, 'origin'));
     if (route.auth === 'public') {
       m.caller = await opts.caller(req);
     } else if (route.auth === 'internal') {
       m.bodyDigest = credential(req);
+      if ((m.bodyDigest === STREAM_DIGEST) !== (route.streamBody === true)) {
+        throw new HoardError('UNAUTHORIZED', route.streamBody ? 'This route takes a streamed body' : 'A streamed-body credential is not good here');
+      }
     } else if (route.auth === 'metrics') {
-      if (!bearerMatches(req, opts.metricsToken)) m.bodyDigest = credential(req);
+      if (!bearerMatches(req, opts.metricsToken)) {
+        const digest = credential(req);
+        if (digest === STREAM_DIGEST) throw new HoardError('UNAUTHORIZED', 'A streamed-body credential is not good here');
+        m.bodyDigest = digest;
+      }
     } else {
       let digest: string | undefined;
       let credentialError: unknown;
@@ -259,6 +273,10 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
         digest = credential(req);
       } catch (err) {
         credentialError = err;
+      }
+      if (digest === STREAM_DIGEST) {
+        credentialError = new HoardError('UNAUTHORIZED', 'A streamed-body credential is not good here');
+        digest = undefined;
       }
       const ok = opts.admin ? await opts.admin(req, digest !== undefined) : digest !== undefined;
       if (!ok) throw credentialError ?? new HoardError('UNAUTHORIZED');

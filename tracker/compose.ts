@@ -18,6 +18,7 @@ import type { TrackerContext } from './context.js';
 import { CreationLimits } from './index/creation-limits.js';
 import { Committer } from './index/committer.js';
 import { expectedFromHolders, ProofBook } from './index/proof-book.js';
+import { UnderQuorumLog } from './index/write-quorum.js';
 import { defaultMetaSpec, openMetaStore } from './meta/open.js';
 import { Replication } from './replication/replication.js';
 import { refreshBacklog } from './replication/status.js';
@@ -101,6 +102,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       { perMinute: config.tusCreateRate, burst: config.tusCreateBurst, maxOpen: config.tusMaxOpen, maxClients: CREATION_CLIENTS },
       now,
     ),
+    underQuorum: new UnderQuorumLog(log, now),
     nodeApi,
     jobs: new JobBook(now),
     web,

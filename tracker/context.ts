@@ -11,6 +11,7 @@ import type { TrackerConfig } from './config.js';
 import type { Committer } from './index/committer.js';
 import type { CreationLimits } from './index/creation-limits.js';
 import type { ProofBook } from './index/proof-book.js';
+import type { UnderQuorumLog } from './index/write-quorum.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
 import type { WebAssets } from './web/assets.js';
@@ -30,6 +31,8 @@ export interface TrackerContext {
   proofs: ProofBook;
   /** Per-client limits on creating resumable uploads. */
   creations: CreationLimits;
+  /** Counts (and logs) uploads acknowledged under the write quorum. */
+  underQuorum: UnderQuorumLog;
   /** Calls to nodes' /internal/ routes. */
   nodeApi: NodeApiFactory;
   /** The named background workers, run by schedule or by /internal/admin/workers. */

@@ -1,4 +1,5 @@
-// PUT /upload/<filename>?exp=&sig= : stream the body into the chunk store,
+// PUT /upload/<filename>?exp=&sig=[&pipe=&psig=] : stream the body into the
+// chunk store (and, under a write quorum, on to the followers the URL names),
 // then publish it on disk and commit it at the tracker, answer 201
 // UploadResult.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -6,7 +7,9 @@ import { HoardError, toHoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE } from '../../common/protocol/routes.js';
 import type { UploadResult } from '../../common/protocol/types.js';
-import { expOf, verifyUploadUrl, type UploadBinding } from '../../common/sign.js';
+import { expOf, pipelineOf, verifyUploadUrl, type UploadBinding } from '../../common/sign.js';
+import type { PeerNode } from '../../common/protocol/pipeline.js';
+import { WritePipeline } from '../upload/pipeline.js';
 import { decodeFilename } from '../../common/protocol/filename.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
 import { pump } from '../upload/body-pump.js';
@@ -24,6 +27,8 @@ export interface UploadPlan {
   binding: UploadBinding;
   /** The URL's expiry, unix seconds. */
   exp: number;
+  /** The write pipeline's followers the signed URL names (none: one copy acknowledges). */
+  followers: PeerNode[];
 }
 
 export interface UploadRoute {
@@ -45,6 +50,8 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     const binding = verifyUploadUrl(ctx.secret, url, filename);
     if (binding.node !== ctx.nodeId) throw new HoardError('TOKEN_INVALID', 'This upload URL is signed for another node');
     spent.check(binding.uploadId);
+    const followers = pipelineOf(ctx.secret, url);
+    if (followers.some((f) => f.id === ctx.nodeId)) throw new HoardError('TOKEN_INVALID', 'The upload URL names this node as its own follower');
 
     const cl = req.headers['content-length'];
     let declared: number | undefined;
@@ -58,7 +65,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     } else if (!req.headers['transfer-encoding']) {
       throw new HoardError('LENGTH_REQUIRED');
     }
-    const plan = { filename, declared, binding, exp: expOf(url.searchParams.get('exp')) };
+    const plan = { filename, declared, binding, exp: expOf(url.searchParams.get('exp')), followers };
     checked.set(req, plan);
     return plan;
   }
@@ -71,6 +78,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
       refuse(req, res, err);
       return;
     }
+    // The URL's upload id makes the commit idempotent (a retry after a lost answer gets the same link) and keys its pipeline.
     const { uploadId } = plan.binding;
     try {
       spent.take(uploadId, plan.exp);
@@ -79,15 +87,20 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
       return;
     }
     let writer: ChunkWriter | undefined;
+    let pipeline: WritePipeline | undefined;
     const declared = plan.declared ?? plan.binding.size ?? 0;
     const claim: Claim = admission.claim(() => declared - (writer?.bytes ?? 0));
     try {
       writer = await store.begin();
-      await receive(req, writer, plan);
+      if (plan.followers.length > 0) {
+        pipeline = WritePipeline.streaming(ctx.pipelineDeps, { key: uploadId, followers: plan.followers, chunkSize: writer.chunkSize, length: plan.declared });
+      }
+      await receive(req, writer, plan, pipeline);
       await writer.seal();
     } catch (err) {
       claim.release();
       spent.release(uploadId);
+      pipeline?.abort();
       await writer?.abort().catch((e: unknown) => log.error({ err: e }, 'cannot remove an aborted upload'));
       refuse(req, res, err);
       return;
@@ -96,7 +109,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     // The URL's upload id makes the commit idempotent (a retry after a lost answer gets the same link) and single use at the tracker too.
     let result: UploadResult;
     try {
-      result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId });
+      result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId, pipeline });
     } catch (err) {
       spent.release(uploadId);
       throw err;
@@ -110,10 +123,11 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
    * ends short of its Content-Length or the client goes away, PAYLOAD_TOO_LARGE
    * over the limit, REQUEST_TIMEOUT below the rate floor, or the writer's error.
    */
-  async function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan): Promise<void> {
+  async function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan, pipeline?: WritePipeline): Promise<void> {
     const exact = plan.declared ?? plan.binding.size;
     const limit = Math.min(exact ?? Infinity, limits.maxUploadSize);
-    await pump(req, writer, { limit, limits });
+    // Each piece goes on to the followers as it arrives; a follower whose buffer is full paces the body like the disk does.
+    await pump(req, writer, pipeline ? { limit, limits, onBytes: (buf) => pipeline.send(buf), after: () => pipeline.room() } : { limit, limits });
     if (exact !== undefined && writer.bytes !== exact) throw new HoardError('BODY_INCOMPLETE');
   }
 
