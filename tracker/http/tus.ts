@@ -63,17 +63,17 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   }
   const declared = md5 && sha256 ? { md5, sha256 } : undefined;
   const client = m.caller!.ip;
-  try {
-    ctx.creations.admit(client);
-  } catch (err) {
-    if (err instanceof CreationRefused) res.setHeader('retry-after', String(err.retryAfterS));
-    throw err;
-  }
   // Every declared upload past the first checkpoint gets a challenge, stored content or not.
   const challenged = declared !== undefined && length > FIRST_CHECKPOINT;
   const candidate = challenged ? await findCandidate(ctx.store, { ...declared, size: length }) : undefined;
 
   const uploadId = randomBytes(16).toString('base64url');
+  try {
+    ctx.creations.admit(client, uploadId);
+  } catch (err) {
+    if (err instanceof CreationRefused) res.setHeader('retry-after', String(err.retryAfterS));
+    throw err;
+  }
   const book = ctx.proofs;
   const tried: string[] = [];
   let lastErr: unknown;
@@ -98,6 +98,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       if (made.result) {
         // An empty upload ended at its creation: tus clients send no PATCH for it, so the link comes now.
         Object.assign(headers, { [TUS_H.link]: made.result.link, [TUS_H.linkId]: made.result.id, [TUS_H.dedup]: made.result.dedup ? '1' : '0' });
+        ctx.creations.finished(uploadId);
       } else {
         // Counted against its client until it is finished (or expires).
         ctx.creations.opened(client, uploadId, made.expires);
@@ -113,6 +114,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       ctx.log.warn({ node: node.id, err: (err as Error).message }, 'node refused a resumable upload');
     }
   }
+  ctx.creations.finished(uploadId);
   if (lastErr instanceof HoardError) throw lastErr;
   throw new HoardError('UPSTREAM_FAILED', `no node could open the upload: ${(lastErr as Error | undefined)?.message ?? 'unknown'}`);
 };

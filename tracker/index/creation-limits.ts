@@ -9,6 +9,9 @@
 import { LRUCache } from 'lru-cache';
 import { HoardError } from '../../common/protocol/errors.js';
 
+/** How long a creation in progress counts before the node's answer. */
+const PENDING_MS = 60_000;
+
 export interface CreationLimitsConfig {
   /** Creations per minute a client earns (0 = no rate limit). */
   perMinute: number;
@@ -54,8 +57,13 @@ export class CreationLimits {
     });
   }
 
-  /** Throws CreationRefused when `client` may not create an upload now; else takes one creation from its allowance. */
-  admit(client: string): void {
+  /**
+   * Throws CreationRefused when `client` may not create an upload now; else
+   * takes one creation from its allowance and counts `uploadId` as open at
+   * once (concurrent creations cannot all slip under the cap) until opened,
+   * finished or a minute passes.
+   */
+  admit(client: string, uploadId: string): void {
     const now = this.now();
     const s = this.clients.get(client) ?? { tokens: this.cfg.burst, at: now, open: new Map<string, number>() };
     this.clients.set(client, s);
@@ -73,6 +81,8 @@ export class CreationLimits {
       }
       s.tokens -= 1;
     }
+    s.open.set(uploadId, now + PENDING_MS);
+    this.owner.set(uploadId, client);
   }
 
   /** The upload was created: counted as open until it finishes or `expiresMs` passes. */
@@ -83,7 +93,7 @@ export class CreationLimits {
     this.owner.set(uploadId, client);
   }
 
-  /** The upload finished (committed): no longer counted. */
+  /** The upload finished (committed), or its creation failed: no longer counted. */
   finished(uploadId: string): void {
     const client = this.owner.get(uploadId);
     if (client === undefined) return;

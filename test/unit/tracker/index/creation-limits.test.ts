@@ -21,36 +21,36 @@ const refusal = (f: () => void): CreationRefused | undefined => {
 
 t.test('a burst, then one creation a second at 60 per minute', async (t) => {
   const { l, advance } = limits();
-  for (let i = 0; i < 3; i++) l.admit('a');
-  const r = refusal(() => l.admit('a'));
+  for (let i = 0; i < 3; i++) l.admit('a', 'x1');
+  const r = refusal(() => l.admit('a', 'x2'));
   t.match(r, { code: 'TOO_MANY_UPLOADS', status: 429, retryAfterS: 1 });
-  t.doesNotThrow(() => l.admit('b'), 'another client has its own allowance');
+  t.doesNotThrow(() => l.admit('b', 'x3'), 'another client has its own allowance');
   advance(1_000);
-  t.doesNotThrow(() => l.admit('a'), 'a token a second');
-  t.ok(refusal(() => l.admit('a')));
+  t.doesNotThrow(() => l.admit('a', 'x4'), 'a token a second');
+  t.ok(refusal(() => l.admit('a', 'x5')));
 });
 
 t.test('open uploads are capped until they finish or expire', async (t) => {
   const { l, advance, now } = limits({ perMinute: 0, maxOpen: 2 });
-  l.admit('a');
+  l.admit('a', 'u1');
   l.opened('a', 'u1', now() + 60_000);
-  l.admit('a');
+  l.admit('a', 'u2');
   l.opened('a', 'u2', now() + 120_000);
-  t.match(refusal(() => l.admit('a')), { retryAfterS: 60 }, 'the soonest expiry says when');
+  t.match(refusal(() => l.admit('a', 'x8')), { retryAfterS: 60 }, 'the soonest expiry says when');
   l.finished('u1');
   t.equal(l.openOf('a'), 1);
-  l.admit('a');
+  l.admit('a', 'u3');
   l.opened('a', 'u3', now() + 60_000);
-  t.ok(refusal(() => l.admit('a')));
+  t.ok(refusal(() => l.admit('a', 'x10')));
   advance(60_000);
   t.equal(l.openOf('a'), 1, 'expired ones are no longer counted');
-  t.doesNotThrow(() => l.admit('a'));
+  t.doesNotThrow(() => l.admit('a', 'x11'));
 });
 
 t.test('the clients remembered are bounded', async (t) => {
   const { l, now } = limits({ maxClients: 10, maxOpen: 5 });
   for (let i = 0; i < 1000; i++) {
-    l.admit(`c${i}`);
+    l.admit(`c${i}`, `u${i}`);
     l.opened(`c${i}`, `u${i}`, now() + 60_000);
   }
   t.equal(l.openOf('c999'), 1);
