@@ -19,12 +19,12 @@ export interface Cluster {
 }
 
 /** A tracker alone (the index scenario fills its store first), in `dir`: data/ and tracker.log. */
-export async function startTracker(procs: ProcessRegistry, root: string, dir: string, secretFile: string, name = 'tracker'): Promise<{ proc: Proc; url: string }> {
+export async function startTracker(procs: ProcessRegistry, root: string, dir: string, secretFile: string, name = 'tracker', args: string[] = []): Promise<{ proc: Proc; url: string }> {
   const c = new HoardCluster({
     dist: join(root, 'dist'),
     secretFile,
     logDir: dir,
-    tracker: { name, data: join(dir, 'data'), logFile: join(dir, 'tracker.log') },
+    tracker: { name, data: join(dir, 'data'), logFile: join(dir, 'tracker.log'), args },
     nodes: [],
     processes: procs,
   });

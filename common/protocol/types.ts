@@ -189,6 +189,8 @@ export interface TusCreateRequest {
 export interface TusCreateResponse {
   /** Unix milliseconds after which an unfinished upload is dropped. */
   expires: number;
+  /** An empty upload is complete once created: its link (tus clients send no PATCH for it). */
+  result?: { link: string; id: string; dedup: boolean };
 }
 
 /** tracker → node: compute the answer to a challenge from a stored blob. */

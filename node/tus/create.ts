@@ -42,6 +42,7 @@ export function createHandler(svc: TusService): RouteHandler<unknown> {
   return async (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>): Promise<void> => {
     const state = await svc.create(parseCreate(await readJson<unknown>(req, CREATE_BODY_LIMIT, m.bodyDigest)));
     const out: TusCreateResponse = { expires: state.expires };
+    if (state.result) out.result = { link: state.result.link, id: state.result.id, dedup: state.result.dedup };
     sendJson(res, 201, out);
   };
 }

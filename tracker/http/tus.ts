@@ -48,6 +48,8 @@ function uploadLength(req: IncomingMessage): number {
 
 export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   checkTusVersion(req, res);
+  // Concatenation (tus-js-client's parallelUploads) is not offered: refused before any byte flows.
+  if (req.headers[TUS_H.concat] !== undefined) throw new HoardError('TUS_CONCAT_UNSUPPORTED');
   const length = uploadLength(req);
   checkUpload(ctx.config, m.caller!, length);
   const meta = parseMetadata(firstHeader(req, TUS_H.metadata));
@@ -81,6 +83,10 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       const location = d.node.publicUrl + TUS_NODE.upload + uploadId;
       const headers: Record<string, string> = { location, [TUS_H.expires]: new Date(made.expires).toUTCString() };
       if (challenge) headers[TUS_H.challenge] = formatChallenge(challenge);
+      if (made.result) {
+        // An empty upload ended at its creation: tus clients send no PATCH for it, so the link comes now.
+        Object.assign(headers, { [TUS_H.link]: made.result.link, [TUS_H.linkId]: made.result.id, [TUS_H.dedup]: made.result.dedup ? '1' : '0' });
+      }
       ctx.log.info({ upload: uploadId, node: d.node.id, size: length, declared: declared !== undefined }, 'tus upload created');
       sendJson(res, 201, { uploadId, url: location, expires: new Date(made.expires).toISOString() }, headers);
       // Only now, so the answer above took the same time whether or not the content is stored.
