@@ -25,8 +25,9 @@ import type { Scenario } from './scenarios/scenario.js';
 import { smallFiles } from './scenarios/small-files.js';
 import { trackerIndex, trackerIndexPg } from './scenarios/tracker-index.js';
 import { upload } from './scenarios/upload.js';
+import { quorum } from './scenarios/quorum.js';
 
-const ALL: Scenario[] = [upload, download, ranged, smallFiles, duplicates, trackerIndex, memory, trackerIndexPg];
+const ALL: Scenario[] = [upload, download, ranged, smallFiles, duplicates, trackerIndex, memory, trackerIndexPg, quorum];
 
 /** dist/bench/run.js → the repository root. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
