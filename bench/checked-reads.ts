@@ -56,7 +56,7 @@ async function serve(verifier: ChunkVerifier): Promise<Side> {
   const log = createLogger('bench', 'silent');
   const refuse = () => Promise.reject(new Error('no tracker here'));
   const copies = { reportBad: refuse, held: refuse };
-  const tracker = { register: refuse, heartbeat: refuse, commit: refuse, verifyProof: refuse, commitProven: refuse };
+  const tracker = { register: refuse, heartbeat: refuse, commit: refuse, verifyProof: refuse, commitProven: refuse, replaceFollower: refuse };
   const config = loadConfig(NODE_SPEC, { tracker: 'http://127.0.0.1:9', data: dir, secret: SECRET, id: 'bench', reserve: 0 }, undefined, {});
   const parts = integrityParts({ nodeId: 'bench', log, copies, locks: new KeyedLock(), signal: new AbortController().signal, settings: { scrubRate: 0, orphanGraceMs: 0, quarantineKeepMs: 0 }, verifyCacheTtlS: 0 });
   const { server } = await assembleNode(config, { log, nodeId: 'bench', store, integrity: parts.assemble(store), tracker, copies });

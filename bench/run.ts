@@ -23,10 +23,11 @@ import { memory } from './scenarios/memory.js';
 import { ranged } from './scenarios/ranged.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { smallFiles } from './scenarios/small-files.js';
-import { trackerIndex } from './scenarios/tracker-index.js';
+import { trackerIndex, trackerIndexPg } from './scenarios/tracker-index.js';
 import { upload } from './scenarios/upload.js';
+import { quorum } from './scenarios/quorum.js';
 
-const ALL: Scenario[] = [upload, download, ranged, smallFiles, duplicates, trackerIndex, memory];
+const ALL: Scenario[] = [upload, download, ranged, smallFiles, duplicates, trackerIndex, memory, trackerIndexPg, quorum];
 
 /** dist/bench/run.js → the repository root. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

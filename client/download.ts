@@ -3,14 +3,14 @@
 import { createWriteStream } from 'node:fs';
 import { rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { CliError, describeError, formatBytes } from '../common/cli.js';
 import { remoteError } from '../common/client.js';
 import { RemoteError } from '../common/protocol/errors.js';
-import { hashFile } from '../common/hash.js';
+import { DualHasher, hashFile } from '../common/hash.js';
 import { MD5_RE, NODE_ID_RE, SHA256_RE } from '../common/protocol/ids.js';
 import { NODE_ID_HEADER, TRACKER } from '../common/protocol/routes.js';
 import { type LinkInfo } from '../common/protocol/types.js';
@@ -25,6 +25,8 @@ const BACKOFF_MS = [250, 500, 1000, 2000];
 export interface DownloadOptions {
   /** -o: a file path, or an existing directory to put the file in. */
   out?: string;
+  /** Replace an existing file of that name that holds other bytes (else FILE_EXISTS). */
+  force?: boolean;
   /** Told about each retry (already formatted). */
   onRetry?: (line: string) => void;
   progress?: (label: string, total: number, start: number) => Progress;
@@ -33,11 +35,20 @@ export interface DownloadOptions {
 export interface Downloaded {
   path: string;
   info: LinkInfo;
+  /** The file was there already with exactly the link's bytes: nothing was downloaded. */
+  present?: boolean;
 }
 
 export async function downloadLink(ref: LinkRef, opts: DownloadOptions = {}): Promise<Downloaded> {
-  const info = checkInfo(await callTracker<unknown>(ref.tracker, 'GET', TRACKER.linkInfo + encodeURIComponent(ref.id)), ref.id);
+  const info = await linkInfo(ref);
   const path = await outputPath(opts.out, info);
+  const existing = await stat(path).catch(() => undefined);
+  if (existing && !opts.force) {
+    // The same bytes are not a conflict; anything else is someone's file, kept unless --force.
+    const same = existing.isFile() && existing.size === info.size && sameContent(await hashFile(path), info);
+    if (same) return { path, info, present: true };
+    throw fatal(new CliError('FILE_EXISTS', `${path} exists and holds other bytes than link ${info.id}; --force replaces it, -o names another file`));
+  }
   const part = path + '.part';
   const progress = opts.progress ?? progressBar;
   const resumed = (await sizeOf(part)) > 0;
@@ -50,7 +61,7 @@ export async function downloadLink(ref: LinkRef, opts: DownloadOptions = {}): Pr
   } finally {
     bar.stop();
   }
-  if (got.size !== info.size || got.md5 !== info.md5 || got.sha256 !== info.sha256) {
+  if (!sameContent(got, info)) {
     await unlink(part).catch(() => {});
     throw new CliError(
       'CHECKSUM_MISMATCH',
@@ -61,6 +72,128 @@ export async function downloadLink(ref: LinkRef, opts: DownloadOptions = {}): Pr
   }
   await rename(part, path);
   return { path, info };
+}
+
+export async function linkInfo(ref: LinkRef): Promise<LinkInfo> {
+  return checkInfo(await callTracker<unknown>(ref.tracker, 'GET', TRACKER.linkInfo + encodeURIComponent(ref.id)), ref.id);
+}
+
+function sameContent(got: { md5: string; sha256: string; size: number }, info: LinkInfo): boolean {
+  return got.size === info.size && got.md5 === info.md5 && got.sha256 === info.sha256;
+}
+
+/**
+ * `hoard get -o -`: the link's bytes to `out` (standard output) as they
+ * arrive, resumed with a Range from the bytes already written after a break
+ * (a node that answers a resume with the whole blob has the bytes already
+ * written skipped), hashed on the way and checked at the end. Nothing
+ * written can be taken back: a mismatch is an error and exit status 1.
+ */
+export async function streamLink(ref: LinkRef, out: Writable, opts: Pick<DownloadOptions, 'onRetry' | 'progress'> = {}): Promise<LinkInfo> {
+  const info = await linkInfo(ref);
+  const progress = opts.progress ?? progressBar;
+  const onRetry = opts.onRetry ?? (() => {});
+  const hash = new DualHasher();
+  const sink = new Output(out);
+  let failures = 0;
+  let best = 0;
+  const avoid: string[] = [];
+  while (hash.size < info.size) {
+    let node: string | undefined;
+    let err: unknown;
+    try {
+      const target = await resolveLink(ref, avoid);
+      node = target.node;
+      await streamOnce(target.url, sink, hash, info, progress);
+    } catch (e) {
+      if (FATAL.has(e as object)) throw e;
+      err = e;
+    }
+    if (hash.size >= info.size) break;
+    err ??= new CliError('DOWNLOAD_FAILED', `transfer ended after ${hash.size} of ${info.size} bytes`);
+    if (node !== undefined && !avoid.includes(node)) avoid.push(node);
+    const progressed = hash.size > best;
+    if (progressed) {
+      best = hash.size;
+      failures = 0;
+    }
+    failures++;
+    const { code, message } = describeError(err);
+    if (failures >= MAX_ATTEMPTS) {
+      throw new CliError('DOWNLOAD_FAILED', `gave up after ${MAX_ATTEMPTS} attempts without progress (last: ${code}: ${message}); ${hash.size} of ${info.size} bytes were written`, { cause: err });
+    }
+    onRetry(`${code}: ${message}; ` + (progressed ? `resuming at ${formatBytes(hash.size)}` : `retrying from ${formatBytes(hash.size)} (attempt ${failures + 1} of ${MAX_ATTEMPTS})`));
+    await sleep(BACKOFF_MS[Math.min(failures - 1, BACKOFF_MS.length - 1)]);
+  }
+  const got = hash.digest();
+  if (!sameContent(got, info)) {
+    throw new CliError('CHECKSUM_MISMATCH', `the bytes written do not match link ${info.id}: expected ${info.size} bytes sha256 ${info.sha256}, got ${got.size} bytes sha256 ${got.sha256}`);
+  }
+  return info;
+}
+
+/** One GET of the signed URL from the bytes already written to `out`. */
+async function streamOnce(url: string, out: Output, hash: DualHasher, info: LinkInfo, progress: NonNullable<DownloadOptions['progress']>): Promise<void> {
+  const have = hash.size;
+  const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-`, 'if-range': `"${info.sha256}"` } : {};
+  const res = await request(url, { method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 60_000 });
+  let skip = 0;
+  if (res.statusCode === 206) {
+    const range = parseContentRange(first(res.headers['content-range']));
+    if (!range || range.start !== have || range.total !== info.size) {
+      await res.body.dump();
+      throw new CliError('BAD_RESPONSE', `node sent range ${first(res.headers['content-range']) ?? '(none)'} for bytes=${have}-`);
+    }
+  } else if (res.statusCode === 200) {
+    skip = have;
+  } else {
+    throw remoteError(res.statusCode, await res.body.text());
+  }
+  const bar = progress(info.filename, info.size, have);
+  try {
+    for await (const piece of res.body as AsyncIterable<Buffer>) {
+      let b = piece;
+      if (skip > 0) {
+        const n = Math.min(skip, b.length);
+        skip -= n;
+        b = b.subarray(n);
+        if (b.length === 0) continue;
+      }
+      if (hash.size + b.length > info.size) throw new CliError('BAD_RESPONSE', `node sent more than the link's ${info.size} bytes`);
+      hash.update(b);
+      bar.update(hash.size);
+      await out.write(b);
+    }
+  } finally {
+    bar.stop();
+  }
+}
+
+/** An output written with backpressure; once it fails (a closed pipe) the download ends for good. */
+class Output {
+  private failed: Error | undefined;
+  private waiting: (() => void) | undefined;
+
+  constructor(private readonly out: Writable) {
+    out.on('error', (err: Error) => {
+      this.failed ??= err;
+      this.waiting?.();
+    });
+    out.on('drain', () => this.waiting?.());
+  }
+
+  async write(b: Buffer): Promise<void> {
+    this.check();
+    if (!this.out.write(b)) {
+      await new Promise<void>((resolve) => (this.waiting = resolve));
+      this.waiting = undefined;
+    }
+    this.check();
+  }
+
+  private check(): void {
+    if (this.failed) throw fatal(this.failed);
+  }
 }
 
 /** Fills `part` up to info.size, resuming from whatever it already holds. */

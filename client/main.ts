@@ -2,11 +2,14 @@
 // hoard: upload files to a hoard cluster and download links.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { DEFAULT_TRACKER } from '../common/cli.js';
+import { DEFAULT_TRACKER, hoardVersion } from '../common/cli.js';
 import { getCommand } from './commands/get.js';
 import { putCommand } from './commands/put.js';
+import { cliFailure, protectDashedIds } from './args.js';
 
-await yargs(hideBin(process.argv))
+const args = protectDashedIds(hideBin(process.argv));
+
+await yargs(args)
   .scriptName('hoard')
   .usage('$0 <command> [options]')
   .option('tracker', {
@@ -20,5 +23,6 @@ await yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias('h', 'help')
-  .version(false)
+  .version(hoardVersion())
+  .fail(cliFailure('hoard', args))
   .parseAsync();

@@ -30,6 +30,8 @@ export const DEFAULT_RETRIES = 5;
 const BACKOFF_MS = [250, 500, 1000, 2000];
 
 export interface PutOptions {
+  /** The name the link gets (default: the file's own name). */
+  name?: string;
   /** Where unfinished uploads are remembered ('' = nowhere). */
   stateDir?: string;
   /** Attempts in a row without progress before giving up (0 = stop at the first break). */
@@ -74,23 +76,35 @@ export async function putFile(tracker: string, file: string, opts: PutOptions = 
   if (!st.isFile()) throw new CliError('NOT_A_FILE', `${file} is not a regular file`);
   const net = countingAgent();
   // While the file is hashed: reach the tracker once (OPTIONS), so the HTTP parser is compiled and a
-  // connection is open by the time the upload starts, and a wrong --tracker shows before a long hash.
-  const probe = request(tracker + TUS_TRACKER.create, { method: 'OPTIONS', dispatcher: net.agent, headersTimeout: 30_000 }).then(
+  // connection is open by the time the upload starts, and a tracker that cannot be reached stops
+  // the hash at once, with the same error any other call to it gives.
+  const hashing = new AbortController();
+  let unreachable: unknown;
+  const probe = reaching(`the tracker at ${tracker}`, () => request(tracker + TUS_TRACKER.create, { method: 'OPTIONS', dispatcher: net.agent, headersTimeout: 30_000 })).then(
     (r) => r.body.dump(),
-    () => undefined,
+    (err: unknown) => {
+      if (err instanceof CliError && err.code === 'TRACKER_UNREACHABLE') {
+        unreachable = err;
+        hashing.abort();
+      }
+    },
   );
   const hashStarted = performance.now();
   opts.onHashStart?.(st.size);
   let ident: { md5: string; sha256: string; size: number };
   try {
-    ident = await hashFile(file, opts.onHashProgress);
+    ident = await hashFile(file, opts.onHashProgress, hashing.signal);
   } catch (err) {
     await probe;
     await net.close();
-    throw err;
+    throw unreachable ?? err;
   }
   const hashMs = performance.now() - hashStarted;
   await probe;
+  if (unreachable) {
+    await net.close();
+    throw unreachable;
+  }
   if (ident.size !== st.size) {
     await net.close();
     throw new CliError('UPLOAD_FAILED', `${file} changed while it was hashed`);
@@ -115,7 +129,7 @@ export async function putFile(tracker: string, file: string, opts: PutOptions = 
       }
     }
     if (!up || !pos) {
-      const created = await create(tracker, basename(file), ident, net.agent);
+      const created = await create(tracker, opts.name ?? basename(file), ident, net.agent);
       up = created.upload;
       pos = { offset: 0, challenge: created.challenge };
       await saved?.save({ v: 1, tracker, path: file, size, sha256: ident.sha256, url: up.url, uploadId: up.uploadId, created: new Date().toISOString() });

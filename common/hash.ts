@@ -23,13 +23,14 @@ export class DualHasher {
   }
 }
 
-/** Hashes a file on disk; `onProgress` gets the bytes read so far. */
+/** Hashes a file on disk; `onProgress` gets the bytes read so far; `signal` stops it (AbortError). */
 export async function hashFile(
   path: string,
   onProgress?: (bytes: number) => void,
+  signal?: AbortSignal,
 ): Promise<{ md5: string; sha256: string; size: number }> {
   const h = new DualHasher();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20, signal })) {
     h.update(chunk as Buffer);
     onProgress?.(h.size);
   }

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError } from './protocol/errors.js';
 import { AUTH_HEADER } from './protocol/routes.js';
-import { verifyClusterAuth } from './sign.js';
+import { STREAM_DIGEST, verifyClusterAuth } from './sign.js';
 
 /**
  * - `public`: anyone; the `caller` hook says who (anonymous until accounts exist).
@@ -48,6 +48,12 @@ export interface Route<Caller> {
   cors?: boolean;
   /** Parameters as sent, still percent-encoded: the handler decodes them and answers bad encoding with its own error. */
   rawParams?: boolean;
+  /**
+   * Internal routes whose body is a stream (the write pipeline): the
+   * credential carries STREAM_DIGEST instead of the body's digest, and the
+   * handler checks the bytes itself. No other route accepts such a credential.
+   */
+  streamBody?: boolean;
   handle: RouteHandler<Caller>;
 }
 
@@ -240,6 +246,9 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
       m.caller = await opts.caller(req);
     } else if (route.auth === 'internal') {
       m.bodyDigest = credential(req);
+      if ((m.bodyDigest === STREAM_DIGEST) !== (route.streamBody === true)) {
+        throw new HoardError('UNAUTHORIZED', route.streamBody ? 'This route takes a streamed body' : 'A streamed-body credential is not good here');
+      }
     } else {
       let digest: string | undefined;
       let credentialError: unknown;
@@ -247,6 +256,10 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
         digest = credential(req);
       } catch (err) {
         credentialError = err;
+      }
+      if (digest === STREAM_DIGEST) {
+        credentialError = new HoardError('UNAUTHORIZED', 'A streamed-body credential is not good here');
+        digest = undefined;
       }
       const ok = opts.admin ? await opts.admin(req, digest !== undefined) : digest !== undefined;
       if (!ok) throw credentialError ?? new HoardError('UNAUTHORIZED');

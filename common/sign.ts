@@ -3,6 +3,7 @@
 // so the secret itself never travels on the wire.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HoardError } from './protocol/errors.js';
+import { formatFollowers, parseFollowers, PIPE_PARAM, PIPE_SIG_PARAM, type PeerNode } from './protocol/pipeline.js';
 
 /** The verb a signature covers. HEAD is signed as GET: a URL good for one is good for the other. */
 export type SignedVerb = 'GET' | 'PUT';
@@ -64,6 +65,43 @@ export function signUrl(secret: string, base: string, c: UrlClaims): string {
   return u.toString();
 }
 
+/**
+ * The signature of a PUT URL's pipeline (`pipe`, common/protocol/pipeline.ts),
+ * bound to the URL's own signature: the followers cannot be changed, nor
+ * moved to another URL.
+ */
+export function signPipeline(secret: string, urlSig: string, pipe: string): string {
+  return mac(secret, ['pipe', urlSig, pipe]);
+}
+
+/** Throws TOKEN_INVALID unless `psig` signs `pipe` for the URL signed `urlSig`. */
+export function verifyPipeline(secret: string, urlSig: string, pipe: string, psig: string | null): void {
+  if (!psig || !equalConstantTime(signPipeline(secret, urlSig, pipe), psig)) throw new HoardError('TOKEN_INVALID', 'The upload URL\'s pipeline is missing its signature or altered');
+}
+
+/** A signed URL (signUrl) with its pipeline's followers added and signed. */
+export function addPipeline(secret: string, signedUrl: string, followers: readonly PeerNode[]): string {
+  const u = new URL(signedUrl);
+  const pipe = formatFollowers(followers);
+  u.searchParams.set(PIPE_PARAM, pipe);
+  u.searchParams.set(PIPE_SIG_PARAM, signPipeline(secret, u.searchParams.get('sig') ?? '', pipe));
+  return u.toString();
+}
+
+/** The followers a signed PUT URL carries ([] when none); TOKEN_INVALID when they are altered or their signature is missing. */
+export function pipelineOf(secret: string, url: URL): PeerNode[] {
+  const pipe = url.searchParams.get(PIPE_PARAM);
+  const psig = url.searchParams.get(PIPE_SIG_PARAM);
+  if (pipe === null) {
+    if (psig !== null) throw new HoardError('TOKEN_INVALID', 'A pipeline signature without a pipeline');
+    return [];
+  }
+  verifyPipeline(secret, url.searchParams.get('sig') ?? '', pipe, psig);
+  const followers = parseFollowers(pipe);
+  if (!followers) throw new HoardError('TOKEN_INVALID', 'The upload URL\'s pipeline is malformed');
+  return followers;
+}
+
 // Cluster credential: `<unix-seconds>.<body digest>.<mac(method, path, ts, digest)>`.
 // A window bounds replay; the path includes the query and the digest binds
 // the body, so a captured credential is good for that exact call only.
@@ -74,10 +112,26 @@ export function bodyDigest(body: string | Buffer = ''): string {
   return createHash('sha256').update(body).digest('base64url');
 }
 
-export function clusterAuth(secret: string, method: string, pathAndQuery: string, nowMs = Date.now(), body?: string | Buffer): string {
+/**
+ * The digest field of a credential whose body is a stream (the write
+ * pipeline's bytes): not hashed up front, but checked by its handler, chunk
+ * by chunk, against a manifest that arrives in a call of its own. Only routes
+ * declared as streams accept it (common/router.ts).
+ */
+export const STREAM_DIGEST = 'stream';
+
+function credential(secret: string, method: string, pathAndQuery: string, nowMs: number, digest: string): string {
   const ts = Math.floor(nowMs / 1000);
-  const digest = bodyDigest(body);
   return `${ts}.${digest}.${mac(secret, ['cluster', method.toUpperCase(), pathAndQuery, String(ts), digest])}`;
+}
+
+export function clusterAuth(secret: string, method: string, pathAndQuery: string, nowMs = Date.now(), body?: string | Buffer): string {
+  return credential(secret, method, pathAndQuery, nowMs, bodyDigest(body));
+}
+
+/** The credential of a streamed body (STREAM_DIGEST). */
+export function clusterAuthStream(secret: string, method: string, pathAndQuery: string, nowMs = Date.now()): string {
+  return credential(secret, method, pathAndQuery, nowMs, STREAM_DIGEST);
 }
 
 /** Throws UNAUTHORIZED; on success returns the body digest the credential vouches for. */

@@ -28,6 +28,8 @@ import { TusStateStore } from './tus/state.js';
 import { UploadAdmission } from './upload/admission.js';
 import type { UploadLimits } from './upload/limits.js';
 import { UploadPublisher } from './upload/publish.js';
+import { PipelineFollower } from './upload/follower.js';
+import type { PipelineDeps } from './upload/pipeline.js';
 import { nodeWorkerPool, type NodeJobs } from './workers/pool.js';
 
 /** The window the --min-upload-rate floor is averaged over. */
@@ -118,6 +120,8 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
   };
   const admission = new UploadAdmission({ store, limits });
   const publisher = new UploadPublisher({ nodeId, store, tracker, locks: integrity.locks, log });
+  const pipelineDeps: PipelineDeps = { nodeId, secret: config.secret, tracker, log };
+  const follower = new PipelineFollower({ store, admission, limits, locks: integrity.locks, log });
   // Resumable uploads survive restarts: their states and bytes are loaded, not cleaned.
   const tus = new TusService({
     nodeId,
@@ -126,6 +130,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     tracker,
     admission,
     publisher,
+    pipeline: pipelineDeps,
     limits,
     expiryMs: config.uploadExpiry * 1000,
     log,
@@ -141,6 +146,8 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     limits,
     admission,
     publisher,
+    pipelineDeps,
+    follower,
     stats: { inFlight: 0 },
     tus,
     integrity,
@@ -159,6 +166,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     router,
     server,
     async close() {
+      await follower.close();
       await tus.close();
       await store.close();
     },

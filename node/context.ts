@@ -9,6 +9,8 @@ import type { TusService } from './tus/service.js';
 import type { UploadAdmission } from './upload/admission.js';
 import type { UploadLimits } from './upload/limits.js';
 import type { UploadPublisher } from './upload/publish.js';
+import type { PipelineDeps } from './upload/pipeline.js';
+import type { PipelineFollower } from './upload/follower.js';
 import type { NodeJobs } from './workers/pool.js';
 
 export interface NodeContext {
@@ -22,6 +24,10 @@ export interface NodeContext {
   admission: UploadAdmission;
   /** Seal, publish on disk, commit at the tracker (PUT and tus). */
   publisher: UploadPublisher;
+  /** What the write pipeline's first node needs: this node's id, the secret, the tracker (replacements). */
+  pipelineDeps: PipelineDeps;
+  /** Copies streamed here by another node's uploads (the write pipeline). */
+  follower: PipelineFollower;
   /** Requests being served right now (reported as load). */
   stats: { inFlight: number };
   /** Resumable (tus) uploads. */

@@ -2,6 +2,7 @@
 // hoard-node: flags → config → compose → listen → signals.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { hoardVersion } from '../common/cli.js';
 import { ConfigError, loadConfig } from '../common/config.js';
 import { listen } from '../common/http.js';
 import { createLogger } from '../common/log.js';
@@ -30,7 +31,8 @@ async function main(): Promise<void> {
     .option('secret-file', { type: 'string', describe: 'File whose first line is the cluster secret' })
     .epilogue('Every option can also be set as HOARD_<KEY> (e.g. HOARD_CHUNK_SIZE) or in the --config file (camelCase keys).')
     .strict()
-    .help();
+    .help()
+    .version(hoardVersion());
   for (const [key, field] of Object.entries(NODE_SPEC)) {
     // Strings throughout: loadConfig parses and checks every value (sizes like 8MiB included).
     parser = parser.option(kebab(key), { type: 'string', describe: field.doc });

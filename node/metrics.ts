@@ -11,5 +11,6 @@ export const nodeMetrics = {
   copiesFetched: () => counter('hoard_copies_fetched_total', 'Copies fetched from another node on the tracker\'s request (replication, repair, rebalance), by result', ['result']),
   orphansReclaimed: () => counter('hoard_orphans_reclaimed_total', 'Copies of blobs the tracker does not know, deleted after the grace period'),
   orphanBytes: () => counter('hoard_orphan_bytes_reclaimed_total', 'Bytes freed by orphan reclaim'),
+  pipelineFollowersFailed: () => counter('hoard_pipeline_followers_failed_total', 'Followers of the write pipeline that failed an upload (each one replaced, or the upload failed)'),
   copiesRemoved: () => counter('hoard_copies_removed_total', 'Copies removed on the tracker\'s request (GC, fsck, drops of extra copies)'),
 };

@@ -17,6 +17,7 @@ import type { TrackerConfig } from './config.js';
 import type { TrackerContext } from './context.js';
 import { Committer } from './index/committer.js';
 import { expectedFromHolders, ProofBook } from './index/proof-book.js';
+import { UnderQuorumLog } from './index/write-quorum.js';
 import { defaultMetaSpec, openMetaStore } from './meta/open.js';
 import { Replication } from './replication/replication.js';
 import { refreshBacklog } from './replication/status.js';
@@ -93,6 +94,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     committer,
     replication,
     proofs,
+    underQuorum: new UnderQuorumLog(log, now),
     nodeApi,
     jobs: new JobBook(now),
     web,

@@ -22,6 +22,18 @@ const metaSpec = (doc: string): Field<string> => ({
   },
 });
 
+/** What an upload meets when fewer zones can take a copy than the write quorum needs. */
+export type UnderQuorum = 'refuse' | 'accept';
+
+const underQuorumSpec = (doc: string): Field<UnderQuorum> => ({
+  doc,
+  default: 'accept',
+  parse(raw, key) {
+    if (raw === 'refuse' || raw === 'accept') return raw;
+    throw new ConfigError(`${key} must be refuse or accept`);
+  },
+});
+
 export const trackerSpec = {
   data: str('Directory holding the tracker metadata (LevelDB)'),
   meta: metaSpec('Metadata store: level:DIR (LevelDB in DIR) or postgres://USER[:PASSWORD]@HOST:PORT/DB[?pool=N] (PostgreSQL, N connections, default 16); empty for level:<data>/meta'),
@@ -36,6 +48,8 @@ export const trackerSpec = {
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),
+  ackCopies: int('Copies, each in another zone, an upload must be durable on before it is acknowledged (the write quorum; at most replicas, 1 = after the first copy)', 2, 1, 16),
+  underQuorum: underQuorumSpec('When fewer zones can take a copy than ackCopies: refuse (503 QUORUM_UNAVAILABLE) or accept with fewer copies (a warning, hoard_uploads_under_quorum_total, the replicate worker makes the rest)'),
   repairGrace: int('Milliseconds a node may stay down before its blobs are copied elsewhere', 300_000, 0, 30 * 86_400_000),
   replicationRate: bytes('Bytes per second one node-to-node copy may use (0 = unthrottled)', 64 * 1024 ** 2, 0, 1024 ** 4),
   replicationConcurrency: int('Node-to-node copies running at once, cluster-wide', 2, 1, 64),

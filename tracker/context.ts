@@ -10,6 +10,7 @@ import type { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
 import type { Committer } from './index/committer.js';
 import type { ProofBook } from './index/proof-book.js';
+import type { UnderQuorumLog } from './index/write-quorum.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
 import type { WebAssets } from './web/assets.js';
@@ -27,6 +28,8 @@ export interface TrackerContext {
   replication: Replication;
   /** Challenges for declared uploads (early stop). */
   proofs: ProofBook;
+  /** Counts (and logs) uploads acknowledged under the write quorum. */
+  underQuorum: UnderQuorumLog;
   /** Calls to nodes' /internal/ routes. */
   nodeApi: NodeApiFactory;
   /** The named background workers, run by schedule or by /internal/admin/workers. */

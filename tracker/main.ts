@@ -2,6 +2,7 @@
 // hoard-tracker: flags → config → the composed tracker → listen → signals.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { hoardVersion } from '../common/cli.js';
 import { ConfigError, loadConfig } from '../common/config.js';
 import { createLogger } from '../common/log.js';
 import { collectProcessMetrics } from '../common/metrics.js';
@@ -18,6 +19,7 @@ function parseFlags() {
     .option('config', { type: 'string', describe: 'JSON file with any of the keys above (camelCase)' })
     .strict()
     .help()
+    .version(hoardVersion())
     .parseSync();
 }
 

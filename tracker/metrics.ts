@@ -6,6 +6,8 @@ import { counter, gauge } from '../common/metrics.js';
 export const trackerMetrics = {
   uploads: () => counter('hoard_uploads_total', 'Uploads committed (each one a new link)'),
   dedupHits: () => counter('hoard_dedup_hits_total', 'Committed uploads whose content was already stored: a new link to the existing blob'),
+  uploadsUnderQuorum: () =>
+    counter('hoard_uploads_under_quorum_total', 'Uploads acknowledged with copies in fewer zones than the write quorum (ackCopies): accepted under quorum, or a copy lost before the commit'),
   earlyStops: () => counter('hoard_early_stops_total', 'Uploads stopped early as duplicates before all their bytes arrived'),
   underReplicated: () => gauge('hoard_blobs_under_replicated', 'Blobs with fewer live, verified copies than their replication factor (recounted when a node goes down or comes back, and at each repair scan)'),
   repairBacklog: () =>

@@ -19,17 +19,45 @@ export interface Cluster {
 }
 
 /** A tracker alone (the index scenario fills its store first), in `dir`: data/ and tracker.log. */
-export async function startTracker(procs: ProcessRegistry, root: string, dir: string, secretFile: string, name = 'tracker'): Promise<{ proc: Proc; url: string }> {
+export async function startTracker(procs: ProcessRegistry, root: string, dir: string, secretFile: string, name = 'tracker', args: string[] = []): Promise<{ proc: Proc; url: string }> {
   const c = new HoardCluster({
     dist: join(root, 'dist'),
     secretFile,
     logDir: dir,
-    tracker: { name, data: join(dir, 'data'), logFile: join(dir, 'tracker.log') },
+    tracker: { name, data: join(dir, 'data'), logFile: join(dir, 'tracker.log'), args },
     nodes: [],
     processes: procs,
   });
   await c.start();
   return { proc: c.tracker.proc, url: c.trackerUrl };
+}
+
+/**
+ * One tracker and two storage nodes in zones a and b, with a write quorum of
+ * `ackCopies` (the replicate worker off, so only the pipeline makes copies).
+ */
+export async function startTwoZones(procs: ProcessRegistry, root: string, dir: string, ackCopies: number): Promise<Cluster> {
+  const never = '0 0 1 1 *';
+  const c = new HoardCluster({
+    dist: join(root, 'dist'),
+    secretFile: join(dir, 'secret'),
+    logDir: dir,
+    tracker: {
+      name: 'tracker',
+      data: join(dir, 'tracker', 'data'),
+      logFile: join(dir, 'tracker', 'tracker.log'),
+      args: ['--replicas', '2', '--ack-copies', String(ackCopies), '--replicate-schedule', never, '--repair-schedule', never, '--rebalance-schedule', never],
+    },
+    nodes: ['a', 'b'].map((zone) => ({ name: `node-${zone}`, data: join(dir, `node-${zone}`, 'data'), logFile: join(dir, `node-${zone}`, 'node.log'), zone })),
+    processes: procs,
+    readyTimeoutMs: 20_000,
+  });
+  await c.start();
+  // Both zones must be up, or the first upload would be placed under the quorum.
+  await c.waitRegistered(c.nodes);
+  await c.waitPlaceable();
+  const node = c.nodes[0]!;
+  return { trackerUrl: c.trackerUrl, nodeUrl: node.url, tracker: c.tracker.proc, node: node.proc, secretFile: c.spec.secretFile, stop: () => c.stop() };
 }
 
 /** One tracker and one storage node (zone a), ready to take an upload. */

@@ -4,7 +4,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { bytes } from '../../common/config.js';
 
-export const SCENARIOS = ['upload', 'download', 'ranged', 'small', 'dedup', 'index', 'memory'] as const;
+export const SCENARIOS = ['upload', 'download', 'ranged', 'small', 'dedup', 'index', 'memory', 'index-pg', 'quorum'] as const;
 export type ScenarioId = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -1,6 +1,7 @@
-// 6. The tracker's index at scale. Filling it through HTTP commits would
-// take most of an hour at 1 M blobs, so the bench drives the tracker's own
-// commit (Committer) over its own LevelDB store (openMetaStore level:DIR)
+// 6. The tracker's index at scale, on each metadata back end (LevelDB, and
+// PostgreSQL in a throwaway server with fsync on). Filling it through HTTP
+// commits would take most of an hour at 1 M blobs, so the bench drives the
+// tracker's own commit (Committer) over its own store (openMetaStore)
 // directly, then starts the real tracker on that store and reads links over
 // HTTP with wrk while watching its memory.
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,10 @@ import { createLogger } from '../../common/log.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
 import { Committer } from '../../tracker/index/committer.js';
 import { openMetaStore } from '../../tracker/meta/open.js';
+import type { BenchContext } from '../lib/context.js';
 import { RawLevelIndex, type SyntheticBlob } from '../baselines/raw-level.js';
+import { RawPostgresIndex } from '../baselines/raw-postgres.js';
+import { postgresUnavailable, startPostgres } from '../../scripts/cluster/postgres.js';
 import { withUnit } from '../lib/format.js';
 import { startTracker } from '../lib/hoard.js';
 import { BenchClient, getDiscard } from '../lib/http-client.js';
@@ -84,125 +88,243 @@ class Reservoir<T> {
   }
 }
 
-export const trackerIndex: Scenario = {
+/** The raw engine with the same writes and reads, for the baseline rows. */
+interface RawIndex {
+  insert(b: SyntheticBlob): Promise<void>;
+  lookup(linkId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Where one back end keeps the index, and how its size and its raw baseline are measured. */
+interface IndexBackend {
+  /** --meta for the store and the tracker. */
+  spec: string;
+  /** Store files (after the store closed), per the whole index. */
+  storeBytes(): Promise<number>;
+  raw(): Promise<RawIndex>;
+  rawBytes(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface BackendKind {
+  id: 'index' | 'index-pg';
+  title: string;
+  name: string;
+  store: string;
+  baseline: string;
+  /** Why it cannot run here, or undefined. */
+  unavailable(): string | undefined;
+  prepare(ctx: BenchContext, dir: string, trackerDir: string): Promise<IndexBackend>;
+  bytesNote: string;
+}
+
+const levelKind: BackendKind = {
   id: 'index',
   title: 'Tracker index',
-  async run(ctx, res) {
-    const { blobs: n, lookups, repeats, duration } = ctx.opts;
-    const dir = ctx.dir('index');
-    const trackerDir = join(dir, 'tracker');
+  name: 'LevelDB',
+  store: 'tracker/meta/level/ (LevelMetaStore)',
+  baseline: 'raw LevelDB, same keys, one batch per blob, no reads',
+  unavailable: () => undefined,
+  bytesNote: 'the LevelDB folder after close',
+  async prepare(_ctx, dir, trackerDir) {
     const metaDir = join(trackerDir, 'data', 'meta');
-    const links = new Reservoir<string>(SAMPLE);
-    const md5s = new Reservoir<string>(SAMPLE);
-
-    // hoard: the tracker's commit over its LevelDB store.
-    const store = await openMetaStore(`level:${metaDir}`);
-    let insertRate: number;
-    const lookupRates: number[] = [];
-    const md5Rates: number[] = [];
-    try {
-      const committer = new Committer({ store, isLive: () => true, log: createLogger('bench-index', 'silent') });
-      ctx.log(`index: committing ${n.toLocaleString('en-US')} blobs through Committer + the LevelDB meta store`);
-      insertRate = await pool(
-        n,
-        IN_FLIGHT,
-        async (i) => {
-          const b = synthetic(i);
-          const manifest: BlobManifest = { id: b.blobId, md5: b.md5, sha256: b.blobId, size: b.size, chunkSize: 8 << 20, chunks: b.chunks };
-          const out = await committer.commit(NODE_ID, b.filename, manifest);
-          if (out.dedup) throw new Error('a random blob was committed as a duplicate');
-          links.add(out.link.id);
-          md5s.add(b.md5);
-        },
-        (done) => ctx.log(`index: ${done.toLocaleString('en-US')} committed`),
-      );
-      for (let r = 0; r < repeats; r++) {
-        lookupRates.push(
-          await pool(lookups, IN_FLIGHT, async () => {
-            const link = await store.links.get(links.pick());
-            if (!link || !(await store.blobs.get(link.blobId))) throw new Error('a committed link was not found');
-          }),
-        );
-        md5Rates.push(
-          await pool(lookups, IN_FLIGHT, async () => {
-            if ((await store.blobs.byMd5(md5s.pick())).length !== 1) throw new Error('a committed md5 was not found');
-          }),
-        );
-      }
-    } finally {
-      await store.close();
-    }
-    const hoardBytes = dirBytes(metaDir) / n;
-    ctx.log(`index: hoard ${withUnit(insertRate, 'ops/s')} inserts, ${withUnit(lookupRates[0]!, 'ops/s')} lookups, ${hoardBytes.toFixed(0)} B/blob`);
-
-    // Baseline: the same keys and values straight into LevelDB.
-    const raw = new RawLevelIndex(join(dir, 'raw'));
-    await raw.open();
-    const rawLinks = new Reservoir<string>(SAMPLE);
-    let rawInsert: number;
-    const rawLookups: number[] = [];
-    try {
-      rawInsert = await pool(n, IN_FLIGHT, async (i) => {
-        const b = synthetic(i);
-        await raw.insert(b);
-        rawLinks.add(b.linkId);
-      });
-      for (let r = 0; r < repeats; r++) {
-        rawLookups.push(
-          await pool(lookups, IN_FLIGHT, async () => {
-            if (!(await raw.lookup(rawLinks.pick()))) throw new Error('raw LevelDB lost a key');
-          }),
-        );
-      }
-    } finally {
-      await raw.close();
-    }
-    const rawBytes = dirBytes(join(dir, 'raw')) / n;
-    const count = n.toLocaleString('en-US');
-    const base = (figure: ReturnType<typeof fig>) => ({ name: 'raw LevelDB, same keys, one batch per blob, no reads', figure });
-    res.rows.push(
-      row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), base(fig([rawInsert]))),
-      row(`link lookups/s (link + blob) at ${count} blobs`, 'ops/s', fig(lookupRates), { name: 'raw LevelDB, same two gets', figure: fig(rawLookups) }),
-      row(`MD5 lookups/s (dedup check) at ${count} blobs`, 'ops/s', fig(md5Rates)),
-      row(`bytes on disk per blob at ${count} blobs`, 'B', fig([hoardBytes]), base(fig([rawBytes]))),
-    );
-
-    // The real tracker serving that store over HTTP.
-    if (!ctx.wrk) {
-      res.rows.push(row('GET /api/links/<id> over HTTP', 'ops/s', na(`wrk not found at ${ctx.opts.wrk}`)));
-      return;
-    }
-    const secretFile = join(dir, 'secret');
-    writeFileSync(secretFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
-    const t = await startTracker(ctx.procs, ctx.root, trackerDir, secretFile, 'tracker (index)');
-    try {
-      const ids = links.items.slice(0, WRK_IDS);
-      const probe = new BenchClient(1);
-      const p = await getDiscard(probe, `${t.url}/api/links/${ids[0]}`).finally(() => probe.close());
-      if (p.status !== 200) throw new Error(`GET /api/links/<id> on the filled tracker answered ${p.status}`);
-      const idle = rssBytes(t.proc.pid);
-      const script = randomPathScript('/api/links/', ids);
-      const rates: number[] = [];
-      const peaks: number[] = [];
-      const splits: RssSample[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const s = new RssSampler(t.proc.pid).start();
-        const w = await ctx.wrk.run({ url: t.url + '/', connections: IN_FLIGHT, durationS: duration, script });
-        peaks.push(s.stop());
-        splits.push(s.breakdown());
-        if (w.errors) res.notes.push(`wrk counted ${w.errors} errors on /api/links.`);
-        rates.push(w.requestsPerSec);
-        ctx.log(`index: GET /api/links ${withUnit(w.requestsPerSec, 'ops/s')}, tracker RSS ${withUnit(peaks.at(-1)!, 'MB')}`);
-      }
-      res.rows.push(
-        row(`GET /api/links/<id> over HTTP at ${count} blobs, ${IN_FLIGHT} connections (wrk)`, 'ops/s', fig(rates)),
-        row(`tracker RSS serving them (peak; ${withUnit(idle, 'MB')} idle after start)`, 'MB', fig(peaks)),
-      );
-      const big = splits.reduce((a, b) => (b.rss > a.rss ? b : a));
-      res.notes.push(`Tracker memory at its largest sample: ${withUnit(big.rss, 'MB')} resident, of which ${withUnit(big.anon, 'MB')} anonymous (heap, buffers) and ${withUnit(big.file, 'MB')} file-backed (pages of files the process maps, such as LevelDB tables), which the kernel can reclaim.`);
-      res.notes.push(`Index filled with ${count} random blobs of one chunk each, one link per blob, through tracker/index/committer.ts (Committer) and tracker/meta/level/ (LevelMetaStore), ${IN_FLIGHT} commits in flight; lookups pick from a random sample of ${Math.min(n, SAMPLE).toLocaleString('en-US')} links. Bytes on disk: the LevelDB folder after close. HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
-    } finally {
-      await ctx.procs.stop(t.proc);
-    }
+    return {
+      spec: `level:${metaDir}`,
+      storeBytes: async () => dirBytes(metaDir),
+      async raw() {
+        const raw = new RawLevelIndex(join(dir, 'raw'));
+        await raw.open();
+        return raw;
+      },
+      rawBytes: async () => dirBytes(join(dir, 'raw')),
+      stop: async () => undefined,
+    };
   },
 };
+
+/** Tables, indexes and TOAST of the store's tables (not the WAL), in bytes. */
+const TABLE_BYTES = `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::int8 AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r'`;
+
+const pgKind: BackendKind = {
+  id: 'index-pg',
+  title: 'Tracker index on PostgreSQL',
+  name: 'PostgreSQL',
+  store: 'tracker/meta/postgres/ (PgMetaStore, 16 connections)',
+  baseline: 'raw PostgreSQL, same rows, one synced transaction per blob, no locks or reads, 16 connections',
+  unavailable: postgresUnavailable,
+  bytesNote: 'the store\'s tables with their indexes (pg_total_relation_size, WAL not counted)',
+  async prepare(ctx, dir) {
+    // fsync and synchronous commit on, as in production; enough shared buffers to hold the hot part of 1 M blobs.
+    const server = await startPostgres({ durable: true, settings: { shared_buffers: '1GB', max_wal_size: '4GB' } });
+    const storeUrl = await server.createDatabase('hoard_index');
+    const rawUrl = await server.createDatabase('hoard_raw');
+    const bytes = async (db: string) => {
+      server.psql('CHECKPOINT', db);
+      return Number(server.psql(TABLE_BYTES, db).trim());
+    };
+    ctx.log(`index-pg: PostgreSQL on port ${server.port}`);
+    return {
+      spec: storeUrl,
+      storeBytes: () => bytes('hoard_index'),
+      async raw() {
+        // The store creates the schema; the baseline writes the same tables.
+        const s = await openMetaStore(rawUrl);
+        await s.close();
+        return new RawPostgresIndex(rawUrl, 16);
+      },
+      rawBytes: () => bytes('hoard_raw'),
+      stop: async () => server.stop(),
+    };
+  },
+};
+
+function indexScenario(kind: BackendKind): Scenario {
+  return {
+    id: kind.id,
+    title: kind.title,
+    async run(ctx, res) {
+      const why = kind.unavailable();
+      if (why) {
+        res.skipped = why;
+        return;
+      }
+      const { blobs: n, lookups, repeats, duration } = ctx.opts;
+      const dir = ctx.dir(kind.id);
+      const trackerDir = join(dir, 'tracker');
+      const backend = await kind.prepare(ctx, dir, trackerDir);
+      try {
+        await measure(ctx, res, kind, backend, dir, trackerDir, n, lookups, repeats, duration);
+      } finally {
+        await backend.stop();
+      }
+    },
+  };
+}
+
+async function measure(
+  ctx: BenchContext,
+  res: Parameters<Scenario['run']>[1],
+  kind: BackendKind,
+  backend: IndexBackend,
+  dir: string,
+  trackerDir: string,
+  n: number,
+  lookups: number,
+  repeats: number,
+  duration: number,
+): Promise<void> {
+  const links = new Reservoir<string>(SAMPLE);
+  const md5s = new Reservoir<string>(SAMPLE);
+
+  // hoard: the tracker's commit over its store.
+  const store = await openMetaStore(backend.spec);
+  let insertRate: number;
+  const lookupRates: number[] = [];
+  const md5Rates: number[] = [];
+  try {
+    const committer = new Committer({ store, isLive: () => true, log: createLogger('bench-index', 'silent') });
+    ctx.log(`${kind.id}: committing ${n.toLocaleString('en-US')} blobs through Committer + the ${kind.name} meta store`);
+    insertRate = await pool(
+      n,
+      IN_FLIGHT,
+      async (i) => {
+        const b = synthetic(i);
+        const manifest: BlobManifest = { id: b.blobId, md5: b.md5, sha256: b.blobId, size: b.size, chunkSize: 8 << 20, chunks: b.chunks };
+        const out = await committer.commit(NODE_ID, b.filename, manifest);
+        if (out.dedup) throw new Error('a random blob was committed as a duplicate');
+        links.add(out.link.id);
+        md5s.add(b.md5);
+      },
+      (done) => ctx.log(`${kind.id}: ${done.toLocaleString('en-US')} committed`),
+    );
+    for (let r = 0; r < repeats; r++) {
+      lookupRates.push(
+        await pool(lookups, IN_FLIGHT, async () => {
+          const link = await store.links.get(links.pick());
+          if (!link || !(await store.blobs.get(link.blobId))) throw new Error('a committed link was not found');
+        }),
+      );
+      md5Rates.push(
+        await pool(lookups, IN_FLIGHT, async () => {
+          if ((await store.blobs.byMd5(md5s.pick())).length !== 1) throw new Error('a committed md5 was not found');
+        }),
+      );
+    }
+  } finally {
+    await store.close();
+  }
+  const hoardBytes = (await backend.storeBytes()) / n;
+  ctx.log(`${kind.id}: hoard ${withUnit(insertRate, 'ops/s')} inserts, ${withUnit(lookupRates[0]!, 'ops/s')} lookups, ${hoardBytes.toFixed(0)} B/blob`);
+
+  // Baseline: the same writes and reads straight into the engine.
+  const raw = await backend.raw();
+  const rawLinks = new Reservoir<string>(SAMPLE);
+  let rawInsert: number;
+  const rawLookups: number[] = [];
+  try {
+    rawInsert = await pool(n, IN_FLIGHT, async (i) => {
+      const b = synthetic(i);
+      await raw.insert(b);
+      rawLinks.add(b.linkId);
+    });
+    for (let r = 0; r < repeats; r++) {
+      rawLookups.push(
+        await pool(lookups, IN_FLIGHT, async () => {
+          if (!(await raw.lookup(rawLinks.pick()))) throw new Error(`raw ${kind.name} lost a key`);
+        }),
+      );
+    }
+  } finally {
+    await raw.close();
+  }
+  const rawBytes = (await backend.rawBytes()) / n;
+  const count = n.toLocaleString('en-US');
+  const base = (figure: ReturnType<typeof fig>) => ({ name: kind.baseline, figure });
+  res.rows.push(
+    row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), base(fig([rawInsert]))),
+    row(`link lookups/s (link + blob) at ${count} blobs`, 'ops/s', fig(lookupRates), { name: `raw ${kind.name}, same two reads`, figure: fig(rawLookups) }),
+    row(`MD5 lookups/s (dedup check) at ${count} blobs`, 'ops/s', fig(md5Rates)),
+    row(`bytes on disk per blob at ${count} blobs`, 'B', fig([hoardBytes]), base(fig([rawBytes]))),
+  );
+
+  // The real tracker serving that store over HTTP.
+  if (!ctx.wrk) {
+    res.rows.push(row('GET /api/links/<id> over HTTP', 'ops/s', na(`wrk not found at ${ctx.opts.wrk}`)));
+    return;
+  }
+  const secretFile = join(dir, 'secret');
+  writeFileSync(secretFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+  const t = await startTracker(ctx.procs, ctx.root, trackerDir, secretFile, `tracker (${kind.id})`, ['--meta', backend.spec]);
+  try {
+    const ids = links.items.slice(0, WRK_IDS);
+    const probe = new BenchClient(1);
+    const p = await getDiscard(probe, `${t.url}/api/links/${ids[0]}`).finally(() => probe.close());
+    if (p.status !== 200) throw new Error(`GET /api/links/<id> on the filled tracker answered ${p.status}`);
+    const idle = rssBytes(t.proc.pid);
+    const script = randomPathScript('/api/links/', ids);
+    const rates: number[] = [];
+    const peaks: number[] = [];
+    const splits: RssSample[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const s = new RssSampler(t.proc.pid).start();
+      const w = await ctx.wrk.run({ url: t.url + '/', connections: IN_FLIGHT, durationS: duration, script });
+      peaks.push(s.stop());
+      splits.push(s.breakdown());
+      if (w.errors) res.notes.push(`wrk counted ${w.errors} errors on /api/links.`);
+      rates.push(w.requestsPerSec);
+      ctx.log(`${kind.id}: GET /api/links ${withUnit(w.requestsPerSec, 'ops/s')}, tracker RSS ${withUnit(peaks.at(-1)!, 'MB')}`);
+    }
+    res.rows.push(
+      row(`GET /api/links/<id> over HTTP at ${count} blobs, ${IN_FLIGHT} connections (wrk)`, 'ops/s', fig(rates)),
+      row(`tracker RSS serving them (peak; ${withUnit(idle, 'MB')} idle after start)`, 'MB', fig(peaks)),
+    );
+    const big = splits.reduce((a, b) => (b.rss > a.rss ? b : a));
+    res.notes.push(`Tracker memory at its largest sample: ${withUnit(big.rss, 'MB')} resident, of which ${withUnit(big.anon, 'MB')} anonymous (heap, buffers) and ${withUnit(big.file, 'MB')} file-backed (pages of files the process maps, such as LevelDB tables), which the kernel can reclaim.`);
+    res.notes.push(`Index filled with ${count} random blobs of one chunk each, one link per blob, through tracker/index/committer.ts (Committer) and ${kind.store}, ${IN_FLIGHT} commits in flight; lookups pick from a random sample of ${Math.min(n, SAMPLE).toLocaleString('en-US')} links. Bytes on disk: ${kind.bytesNote}. HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
+  } finally {
+    await ctx.procs.stop(t.proc);
+  }
+}
+
+export const trackerIndex = indexScenario(levelKind);
+export const trackerIndexPg = indexScenario(pgKind);

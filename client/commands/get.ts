@@ -1,13 +1,15 @@
-// hoard get LINK [-o FILE] : download, resume after breaks, verify, print the path.
+// hoard get LINK [-o FILE|-] : download, resume after breaks, verify, print
+// the path (or write the bytes to standard output with -o -).
 import type { Argv, CommandModule } from 'yargs';
 import { errorLine, trackerUrl } from '../../common/cli.js';
-import type { GlobalArgs } from '../args.js';
-import { downloadLink } from '../download.js';
+import { typedArg, type GlobalArgs } from '../args.js';
+import { downloadLink, streamLink } from '../download.js';
 import { parseLink } from '../link.js';
 
 interface GetArgs extends GlobalArgs {
   link: string;
   output?: string;
+  force: boolean;
 }
 
 export const getCommand: CommandModule<GlobalArgs, GetArgs> = {
@@ -16,16 +18,26 @@ export const getCommand: CommandModule<GlobalArgs, GetArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('link', { type: 'string', demandOption: true, describe: 'http://HOST/f/ID or ID' })
-      .option('output', { alias: 'o', type: 'string', describe: 'Output file or directory (default: the uploaded file name)' }) as Argv<GetArgs>,
+      .option('output', { alias: 'o', type: 'string', describe: 'Output file or directory (default: the uploaded file name); - writes to standard output' })
+      .option('force', { type: 'boolean', default: false, describe: 'Replace an existing file that holds other bytes' }) as Argv<GetArgs>,
   async handler(argv) {
+    const onRetry = (line: string) => process.stderr.write(`hoard: ${line}\n`);
     try {
-      const ref = parseLink(argv.link, trackerUrl(argv.tracker));
-      const { path } = await downloadLink(ref, {
-        out: argv.output,
-        onRetry: (line) => process.stderr.write(`hoard: ${line}\n`),
-      });
+      // A link id that begins with '-' arrives with a leading space (client/args.ts).
+      const ref = parseLink(typedArg(argv.link), trackerUrl(argv.tracker));
+      if (argv.output === '-') {
+        await streamLink(ref, process.stdout, { onRetry });
+        return;
+      }
+      const { path, present } = await downloadLink(ref, { out: argv.output, force: argv.force, onRetry });
+      if (present) process.stderr.write(`hoard: ${path} already holds this link's bytes\n`);
       process.stdout.write(path + '\n');
     } catch (err) {
+      // Standard output closed early (`| head`): the reader has what it wanted.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
+        process.exitCode = 1;
+        return;
+      }
       process.stderr.write(errorLine('hoard', err) + '\n');
       process.exitCode = 1;
     }

@@ -27,12 +27,18 @@ export const ERRORS = {
   NO_NODE_AVAILABLE: { status: 503, message: 'No live storage node can take this request' },
   NO_LIVE_COPY: { status: 503, message: 'No live node holds a copy of this blob' },
   CHUNK_CORRUPT: { status: 503, message: 'A stored chunk failed its checksum; this copy is withdrawn, fetch the link again' },
+  QUORUM_UNAVAILABLE: { status: 503, message: 'Fewer zones can take a copy than the write quorum (ackCopies) needs; nothing was acknowledged, try again later' },
+  PIPELINE_FAILED: { status: 503, message: 'A second copy of this upload failed and could not be replaced; nothing was acknowledged, try again' },
   INSUFFICIENT_STORAGE: { status: 507, message: 'Not enough disk space on the storage node' },
   // Resumable uploads (tus 1.0).
   UPLOAD_NOT_FOUND: { status: 404, message: 'No such upload' },
   UPLOAD_EXPIRED: { status: 410, message: 'The upload expired and its bytes were dropped' },
   OFFSET_MISMATCH: { status: 409, message: 'Upload-Offset does not match the bytes received' },
   TUS_VERSION_UNSUPPORTED: { status: 412, message: 'Tus-Resumable must be 1.0.0' },
+  TUS_CONCAT_UNSUPPORTED: {
+    status: 400,
+    message: 'Upload-Concat is not supported (tus concatenation, e.g. tus-js-client parallelUploads): send the file as one upload',
+  },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'PATCH body must be application/offset+octet-stream' },
   UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload' },
   CHECKSUM_MISMATCH: { status: 460, message: 'Upload-Checksum does not match the body; its bytes were dropped' },

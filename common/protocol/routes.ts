@@ -29,6 +29,8 @@ export const TRACKER = {
   copyBad: '/internal/copies/bad', // POST BadCopyReport: a node found a chunk failing its checksum
   copiesHeld: '/internal/copies/held', // POST CopiesHeldRequest → CopiesHeldResponse
   adminFsck: '/internal/admin/fsck', // POST [?repair=1] → FsckReport
+  // The write pipeline (wire types in pipeline.ts).
+  pipelineReplace: '/internal/pipeline/replace', // POST FollowerReplaceRequest → FollowerReplaceAnswer
 } as const;
 
 /** Routes served by a storage node. */
@@ -43,6 +45,10 @@ export const NODE = {
   internalBlobs: '/internal/blobs',
   workers: '/internal/workers', // GET → WorkerStatus[]; POST /internal/workers/<name>/run → WorkerReport
   jobs: '/internal/jobs', // GET …/<id> → JobStatus (worker runs and verifies started with ?job=1)
+  // The write pipeline, first node → follower (wire types in pipeline.ts): /internal/pipeline/<key>
+  // PUT ?chunkSize=[&length=] a stream of bytes → FollowerReceived;
+  // POST …/publish FollowerPublishRequest → FollowerPublishAnswer.
+  pipeline: '/internal/pipeline/',
 } as const;
 
 /** Set by GET /f/<id> on its redirect: the node it sends the client to (clients pass it back as ?avoid= after a failure). */

@@ -21,6 +21,8 @@ export const TUS_H = {
   expires: 'upload-expires',
   checksum: 'upload-checksum',
   deferLength: 'upload-defer-length',
+  /** Concatenation is not offered: a creation that sends it is refused (TUS_CONCAT_UNSUPPORTED). */
+  concat: 'upload-concat',
   challenge: 'hoard-challenge',
   proof: 'hoard-proof',
   link: 'hoard-link',
@@ -32,8 +34,8 @@ export const TUS_H = {
 /** Headers a browser client may read (CORS). */
 export const TUS_EXPOSE = 'Location, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Offset, Upload-Length, Upload-Expires, Upload-Metadata, Hoard-Challenge, Hoard-Link, Hoard-Link-Id, Hoard-Dedup';
 
-/** Request headers a browser tus client may send (a CORS preflight allows them). */
-export const TUS_REQUEST_HEADERS = ['Content-Type', 'Tus-Resumable', 'Upload-Length', 'Upload-Defer-Length', 'Upload-Metadata', 'Upload-Offset', 'Upload-Checksum', 'Hoard-Proof', 'X-HTTP-Method-Override', 'X-Requested-With'] as const;
+/** Request headers a browser tus client may send (a CORS preflight allows them; Upload-Concat so its refusal reaches the page). */
+export const TUS_REQUEST_HEADERS = ['Content-Type', 'Tus-Resumable', 'Upload-Length', 'Upload-Defer-Length', 'Upload-Concat', 'Upload-Metadata', 'Upload-Offset', 'Upload-Checksum', 'Hoard-Proof', 'X-HTTP-Method-Override', 'X-Requested-With'] as const;
 
 /** Upload-Metadata: comma-separated `key base64(value)` pairs; a key may stand alone. */
 export function parseMetadata(header: string | undefined): Map<string, string> | undefined {

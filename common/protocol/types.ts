@@ -26,6 +26,12 @@ export interface BlobManifest extends BlobIdentity {
   prefixes?: PrefixHash[];
 }
 
+/** A node as another node reaches it: its id and base URL (the write pipeline). */
+export interface PeerNode {
+  id: string;
+  url: string;
+}
+
 export interface NodeRegistration {
   id: string;
   zone: string;
@@ -59,6 +65,8 @@ export interface CommitRequest {
   manifest: BlobManifest;
   /** The resumable upload this commit ends, so the tracker can answer for it later. */
   uploadId?: string;
+  /** Other nodes that published a copy of this upload's bytes, streamed to them as they arrived (the write pipeline). */
+  followers?: string[];
 }
 
 export interface CommitResponse {
@@ -184,11 +192,15 @@ export interface TusCreateRequest {
   declared?: Omit<BlobIdentity, 'size'>;
   /** Sent to the client again on HEAD until the upload ends. */
   challenge?: Challenge;
+  /** Nodes the bytes are streamed to as they arrive (the write pipeline); none when one copy acknowledges. */
+  followers?: PeerNode[];
 }
 
 export interface TusCreateResponse {
   /** Unix milliseconds after which an unfinished upload is dropped. */
   expires: number;
+  /** An empty upload is complete once created: its link (tus clients send no PATCH for it). */
+  result?: { link: string; id: string; dedup: boolean };
 }
 
 /** tracker → node: compute the answer to a challenge from a stored blob. */

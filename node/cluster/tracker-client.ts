@@ -7,6 +7,7 @@ import { RemoteError } from '../../common/protocol/errors.js';
 import { TRACKER } from '../../common/protocol/routes.js';
 import { type CommitRequest, type CommitResponse, type Heartbeat } from '../../common/protocol/types.js';
 import { TUS_TRACKER } from '../../common/protocol/routes.js';
+import type { FollowerReplaceAnswer, FollowerReplaceRequest, PeerNode } from '../../common/protocol/pipeline.js';
 import { type CommitProvenRequest, type ProofVerifyRequest, type ProofVerifyResponse } from '../../common/protocol/types.js';
 
 export interface TrackerApi {
@@ -17,6 +18,8 @@ export interface TrackerApi {
   verifyProof(req: ProofVerifyRequest): Promise<ProofVerifyResponse>;
   /** A new link to the blob the upload proved it holds (early stop). */
   commitProven(req: CommitProvenRequest): Promise<CommitResponse>;
+  /** Another node for a write pipeline whose follower failed (RemoteError 503 PIPELINE_FAILED when none). */
+  replaceFollower(req: FollowerReplaceRequest): Promise<PeerNode>;
 }
 
 export interface CommitRetry {
@@ -54,6 +57,10 @@ export function trackerClient(base: string, secret: string, retry: CommitRetry =
     },
     verifyProof(req) {
       return callJson<ProofVerifyResponse>(base, 'POST', TUS_TRACKER.verifyProof, { secret, body: req, timeoutMs: 30_000 });
+    },
+    async replaceFollower(req) {
+      const answer = await callJson<FollowerReplaceAnswer>(base, 'POST', TRACKER.pipelineReplace, { secret, body: req, timeoutMs: 10_000 });
+      return answer.follower;
     },
     commitProven(req) {
       return callJson<CommitResponse>(base, 'POST', TUS_TRACKER.commitProven, { secret, body: req, timeoutMs: 30_000 });

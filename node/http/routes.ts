@@ -15,6 +15,7 @@ import { patchHandler } from '../tus/patch.js';
 import { downloadHandler } from './download.js';
 import { copyFromHandler, listHandler, removeHandler, statHandler, verifyHandler } from './internal-blobs.js';
 import { jobHandler, workerRunHandler, workersStatusHandler } from './internal-workers.js';
+import { pipelinePublishHandler, pipelineStreamHandler } from './pipeline.js';
 import { proofHandler } from './proof.js';
 import type { UploadRoute } from './upload.js';
 
@@ -48,6 +49,9 @@ export function nodeRoutes(ctx: NodeContext, upload: UploadRoute): Route<NodeCal
     { methods: ['DELETE'], path: blob, auth: 'internal', handle: removeHandler(integrity) },
     { methods: ['POST'], path: `${blob}/verify`, auth: 'internal', handle: verifyHandler(integrity, ctx.jobs) },
     { methods: ['POST'], path: `${blob}/copy-from`, auth: 'internal', handle: copyFromHandler(integrity, ctx.limits.reserve) },
+    // Another node's (the write pipeline).
+    { methods: ['PUT'], path: `${NODE.pipeline}:key`, auth: 'internal', streamBody: true, handle: pipelineStreamHandler(ctx.follower) },
+    { methods: ['POST'], path: `${NODE.pipeline}:key/publish`, auth: 'internal', handle: pipelinePublishHandler(ctx.follower) },
     { methods: ['GET'], path: NODE.workers, auth: 'internal', handle: workersStatusHandler(workers) },
     { methods: ['POST'], path: `${NODE.workers}/:name/run`, auth: 'internal', handle: workerRunHandler(workers, ctx.jobs) },
     { methods: ['GET'], path: `${NODE.jobs}/:id`, auth: 'internal', handle: jobHandler(ctx.jobs) },

@@ -1,4 +1,5 @@
-// PUT /upload/<filename>?exp=&sig= : stream the body into the chunk store,
+// PUT /upload/<filename>?exp=&sig=[&pipe=&psig=] : stream the body into the
+// chunk store (and, under a write quorum, on to the followers the URL names),
 // then publish it on disk and commit it at the tracker, answer 201
 // UploadResult.
 import { randomBytes } from 'node:crypto';
@@ -6,7 +7,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, toHoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { NODE } from '../../common/protocol/routes.js';
-import { expOf, verifyClaims } from '../../common/sign.js';
+import { expOf, pipelineOf, verifyClaims } from '../../common/sign.js';
+import type { PeerNode } from '../../common/protocol/pipeline.js';
+import { WritePipeline } from '../upload/pipeline.js';
 import { decodeFilename } from '../../common/protocol/filename.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
 import { pump } from '../upload/body-pump.js';
@@ -19,6 +22,8 @@ export interface UploadPlan {
   filename: string;
   /** Content-Length, or undefined for a chunked body. */
   declared: number | undefined;
+  /** The write pipeline's followers the signed URL names (none: one copy acknowledges). */
+  followers: PeerNode[];
 }
 
 export interface UploadRoute {
@@ -38,6 +43,8 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     const filename = decodeFilename(url.pathname.slice(NODE.upload.length));
     const exp = expOf(url.searchParams.get('exp'));
     verifyClaims(ctx.secret, { verb: 'PUT', resource: filename, exp, extra: '' }, url.searchParams.get('sig'));
+    const followers = pipelineOf(ctx.secret, url);
+    if (followers.some((f) => f.id === ctx.nodeId)) throw new HoardError('TOKEN_INVALID', 'The upload URL names this node as its own follower');
 
     const cl = req.headers['content-length'];
     let declared: number | undefined;
@@ -48,7 +55,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     } else if (!req.headers['transfer-encoding']) {
       throw new HoardError('LENGTH_REQUIRED');
     }
-    const plan = { filename, declared };
+    const plan = { filename, declared, followers };
     checked.set(req, plan);
     return plan;
   }
@@ -62,22 +69,27 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
       return;
     }
     let writer: ChunkWriter | undefined;
+    let pipeline: WritePipeline | undefined;
     const declared = plan.declared ?? 0;
     const claim: Claim = admission.claim(() => declared - (writer?.bytes ?? 0));
+    // An id for this upload makes the commit idempotent (a retry after a lost answer gets the same link) and keys its pipeline.
+    const uploadId = randomBytes(16).toString('base64url');
     try {
       writer = await store.begin();
-      await receive(req, writer, plan);
+      if (plan.followers.length > 0) {
+        pipeline = WritePipeline.streaming(ctx.pipelineDeps, { key: uploadId, followers: plan.followers, chunkSize: writer.chunkSize, length: plan.declared });
+      }
+      await receive(req, writer, plan, pipeline);
       await writer.seal();
     } catch (err) {
       claim.release();
+      pipeline?.abort();
       await writer?.abort().catch((e: unknown) => log.error({ err: e }, 'cannot remove an aborted upload'));
       refuse(req, res, err);
       return;
     }
     claim.release();
-    // An id for this upload makes the commit idempotent: a retry after a lost answer gets the same link.
-    const uploadId = randomBytes(16).toString('base64url');
-    const result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId });
+    const result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId, pipeline });
     sendJson(res, 201, result);
   }
 
@@ -86,9 +98,10 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
    * ends short of its Content-Length or the client goes away, PAYLOAD_TOO_LARGE
    * over the limit, REQUEST_TIMEOUT below the rate floor, or the writer's error.
    */
-  async function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan): Promise<void> {
+  async function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan, pipeline?: WritePipeline): Promise<void> {
     const limit = Math.min(plan.declared ?? Infinity, limits.maxUploadSize);
-    await pump(req, writer, { limit, limits });
+    // Each piece goes on to the followers as it arrives; a follower whose buffer is full paces the body like the disk does.
+    await pump(req, writer, pipeline ? { limit, limits, onBytes: (buf) => pipeline.send(buf), after: () => pipeline.room() } : { limit, limits });
     if (plan.declared !== undefined && writer.bytes !== plan.declared) throw new HoardError('BODY_INCOMPLETE');
   }
 

@@ -8,28 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { CopyFromAnswer, CopyFromRequest } from '../../common/protocol/integrity.js';
-import type { BlobManifest } from '../../common/protocol/types.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
+import { manifestDifference } from '../store/manifest-match.js';
 import type { Integrity } from './integrity.js';
 import { nodeMetrics } from '../metrics.js';
 
 /** Sleep only when the copy is this far ahead of its rate: fewer, longer pauses. */
 const THROTTLE_SLACK_MS = 50;
-
-/** The first difference between what arrived and what was expected, or undefined when they match. */
-export function manifestDifference(got: BlobManifest, want: BlobManifest): string | undefined {
-  if (got.size !== want.size) return `size ${got.size}, expected ${want.size}`;
-  if (got.sha256 !== want.sha256) return `sha256 ${got.sha256}, expected ${want.sha256}`;
-  if (got.md5 !== want.md5) return `md5 ${got.md5}, expected ${want.md5}`;
-  if (got.chunkSize !== want.chunkSize) return `chunk size ${got.chunkSize}, expected ${want.chunkSize}`;
-  if (got.chunks.length !== want.chunks.length) return `${got.chunks.length} chunks, expected ${want.chunks.length}`;
-  for (let i = 0; i < got.chunks.length; i++) {
-    const a = got.chunks[i]!;
-    const b = want.chunks[i]!;
-    if (a.size !== b.size || a.sha256 !== b.sha256) return `chunk ${i} differs`;
-  }
-  return undefined;
-}
 
 /** Copies the blob in; `reserve` is the free space the node keeps beyond it. */
 export async function copyFrom(integ: Integrity, reserve: number, want: CopyFromRequest): Promise<CopyFromAnswer> {

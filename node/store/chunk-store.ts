@@ -48,6 +48,8 @@ export interface ChunkWriter {
   readonly uploadId: string;
   /** Bytes taken so far. */
   readonly bytes: number;
+  /** Bytes per chunk file (every chunk but the last). */
+  readonly chunkSize: number;
   /**
    * Digests of the bytes taken so far at each prefix checkpoint passed
    * (common/prefix.ts). A resumable writer has them once the write that
@@ -73,6 +75,17 @@ export interface ChunkWriter {
    * the tracker is the caller's next step (node/upload/publish.ts).
    */
   publish(): Promise<PublishResult>;
+  /**
+   * Ends the body and publishes it as `manifest` if its size and every
+   * chunk's size and SHA-256 match (a follower of the write pipeline, which
+   * hashes chunks only); else REPLICA_MISMATCH and nothing is kept.
+   */
+  publishAs(manifest: BlobManifest): Promise<PublishResult>;
+  /**
+   * The bytes taken so far from offset `from`, read back from disk (nothing
+   * may be written meanwhile): a follower that joins late catches up from them.
+   */
+  readBack(from: number): AsyncIterable<Buffer>;
   /** Drops everything written; safe to call more than once, and after a failure. */
   abort(): Promise<void>;
 }
@@ -80,6 +93,11 @@ export interface ChunkWriter {
 export interface BeginOptions {
   /** Chunk size of this blob (a copy keeps its source's chunking); default the store's own. */
   chunkSize?: number;
+  /**
+   * 'chunks': each chunk's SHA-256 only, no MD5 or whole SHA-256 (a follower
+   * of the write pipeline; publish it with publishAs). Default 'full'.
+   */
+  hashing?: 'full' | 'chunks';
 }
 
 export interface ChunkStore {

@@ -18,7 +18,9 @@ import type { BlobManifest } from '../../common/protocol/types.js';
 import type { PublishResult, ResumableWriter } from './chunk-store.js';
 import { chunkName, MANIFEST, writeAll } from './chunk-files.js';
 import type { WriterDisk } from './writer-disk.js';
-import type { BodyHasher, HashPool } from '../hashing/hash-pool.js';
+import type { BodyHasher } from '../hashing/hash-pool.js';
+import type { HasherSource } from '../hashing/chunk-hasher.js';
+import { manifestDifference } from './manifest-match.js';
 
 /** Pending bytes that trigger a write; one write stays in flight while the next batch fills. */
 const FLUSH_BYTES = 1 << 20;
@@ -64,8 +66,9 @@ export class FileChunkWriter implements ResumableWriter {
     private readonly store: WriterDisk,
     readonly uploadId: string,
     private readonly dir: string,
-    private readonly chunkSize: number,
-    pool: HashPool,
+    readonly chunkSize: number,
+    /** A HashPool (identity, chunks and prefixes), or chunk digests only (a pipeline follower's copy, published with publishAs). */
+    pool: HasherSource,
     /** A resumable writer: the dir's own entry needs an fsync of its parent at the first flush. */
     private syncParent = false,
     /** The dir does not exist yet: the first disk step makes it. */
@@ -241,6 +244,21 @@ export class FileChunkWriter implements ResumableWriter {
 
   async seal(): Promise<BlobManifest> {
     if (this.sealed) return this.sealed;
+    const body = await this.sealBody();
+    try {
+      if (body.md5 === '') throw new HoardError('INTERNAL', 'a writer hashing chunks only has no identity of its own: publish it with publishAs');
+      const { md5, sha256, size } = body;
+      const prefixes = this.prefixes.filter((p) => p.offset < size);
+      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.chunkSize, chunks: body.chunks, prefixes };
+      return this.sealed;
+    } catch (err) {
+      await this.abort();
+      throw err;
+    }
+  }
+
+  /** Ends the body: every chunk written (fsyncs may still run) and its digest known. On failure nothing is kept. */
+  private async sealBody(): Promise<{ md5: string; sha256: string; size: number; chunks: BlobManifest['chunks'] }> {
     if (this.failed) {
       await this.abort();
       throw this.failure;
@@ -259,20 +277,57 @@ export class FileChunkWriter implements ResumableWriter {
       await this.written();
       const { md5, sha256, size, chunks } = await digest;
       if (chunks.length !== this.chunkSizes.length) throw new HoardError('INTERNAL', `${chunks.length} chunk digests for ${this.chunkSizes.length} chunks`);
-      const prefixes = this.prefixes.filter((p) => p.offset < size);
-      this.sealed = {
-        id: sha256,
-        md5,
-        sha256,
-        size,
-        chunkSize: this.chunkSize,
-        chunks: this.chunkSizes.map((s, i) => ({ size: s, sha256: chunks[i]! })),
-        prefixes,
-      };
-      return this.sealed;
+      return { md5, sha256, size, chunks: this.chunkSizes.map((s, i) => ({ size: s, sha256: chunks[i]! })) };
     } catch (err) {
       await this.abort();
       throw err;
+    }
+  }
+
+  /**
+   * Ends the body and publishes it as `want` when its size and every
+   * chunk's size and SHA-256 as written match the manifest (byte for byte
+   * the same content); else REPLICA_MISMATCH and nothing is kept.
+   */
+  async publishAs(want: BlobManifest): Promise<PublishResult> {
+    const body = await this.sealBody();
+    const got: BlobManifest = { ...want, size: body.size, chunkSize: this.chunkSize, chunks: body.chunks };
+    const diff = manifestDifference(got, want);
+    if (diff) {
+      await this.abort();
+      throw new HoardError('REPLICA_MISMATCH', `the streamed copy of ${want.id} does not match its manifest: ${diff}`);
+    }
+    this.sealed = want;
+    return this.publish();
+  }
+
+  /**
+   * The bytes taken so far from `from` on, read back from the chunk files
+   * (pending bytes are written first; nothing may be written meanwhile): a
+   * new follower of the write pipeline catches up from them.
+   */
+  async *readBack(from: number): AsyncGenerator<Buffer> {
+    if (this.failed) throw this.failure;
+    if (this.state === 'published' || this.state === 'aborted') throw new Error(`readBack after ${this.state}`);
+    if (this.state === 'open' && this.pending.length > 0) this.flushPending();
+    await this.written();
+    const end = this.taken;
+    const cs = this.chunkSize;
+    for (let pos = from; pos < end; ) {
+      const i = Math.floor(pos / cs);
+      const stop = Math.min(end, (i + 1) * cs);
+      const fh = await open(join(this.dir, chunkName(i)), 'r');
+      try {
+        while (pos < stop) {
+          const buf = Buffer.allocUnsafe(Math.min(READ_BYTES, stop - pos));
+          const { bytesRead } = await fh.read(buf, 0, buf.length, pos - i * cs);
+          if (bytesRead === 0) throw new HoardError('INTERNAL', `upload ${this.uploadId}: chunk ${i} ends before byte ${pos}`);
+          pos += bytesRead;
+          yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+        }
+      } finally {
+        await fh.close();
+      }
     }
   }
 

@@ -44,6 +44,7 @@ import { ChunkVerifier, type CheckOptions } from './chunk-verifier.js';
 import { chunkName, errno, MANIFEST } from './chunk-files.js';
 import { FileChunkWriter } from './chunk-writer.js';
 import { HashPool } from '../hashing/hash-pool.js';
+import { chunkHashing } from '../hashing/chunk-hasher.js';
 import { DirSync } from './dir-sync.js';
 import { FileChunkReads } from './file-chunk-reads.js';
 import type { FsOp, WriterDisk } from './writer-disk.js';
@@ -150,7 +151,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore, WriterDi
     const dir = join(this.tmpDir, uploadId);
     this.fsOp('mkdir', dir);
     await mkdir(dir);
-    return new FileChunkWriter(this, uploadId, dir, chunkSize, this.hashPool);
+    return new FileChunkWriter(this, uploadId, dir, chunkSize, opts.hashing === 'chunks' ? chunkHashing : this.hashPool);
   }
 
   // ---- resumable uploads ----

@@ -11,6 +11,7 @@ import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type TusCreateRequest, type TusCreateResponse } from '../../common/protocol/types.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 import { parseChallengeJson } from './state.js';
+import { parseFollowerList } from '../../common/protocol/pipeline.js';
 import type { TusService } from './service.js';
 
 const CREATE_BODY_LIMIT = 64 * 1024;
@@ -35,6 +36,11 @@ function parseCreate(v: unknown): TusCreateRequest {
     if (!c || c.ranges.some(([, end]) => end >= length)) throw new HoardError('BAD_REQUEST', 'challenge is malformed');
     out.challenge = c;
   }
+  if (o.followers !== undefined) {
+    const f = parseFollowerList(o.followers);
+    if (!f) throw new HoardError('BAD_REQUEST', 'followers is malformed');
+    out.followers = f;
+  }
   return out;
 }
 
@@ -42,6 +48,7 @@ export function createHandler(svc: TusService): RouteHandler<unknown> {
   return async (req: IncomingMessage, res: ServerResponse, m: Matched<unknown>): Promise<void> => {
     const state = await svc.create(parseCreate(await readJson<unknown>(req, CREATE_BODY_LIMIT, m.bodyDigest)));
     const out: TusCreateResponse = { expires: state.expires };
+    if (state.result) out.result = { link: state.result.link, id: state.result.id, dedup: state.result.dedup };
     sendJson(res, 201, out);
   };
 }

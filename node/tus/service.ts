@@ -11,6 +11,7 @@ import type { TrackerApi } from '../cluster/tracker-client.js';
 import type { Claim, UploadAdmission } from '../upload/admission.js';
 import type { UploadLimits } from '../upload/limits.js';
 import type { UploadPublisher } from '../upload/publish.js';
+import { WritePipeline, type PipelineDeps } from '../upload/pipeline.js';
 import type { TusStateStore, TusState } from './state.js';
 
 export interface LiveUpload {
@@ -34,6 +35,8 @@ export interface TusServiceDeps {
   tracker: Pick<TrackerApi, 'verifyProof' | 'commitProven'>;
   admission: UploadAdmission;
   publisher: UploadPublisher;
+  /** The write pipeline: followers named at creation get the bytes when the last PATCH ends. */
+  pipeline: PipelineDeps;
   /** The upload limit (Tus-Max-Size) and the rate floor each PATCH body is held to. */
   limits: UploadLimits;
   /** Milliseconds an upload is kept after its last PATCH. */
@@ -105,6 +108,7 @@ export class TusService {
       expires: t + this.deps.expiryMs,
       ...(req.declared ? { declared: req.declared } : {}),
       ...(req.challenge ? { challenge: req.challenge } : {}),
+      ...(req.followers && req.followers.length > 0 ? { followers: req.followers } : {}),
     };
     const live = this.live(state);
     // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).
@@ -159,7 +163,10 @@ export class TusService {
     const { state } = live;
     live.writer = undefined;
     try {
-      state.result = await this.deps.publisher.publishAndCommit(writer, { filename: state.filename, uploadId: state.uploadId });
+      const pipeline = state.followers
+        ? WritePipeline.atEnd(this.deps.pipeline, { key: state.uploadId, followers: state.followers, chunkSize: writer.chunkSize, length: state.length })
+        : undefined;
+      state.result = await this.deps.publisher.publishAndCommit(writer, { filename: state.filename, uploadId: state.uploadId, pipeline });
     } catch (err) {
       // The bytes are gone with the failed publish or commit: the client starts over.
       await writer.abort().catch(() => undefined);

@@ -5,6 +5,7 @@ import { constants as fsc } from 'node:fs';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Challenge } from '../../common/protocol/proof.js';
+import { parseFollowerList, type PeerNode } from '../../common/protocol/pipeline.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { type UploadResult } from '../../common/protocol/types.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
@@ -22,6 +23,8 @@ export interface TusState {
   expires: number;
   declared?: { md5: string; sha256: string };
   challenge?: Challenge;
+  /** The write pipeline's followers: they get the bytes when the last PATCH ends, before the answer. */
+  followers?: PeerNode[];
   /** The one answer this upload may give has been passed to the tracker. */
   proofTried?: boolean;
   /** Set once the upload ended (in full or early): what the client is told. */
@@ -51,6 +54,7 @@ function parseState(v: unknown): TusState | undefined {
   const d = s.declared as Record<string, unknown> | undefined;
   if (d !== undefined && (typeof d.md5 !== 'string' || !MD5_RE.test(d.md5) || typeof d.sha256 !== 'string' || !SHA256_RE.test(d.sha256))) return undefined;
   if (s.challenge !== undefined && !parseChallengeJson(s.challenge)) return undefined;
+  if (s.followers !== undefined && !parseFollowerList(s.followers)) return undefined;
   return s as unknown as TusState;
 }
 

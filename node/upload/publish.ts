@@ -11,6 +11,7 @@ import type { KeyedLock } from '../../common/keyed-lock.js';
 import type { CommitResponse, UploadResult } from '../../common/protocol/types.js';
 import type { TrackerApi } from '../cluster/tracker-client.js';
 import type { ChunkStore, ChunkWriter } from '../store/chunk-store.js';
+import type { WritePipeline } from './pipeline.js';
 
 export interface PublisherDeps {
   nodeId: string;
@@ -25,27 +26,40 @@ export interface UploadNames {
   filename: string;
   /** Makes the commit idempotent: a retry after a lost answer gets the same link. */
   uploadId: string;
+  /** The write pipeline's followers publish their copies before the commit, which names them. */
+  pipeline?: Pick<WritePipeline, 'finish'>;
 }
 
 export class UploadPublisher {
   constructor(private readonly deps: PublisherDeps) {}
 
   /**
-   * Seals, publishes and commits. Rejects with UPSTREAM_FAILED (the blob
-   * removed again if this upload created it) when the commit fails, or with
+   * Seals, has the pipeline's followers publish their copies, publishes and
+   * commits. Rejects with UPSTREAM_FAILED (the blob removed again if this
+   * upload created it) when the commit fails, with PIPELINE_FAILED (nothing
+   * kept here) when a follower's copy is lost and cannot be replaced, or with
    * the writer's error (nothing kept) when sealing or publishing does.
    */
   async publishAndCommit(writer: ChunkWriter, names: UploadNames): Promise<UploadResult> {
-    const { id } = await writer.seal();
-    return this.deps.locks.run(id, () => this.locked(writer, names));
+    const manifest = await writer.seal();
+    let followers: string[] = [];
+    if (names.pipeline) {
+      try {
+        followers = await names.pipeline.finish(manifest, writer);
+      } catch (err) {
+        await writer.abort().catch((e: unknown) => this.deps.log.error({ err: e }, 'cannot remove an aborted upload'));
+        throw err;
+      }
+    }
+    return this.deps.locks.run(manifest.id, () => this.locked(writer, names, followers));
   }
 
-  private async locked(writer: ChunkWriter, { filename, uploadId }: UploadNames): Promise<UploadResult> {
+  private async locked(writer: ChunkWriter, { filename, uploadId }: UploadNames, followers: string[]): Promise<UploadResult> {
     const { nodeId, tracker } = this.deps;
     const { manifest, created } = await writer.publish();
     let answer: CommitResponse;
     try {
-      answer = await tracker.commit({ nodeId, filename, manifest, uploadId });
+      answer = await tracker.commit({ nodeId, filename, manifest, uploadId, ...(followers.length > 0 ? { followers } : {}) });
     } catch (err) {
       if (created) await this.removeQuietly(manifest.id);
       throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });

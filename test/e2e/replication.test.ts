@@ -19,6 +19,8 @@ const c: Cluster = await useCluster(t, {
   chunkSize: 65536,
   replicas: 2,
   trackerArgs: [
+    // Copies made after the fact, by the workers: the write pipeline has its own test (write-quorum.test.ts).
+    '--ack-copies', '1',
     '--replicate-schedule', '*/1 * * * * *',
     '--repair-schedule', '*/1 * * * * *',
     '--reconcile-schedule', NEVER,

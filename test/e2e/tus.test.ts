@@ -2,7 +2,9 @@
 // resumed after a node restart, byte-identical; a tus duplicate that ends
 // early the protocol's own way; hoard put broken by the network and resumed
 // in the same run and in a later one; the tus rules (version, offsets,
-// content type, checksum, termination); an abandoned upload's bytes reclaimed.
+// content type, checksum, termination); an abandoned upload's bytes reclaimed;
+// concatenation (parallelUploads) refused before any byte; an empty file's
+// link in the creation answer.
 import t from 'tap';
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -177,6 +179,30 @@ t.test('hoard put broken by the network: resumed in the same run, and by a later
   t.ok(r2.sentBytes < g.size - r2.resumedAt + 64 * 1024, `and sent only the rest (${r2.sentBytes} bytes)`);
   t.equal(await downloadSha(r2.link), g.sha256, 'byte-identical');
   t.same(await listFiles(state), [], 'the resume state is gone once the upload finished');
+});
+
+t.test('tus-js-client parallelUploads: refused at creation with a clear error, no byte sent, no link made', async (t) => {
+  const links = (await c.links()).length;
+  const patchesBefore = node.proc.records().length;
+  const part = await makeRandomFile(join(work.dir, 'parallel.bin'), 2 * MiB);
+  const run = tusUpload(part, { parallelUploads: 4, retryDelays: [], metadata: { filename: 'parallel.bin' } });
+  const err = (await run.done.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as Error | undefined;
+  t.ok(err, 'the upload fails');
+  t.match(err?.message ?? '', 'TUS_CONCAT_UNSUPPORTED');
+  t.match(err?.message ?? '', 'response code: 400');
+  t.equal((await c.links()).length, links, 'no link was made');
+  t.same(patches(patchesBefore), [], 'the node got no PATCH');
+});
+
+t.test('tus-js-client: an empty file gets its link in the creation answer', async (t) => {
+  const empty = await makeRandomFile(join(work.dir, 'empty.bin'), 0);
+  const res = await tusUpload(empty, { uploadSize: 0, metadata: { filename: 'empty.bin' } }).done;
+  const link = res?.getHeader('Hoard-Link') ?? '';
+  t.match(link, /\/f\/[\w-]{22}$/, `Hoard-Link on the last answer: ${link}`);
+  t.equal(await downloadSha(link), empty.sha256, 'it downloads as an empty file');
 });
 
 t.test('tus rules: version, offsets, content type, checksum, termination, OPTIONS', async (t) => {

@@ -31,9 +31,14 @@ const shots = screenshotDir();
 const big = await makeRandomFile(join(work.dir, 'holiday-photos.tar'), 6 * MiB + 4321);
 const small = await makeRandomFile(join(work.dir, 'notes é.txt'), 1000);
 
-/** Errors the page logged (a CSP violation is one) and scripts that threw. */
+/** Errors the page logged (a CSP violation is one), scripts that threw, and requests to anyone but the cluster. */
 function watch(page: Page): string[] {
   const problems: string[] = [];
+  const ours = new Set([new URL(c.trackerUrl).origin, ...c.nodes.map((n) => new URL(n.url).origin)]);
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (url.protocol !== 'data:' && url.protocol !== 'blob:' && !ours.has(url.origin)) problems.push(`a third-party request: ${r.url()}`);
+  });
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(m.text());
   });
@@ -120,7 +125,7 @@ await t.test('files picked on the upload page get links', async (t) => {
   }
   const info = await Promise.all([...links.values()].map(async (l) => (await http(l.replace('/f/', '/api/links/'))).text));
   t.match(info.join('\n'), big.sha256, 'the tracker knows the file by its hash');
-  t.same(problems, [], 'no script error and no CSP violation');
+  t.same(problems, [], 'no script error, no CSP violation, no third-party request');
 });
 
 await t.test('the link page downloads the same bytes', { skip: links.size === 2 ? false : 'the upload failed' }, async (t) => {
@@ -140,7 +145,7 @@ await t.test('the link page downloads the same bytes', { skip: links.size === 2 
   await page.goto(links.get('holiday-photos.tar')!);
   await page.screenshot({ path: join(shots, 'link-desktop.png'), fullPage: true });
   t.ok(await phoneShot(links.get('holiday-photos.tar')!, 'link-phone.png'), 'the link page fits a phone screen');
-  t.same(problems, [], 'no script error and no CSP violation');
+  t.same(problems, [], 'no script error, no CSP violation, no third-party request');
   const missing = await page.goto(`${c.trackerUrl}/f/AAAAAAAAAAAAAAAAAAAAAA`);
   t.equal(missing?.status(), 404, 'an unknown link is a 404 page');
   t.match(await page.textContent('h1'), /not found/i, 'that says so in words');
@@ -175,7 +180,7 @@ await t.test('a file the cluster holds ends early and the page says so', { skip:
   const got = await download(page);
   t.equal(await sha256File(got.path), big.sha256, 'its link downloads the file');
   t.equal(got.name, 'photos-again.tar', 'under the new name');
-  t.same(problems, [], 'no script error and no CSP violation');
+  t.same(problems, [], 'no script error, no CSP violation, no third-party request');
 });
 
 await t.test('the link page downloads without JavaScript', { skip: links.size === 2 ? false : 'the upload failed' }, async (t) => {
@@ -214,7 +219,7 @@ await t.test('an upload from the keyboard alone', async (t) => {
   await page.waitForSelector('#download');
   const got = await download(page);
   t.equal(await sha256File(got.path), f.sha256, 'and its page downloads the file');
-  t.same(problems, [], 'no script error and no CSP violation');
+  t.same(problems, [], 'no script error, no CSP violation, no third-party request');
 });
 
 /** Counts PATCHes the page sends to the node and lets `hold(n)` decide, per PATCH, to let it go or not. */
@@ -254,7 +259,7 @@ await t.test('a reload mid-upload resumes where the node stands', async (t) => {
   await page.goto(row!.link);
   const got = await download(page);
   t.equal(await sha256File(got.path), f.sha256, 'the file came back byte-identical');
-  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error and no CSP violation');
+  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error, no CSP violation, no third-party request');
 });
 
 await t.test('a dropped connection is retried', async (t) => {
@@ -270,5 +275,19 @@ await t.test('a dropped connection is retried', async (t) => {
   await page.goto(row!.link);
   const got = await download(page);
   t.equal(await sha256File(got.path), f.sha256, 'the file came back byte-identical');
-  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error and no CSP violation');
+  t.same(problems.filter((p) => !/ERR_CONNECTION|net::/.test(p)), [], 'no script error, no CSP violation, no third-party request');
+});
+
+await t.test('an empty file gets a link too', async (t) => {
+  const f = await makeRandomFile(join(work.dir, 'empty.txt'), 0);
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/`);
+  await page.setInputFiles('#files', f.path);
+  const [row] = await finishedRows(page, 1);
+  t.equal(row?.state, 'done', `uploaded: ${row?.status}`);
+  await page.goto(row!.link);
+  t.match(await page.textContent('.facts'), /0 B/);
+  const got = await download(page);
+  t.equal(await sha256File(got.path), f.sha256, 'downloaded empty');
+  t.same(problems, [], 'no script error, no CSP violation, no third-party request');
 });

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// hoard-admin: look into a running hoard cluster through the tracker's admin routes.
+// hoard-admin: look into a running hoard cluster through the tracker's admin
+// routes; `migrate` alone opens metadata stores itself (the tracker stopped).
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { hoardVersion } from '../../common/cli.js';
 import { blobsCommand } from './commands/blobs.js';
 import { drainCommand } from './commands/drain.js';
 import { repairCommand } from './commands/repair.js';
@@ -12,6 +14,7 @@ import { gcCommand } from './commands/gc.js';
 import { linkDeleteCommand } from './commands/link-delete.js';
 import { scrubCommand } from './commands/scrub.js';
 import { linksCommand } from './commands/links.js';
+import { migrateCommand } from './commands/migrate.js';
 import { nodesCommand } from './commands/nodes.js';
 import { statsCommand } from './commands/stats.js';
 
@@ -30,9 +33,10 @@ await yargs(hideBin(process.argv))
   .command(gcCommand)
   .command(fsckCommand)
   .command(scrubCommand)
-  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers, worker run, link-delete, gc, fsck or scrub')
+  .command(migrateCommand)
+  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers, worker run, link-delete, gc, fsck, scrub or migrate')
   .strict()
   .help()
   .alias('h', 'help')
-  .version(false)
+  .version(hoardVersion())
   .parseAsync();

@@ -95,6 +95,41 @@ export function choosePlacement(req: PlacementRequest): PlacementDecision {
 }
 
 /**
+ * A node in a zone none of `zones` is in, by choosePlacement's rules (live,
+ * not draining, room for the size and margin, the fill band): a follower of
+ * the write pipeline. Undefined when no other zone can take the upload.
+ */
+export function chooseInNewZone(req: PlacementRequest, zones: readonly string[]): NodeStatus | undefined {
+  const taken = new Set(zones);
+  const d = choosePlacement({ ...req, nodes: req.nodes.filter((n) => !taken.has(n.zone)), avoidZones: undefined });
+  return d.ok ? d.node : undefined;
+}
+
+export type PipelineDecision =
+  | { ok: true; first: NodeStatus; followers: NodeStatus[] }
+  | { ok: false; reason: PlacementReason; detail: string };
+
+/**
+ * The node an upload goes to, as choosePlacement draws it, and up to
+ * `copies - 1` followers, each in a zone no chosen node is in. Fewer
+ * followers than asked when fewer zones can take the upload: the caller
+ * applies the under-quorum policy.
+ */
+export function choosePipeline(req: PlacementRequest, copies: number): PipelineDecision {
+  const d = choosePlacement(req);
+  if (!d.ok) return d;
+  const followers: NodeStatus[] = [];
+  const chosen = [d.node];
+  while (chosen.length < copies) {
+    const next = chooseInNewZone({ ...req, exclude: [...(req.exclude ?? []), ...chosen.map((n) => n.id)] }, chosen.map((n) => n.zone));
+    if (!next) break;
+    chosen.push(next);
+    followers.push(next);
+  }
+  return { ok: true, first: d.node, followers };
+}
+
+/**
  * A live holder to read from: the least loaded, random among equals. Nodes
  * in `avoid` (where the client just failed), then late ones (a heartbeat
  * overdue: the machine may be gone), then draining ones are used only when

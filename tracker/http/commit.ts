@@ -12,6 +12,19 @@ import { trackerMetrics } from '../metrics.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
+import { quorumOf, zonesOf } from '../index/write-quorum.js';
+import { MAX_FOLLOWERS } from '../../common/protocol/pipeline.js';
+
+/** The commit's followers: distinct node ids, the committing node not among them. */
+function followerIds(v: unknown, nodeId: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > MAX_FOLLOWERS || !v.every((id) => typeof id === 'string' && NODE_ID_RE.test(id))) {
+    throw new HoardError('BAD_REQUEST', 'followers must be a list of node ids');
+  }
+  const ids = v as string[];
+  if (new Set(ids).size !== ids.length || ids.includes(nodeId)) throw new HoardError('BAD_REQUEST', 'followers must be distinct and not the committing node');
+  return ids;
+}
 
 /** A manifest lists one ~90-byte entry per chunk: 32 MiB covers ~3 TiB at 8 MiB chunks. */
 export const COMMIT_BODY_LIMIT = 32 * 1024 * 1024;
@@ -22,7 +35,8 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
   const name = checkFilename(body.filename);
   const manifest = parseManifest(body.manifest, (size) => checkUpload(ctx.config, { kind: 'node' }, size));
   const uploadId = body.uploadId === undefined ? undefined : str(body, 'uploadId', UPLOAD_ID_RE);
-  if (!ctx.topology.get(nodeId)) throw new HoardError('NODE_NOT_FOUND', `node ${nodeId} is not registered`);
+  const followers = followerIds(body.followers, nodeId);
+  for (const id of [nodeId, ...followers]) if (!ctx.topology.get(id)) throw new HoardError('NODE_NOT_FOUND', `node ${id} is not registered`);
   const earlier = uploadId === undefined ? undefined : await ctx.store.uploads.linkOf(uploadId);
   if (earlier !== undefined) {
     // A node retrying a commit it lost the answer to: the same link, not a second one.
@@ -31,8 +45,12 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
     sendJson(res, 200, retried);
     return;
   }
-  const out = await ctx.committer.commit(nodeId, name, manifest, uploadId);
-  ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, dedup: out.dedup }, 'commit');
+  const out = await ctx.committer.commit(nodeId, name, manifest, { uploadId, followers });
+  ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, followers, dedup: out.dedup }, 'commit');
+  // The link is acknowledged now: with copies in fewer zones than the quorum, say so (accepted under quorum, or a copy lost on the way).
+  const quorum = quorumOf(ctx.config);
+  const zones = zonesOf(out.blob.nodes, (id) => ctx.topology.get(id)?.zone);
+  if (zones < quorum) ctx.underQuorum.note({ blob: out.blob.id, link: out.link.id, zones, quorum });
   ctx.replication.blobCommitted(out.blob);
   trackerMetrics.uploads().inc();
   if (out.dedup) trackerMetrics.dedupHits().inc();

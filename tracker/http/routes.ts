@@ -17,6 +17,7 @@ import { healthRoute } from './health.js';
 import { linkDeleteRoute } from './link-delete.js';
 import { linkInfoRoute, linkRoute } from './links.js';
 import { heartbeatRoute, nodeStreamRoute, registerRoute } from './nodes.js';
+import { pipelineReplaceRoute } from './pipeline.js';
 import { assetRoute, uploadPageRoute } from './pages.js';
 import { commitProvenRoute, verifyProofRoute } from './proof.js';
 import { adminRepair } from './repair.js';
@@ -57,6 +58,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['POST'], path: TUS_TRACKER.verifyProof, auth: 'internal', handle: verifyProofRoute },
   { methods: ['POST'], path: TRACKER.copyBad, auth: 'internal', handle: copyBadRoute },
   { methods: ['POST'], path: TRACKER.copiesHeld, auth: 'internal', handle: copiesHeldRoute },
+  { methods: ['POST'], path: TRACKER.pipelineReplace, auth: 'internal', handle: pipelineReplaceRoute },
   // The operator (hoard-admin).
   { methods: ['GET'], path: TRACKER.adminNodes, auth: 'admin', handle: adminNodes },
   { methods: ['GET'], path: TRACKER.adminBlobs, auth: 'admin', handle: adminBlobs },

@@ -17,9 +17,9 @@ import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type UploadStatus } from '../../common/protocol/types.js';
 import type { RouteHandler } from './handler.js';
 import { createUploadOnNode } from '../cluster/node-client.js';
-import { choosePlacement, PLACEMENT_REFUSALS } from '../cluster/placement.js';
 import { findCandidate } from '../index/prefix-index.js';
 import { checkUpload } from '../index/upload-policy.js';
+import { placeUpload, type PlacedUpload } from '../index/write-quorum.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 
 /** Nodes tried before creation gives up (a node that just went away is common enough). */
@@ -48,6 +48,8 @@ function uploadLength(req: IncomingMessage): number {
 
 export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   checkTusVersion(req, res);
+  // Concatenation (tus-js-client's parallelUploads) is not offered: refused before any byte flows.
+  if (req.headers[TUS_H.concat] !== undefined) throw new HoardError('TUS_CONCAT_UNSUPPORTED');
   const length = uploadLength(req);
   checkUpload(ctx.config, m.caller!, length);
   const meta = parseMetadata(firstHeader(req, TUS_H.metadata));
@@ -68,20 +70,28 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   const tried: string[] = [];
   let lastErr: unknown;
   for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-    const d = choosePlacement({ nodes: ctx.topology.list(), size: length, margin: ctx.config.uploadMargin, random: ctx.random, exclude: tried });
-    if (!d.ok) {
-      if (attempt === 0) ctx.log.warn({ reason: d.reason, size: length }, d.detail);
-      lastErr ??= new HoardError('NO_NODE_AVAILABLE', PLACEMENT_REFUSALS[d.reason]);
+    let placed: PlacedUpload;
+    try {
+      // The node and, under a write quorum, the followers it streams the bytes to.
+      placed = placeUpload(ctx.config, { nodes: ctx.topology.list(), size: length, margin: ctx.config.uploadMargin, random: ctx.random, exclude: tried }, ctx.log);
+    } catch (err) {
+      lastErr ??= err;
       break;
     }
-    tried.push(d.node.id);
-    const challenge = challenged ? book.issue(uploadId, d.node.id, length, candidate) : undefined;
+    const node = placed.first;
+    tried.push(node.id);
+    const challenge = challenged ? book.issue(uploadId, node.id, length, candidate) : undefined;
     try {
-      const made = await createUploadOnNode(d.node.publicUrl, ctx.config.secret, { uploadId, filename: name, length, declared, challenge });
-      const location = d.node.publicUrl + TUS_NODE.upload + uploadId;
+      const followers = placed.followers.length > 0 ? placed.followers : undefined;
+      const made = await createUploadOnNode(node.publicUrl, ctx.config.secret, { uploadId, filename: name, length, declared, challenge, followers });
+      const location = node.publicUrl + TUS_NODE.upload + uploadId;
       const headers: Record<string, string> = { location, [TUS_H.expires]: new Date(made.expires).toUTCString() };
       if (challenge) headers[TUS_H.challenge] = formatChallenge(challenge);
-      ctx.log.info({ upload: uploadId, node: d.node.id, size: length, declared: declared !== undefined }, 'tus upload created');
+      if (made.result) {
+        // An empty upload ended at its creation: tus clients send no PATCH for it, so the link comes now.
+        Object.assign(headers, { [TUS_H.link]: made.result.link, [TUS_H.linkId]: made.result.id, [TUS_H.dedup]: made.result.dedup ? '1' : '0' });
+      }
+      ctx.log.info({ upload: uploadId, node: node.id, followers: placed.followers.map((f) => f.id), size: length, declared: declared !== undefined }, 'tus upload created');
       sendJson(res, 201, { uploadId, url: location, expires: new Date(made.expires).toISOString() }, headers);
       // Only now, so the answer above took the same time whether or not the content is stored.
       if (challenge) setImmediate(() => book.prepare(uploadId));
@@ -89,7 +99,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
     } catch (err) {
       book.drop(uploadId);
       lastErr = err;
-      ctx.log.warn({ node: d.node.id, err: (err as Error).message }, 'node refused a resumable upload');
+      ctx.log.warn({ node: node.id, err: (err as Error).message }, 'node refused a resumable upload');
     }
   }
   if (lastErr instanceof HoardError) throw lastErr;

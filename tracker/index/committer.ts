@@ -24,6 +24,13 @@ export interface CommitDeps {
   now?: () => number;
 }
 
+export interface CommitOptions {
+  /** The resumable upload (or PUT) this commit ends: a retry gets the same link. */
+  uploadId?: string;
+  /** Other nodes that published a copy of the upload (the write pipeline): holders of a new blob with the committing node. */
+  followers?: readonly string[];
+}
+
 export interface CommitOutcome {
   link: LinkRecord;
   blob: BlobRecord;
@@ -39,9 +46,9 @@ export class Committer {
     this.now = deps.now ?? Date.now;
   }
 
-  /** `manifest` must already be checked (parseManifest); `filename` too. */
-  commit(nodeId: string, filename: string, manifest: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
-    return this.deps.store.transact(manifest.md5, (tx) => this.decide(tx, nodeId, filename, manifest, uploadId), { sync: true });
+  /** `manifest` must already be checked (parseManifest); `filename` too; followers must be registered nodes. */
+  commit(nodeId: string, filename: string, manifest: BlobManifest, opts: CommitOptions = {}): Promise<CommitOutcome> {
+    return this.deps.store.transact(manifest.md5, (tx) => this.decide(tx, nodeId, filename, manifest, opts), { sync: true });
   }
 
   /**
@@ -63,7 +70,7 @@ export class Committer {
     );
   }
 
-  private async decide(tx: MetaTx, nodeId: string, filename: string, m: BlobManifest, uploadId?: string): Promise<CommitOutcome> {
+  private async decide(tx: MetaTx, nodeId: string, filename: string, m: BlobManifest, { uploadId, followers = [] }: CommitOptions): Promise<CommitOutcome> {
     const { log } = this.deps;
     const created = new Date(this.now()).toISOString();
     const link: LinkRecord = { id: this.newLinkId(), blobId: m.id, filename, created };
@@ -75,14 +82,20 @@ export class Committer {
       uploadId === undefined ? undefined : tx.linkOfUpload(uploadId),
     ]);
     const match = underMd5.find((b) => b.sha256 === m.sha256 && b.size === m.size);
+    // This upload's fresh copies: the committing node's and its followers'.
+    const fresh = [...new Set([nodeId, ...followers])];
     let blob: Omit<BlobRecord, 'refs'>;
     let md5Collision = false;
     if (match) {
       const { refs: _refs, ...rest } = match;
-      // Keep the node's fresh copy when no live node holds the old one, or when the blob still lacks a copy there.
-      const adopt =
-        !match.nodes.includes(nodeId) && (!match.nodes.some((n) => this.deps.isLive(n)) || this.deps.wantsCopy?.(match, nodeId) === true);
-      blob = { ...rest, nodes: adopt ? [...match.nodes, nodeId] : match.nodes };
+      // Keep a fresh copy when no live node holds the blob, or when it still lacks a copy in that node's zone.
+      const nodes = [...match.nodes];
+      for (const n of fresh) {
+        if (nodes.includes(n)) continue;
+        const adopt = !nodes.some((h) => this.deps.isLive(h)) || this.deps.wantsCopy?.({ ...match, nodes }, n) === true;
+        if (adopt) nodes.push(n);
+      }
+      blob = { ...rest, nodes };
     } else {
       if (sameId !== undefined) {
         log.error({ id: m.id, md5: m.md5, size: m.size, nodeId }, 'manifest conflicts with the stored blob of that id');
@@ -92,7 +105,7 @@ export class Committer {
         log.warn({ md5: m.md5, sha256: m.sha256, others: underMd5.map((b) => b.id) }, 'MD5 collision: a second blob under one MD5; early stop is off for this MD5');
         md5Collision = true;
       }
-      blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: [nodeId], created };
+      blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: fresh, created };
     }
     const res = await writeCommitIn(tx, { link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
     return { link, blob: res.blob, dedup: !res.created };

@@ -9,10 +9,12 @@ import type {
   BlobRecord,
   ChunkInfo,
   LinkRecord,
+  Md5CollisionRecord,
   NodeRecord,
   PrefixHash,
   RecordWrite,
   StoreCounters,
+  UploadLinkRecord,
 } from './records.js';
 
 export type * from './records.js';
@@ -61,6 +63,8 @@ export interface BlobReader {
   unreferenced(page: Page): Promise<BlobRecord[]>;
   /** True once two contents were stored under this MD5. */
   md5Collided(md5: string): Promise<boolean>;
+  /** Every MD5 seen with two contents, in MD5 order (moving a store: tracker/meta/migrate.ts). */
+  collisions(page: Page): Promise<Md5CollisionRecord[]>;
 }
 
 export interface LinkReader {
@@ -74,6 +78,8 @@ export interface LinkReader {
 export interface UploadReader {
   /** The link id a resumable upload ended as. */
   linkOf(uploadId: string): Promise<string | undefined>;
+  /** Every upload link, in upload id order (moving a store). */
+  list(page: Page): Promise<UploadLinkRecord[]>;
 }
 
 export interface BadCopyReader {

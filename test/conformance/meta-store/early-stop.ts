@@ -35,6 +35,9 @@ export async function earlyStopGroup(t: Test, { factory }: SuiteOptions): Promis
     await writeCommit(s, { link: { id: linkId(), blobId: b.blob.id, filename: 'b', created: b.blob.created }, ...b, md5Collision: true });
     t.equal(await s.blobs.md5Collided(md5), true);
     t.equal(await s.blobs.md5Collided('0'.repeat(32)), false);
+    const since = (await s.blobs.collisions({ limit: 10 }))[0]?.since;
+    t.same(await s.blobs.collisions({ limit: 10 }), [{ md5, since }], 'listed, with when');
+    t.same(await s.blobs.collisions({ limit: 10, after: md5 }), [], 'paged by MD5');
   });
 
   await t.test('an upload id names one link, written with it', async (t) => {
@@ -45,6 +48,11 @@ export async function earlyStopGroup(t: Test, { factory }: SuiteOptions): Promis
     await writeCommit(s, { link: { id, blobId: blob.id, filename: 'u', created: blob.created }, blob, chunks, uploadId });
     t.equal(await s.uploads.linkOf(uploadId), id);
     t.equal(await s.uploads.linkOf('B'.repeat(22)), undefined);
+    const other = fakeBlob('up2', 5000, ['n1']);
+    const id2 = linkId();
+    await writeCommit(s, { link: { id: id2, blobId: other.blob.id, filename: 'u3', created: blob.created }, ...other, uploadId: '0'.repeat(22) });
+    t.same(await s.uploads.list({ limit: 10 }), [{ uploadId: '0'.repeat(22), linkId: id2 }, { uploadId, linkId: id }], 'listed in upload id order');
+    t.same(await s.uploads.list({ limit: 1, after: '0'.repeat(22) }), [{ uploadId, linkId: id }], 'paged');
     const before = await s.counters();
     try {
       await writeCommit(s, { link: { id: linkId(), blobId: blob.id, filename: 'u2', created: blob.created }, blob, chunks, uploadId });

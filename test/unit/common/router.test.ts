@@ -5,7 +5,7 @@ import { request } from 'undici';
 import { createServer, listen } from '../../../common/http.js';
 import { createLogger } from '../../../common/log.js';
 import { createRouter, type Matched, type Route } from '../../../common/router.js';
-import { clusterAuth, bodyDigest } from '../../../common/sign.js';
+import { clusterAuth, clusterAuthStream, bodyDigest } from '../../../common/sign.js';
 import { AUTH_HEADER } from '../../../common/protocol/routes.js';
 
 const secret = 'router-test-secret-0123456789';
@@ -25,6 +25,7 @@ const routes: Route<Caller>[] = [
   { methods: ['POST'], path: '/internal/blobs/:id/verify', auth: 'internal', handle: ok('verify') },
   { methods: ['GET'], path: '/internal/admin/stats', auth: 'admin', handle: ok('stats') },
   { methods: ['GET'], path: '/health', auth: 'public', handle: ok('health') },
+  { methods: ['PUT'], path: '/internal/pipeline/:key', auth: 'internal', streamBody: true, handle: ok('stream') },
   { methods: ['GET'], path: '/raw/*name', auth: 'public', rawParams: true, handle: ok('raw') },
 ];
 
@@ -95,6 +96,16 @@ t.test('internal and admin routes need the cluster credential before the handler
   t.equal(seen[0]?.m.bodyDigest, bodyDigest(body), 'the digest the credential vouches for reaches the handler');
   t.equal(seen[0]?.m.caller, undefined, 'no caller on internal routes');
   t.equal((await call('GET', '/internal/admin/stats', signed('GET', '/internal/admin/stats'))).status, 200);
+});
+
+t.test('a streamed-body credential is good on stream routes only, and they take no other', async (t) => {
+  seen.length = 0;
+  const stream = (method: string, path: string) => ({ [AUTH_HEADER]: clusterAuthStream(secret, method, path) });
+  t.equal((await call('PUT', '/internal/pipeline/k', stream('PUT', '/internal/pipeline/k'), 'bytes')).status, 200);
+  t.equal((await call('PUT', '/internal/pipeline/k', signed('PUT', '/internal/pipeline/k', 'bytes'), 'bytes')).status, 401, 'a body-digest credential on a stream route');
+  t.equal((await call('GET', '/internal/blobs', stream('GET', '/internal/blobs'))).status, 401, 'a stream credential on an internal route');
+  t.equal((await call('GET', '/internal/admin/stats', stream('GET', '/internal/admin/stats'))).status, 401, 'a stream credential on an admin route');
+  t.equal(seen.length, 1, 'only the stream route ran');
 });
 
 t.test('CORS: allowed origins get the grant and the exposed headers, on errors too', async (t) => {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { signClaims, verifyClaims, signUrl, clusterAuth, verifyClusterAuth, bodyDigest } from '../../../common/sign.js';
+import { signClaims, verifyClaims, signUrl, clusterAuth, verifyClusterAuth, bodyDigest, addPipeline, pipelineOf, clusterAuthStream, STREAM_DIGEST } from '../../../common/sign.js';
+import { PIPE_PARAM, PIPE_SIG_PARAM } from '../../../common/protocol/pipeline.js';
 import { HoardError } from '../../../common/protocol/errors.js';
 
 const secret = 'test-secret-0123456789';
@@ -50,3 +51,23 @@ const withBody = clusterAuth(secret, 'POST', '/internal/commit', now, '{"a":1}')
 t.equal(verifyClusterAuth(secret, 'POST', '/internal/commit', withBody, now), bodyDigest('{"a":1}'), 'credential vouches for its body digest');
 const [ts, , m] = withBody.split('.');
 t.equal(code(() => verifyClusterAuth(secret, 'POST', '/internal/commit', `${ts}.${bodyDigest('{"a":2}')}.${m}`, now)), 'UNAUTHORIZED', 'digest swapped for another body');
+
+// The write pipeline's followers ride in a PUT URL with a signature of their own, bound to the URL's.
+const putClaims = { verb: 'PUT' as const, resource: 'a.bin', exp, extra: '' };
+const put = signUrl(secret, 'http://n:1/upload/a.bin', putClaims);
+const followers = [{ id: 'node-b', url: 'http://b:2' }];
+const piped = new URL(addPipeline(secret, put, followers));
+t.same(pipelineOf(secret, piped), followers, 'followers read back');
+t.same(pipelineOf(secret, new URL(put)), [], 'a URL without a pipeline has none');
+const swapped = new URL(piped);
+swapped.searchParams.set(PIPE_PARAM, JSON.stringify([{ id: 'node-x', url: 'http://evil:2' }]));
+t.equal(code(() => pipelineOf(secret, swapped)), 'TOKEN_INVALID', 'followers changed');
+const unsigned = new URL(piped);
+unsigned.searchParams.delete(PIPE_SIG_PARAM);
+t.equal(code(() => pipelineOf(secret, unsigned)), 'TOKEN_INVALID', 'signature missing');
+const other = new URL(signUrl(secret, 'http://n:1/upload/b.bin', { ...putClaims, resource: 'b.bin' }));
+other.searchParams.set(PIPE_PARAM, piped.searchParams.get(PIPE_PARAM)!);
+other.searchParams.set(PIPE_SIG_PARAM, piped.searchParams.get(PIPE_SIG_PARAM)!);
+t.equal(code(() => pipelineOf(secret, other)), 'TOKEN_INVALID', 'moved to another URL');
+const stream = clusterAuthStream(secret, 'PUT', '/internal/pipeline/k', now);
+t.equal(verifyClusterAuth(secret, 'PUT', '/internal/pipeline/k', stream, now), STREAM_DIGEST, 'a stream credential vouches for no digest');

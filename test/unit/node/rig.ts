@@ -36,6 +36,7 @@ export function standInTracker(commit?: (req: CommitRequest) => Promise<CommitRe
     },
     verifyProof: () => Promise.reject(new Error('not in this test')),
     commitProven: () => Promise.reject(new Error('not in this test')),
+    replaceFollower: () => Promise.reject(new Error('not in this test')),
   };
   return { api, commits };
 }

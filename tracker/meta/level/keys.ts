@@ -58,6 +58,8 @@ export const ranges = {
   links: 'l:',
   unreferenced: 'z:',
   badCopies: 'q:',
+  uploads: 'u:',
+  collisions: 'x:',
   md5: (md5: string) => `m:${md5}:`,
   linksOfBlob: (blobId: string) => `r:${blobId}:`,
   badCopiesOf: (blobId: string) => `q:${blobId}:`,

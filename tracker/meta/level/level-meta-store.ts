@@ -72,13 +72,17 @@ export class LevelMetaStore implements MetaStore {
       list: (page) => values<BlobRecord>(ranges.blobs, page),
       unreferenced: async (page) => blobsOf(await this.scanKeys(ranges.unreferenced, page)),
       md5Collided: async (md5) => isKeyPart(md5) && (await get(keys.collision(md5))) !== undefined,
+      collisions: async (page) => (await this.scan<{ since: string }>(ranges.collisions, page)).map(([md5, v]) => ({ md5, since: v.since })),
     };
     this.links = {
       get: byId<LinkRecord>(keys.link),
       list: (page) => values<LinkRecord>(ranges.links, page),
       ofBlob: async (blobId, page) => (isKeyPart(blobId) ? this.scanKeys(ranges.linksOfBlob(blobId), page) : []),
     };
-    this.uploads = { linkOf: byId<string>(keys.upload) };
+    this.uploads = {
+      linkOf: byId<string>(keys.upload),
+      list: async (page) => (await this.scan<string>(ranges.uploads, page)).map(([uploadId, linkId]) => ({ uploadId, linkId })),
+    };
     this.badCopies = { list: (page) => values<BadCopyRecord>(ranges.badCopies, page), of: badCopiesOf };
   }
 

@@ -27,11 +27,13 @@ import {
   badCopyOf,
   blobOf,
   chunksOf,
+  hex,
   hexAfter,
   isMd5Hex,
   isSha256Hex,
   linkOf,
   prefixesOf,
+  timeOf,
   type BadCopyDbRow,
   type BlobDbRow,
   type LinkDbRow,
@@ -107,6 +109,15 @@ export class PgMetaStore implements MetaStore {
       list: (page) => blobPage('blob-list', 'true', page),
       unreferenced: (page) => blobPage('blob-unref', 'unreferenced_since IS NOT NULL', page),
       md5Collided: async (md5) => isMd5Hex(md5) && (await rows('md5-collided', 'SELECT 1 FROM md5_collisions WHERE md5 = $1', [buf(md5)])).length > 0,
+      // Few rows: the paging key is compared as the hex string it is.
+      collisions: async (page) =>
+        (
+          await rows<{ md5: Buffer; since: Date }>(
+            page.after === undefined ? 'collisions' : 'collisions-after',
+            `SELECT md5, since FROM md5_collisions ${page.after === undefined ? '' : `WHERE encode(md5, 'hex') > $2 COLLATE "C" `}ORDER BY md5 LIMIT $1`,
+            page.after === undefined ? [page.limit] : [page.limit, page.after],
+          )
+        ).map((r) => ({ md5: hex(r.md5), since: timeOf(r.since) })),
     };
     const links = async (name: string, where: string, values: unknown[]) => (await rows<LinkDbRow>(name, `SELECT ${LINK_COLUMNS} FROM links ${where}`, values)).map(linkOf);
     this.links = {
@@ -129,6 +140,14 @@ export class PgMetaStore implements MetaStore {
     this.uploads = {
       linkOf: async (uploadId) =>
         isRecordId(uploadId) ? (await rows<{ link_id: string }>('upload-link', 'SELECT link_id FROM uploads WHERE upload_id = $1', [uploadId]))[0]?.link_id : undefined,
+      list: async (page) =>
+        (
+          await rows<{ upload_id: string; link_id: string }>(
+            page.after === undefined ? 'upload-list' : 'upload-list-after',
+            `SELECT upload_id, link_id FROM uploads ${page.after === undefined ? '' : 'WHERE upload_id > $2 '}ORDER BY upload_id LIMIT $1`,
+            page.after === undefined ? [page.limit] : [page.limit, page.after],
+          )
+        ).map((r) => ({ uploadId: r.upload_id, linkId: r.link_id })),
     };
     const badCopies = async (name: string, where: string, values: unknown[]) =>
       (await rows<BadCopyDbRow>(name, `SELECT ${BAD_COPY_COLUMNS} FROM bad_copies ${where}`, values)).map(badCopyOf);

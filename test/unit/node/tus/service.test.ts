@@ -56,6 +56,7 @@ async function service(t: Test, opts: Options = {}) {
     tracker,
     admission,
     publisher,
+    pipeline: { nodeId: 'node-a', secret: 'not used', tracker, log: silent },
     limits,
     expiryMs: 60_000,
     log: silent,

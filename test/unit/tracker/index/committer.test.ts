@@ -166,3 +166,15 @@ t.test('dedup: a fresh copy is kept as a replica when replication wants one ther
   t.same(dropped.blob.nodes, ['n1', 'n2'], 'not wanted on n3: its copy is not listed (the node deletes it)');
   t.same(asked, ['n1+n2', 'n1,n2+n3']);
 });
+
+t.test('the write pipeline: a new blob lists the committing node and its followers; a duplicate adopts followers only where wanted', async (t) => {
+  const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
+  t.teardown(() => store.close());
+  const committer = new Committer({ store, log: pino({ level: 'silent' }), isLive: () => true, wantsCopy: (blob, node) => node === 'n3' && blob.nodes.length < 2 });
+  const fresh = await committer.commit('n1', 'a.bin', manifest('piped', 1000), { uploadId: 'u1', followers: ['n2'] });
+  t.same(fresh.blob.nodes, ['n1', 'n2'], 'both copies count from the commit on');
+  const other = manifest('piped-2', 1000);
+  await committer.commit('n1', 'b.bin', other);
+  const dup = await committer.commit('n4', 'c.bin', other, { followers: ['n3'] });
+  t.same(dup.blob.nodes, ['n1', 'n3'], 'the follower in a wanted zone is kept, the committing node\'s copy is not');
+});

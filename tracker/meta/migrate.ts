@@ -1,0 +1,180 @@
+// Moving a cluster's metadata from one store to another (LevelDB ⇄
+// PostgreSQL), through the MetaStore interface only, so any two back ends
+// work. Records are copied in pages, each written in a transaction under the
+// key the tracker uses for it; a record the target holds already is left as
+// it is, so a copy that was cut goes on where it stopped when run again.
+// The counters follow from the records written, as in any transaction. The
+// result is checked by counts and a SHA-256 over every record in a fixed
+// order, computed on both stores.
+import { createHash } from 'node:crypto';
+import type { BlobRecord, MetaStore, Page, RecordWrite } from './store.js';
+
+const PAGE = 500;
+
+export interface StoreSummary {
+  nodes: number;
+  blobs: number;
+  links: number;
+  uploads: number;
+  badCopies: number;
+  collisions: number;
+  /** SHA-256 hex over every record (chunk lists and prefix digests with their blob) and the counters. */
+  checksum: string;
+}
+
+export interface MigrateProgress {
+  kind: string;
+  copied: number;
+  skipped: number;
+}
+
+/** JSON with object keys sorted: the same record reads back with keys in another order from another back end. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+/** Every page of a paged reader, in order. */
+async function* pages<T>(read: (page: Page) => Promise<T[]>, key: (r: T) => string): AsyncGenerator<T[]> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await read(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
+    if (page.length === 0) return;
+    yield page;
+    if (page.length < PAGE) return;
+    after = key(page.at(-1)!);
+  }
+}
+
+/** Counts and a checksum over every record of a store, read in the order the readers give. */
+export async function summarize(store: MetaStore): Promise<StoreSummary> {
+  const h = createHash('sha256');
+  const add = (kind: string, v: unknown) => h.update(`${kind} ${canonical(v)}\n`);
+  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, checksum: '' };
+  for (const n of await store.nodes.list()) {
+    add('node', n);
+    s.nodes++;
+  }
+  for await (const page of pages((p) => store.blobs.list(p), (b) => b.id)) {
+    const extra = await Promise.all(page.map(async (b) => [await store.blobs.chunks(b.id), await store.blobs.prefixes(b.id)] as const));
+    page.forEach((b, i) => add('blob', { record: b, chunks: extra[i]![0], prefixes: extra[i]![1] }));
+    s.blobs += page.length;
+  }
+  for await (const page of pages((p) => store.links.list(p), (l) => l.id)) {
+    for (const l of page) add('link', l);
+    s.links += page.length;
+  }
+  for await (const page of pages((p) => store.uploads.list(p), (u) => u.uploadId)) {
+    for (const u of page) add('upload', u);
+    s.uploads += page.length;
+  }
+  for await (const page of pages((p) => store.badCopies.list(p), (r) => `${r.blobId}:${r.nodeId}`)) {
+    for (const r of page) add('badCopy', r);
+    s.badCopies += page.length;
+  }
+  for await (const page of pages((p) => store.blobs.collisions(p), (c) => c.md5)) {
+    for (const c of page) add('collision', c);
+    s.collisions += page.length;
+  }
+  add('counters', await store.counters());
+  s.checksum = h.digest('hex');
+  return s;
+}
+
+/**
+ * Copies every record of `from` missing in `to`. Run on stores no tracker
+ * writes meanwhile (stop the tracker first): records changed during the copy
+ * would be missed or copied half-way.
+ */
+export async function migrateStore(from: MetaStore, to: MetaStore, progress: (p: MigrateProgress) => void = () => undefined): Promise<void> {
+  const report = (kind: string, copied: number, skipped: number) => progress({ kind, copied, skipped });
+
+  let copied = 0;
+  let skipped = 0;
+  for (const n of await from.nodes.list()) {
+    if (await to.nodes.get(n.id)) skipped++;
+    else {
+      await to.nodes.put(n);
+      copied++;
+    }
+  }
+  report('nodes', copied, skipped);
+
+  // A blob with its chunk list and prefix digests, under its MD5 as every write of a blob.
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.blobs.list(p), (b) => b.id)) {
+    await Promise.all(
+      page.map(async (b: BlobRecord) => {
+        const [chunks, prefixes] = await Promise.all([from.blobs.chunks(b.id), from.blobs.prefixes(b.id)]);
+        const wrote = await to.transact(b.md5, async (tx) => {
+          if (await tx.blob(b.id)) return false;
+          const w: RecordWrite = { type: 'blob', id: b.id, record: b, chunks: chunks ?? [] };
+          if (prefixes) w.prefixes = prefixes;
+          await tx.write(w);
+          return true;
+        });
+        if (wrote) copied++;
+        else skipped++;
+      }),
+    );
+    report('blobs', copied, skipped);
+  }
+
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.links.list(p), (l) => l.id)) {
+    await Promise.all(
+      page.map(async (l) => {
+        const md5 = (await from.blobs.get(l.blobId))?.md5 ?? l.blobId;
+        const wrote = await to.transact(md5, async (tx) => {
+          if (await tx.link(l.id)) return false;
+          await tx.write({ type: 'link', id: l.id, record: l });
+          return true;
+        });
+        if (wrote) copied++;
+        else skipped++;
+      }),
+    );
+    report('links', copied, skipped);
+  }
+
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.uploads.list(p), (u) => u.uploadId)) {
+    for (const u of page) {
+      const wrote = await to.transact(`upload:${u.uploadId}`, async (tx) => {
+        if ((await tx.linkOfUpload(u.uploadId)) !== undefined) return false;
+        await tx.write({ type: 'upload', record: u });
+        return true;
+      });
+      if (wrote) copied++;
+      else skipped++;
+    }
+    report('uploads', copied, skipped);
+  }
+
+  // Bad copies and collision marks are written as they are (the same record twice is the same state).
+  copied = 0;
+  for await (const page of pages((p) => from.badCopies.list(p), (r) => `${r.blobId}:${r.nodeId}`)) {
+    for (const r of page) {
+      const md5 = (await from.blobs.get(r.blobId))?.md5 ?? r.blobId;
+      await to.transact(md5, (tx) => tx.write({ type: 'badCopy', blobId: r.blobId, nodeId: r.nodeId, record: r }));
+      copied++;
+    }
+    report('bad copies', copied, 0);
+  }
+  copied = 0;
+  for await (const page of pages((p) => from.blobs.collisions(p), (c) => c.md5)) {
+    for (const c of page) {
+      await to.transact(c.md5, (tx) => tx.write({ type: 'md5Collision', record: c }));
+      copied++;
+    }
+    report('collisions', copied, 0);
+  }
+}
