@@ -1,4 +1,4 @@
-// pino loggers: JSON lines by default, pretty on a TTY when asked.
+// pino loggers: JSON lines, one per event, for a log collector (npm start keeps them in files under data/logs).
 //
 // Lines go to stdout asynchronously: a line is written at once when no write
 // is running, and lines that arrive meanwhile go out together in the next

@@ -28,6 +28,9 @@ export function collectProcessMetrics(): void {
   if (defaultsOn) return;
   defaultsOn = true;
   collectDefaultMetrics();
+  // Gauges named like counters fail `promtool check metrics`; each is the sum
+  // of its per-type gauge without the suffix (nodejs_active_handles{type}, …).
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) register.removeSingleMetric(name);
 }
 
 // Requests from sub-millisecond redirects to hour-long transfers.

@@ -3,7 +3,7 @@
 // idle timeout would) finishes and prints its report, though the scrub takes
 // several seconds: no call waits on the scrub itself. Exit codes: 2 when the
 // check could not run. In the quick start's folder hoard-admin finds
-// ./data/secret and says so.
+// ./data/secret and says so. The daemons' metrics pass promtool.
 import t from 'tap';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import type { WorkerReport } from '../../common/worker.js';
 import { BIN, useCluster } from '../helpers/cluster.js';
 import { makeRandomFile, tempDir } from '../helpers/files.js';
 import { describeRun, run } from '../helpers/proc.js';
+import { http } from '../helpers/http.js';
+import { spawnSync } from 'node:child_process';
 import { startCutProxy } from '../helpers/proxy.js';
 
 const CHUNK = 64 * 1024;
@@ -78,4 +80,15 @@ t.test('in the quick start folder, hoard-admin finds ./data/secret and says so',
   const none = await run(process.execPath, [BIN.admin, 'stats'], { cwd: work.dir, env, timeoutMs: 20_000 });
   t.equal(none.code, 1, describeRun(none));
   t.match(none.stderr, 'SECRET_REQUIRED');
+});
+
+const promtool = spawnSync('promtool', ['--version']).error ? 'promtool is not installed (apt-get install prometheus)' : false;
+
+t.test('the tracker\'s and the node\'s /metrics pass promtool check metrics', { skip: promtool }, async (t) => {
+  for (const base of [c.trackerUrl, node.directUrl]) {
+    const page = await http(`${base}/metrics`);
+    t.equal(page.status, 200);
+    const r = spawnSync('promtool', ['check', 'metrics'], { input: page.text, encoding: 'utf8' });
+    t.equal(r.status, 0, `${base}/metrics: ${r.stdout}${r.stderr}`);
+  }
 });

@@ -20,6 +20,7 @@ export const repairCommand: CommandModule<object, AdminArgs> = {
         `replication factor ${r.replicas}, repair after ${Math.round(r.graceMs / 1000)} s down`,
         `blobs ${c.blobs}; below factor ${c.belowFactor} (waiting for the grace period ${c.waiting}, no live copy ${c.unavailable}, no room or zone for a copy ${c.noTarget})`,
         `backlog: ${c.copies} copies to make, ${c.drops} copies to drop, ${c.forgets} lost holders to forget; ${c.busy} blobs busy`,
+        `bad copies ${c.badCopies} awaiting repair (${c.badWaiting} waiting for their node or a live good copy)`,
         `since start: ${r.totals.copied} copies made (${formatBytes(r.totals.bytesCopied)}), ${r.totals.copyFailures} failed, ` +
           `${r.totals.dropped} dropped, ${r.totals.forgotten} forgotten, ${r.totals.adopted} adopted`,
       ];
