@@ -28,6 +28,8 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 30_000, idleMs: 60_
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: http.OutgoingHttpHeaders = {}): void {
   const text = JSON.stringify(body);
+  // Node knows no reason phrase for tus's 460; an empty one confuses some clients' logs.
+  if (status === 460) res.statusMessage = 'Checksum Mismatch';
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),

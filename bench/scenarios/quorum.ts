@@ -1,4 +1,4 @@
-// 8. The write quorum's price: one-stream uploads of a new file to a
+// 9. The write quorum's price: one-stream uploads of a new file to a
 // two-zone cluster acknowledging after two copies (the first node streams
 // the bytes to a node in the other zone as they arrive) against the same
 // cluster shape acknowledging after one, alternating, in the same run.

@@ -52,7 +52,7 @@ t.teardown(async () => {
 });
 const said = (text: string) => launcher.lines.some((l) => l.includes(text));
 
-await waitFor('the cluster to be up', () => said('hoard local cluster is up'), 60_000);
+await waitFor('the cluster to be up', () => said('hoard local cluster is up'), 120_000);
 const secret = (await readFile(join(data, 'secret'), 'utf8')).trim();
 const admin = <T>(path: string) => callJson<T>(tracker, 'GET', path, { secret, timeoutMs: 5_000 });
 

@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, FileChooser, Page } from 'playwright-core';
 import { useCluster } from '../helpers/cluster.js';
 import { ensureWebBuilt, screenshotDir, useBrowser } from '../helpers/browser.js';
 import { makeRandomFile, sha256File, tempDir, type TestFile } from '../helpers/files.js';
@@ -194,6 +194,8 @@ await t.test('the link page downloads without JavaScript', { skip: links.size ==
 await t.test('an upload from the keyboard alone', async (t) => {
   const f = await makeRandomFile(join(work.dir, 'keyboard.bin'), 300 * 1024);
   const { page, problems } = await newPage(t);
+  // Listening before the page loads: the browser then hands the picker to the test from the first key press.
+  const chooser = new Promise<FileChooser>((resolve) => page.once('filechooser', resolve));
   await page.goto(`${c.trackerUrl}/`);
   // Tab to the file picker, as someone without a mouse would.
   let reached = false;
@@ -204,8 +206,9 @@ await t.test('an upload from the keyboard alone', async (t) => {
   t.ok(reached, 'the file picker is reached with Tab');
   const focusShown = await page.evaluate(() => getComputedStyle(document.querySelector('label[for=files]')!).outlineStyle);
   t.equal(focusShown, 'solid', 'its label shows the focus');
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
-  await chooser.setFiles(f.path);
+  await page.keyboard.press('Space');
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('Space opened no file picker within 30 s')), 30_000).unref());
+  await (await Promise.race([chooser, timeout])).setFiles(f.path);
   const [row] = await finishedRows(page, 1);
   t.equal(row?.state, 'done', 'uploaded');
   // The new link is next in the tab order.

@@ -1,7 +1,7 @@
 // The node's HTTP surface in-process, with a stand-in tracker.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
@@ -447,4 +447,32 @@ t.test('a signed upload URL is good for one upload, to its node, of its size', a
   if (tooLong instanceof Error) t.pass('connection cut past the signed size: ' + tooLong.message);
   else t.match(tooLong, { status: 413 }, 'a chunked body past the signed size');
   t.match(await put(chunked, pieces(Buffer.from('fine!'), 2)), { status: 201 }, 'a failed upload leaves the URL usable');
+});
+
+t.test('a bad first chunk: a reader that came through a link is sent back to it, avoiding this node; others get 503', async (t) => {
+  const n = await startNode(t);
+  n.ctx.trackerView.learned('http://tracker.example/');
+  const flipFirstByte = async (id: string) => {
+    const path = join(n.dir, 'blobs', id.slice(0, 2), id, '000000');
+    const fh = await open(path, 'r+');
+    const b = Buffer.alloc(1);
+    await fh.read(b, 0, 1, 0);
+    await fh.write(Buffer.from([b[0]! ^ 0xff]), 0, 1, 0);
+    await fh.close();
+  };
+  const linked = randomBytes(2 * CS);
+  const id = (await put(n.uploadUrl('a.bin'), linked)).json.sha256 as string;
+  await flipFirstByte(id);
+  const link = 'Ab-' + 'c'.repeat(19);
+  const url = signUrl(SECRET, `${n.base}/blob/${id}`, { verb: 'GET', resource: id, exp: later(), extra: 'a.bin', link });
+  const r = await get(url);
+  t.equal(r.status, 302);
+  t.equal(r.headers.location, `http://tracker.example/f/${link}?download=1&avoid=node-a`);
+
+  const plain = randomBytes(2 * CS);
+  const id2 = (await put(n.uploadUrl('b.bin'), plain)).json.sha256 as string;
+  await flipFirstByte(id2);
+  const r2 = await get(n.blobUrl(id2, 'b.bin'));
+  t.equal(r2.status, 503, 'without a link (a copy between nodes) nothing to send the reader back to');
+  t.equal((JSON.parse(r2.body.toString()) as { error: { code: string } }).error.code, 'CHUNK_CORRUPT');
 });
