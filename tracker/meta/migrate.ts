@@ -10,6 +10,17 @@ import { createHash } from 'node:crypto';
 import type { BlobRecord, MetaStore, Page, RecordWrite } from './store.js';
 
 const PAGE = 500;
+/** Transactions in flight at once: a few keep a database busy; a page's worth would queue past the connection pool's wait limit. */
+const IN_FLIGHT = 8;
+
+async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(IN_FLIGHT, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
 
 export interface StoreSummary {
   nodes: number;
@@ -111,37 +122,33 @@ export async function migrateStore(from: MetaStore, to: MetaStore, progress: (p:
   // A blob with its chunk list and prefix digests, under its MD5 as every write of a blob.
   copied = skipped = 0;
   for await (const page of pages((p) => from.blobs.list(p), (b) => b.id)) {
-    await Promise.all(
-      page.map(async (b: BlobRecord) => {
-        const [chunks, prefixes] = await Promise.all([from.blobs.chunks(b.id), from.blobs.prefixes(b.id)]);
-        const wrote = await to.transact(b.md5, async (tx) => {
-          if (await tx.blob(b.id)) return false;
-          const w: RecordWrite = { type: 'blob', id: b.id, record: b, chunks: chunks ?? [] };
-          if (prefixes) w.prefixes = prefixes;
-          await tx.write(w);
-          return true;
-        });
-        if (wrote) copied++;
-        else skipped++;
-      }),
-    );
+    await eachLimited(page, async (b: BlobRecord) => {
+      const [chunks, prefixes] = await Promise.all([from.blobs.chunks(b.id), from.blobs.prefixes(b.id)]);
+      const wrote = await to.transact(b.md5, async (tx) => {
+        if (await tx.blob(b.id)) return false;
+        const w: RecordWrite = { type: 'blob', id: b.id, record: b, chunks: chunks ?? [] };
+        if (prefixes) w.prefixes = prefixes;
+        await tx.write(w);
+        return true;
+      });
+      if (wrote) copied++;
+      else skipped++;
+    });
     report('blobs', copied, skipped);
   }
 
   copied = skipped = 0;
   for await (const page of pages((p) => from.links.list(p), (l) => l.id)) {
-    await Promise.all(
-      page.map(async (l) => {
-        const md5 = (await from.blobs.get(l.blobId))?.md5 ?? l.blobId;
-        const wrote = await to.transact(md5, async (tx) => {
-          if (await tx.link(l.id)) return false;
-          await tx.write({ type: 'link', id: l.id, record: l });
-          return true;
-        });
-        if (wrote) copied++;
-        else skipped++;
-      }),
-    );
+    await eachLimited(page, async (l) => {
+      const md5 = (await from.blobs.get(l.blobId))?.md5 ?? l.blobId;
+      const wrote = await to.transact(md5, async (tx) => {
+        if (await tx.link(l.id)) return false;
+        await tx.write({ type: 'link', id: l.id, record: l });
+        return true;
+      });
+      if (wrote) copied++;
+      else skipped++;
+    });
     report('links', copied, skipped);
   }
 
