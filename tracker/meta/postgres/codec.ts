@@ -53,20 +53,15 @@ export const lit = {
 
 // ---- rows ----
 
-/** Column values of a blob row, checked. */
-export interface BlobRow {
-  id: string;
-  md5: string;
-  /** Undefined when equal to id (every blob today: a blob's id is its SHA-256). */
+/**
+ * Column values of a blob row, checked: the record's fields, with the optional
+ * ones as explicit undefined. sha256 is undefined when equal to id (every blob
+ * today: a blob's id is its SHA-256).
+ */
+export type BlobRow = Omit<BlobRecord, 'sha256' | 'unreferencedSince'> & {
   sha256: string | undefined;
-  size: number;
-  chunkSize: number;
-  chunks: number;
-  nodes: string[];
-  refs: number;
-  created: string;
   unreferencedSince: string | undefined;
-}
+};
 
 export function blobRow(b: BlobRecord): BlobRow {
   need(isSha256Hex(b.id), 'blob id', b.id);
