@@ -7,7 +7,8 @@
 // result is checked by counts and a SHA-256 over every record in a fixed
 // order, computed on both stores.
 import { createHash } from 'node:crypto';
-import type { BlobRecord, MetaStore, Page, RecordWrite } from './store.js';
+import { pages as pageWalk, type Lister } from './paging.js';
+import type { BlobRecord, MetaStore, RecordWrite } from './store.js';
 
 const PAGE = 500;
 /** Transactions in flight at once: a few keep a database busy; a page's worth would queue past the connection pool's wait limit. */
@@ -53,17 +54,8 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Every page of a paged reader, in order. */
-async function* pages<T>(read: (page: Page) => Promise<T[]>, key: (r: T) => string): AsyncGenerator<T[]> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await read(after === undefined ? { limit: PAGE } : { limit: PAGE, after });
-    if (page.length === 0) return;
-    yield page;
-    if (page.length < PAGE) return;
-    after = key(page.at(-1)!);
-  }
-}
+/** Every page of a paged reader, in order, PAGE records at a time. */
+const pages = <T>(read: Lister<T>, key: (r: T) => string): AsyncGenerator<T[]> => pageWalk(read, key, PAGE);
 
 /** Counts and a checksum over every record of a store, read in the order the readers give. */
 export async function summarize(store: MetaStore): Promise<StoreSummary> {
