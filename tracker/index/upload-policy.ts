@@ -4,11 +4,14 @@
 // Storage nodes keep their own backstop on the bytes they actually receive.
 import { HoardError } from '../../common/protocol/errors.js';
 
+import type { Tier } from '../../common/protocol/tiers.js';
+
 /**
  * Who the upload is for, as far as the policy needs to know: a public caller
- * (anonymous until accounts exist), or a storage node committing what it took.
+ * (anonymous or a signed-in user, with its tier), or a storage node
+ * committing what it took.
  */
-export type Uploader = { kind: 'anonymous' } | { kind: 'node' };
+export type Uploader = { kind: 'anonymous'; tier: 'anonymous' } | { kind: 'user'; userId: string; tier: Tier } | { kind: 'node' };
 
 export interface UploadLimits {
   maxUploadSize: number;

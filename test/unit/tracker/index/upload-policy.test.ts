@@ -5,7 +5,7 @@ import { HoardError } from '../../../../common/protocol/errors.js';
 import { checkUpload, uploadVerdict, type Uploader } from '../../../../tracker/index/upload-policy.js';
 
 const limits = { maxUploadSize: 1000 };
-const anonymous: Uploader = { kind: 'anonymous' };
+const anonymous: Uploader = { kind: 'anonymous', tier: 'anonymous' };
 const node: Uploader = { kind: 'node' };
 
 t.test('size against the limit', async (t) => {
