@@ -17,6 +17,7 @@ export const ERRORS = {
   JOB_NOT_FOUND: { status: 404, message: 'No such job (unknown, or ended over an hour ago, or the server restarted)' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint' },
   UPLOAD_URL_USED: { status: 409, message: 'This signed upload URL was already used' },
+  WORKER_ELSEWHERE: { status: 409, message: 'Another tracker holds this worker\'s lease: run it there' },
   COPY_IN_USE: { status: 409, message: 'The tracker still counts on this copy; it was not removed' },
   REQUEST_TIMEOUT: { status: 408, message: 'Connection idle or too slow' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body larger than the declared length or a configured limit' },

@@ -11,6 +11,7 @@ import {
   StoreError,
   type BadCopyReader,
   type BlobReader,
+  type LeaseBook,
   type LinkReader,
   type MetaStore,
   type MetaTx,
@@ -46,6 +47,8 @@ export class LevelMetaStore implements MetaStore {
   readonly links: LinkReader;
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
+  /** LevelDB is opened by one process at a time: it holds every lease. */
+  readonly leases = soleLeases();
   private readonly reads: LevelReads;
 
   constructor(readonly location: string) {
@@ -202,4 +205,20 @@ export class LevelMetaStore implements MetaStore {
     this.counts = counts;
     for (const p of ok) p.resolve();
   }
+}
+
+/** The leases of a store one process opens: every one is this process's. */
+function soleLeases(): LeaseBook {
+  let self: string | undefined;
+  const taken = new Set<string>();
+  return {
+    async hold(name, holder) {
+      self = holder;
+      taken.add(name);
+      return true;
+    },
+    async holders(names) {
+      return new Map(self === undefined ? [] : names.filter((n) => taken.has(n)).map((n) => [n, self!]));
+    },
+  };
 }
