@@ -9,6 +9,7 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid cluster credentials' },
   TOKEN_INVALID: { status: 403, message: 'Missing or invalid signature' },
   TOKEN_EXPIRED: { status: 403, message: 'Signed URL has expired' },
+  ADMIN_ONLY: { status: 403, message: 'Only a signed-in administrator may see this' },
   LINK_NOT_FOUND: { status: 404, message: 'No such link' },
   BLOB_NOT_FOUND: { status: 404, message: 'No such blob on this node' },
   NODE_NOT_FOUND: { status: 404, message: 'No such node' },

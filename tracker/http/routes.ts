@@ -18,7 +18,7 @@ import { linkDeleteRoute } from './link-delete.js';
 import { linkInfoRoute, linkRoute } from './links.js';
 import { heartbeatRoute, nodeStreamRoute, registerRoute } from './nodes.js';
 import { pipelineReplaceRoute } from './pipeline.js';
-import { assetRoute, uploadPageRoute } from './pages.js';
+import { adminPageRoute, assetRoute, uploadPageRoute } from './pages.js';
 import { commitProvenRoute, verifyProofRoute } from './proof.js';
 import { adminRepair } from './repair.js';
 import { tusCreate, tusOptions, uploadStatusRoute } from './tus.js';
@@ -47,6 +47,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   // The site: the upload page and the bundle it loads (link pages are /f/<id> above, for browsers).
   { methods: ['GET', 'HEAD'], path: TRACKER.home, auth: 'public', handle: uploadPageRoute },
   { methods: ['GET', 'HEAD'], path: `${TRACKER.assets}:name`, auth: 'public', rawParams: true, handle: assetRoute },
+  { methods: ['GET', 'HEAD'], path: TRACKER.admin, auth: 'public', handle: adminPageRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'metrics', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.
