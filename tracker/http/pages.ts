@@ -6,11 +6,7 @@ import type { TrackerContext } from '../context.js';
 import { originsOf, WORKER_CSP } from '../web/csp.js';
 import type { Shell } from '../web/layout.js';
 import { sendPage } from '../web/send.js';
-import { renderAdminPage } from '../web/admin-page.js';
-import { renderErrorPage } from '../web/error-page.js';
-import { wantsHtml } from '../web/negotiate.js';
 import { renderUploadPage } from '../web/upload-page.js';
-import { clusterStats } from './admin.js';
 import type { Caller } from './caller.js';
 import type { RouteHandler } from './handler.js';
 
@@ -28,20 +24,6 @@ export function nodeOrigins(ctx: TrackerContext): string[] {
 export const uploadPageRoute: RouteHandler = (ctx, req, res, m) => {
   const body = renderUploadPage(shellFor(ctx, m.caller), { publicUrl: ctx.publicUrl, chunkSize: ctx.config.webChunkSize, maxUploadSize: ctx.config.maxUploadSize });
   sendPage(req, res, 200, body, { connect: nodeOrigins(ctx), cache: 'no-cache' });
-};
-
-/** The cluster page: the figures of `hoard-admin nodes`, `stats` and `repair`, for an administrator's browser. */
-export const adminPageRoute: RouteHandler = async (ctx, req, res, m) => {
-  const shell = shellFor(ctx, m.caller);
-  if (m.caller?.tier !== 'admin') {
-    // A browser gets the refusal in words; a script the JSON error, as everywhere else.
-    if (!wantsHtml(req)) throw new HoardError('ADMIN_ONLY');
-    const page = renderErrorPage(shell, new HoardError('ADMIN_ONLY'));
-    sendPage(req, res, page.status, page.body, { headers: { vary: 'Accept' } });
-    return;
-  }
-  const [stats, repair] = await Promise.all([clusterStats(ctx), ctx.replication.status()]);
-  sendPage(req, res, 200, renderAdminPage(shell, { nodes: ctx.topology.list(), stats, repair }));
 };
 
 /** A year: an asset's name changes with its content. */
