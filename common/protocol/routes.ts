@@ -88,5 +88,7 @@ export const TUS_NODE = {
   upload: '/tus/', // HEAD|PATCH|DELETE|OPTIONS /tus/<uploadId>
   // Cluster-internal (cluster secret required).
   create: '/internal/tus', // tracker → node
+  // GET …/<id> → TusUploadInfo (tracker → node); GET …/<id>/bytes, a complete part's bytes, and DELETE …/<id> (node → node).
+  part: '/internal/tus/',
   proof: '/internal/proof', // tracker → node
 } as const;
