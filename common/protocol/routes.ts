@@ -10,6 +10,7 @@ export const TRACKER = {
   health: '/health',
   home: '/', // GET → the upload page (HTML)
   assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon
+  admin: '/admin', // GET → the cluster page (HTML, administrators only)
   // Accounts (wire types in accounts.ts).
   account: '/api/account', // GET → AccountInfo (who am I)
   accountRegister: '/api/account/register', // POST {name,password} → AccountInfo
@@ -96,5 +97,7 @@ export const TUS_NODE = {
   upload: '/tus/', // HEAD|PATCH|DELETE|OPTIONS /tus/<uploadId>
   // Cluster-internal (cluster secret required).
   create: '/internal/tus', // tracker → node
+  // GET …/<id> → TusUploadInfo (tracker → node); GET …/<id>/bytes, a complete part's bytes, and DELETE …/<id> (node → node).
+  part: '/internal/tus/',
   proof: '/internal/proof', // tracker → node
 } as const;

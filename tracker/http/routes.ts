@@ -10,6 +10,7 @@ import { TRACKER, TUS_TRACKER } from '../../common/protocol/routes.js';
 import { accountRoute, loginRoute, logoutRoute, redeemRoute, accountRegisterRoute, tokenCreateRoute, tokenRevokeRoute, tokensRoute } from './account.js';
 import { adminBlobs, adminLinks, adminNodes, adminStats } from './admin.js';
 import { adminKeysCreate, adminUserCreate, adminUserDelete, adminUsers, adminUserShow, adminUserUpdate } from './admin-users.js';
+import { adminPageRoute } from './admin-page.js';
 import { commitRoute } from './commit.js';
 import { copiesHeldRoute, copyBadRoute } from './copies.js';
 import { adminDrain } from './drain.js';
@@ -58,6 +59,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   // The site: the upload page and the bundle it loads (link pages are /f/<id> above, for browsers).
   { methods: ['GET', 'HEAD'], path: TRACKER.home, auth: 'public', handle: uploadPageRoute },
   { methods: ['GET', 'HEAD'], path: `${TRACKER.assets}:name`, auth: 'public', rawParams: true, handle: assetRoute },
+  { methods: ['GET', 'HEAD'], path: TRACKER.admin, auth: 'public', handle: adminPageRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'metrics', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.
