@@ -7,6 +7,7 @@ import type { WorkerPool } from '../common/worker.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
 import type { NodeStreams } from './cluster/node-streams.js';
 import type { Topology } from './cluster/topology.js';
+import type { Accounts } from './accounts/accounts.js';
 import type { TrackerConfig } from './config.js';
 import type { Committer } from './index/committer.js';
 import type { CreationLimits } from './index/creation-limits.js';
@@ -15,12 +16,15 @@ import type { UnderQuorumLog } from './index/write-quorum.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
 import type { WebAssets } from './web/assets.js';
+import type { WorkerLeases } from './workers/leases.js';
 
 export interface TrackerContext {
   config: TrackerConfig;
   /** Base URL of this tracker as clients see it (no trailing slash). */
   publicUrl: string;
   store: MetaStore;
+  /** Registration, sign-in, sessions, tokens and premium keys. */
+  accounts: Accounts;
   topology: Topology;
   /** The nodes' open heartbeat streams. */
   streams: NodeStreams;
@@ -39,6 +43,8 @@ export interface TrackerContext {
   workers: WorkerPool<TrackerContext>;
   /** Long admin operations started with ?job=1, polled at /internal/admin/jobs/<id>. */
   jobs: JobBook;
+  /** Which tracker runs each worker (several trackers on one store). */
+  leases: WorkerLeases;
   /** The browser bundle the pages load (built by npm run build). */
   web: WebAssets;
   log: Logger;

@@ -102,6 +102,8 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   const candidate = challenged ? await findCandidate(ctx.store, { ...declared, size: length }) : undefined;
 
   const uploadId = randomBytes(16).toString('base64url');
+  // An upload committed through another tracker is finished although this one was not told: the store says so.
+  for (const open of ctx.creations.openAtCap(client)) if ((await ctx.store.uploads.linkOf(open)) !== undefined) ctx.creations.finished(open);
   try {
     ctx.creations.admit(client, uploadId);
   } catch (err) {
