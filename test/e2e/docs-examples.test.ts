@@ -7,6 +7,7 @@
 //   <!-- docs-test: http-errors -->    run, but an HTTP error answer is the point
 // A block fails when bash exits non-zero under `set -eo pipefail`, curl
 // failing on an HTTP error (--fail-with-body) unless the block expects one.
+// DOCS_EXAMPLE=docs/protocol.md:116 runs that one block alone.
 import t from 'tap';
 import { copyFile, cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -107,7 +108,17 @@ export TRACKER='${c.trackerUrl}' HOARD_TRACKER='${c.trackerUrl}'
 npx() { case "$1" in hoard) shift; node '${BIN.client}' "$@";; hoard-admin) shift; node '${BIN.admin}' "$@";; *) echo "npx $1: not in this project" >&2; return 127;; esac; }
 hoard-admin() { node '${BIN.admin}' "$@"; }
 ${httpErrors ? '' : 'curl() { command curl --fail-with-body "$@"; }'}
+# Signed in as the docs' examples are: a session in ./jar and an API token in $TOKEN.
+command curl -sf -c jar -H 'content-type: application/json' -d '${ACCOUNT}' '${c.trackerUrl}/api/account/login' >/dev/null
+TOKEN=$(command curl -sf -H 'content-type: application/json' -d '${ACCOUNT.replace('}', ',"token":"docs"}')}' '${c.trackerUrl}/api/account/login' |
+  sed -n 's/.*"token":"\\([^"]*\\)".*/\\1/p')
 `;
+const ACCOUNT = '{"name":"docs-reader","password":"examples run"}';
+
+{
+  const reg = await run('curl', ['-sf', '-H', 'content-type: application/json', '-d', ACCOUNT, `${c.trackerUrl}/api/account/register`]);
+  if (reg.code !== 0) throw new Error(`register the examples' account: ${describeRun(reg)}`);
+}
 
 // The docs' own hoard_auth recipe, defined once for the blocks that use it.
 const authBlock = examples.find((e) => /^hoard_auth\(\) \{/m.test(e.code))?.code ?? (await findAuthRecipe());
@@ -122,8 +133,9 @@ const skipped = examples.filter((e) => e.skip);
 t.comment(`${examples.length} curl examples; not run (${skipped.length}):\n${skipped.map((e) => `  ${e.doc}:${e.line}: ${e.skip}`).join('\n')}`);
 t.ok(examples.length >= 20, `the docs' curl examples were found (${examples.length})`);
 t.ok(skipped.length <= 6, 'few examples left out');
+const only = process.env.DOCS_EXAMPLE;
 
-for (const ex of examples.filter((e) => !e.skip)) {
+for (const ex of examples.filter((e) => !e.skip && (only === undefined || `${e.doc}:${e.line}` === only))) {
   await t.test(`${ex.doc}:${ex.line}`, async (t) => {
     const uploadId = ex.code.includes('Qm9fT2x2b1Z4cWxpZ1E') ? await freshUpload(ex.code.includes('/api/uploads/Qm9f')) : 'none';
     const fills = { uploadId, movie: await freshLink('movie.mkv', movie.path), photo: await freshLink('photo.jpg', photo.path) };
@@ -133,7 +145,7 @@ for (const ex of examples.filter((e) => !e.skip)) {
     const sends = (name: string): boolean => ex.code.includes(name) && !ex.code.includes(`-o ${name}`);
     await cp(cwd, dir, { recursive: true, filter: (src) => !/\.(jpg|mkv)$/.test(src) || sends(basename(src)) });
     const r = await run('bash', ['-c', script], { cwd: dir, timeoutMs: 60_000 });
-    t.equal(r.code, 0, `${ex.doc}:${ex.line} runs: ${describeRun(r).slice(0, 1500)}`);
+    t.equal(r.code, 0, `${ex.doc}:${ex.line} runs: ${describeRun(r).slice(-2000)}`);
   });
 }
 
