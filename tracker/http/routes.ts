@@ -24,6 +24,7 @@ import { adminRepair } from './repair.js';
 import { tusCreate, tusOptions, uploadStatusRoute } from './tus.js';
 import { uploadRedirect, uploadTargetRoute } from './upload.js';
 import { adminJob, adminWorkerRun, adminWorkers } from './workers.js';
+import { statusRoute } from './status.js';
 
 export interface TrackerRoute {
   methods: readonly string[];
@@ -44,6 +45,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET', 'HEAD'], path: `${TRACKER.link}*id`, auth: 'public', cors: true, rawParams: true, handle: linkRoute },
   { methods: ['GET'], path: `${TRACKER.linkInfo}*id`, auth: 'public', cors: true, rawParams: true, handle: linkInfoRoute },
   { methods: ['DELETE'], path: `${TRACKER.linkInfo}*id`, auth: 'admin', rawParams: true, handle: linkDeleteRoute },
+  { methods: ['GET'], path: TRACKER.status, auth: 'public', cors: true, handle: statusRoute },
   // The site: the upload page and the bundle it loads (link pages are /f/<id> above, for browsers).
   { methods: ['GET', 'HEAD'], path: TRACKER.home, auth: 'public', handle: uploadPageRoute },
   { methods: ['GET', 'HEAD'], path: `${TRACKER.assets}:name`, auth: 'public', rawParams: true, handle: assetRoute },
