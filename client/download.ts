@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { CliError, describeError, formatBytes } from '../common/cli.js';
 import { remoteError } from '../common/client.js';
 import { RemoteError } from '../common/protocol/errors.js';
@@ -21,6 +21,29 @@ import { callTracker } from './tracker.js';
 /** Attempts in a row that add no byte to the .part before giving up. */
 export const MAX_ATTEMPTS = 5;
 const BACKOFF_MS = [250, 500, 1000, 2000];
+
+/**
+ * A node that finds its copy damaged before sending a byte answers with a
+ * redirect to the tracker (heal on read): the next attempt goes to another
+ * copy at once, neither waiting nor counting as a failure, up to this many
+ * times in one download.
+ */
+const MAX_REFERRALS = 4;
+
+/** A node's 3xx: its copy is not served, another node's may be. */
+class SentElsewhere extends Error {
+  constructor(readonly status: number) {
+    super(`node answered ${status}: its copy is being repaired, asking for another`);
+  }
+}
+
+/** Throws SentElsewhere for a node's redirect (its body discarded). */
+async function checkReferral(res: Dispatcher.ResponseData): Promise<void> {
+  if (res.statusCode >= 300 && res.statusCode < 400) {
+    await res.body.dump();
+    throw new SentElsewhere(res.statusCode);
+  }
+}
 
 export interface DownloadOptions {
   /** -o: a file path, or an existing directory to put the file in. */
@@ -96,6 +119,7 @@ export async function streamLink(ref: LinkRef, out: Writable, opts: Pick<Downloa
   const hash = new DualHasher();
   const sink = new Output(out);
   let failures = 0;
+  let referrals = 0;
   let best = 0;
   const avoid: string[] = [];
   while (hash.size < info.size) {
@@ -112,6 +136,7 @@ export async function streamLink(ref: LinkRef, out: Writable, opts: Pick<Downloa
     if (hash.size >= info.size) break;
     err ??= new CliError('DOWNLOAD_FAILED', `transfer ended after ${hash.size} of ${info.size} bytes`);
     if (node !== undefined && !avoid.includes(node)) avoid.push(node);
+    if (err instanceof SentElsewhere && referrals++ < MAX_REFERRALS) continue;
     const progressed = hash.size > best;
     if (progressed) {
       best = hash.size;
@@ -137,6 +162,7 @@ async function streamOnce(url: string, out: Output, hash: DualHasher, info: Link
   const have = hash.size;
   const headers: Record<string, string> = have > 0 ? { range: `bytes=${have}-`, 'if-range': `"${info.sha256}"` } : {};
   const res = await request(url, { method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 60_000 });
+  await checkReferral(res);
   let skip = 0;
   if (res.statusCode === 206) {
     const range = parseContentRange(first(res.headers['content-range']));
@@ -206,6 +232,7 @@ async function fetchPart(
 ): Promise<void> {
   let best = Math.max(0, await sizeOf(part));
   let failures = 0;
+  let referrals = 0;
   // Nodes that failed this download: the tracker sends the next attempt to another copy.
   const avoid: string[] = [];
   for (;;) {
@@ -234,6 +261,7 @@ async function fetchPart(
     const now = Math.max(0, got);
     err ??= new CliError('DOWNLOAD_FAILED', `transfer ended after ${now} of ${info.size} bytes`);
     if (node !== undefined && !avoid.includes(node)) avoid.push(node);
+    if (err instanceof SentElsewhere && referrals++ < MAX_REFERRALS) continue;
 
     // Only a new high-water mark counts as progress: a node that keeps ignoring
     // Range and breaking at the same place still runs out of attempts.
@@ -300,6 +328,7 @@ async function fetchOnce(
     headers['if-range'] = `"${info.sha256}"`;
   }
   const res = await request(url, { method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 60_000 });
+  await checkReferral(res);
   let start: number;
   if (res.statusCode === 206) {
     const range = parseContentRange(first(res.headers['content-range']));

@@ -24,6 +24,12 @@ export interface BlobManifest extends BlobIdentity {
   chunks: ChunkInfo[];
   /** Digests of the blob's prefix at each checkpoint below its size (common/prefix.ts). */
   prefixes?: PrefixHash[];
+  /**
+   * When the blob was first stored (ISO 8601, whole seconds): every copy
+   * keeps its first copy's time, so Last-Modified is the same on each.
+   * Absent in manifests written before it was recorded.
+   */
+  created?: string;
 }
 
 /** A node as another node reaches it: its id and base URL (the write pipeline). */
@@ -84,6 +90,8 @@ export interface CommitResponse {
   dedup: boolean;
   /** Nodes that hold the committed blob, as the tracker records them. */
   nodes: string[];
+  /** The blob's creation time as the tracker records it (ISO); a kept fresh copy takes it on. */
+  created?: string;
 }
 
 /** What a finished upload returns to the uploader (201). */

@@ -52,7 +52,7 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
     range: req.headers.range,
     ifRange: header(req, 'if-range'),
     etag: fixed.etag,
-    lastModified: blob.mtime,
+    lastModified: blob.created,
   });
   if (range.kind === 'unsatisfiable') {
     sendJson(res, 416, new HoardError('RANGE_NOT_SATISFIABLE').toJSON(), { ...fixed.object, 'content-range': `bytes */${size}` });
@@ -141,7 +141,7 @@ function blobHeaders(blob: StoredBlob): BlobHeaders {
   let h = headersOf.get(blob);
   if (!h) {
     const etag = `"${blob.manifest.sha256}"`;
-    const object = { 'accept-ranges': 'bytes', etag, 'last-modified': blob.mtime.toUTCString(), 'cache-control': 'private' };
+    const object = { 'accept-ranges': 'bytes', etag, 'last-modified': blob.created.toUTCString(), 'cache-control': 'private' };
     const list = [...Object.entries(object).flat(), 'content-type', 'application/octet-stream'];
     h = { etag, object, list };
     headersOf.set(blob, h);

@@ -46,12 +46,11 @@ async function copyLocked(integ: Integrity, reserve: number, want: CopyFromReque
   const writer = await integ.store.begin({ chunkSize: m.chunkSize });
   try {
     const bytes = await fetchInto(want, writer);
-    const diff = manifestDifference(await writer.seal(), m);
-    if (diff) {
-      integ.log.error({ blob: m.id, diff }, 'copy does not match the manifest; dropped');
-      throw new HoardError('REPLICA_MISMATCH', `copy of ${m.id} does not match: ${diff}`);
-    }
-    const { created } = await writer.publish();
+    // Checked chunk for chunk, and published as the tracker's manifest: the copy keeps the blob's creation time.
+    const { created } = await writer.publishAs(m).catch((err: unknown) => {
+      if (err instanceof HoardError && err.code === 'REPLICA_MISMATCH') integ.log.error({ blob: m.id, diff: err.message }, 'copy does not match the manifest; dropped');
+      throw err;
+    });
     // The good copy replaces any quarantined one.
     await integ.store.dropQuarantined({ id: m.id });
     return { id: m.id, created, size: m.size, bytes, ms: integ.now() - started };

@@ -10,8 +10,24 @@ import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 
 export interface StoredBlob {
   manifest: BlobManifest;
-  /** When the blob became visible on this node (sent as Last-Modified). */
+  /** When this copy became visible on this node. */
   mtime: Date;
+  /**
+   * The blob's creation time, the same on every copy (sent as Last-Modified):
+   * the manifest's `created`, or this copy's mtime for a manifest without it.
+   */
+  created: Date;
+}
+
+/** A creation time as manifests keep it: ISO 8601 in whole seconds (HTTP dates have no finer grain). */
+export function stampOf(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
+
+/** The blob's creation time from its manifest, else `fallback` (a manifest written before it was recorded). */
+export function createdOf(manifest: BlobManifest, fallback: Date): Date {
+  const t = manifest.created === undefined ? NaN : Date.parse(manifest.created);
+  return Number.isFinite(t) ? new Date(t) : fallback;
 }
 
 /** What publishing an upload did on this node's disk. */
@@ -124,6 +140,11 @@ export interface ChunkStore {
   readSample(id: string, start: number, end: number): Promise<Buffer>;
   /** Removes the blob; false when it was not there. */
   remove(id: string): Promise<boolean>;
+  /**
+   * Rewrites the copy's manifest with the blob's creation time `created`
+   * (a fresh copy kept for a blob first stored elsewhere); false when absent.
+   */
+  restamp(id: string, created: string): Promise<boolean>;
   /** Ids of the stored blobs, in no particular order; with `prefix` (two hex digits) only those starting with it. */
   list(prefix?: string): AsyncIterable<string>;
   /** Number of stored blobs. */
@@ -176,6 +197,7 @@ export function isValidManifest(m: unknown, id?: string): m is BlobManifest {
   if (id !== undefined && r.id !== id) return false;
   if (typeof r.md5 !== 'string' || !MD5_RE.test(r.md5)) return false;
   if (!isSize(r.size) || !isSize(r.chunkSize) || r.chunkSize === 0 || !Array.isArray(r.chunks)) return false;
+  if (r.created !== undefined && (typeof r.created !== 'string' || !Number.isFinite(Date.parse(r.created)))) return false;
   const chunks = r.chunks as unknown[];
   if (chunks.length !== Math.ceil(r.size / r.chunkSize)) return false;
   let total = 0;

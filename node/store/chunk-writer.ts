@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { HoardError } from '../../common/protocol/errors.js';
 import { nextCheckpointAfter, type PrefixHash } from '../../common/protocol/prefix.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
-import type { PublishResult, ResumableWriter } from './chunk-store.js';
+import { stampOf, type PublishResult, type ResumableWriter } from './chunk-store.js';
 import { chunkName, MANIFEST, writeAll } from './chunk-files.js';
 import type { WriterDisk } from './writer-disk.js';
 import type { BodyHasher } from '../hashing/hash-pool.js';
@@ -249,7 +249,7 @@ export class FileChunkWriter implements ResumableWriter {
       if (body.md5 === '') throw new HoardError('INTERNAL', 'a writer hashing chunks only has no identity of its own: publish it with publishAs');
       const { md5, sha256, size } = body;
       const prefixes = this.prefixes.filter((p) => p.offset < size);
-      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.chunkSize, chunks: body.chunks, prefixes };
+      this.sealed = { id: sha256, md5, sha256, size, chunkSize: this.chunkSize, chunks: body.chunks, prefixes, created: stampOf(Date.now()) };
       return this.sealed;
     } catch (err) {
       await this.abort();
@@ -291,13 +291,16 @@ export class FileChunkWriter implements ResumableWriter {
    */
   async publishAs(want: BlobManifest): Promise<PublishResult> {
     const body = await this.sealBody();
-    const got: BlobManifest = { ...want, size: body.size, chunkSize: this.chunkSize, chunks: body.chunks };
+    // A writer hashing the whole body (a copy fetched from another node) checks the identity too.
+    const identity = body.md5 === '' ? {} : { md5: body.md5, sha256: body.sha256 };
+    const got: BlobManifest = { ...want, ...identity, size: body.size, chunkSize: this.chunkSize, chunks: body.chunks };
     const diff = manifestDifference(got, want);
     if (diff) {
       await this.abort();
       throw new HoardError('REPLICA_MISMATCH', `the streamed copy of ${want.id} does not match its manifest: ${diff}`);
     }
-    this.sealed = want;
+    // The copy keeps the blob's creation time (the first copy's), or starts it when the manifest has none.
+    this.sealed = want.created === undefined ? { ...want, created: stampOf(Date.now()) } : want;
     return this.publish();
   }
 

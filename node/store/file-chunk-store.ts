@@ -28,6 +28,7 @@ import type { BlobCheck } from '../../common/protocol/integrity.js';
 import { SHA256_RE } from '../../common/protocol/ids.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
 import {
+  createdOf,
   isValidManifest,
   RESUMABLE_KEY_RE,
   type BeginOptions,
@@ -41,7 +42,7 @@ import {
   type StoredBlob,
 } from './chunk-store.js';
 import { ChunkVerifier, type CheckOptions } from './chunk-verifier.js';
-import { chunkName, errno, MANIFEST } from './chunk-files.js';
+import { chunkName, errno, MANIFEST, writeAll } from './chunk-files.js';
 import { FileChunkWriter } from './chunk-writer.js';
 import { HashPool } from '../hashing/hash-pool.js';
 import { chunkHashing } from '../hashing/chunk-hasher.js';
@@ -386,6 +387,37 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore, WriterDi
     return true;
   }
 
+  async restamp(id: string, created: string): Promise<boolean> {
+    const blob = await this.get(id);
+    if (!blob) return false;
+    if (blob.manifest.created === created) return true;
+    const manifest: BlobManifest = { ...blob.manifest, created };
+    const dir = this.blobDir(id);
+    // Written beside tmp/ and renamed over the old one: a crash leaves one whole manifest or the other.
+    const tmp = join(this.tmpDir, 'manifest-' + randomBytes(8).toString('hex'));
+    this.fsOp('open', tmp);
+    const fh = await open(tmp, 'wx');
+    try {
+      this.fsOp('write', tmp);
+      await writeAll(fh, [Buffer.from(JSON.stringify(manifest))]);
+      this.fsOp('fsync', tmp);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      this.fsOp('rename', tmp);
+      await rename(tmp, join(dir, MANIFEST));
+    } catch (err) {
+      await this.rmTree(tmp);
+      if (errno(err) === 'ENOENT') return false;
+      throw err;
+    }
+    await this.fsyncDir(dir);
+    this.cache.set(id, { manifest, mtime: blob.mtime, created: createdOf(manifest, blob.mtime) });
+    return true;
+  }
+
   async *list(prefix?: string): AsyncIterable<string> {
     let prefixes: string[];
     try {
@@ -483,7 +515,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore, WriterDi
     try {
       await this.fsyncDir(dirname(dest));
       const st = await stat(join(dest, MANIFEST));
-      this.added({ manifest, mtime: st.mtime });
+      this.added({ manifest, mtime: st.mtime, created: createdOf(manifest, st.mtime) });
       return { manifest, created: true };
     } catch (err) {
       const trash = join(this.tmpDir, 'rm-' + randomBytes(8).toString('hex'));
@@ -541,7 +573,7 @@ export class FileChunkStore implements ChunkStore, ResumableChunkStore, WriterDi
         this.log?.warn({ dir }, 'blob dir without a valid manifest is ignored');
         return undefined;
       }
-      return { manifest: m, mtime: st.mtime };
+      return { manifest: m, mtime: st.mtime, created: createdOf(m, st.mtime) };
     } finally {
       await fh.close();
     }

@@ -15,7 +15,7 @@ import type { WritePipeline } from './pipeline.js';
 
 export interface PublisherDeps {
   nodeId: string;
-  store: Pick<ChunkStore, 'remove'>;
+  store: Pick<ChunkStore, 'remove' | 'restamp'>;
   tracker: Pick<TrackerApi, 'commit'>;
   /** One lock per blob id, the node's only one (created once in compose). */
   locks: KeyedLock;
@@ -67,6 +67,9 @@ export class UploadPublisher {
     if (answer.dedup && created && !answer.nodes.includes(nodeId)) {
       // The content is already held elsewhere; that copy is the one the link uses.
       await this.removeQuietly(manifest.id);
+    } else if (created && answer.created !== undefined && answer.created !== manifest.created) {
+      // A fresh copy kept for a blob first stored earlier takes on its creation time (one Last-Modified on every copy).
+      await this.deps.store.restamp(manifest.id, answer.created).catch((err: unknown) => this.deps.log.error({ err, id: manifest.id }, 'cannot restamp a kept copy'));
     }
     return { link: answer.link, id: answer.id, md5: manifest.md5, sha256: manifest.sha256, size: manifest.size, dedup: answer.dedup };
   }

@@ -58,6 +58,14 @@ if ('skip' in pg || unbuilt) {
     await deleteLink(s, gone.link.id, '2024-02-01T00:00:00.000Z');
     await changeHolders(s, shared.blob.id, { add: ['n3'] });
     await markCopyBad(s, { blobId: shared.blob.id, nodeId: 'n2', chunks: [1, 3], source: 'scrub', reported: '2024-03-01T00:00:00.000Z' });
+    // An account with a link, a token and a premium key it redeemed; another key still unused.
+    await s.accounts.createUser({ id: 'acct1', name: 'alice', passwordHash: 'scrypt$x', tier: 'free', created: '2024-01-01T00:00:00.000Z' });
+    await s.accounts.putCredential({ id: 'cred1', userId: 'acct1', kind: 'token', secretHash: 'a'.repeat(64), created: '2024-01-01T00:00:00.000Z', expires: '2025-01-01T00:00:00.000Z' });
+    const owned = commitOf('owned', 4321, ['n1']);
+    await writeCommit(s, { ...owned, link: { ...owned.link, uploader: 'acct1' } });
+    await s.accounts.createKey({ id: 'key1', secretHash: 'b'.repeat(64), days: 30, created: '2024-01-01T00:00:00.000Z' });
+    await s.accounts.createKey({ id: 'key2', secretHash: 'c'.repeat(64), days: 7, created: '2024-01-01T00:00:00.000Z' });
+    await s.accounts.redeemKey('key1', 'acct1', '2024-01-02T00:00:00.000Z');
     await s.close();
   }
 
@@ -75,7 +83,8 @@ if ('skip' in pg || unbuilt) {
     const sa = await summarize(a);
     t.same(await summarize(p), sa, 'PostgreSQL: same counts and checksum');
     t.same(await summarize(b), sa, 'LevelDB again: same counts and checksum');
-    t.match(sa, { nodes: 3, blobs: 604, links: 604, uploads: 1, badCopies: 1, collisions: 1 });
+    t.match(sa, { nodes: 3, blobs: 605, links: 605, uploads: 1, badCopies: 1, collisions: 1, users: 1, premiumKeys: 2 });
+    t.equal(await p.accounts.usage('acct1'), 4321, 'usage moves with its account');
     t.same(await dump(b), await dump(a), 'every record reads back identical after the round trip');
     t.same(await dump(p), await dump(a), 'and in PostgreSQL');
   });
@@ -102,7 +111,7 @@ if ('skip' in pg || unbuilt) {
 
     const r = await migrate(`level:${source}`, db);
     t.equal(r.code, 0, describeRun(r));
-    t.match(r.stderr, /blobs: 0 copied, 604 there already/);
+    t.match(r.stderr, /blobs: 0 copied, 605 there already/);
     t.match(r.stdout, /verified/);
   });
 

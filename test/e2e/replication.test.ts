@@ -33,6 +33,8 @@ const work = await tempDir();
 t.teardown(work.cleanup);
 
 const uploaded: UploadResult[] = [];
+/** A blob whose lost copy was made again seconds after its first one. */
+let recopied = '';
 const nodeById = (id: string): ClusterNode => c.nodes.find((n) => n.id === id)!;
 
 /** Problems with the replication of every uploaded blob ([] when each has exactly two verified copies in two zones). */
@@ -143,6 +145,7 @@ t.test('a node that returns with a lost and an extra copy is reconciled', async 
   const z = pick(blobs);
   if (!z) throw new Error(`every blob sits on the same nodes: ${JSON.stringify(blobs.map((b) => b.nodes))}`);
   const lost = blobs.find((b) => b.nodes.includes(z.id))!;
+  recopied = lost.id;
   const extra = blobs.find((b) => !b.nodes.includes(z.id))!;
   await z.kill('SIGTERM');
   await rm(blobDir(z.dataDir, lost.id), { recursive: true });
@@ -155,6 +158,26 @@ t.test('a node that returns with a lost and an extra copy is reconciled', async 
   t.pass(`reconciled in ${ms} ms`);
   const rec = (await c.admin<WorkerStatus[]>(['workers'])).find((w) => w.name === 'reconcile')!;
   t.ok((rec.lastReport?.staleForgotten ?? 0) + (rec.lastReport?.extraRemoved ?? 0) >= 1, `reconcile report ${JSON.stringify(rec.lastReport)}`);
+});
+
+t.test('every copy answers the blob\'s Last-Modified, so If-Range with a date works on another copy', async (t) => {
+  const blob = (await c.blobs()).find((b) => b.id === recopied)!;
+  const link = uploaded.find((u) => u.sha256 === recopied)!.id;
+  t.equal(blob.nodes.length, 2, 'two copies, one of them made again after it was lost');
+  // One signed URL per copy: the tracker sends the reader to the copy it does not avoid.
+  const urls: string[] = [];
+  for (const [i, other] of [blob.nodes[1], blob.nodes[0]].entries()) {
+    const r = await http(`${c.trackerUrl}/f/${link}?avoid=${other}`);
+    t.equal(r.headers[NODE_ID_HEADER], blob.nodes[i], `redirect to ${blob.nodes[i]}`);
+    urls.push(r.headers.location!);
+  }
+  const heads = await Promise.all(urls.map((u) => http(u, { method: 'HEAD' })));
+  const dates = heads.map((h) => h.headers['last-modified']);
+  t.ok(dates[0], 'Last-Modified sent');
+  t.equal(dates[1], dates[0], 'the same Last-Modified on both copies');
+  const ranged = await http(urls[1]!, { headers: { range: 'bytes=10-19', 'if-range': dates[0]! } });
+  t.equal(ranged.status, 206, 'If-Range with the first copy\'s date: the range from the second copy');
+  t.equal(ranged.body.length, 10);
 });
 
 t.test('drain moves every blob off a node; new uploads avoid it', async (t) => {

@@ -45,7 +45,7 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
     }
     // A node retrying a commit it lost the answer to: the same link, not a second one.
     const blob = await ctx.store.blobs.get(manifest.id);
-    const retried: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${earlier}`, id: earlier, dedup: true, nodes: blob?.nodes ?? [] };
+    const retried: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${earlier}`, id: earlier, dedup: true, nodes: blob?.nodes ?? [], ...(blob ? { created: blob.created } : {}) };
     sendJson(res, 200, retried);
     return;
   }
@@ -64,6 +64,7 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
     id: out.link.id,
     dedup: out.dedup,
     nodes: out.blob.nodes,
+    created: out.blob.created,
   };
   sendJson(res, 200, answer);
 };

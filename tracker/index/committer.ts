@@ -105,7 +105,8 @@ export class Committer {
         log.warn({ md5: m.md5, sha256: m.sha256, others: underMd5.map((b) => b.id) }, 'MD5 collision: a second blob under one MD5; early stop is off for this MD5');
         md5Collision = true;
       }
-      blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: fresh, created };
+      // The first copy's own time, so Last-Modified is the same on every copy (a node before it was recorded sends none).
+      blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: fresh, created: m.created ?? created };
     }
     const res = await writeCommitIn(tx, { link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
     return { link, blob: res.blob, dedup: !res.created };

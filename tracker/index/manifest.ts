@@ -37,8 +37,15 @@ export function parseManifest(v: unknown, checkSize: (size: number) => void): Bl
     return { size: cs, sha256: str(co, 'sha256', SHA256_RE) };
   });
   // Optional (nodes before early stop did not send them); when present, exactly the checkpoints below size.
-  if (o.prefixes === undefined) return { id, md5, sha256, size, chunkSize, chunks };
-  if (!isValidPrefixList(o.prefixes, size)) throw new HoardError('BAD_REQUEST', 'prefixes must list each checkpoint below size with its md5 and sha256');
-  const prefixes = o.prefixes.map((p) => ({ offset: p.offset, md5: p.md5, sha256: p.sha256 }));
-  return { id, md5, sha256, size, chunkSize, chunks, prefixes };
+  let prefixes: BlobManifest['prefixes'];
+  if (o.prefixes !== undefined) {
+    if (!isValidPrefixList(o.prefixes, size)) throw new HoardError('BAD_REQUEST', 'prefixes must list each checkpoint below size with its md5 and sha256');
+    prefixes = o.prefixes.map((p) => ({ offset: p.offset, md5: p.md5, sha256: p.sha256 }));
+  }
+  // Optional (nodes before it was recorded did not send it): when the first copy was written.
+  const created = o.created === undefined ? undefined : str(o, 'created', ISO_TIME_RE);
+  return { id, md5, sha256, size, chunkSize, chunks, ...(prefixes ? { prefixes } : {}), ...(created !== undefined ? { created } : {}) };
 }
+
+/** An ISO 8601 UTC time as Date.toISOString writes it (milliseconds optional). */
+const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;

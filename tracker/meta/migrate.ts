@@ -30,6 +30,8 @@ export interface StoreSummary {
   uploads: number;
   badCopies: number;
   collisions: number;
+  users: number;
+  premiumKeys: number;
   /** SHA-256 hex over every record (chunk lists and prefix digests with their blob) and the counters. */
   checksum: string;
 }
@@ -61,7 +63,7 @@ const pages = <T>(read: Lister<T>, key: (r: T) => string): AsyncGenerator<T[]> =
 export async function summarize(store: MetaStore): Promise<StoreSummary> {
   const h = createHash('sha256');
   const add = (kind: string, v: unknown) => h.update(`${kind} ${canonical(v)}\n`);
-  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, checksum: '' };
+  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, users: 0, premiumKeys: 0, checksum: '' };
   for (const n of await store.nodes.list()) {
     add('node', n);
     s.nodes++;
@@ -86,6 +88,17 @@ export async function summarize(store: MetaStore): Promise<StoreSummary> {
   for await (const page of pages((p) => store.blobs.collisions(p), (c) => c.md5)) {
     for (const c of page) add('collision', c);
     s.collisions += page.length;
+  }
+  for await (const page of pages((p) => store.accounts.users(p), (u) => u.id)) {
+    for (const u of page) {
+      const [usage, credentials] = await Promise.all([store.accounts.usage(u.id), store.accounts.credentialsOf(u.id)]);
+      add('user', { record: u, usage, credentials });
+    }
+    s.users += page.length;
+  }
+  for await (const page of pages((p) => store.accounts.keys(p), (k) => k.id)) {
+    for (const k of page) add('premiumKey', k);
+    s.premiumKeys += page.length;
   }
   add('counters', await store.counters());
   s.checksum = h.digest('hex');
@@ -127,6 +140,34 @@ export async function migrateStore(from: MetaStore, to: MetaStore, progress: (p:
       else skipped++;
     });
     report('blobs', copied, skipped);
+  }
+
+  // Accounts before links: a link's uploader names one. Usage moves as a counter of its own (links are copied without moving it).
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.accounts.users(p), (u) => u.id)) {
+    for (const u of page) {
+      if (await to.accounts.user(u.id)) {
+        skipped++;
+        continue;
+      }
+      await to.accounts.createUser(u);
+      const usage = await from.accounts.usage(u.id);
+      if (usage > 0) await to.transact(`user:${u.id}`, (tx) => tx.write({ type: 'usage', userId: u.id, delta: usage }));
+      for (const c of await from.accounts.credentialsOf(u.id)) await to.accounts.putCredential(c);
+      copied++;
+    }
+    report('users', copied, skipped);
+  }
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.accounts.keys(p), (k) => k.id)) {
+    for (const k of page) {
+      if (await to.accounts.key(k.id)) skipped++;
+      else {
+        await to.accounts.createKey(k);
+        copied++;
+      }
+    }
+    report('premium keys', copied, skipped);
   }
 
   copied = skipped = 0;

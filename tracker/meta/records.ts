@@ -41,6 +41,8 @@ export interface LinkRecord {
   blobId: string;
   filename: string;
   created: string;
+  /** The account that uploaded it (links of anonymous uploads, and links older than accounts, have none). */
+  uploader?: string;
 }
 
 /** A copy a node reported failing its checksums: not a holder until repaired from a good copy. */
@@ -64,6 +66,48 @@ export interface UploadLinkRecord {
 export interface Md5CollisionRecord {
   md5: string;
   since: string;
+}
+
+/** The tiers an account is given; premium is not a tier of its own but `premiumUntil` in the future. */
+export type AccountTier = 'free' | 'admin';
+
+/** A registered account. Its storage usage is a counter of its own (store.accounts.usage), moved by its links' transactions. */
+export interface UserRecord {
+  id: string;
+  /** Unique; what the account signs in with. */
+  name: string;
+  /** scrypt$N$r$p$salt$hash (tracker/accounts/password.ts). */
+  passwordHash: string;
+  tier: AccountTier;
+  /** ISO time premium ends (granted by an admin or by a premium key); absent: never premium. */
+  premiumUntil?: string;
+  /** A disabled account cannot sign in, and its sessions and tokens stop working. */
+  disabled?: boolean;
+  created: string;
+}
+
+/** A browser session or an API token: only the SHA-256 of its secret is stored. */
+export interface CredentialRecord {
+  id: string;
+  userId: string;
+  kind: 'session' | 'token';
+  /** Hex SHA-256 of the secret part of what the client holds. */
+  secretHash: string;
+  /** A token's label, as its owner named it. */
+  name?: string;
+  created: string;
+  expires: string;
+}
+
+/** A premium key: single use, worth `days` of premium to the account that redeems it. */
+export interface PremiumKeyRecord {
+  id: string;
+  /** Hex SHA-256 of the key's secret part. */
+  secretHash: string;
+  days: number;
+  created: string;
+  redeemedBy?: string;
+  redeemed?: string;
 }
 
 /** Running totals, written in the same transaction as the records they count (counters.ts). */
@@ -91,7 +135,13 @@ export type RecordWrite =
   | { type: 'link'; id: string; record: LinkRecord | undefined }
   | { type: 'badCopy'; blobId: string; nodeId: string; record: BadCopyRecord | undefined }
   | { type: 'upload'; record: UploadLinkRecord }
-  | { type: 'md5Collision'; record: Md5CollisionRecord };
+  | { type: 'md5Collision'; record: Md5CollisionRecord }
+  /**
+   * Adds `delta` bytes to an account's usage counter. With `limit`, the
+   * whole transaction is refused (StoreError QUOTA) if the counter would end
+   * above it: the check and the addition are one step, across trackers too.
+   */
+  | { type: 'usage'; userId: string; delta: number; limit?: number };
 
 /** A blob or link written by a transaction, as it was before and as it ends: what the counters follow. */
 export type CountedChange =
@@ -107,4 +157,6 @@ export const isRecordId = (v: string): boolean => RECORD_ID_RE.test(v);
 /** Paging keys: a page starts after the key of the previous page's last record. */
 export const blobKey = (b: Pick<BlobRecord, 'id'>): string => b.id;
 export const linkKey = (l: Pick<LinkRecord, 'id'>): string => l.id;
+export const userKey = (u: Pick<UserRecord, 'id'>): string => u.id;
+export const premiumKeyKey = (k: Pick<PremiumKeyRecord, 'id'>): string => k.id;
 export const badCopyKey = (r: Pick<BadCopyRecord, 'blobId' | 'nodeId'>): string => `${r.blobId}:${r.nodeId}`;

@@ -2,7 +2,7 @@
 // takes the records a transaction read and returns the records to write and
 // what the caller learns. operations.ts runs them inside transactions; the
 // counters follow from the writes (counters.ts).
-import type { BadCopyRecord, BlobRecord, ChunkInfo, LinkRecord, PrefixHash, RecordWrite } from './records.js';
+import type { BadCopyRecord, BlobRecord, ChunkInfo, LinkRecord, PrefixHash, PremiumKeyRecord, RecordWrite, UserRecord } from './records.js';
 import { StoreError } from './store.js';
 
 export interface Decision<R> {
@@ -26,6 +26,12 @@ export interface CommitWrite {
   md5Collision?: boolean;
   /** The resumable upload this link ends; it must not have a link yet. */
   uploadId?: string;
+  /**
+   * The uploader's storage limit in logical bytes, when the link has an
+   * uploader with one: the commit is refused (StoreError QUOTA) if the
+   * account's usage would end above it.
+   */
+  quota?: number;
 }
 
 /** What a commit finds in the store. */
@@ -67,6 +73,8 @@ export function decideCommit(w: CommitWrite, cur: CommitState): Decision<CommitR
   ];
   if (w.md5Collision) writes.push({ type: 'md5Collision', record: { md5: blob.md5, since: link.created } });
   if (w.uploadId !== undefined) writes.push({ type: 'upload', record: { uploadId: w.uploadId, linkId: link.id } });
+  // Logical bytes: a link to content stored already costs its uploader the same as new content.
+  if (link.uploader !== undefined) writes.push({ type: 'usage', userId: link.uploader, delta: blob.size, ...(w.quota === undefined ? {} : { limit: w.quota }) });
   return { writes, result: { blob: stored, created: !old } };
 }
 
@@ -80,6 +88,7 @@ export interface DeletedLink {
 export function decideLinkDelete(link: LinkRecord, blob: BlobRecord | undefined, now: string): Decision<DeletedLink> {
   const writes: RecordWrite[] = [{ type: 'link', id: link.id, record: undefined }];
   if (!blob) return { writes, result: { link } };
+  if (link.uploader !== undefined) writes.push({ type: 'usage', userId: link.uploader, delta: -blob.size });
   const refs = Math.max(0, blob.refs - 1);
   const after: BlobRecord = { ...blob, refs };
   if (refs === 0) after.unreferencedSince = blob.unreferencedSince ?? now;
@@ -158,4 +167,18 @@ export function isStaleBadCopy(blob: BlobRecord | undefined, nodeId: string): bo
 
 export function decideDropBadCopy(blobId: string, nodeId: string): Decision<void> {
   return { writes: [{ type: 'badCopy', blobId, nodeId, record: undefined }], result: undefined };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Premium after a key of `days` is redeemed at `now`: added to what is left of it, or from now when none is. */
+export function premiumAfterKey(user: UserRecord, key: PremiumKeyRecord, now: string): UserRecord {
+  const from = Math.max(Date.parse(now), user.premiumUntil === undefined ? 0 : Date.parse(user.premiumUntil));
+  return { ...user, premiumUntil: new Date(from + key.days * DAY_MS).toISOString() };
+}
+
+/** A premium key and the account redeeming it: the key marked, the account extended. Refused when used already. */
+export function decideRedeem(user: UserRecord, key: PremiumKeyRecord, now: string): { user: UserRecord; key: PremiumKeyRecord } {
+  if (key.redeemedBy !== undefined) throw new StoreError('CONFLICT', `key ${key.id} was redeemed already`);
+  return { user: premiumAfterKey(user, key, now), key: { ...key, redeemedBy: user.id, redeemed: now } };
 }

@@ -8,17 +8,20 @@ import type {
   BadCopyRecord,
   BlobRecord,
   ChunkInfo,
+  CredentialRecord,
   LinkRecord,
   Md5CollisionRecord,
   NodeRecord,
   PrefixHash,
+  PremiumKeyRecord,
   RecordWrite,
   StoreCounters,
   UploadLinkRecord,
+  UserRecord,
 } from './records.js';
 
 export type * from './records.js';
-export { badCopyKey, blobKey, linkKey, zeroCounters } from './records.js';
+export { badCopyKey, blobKey, linkKey, premiumKeyKey, userKey, zeroCounters } from './records.js';
 
 /** Bumped on any change of stored layout; a store written by another version is refused. */
 export const SCHEMA_VERSION = 1;
@@ -30,7 +33,8 @@ export interface Page {
   after?: string;
 }
 
-export type StoreErrorCode = 'SCHEMA_VERSION' | 'CONFLICT' | 'NOT_FOUND' | 'UNSUPPORTED' | 'UNAVAILABLE';
+/** QUOTA: a usage write with a limit would have ended above it (records.ts RecordWrite 'usage'). */
+export type StoreErrorCode = 'SCHEMA_VERSION' | 'CONFLICT' | 'NOT_FOUND' | 'UNSUPPORTED' | 'UNAVAILABLE' | 'QUOTA';
 
 export class StoreError extends Error {
   constructor(
@@ -88,6 +92,47 @@ export interface BadCopyReader {
   of(blobId: string): Promise<BadCopyRecord[]>;
 }
 
+/**
+ * Accounts, their sessions and tokens, and premium keys. Written apart from
+ * blob transactions, except usage: links move it in their own transaction.
+ */
+export interface AccountTable {
+  /** StoreError CONFLICT when the id or the name is taken. */
+  createUser(user: UserRecord): Promise<void>;
+  user(id: string): Promise<UserRecord | undefined>;
+  userByName(name: string): Promise<UserRecord | undefined>;
+  /** In id order (records.ts userKey). */
+  users(page: Page): Promise<UserRecord[]>;
+  /**
+   * Reads the account and writes what `fn` returns, with other updates of
+   * it held off; `fn` may not change id or name. Undefined when there is no
+   * such account.
+   */
+  updateUser(id: string, fn: (u: UserRecord) => UserRecord): Promise<UserRecord | undefined>;
+  /** The account, its sessions, tokens and usage counter go (its links are the caller's to remove first). False when absent. */
+  deleteUser(id: string): Promise<boolean>;
+  /** Logical bytes of the account's links (0 when none or no such account). */
+  usage(id: string): Promise<number>;
+
+  putCredential(c: CredentialRecord): Promise<void>;
+  credential(id: string): Promise<CredentialRecord | undefined>;
+  /** An account's sessions and tokens, in id order. */
+  credentialsOf(userId: string): Promise<CredentialRecord[]>;
+  deleteCredential(id: string): Promise<boolean>;
+
+  /** StoreError CONFLICT when the id is taken. */
+  createKey(k: PremiumKeyRecord): Promise<void>;
+  key(id: string): Promise<PremiumKeyRecord | undefined>;
+  /** In id order (records.ts premiumKeyKey). */
+  keys(page: Page): Promise<PremiumKeyRecord[]>;
+  /**
+   * Marks the key redeemed by the account and extends its premium
+   * (rules.ts premiumAfterKey) in one step. StoreError NOT_FOUND without
+   * key or account, CONFLICT when the key was redeemed already.
+   */
+  redeemKey(keyId: string, userId: string, now: string): Promise<{ user: UserRecord; key: PremiumKeyRecord }>;
+}
+
 /** What a transaction reads (its own writes included) and writes. */
 export interface MetaTx {
   blob(id: string): Promise<BlobRecord | undefined>;
@@ -115,6 +160,7 @@ export interface MetaStore {
   readonly links: LinkReader;
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
+  readonly accounts: AccountTable;
   counters(): Promise<StoreCounters>;
 
   /**

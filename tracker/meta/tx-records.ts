@@ -46,7 +46,15 @@ export interface TxOutcome {
   uploads: Array<{ uploadId: string; linkId: string; created: boolean }>;
   badCopies: Array<{ blobId: string; nodeId: string; after: BadCopyRecord | undefined }>;
   collisions: Md5CollisionRecord[];
+  /** Usage counters moved, one entry per account (deltas summed, the tightest limit kept). */
+  usage: UsageChange[];
   counted: CountedChange[];
+}
+
+export interface UsageChange {
+  userId: string;
+  delta: number;
+  limit?: number;
 }
 
 interface Slot<T> extends Change<T> {
@@ -107,6 +115,7 @@ export class TxRecords implements MetaTx {
   private readonly uploads: Slots<string, Slot<string>>;
   private readonly bad: Slots<BadCopyRecord, BadSlot>;
   private readonly collisions = new Map<string, Md5CollisionRecord>();
+  private readonly usage = new Map<string, UsageChange>();
 
   constructor(
     private readonly db: TxReads,
@@ -193,13 +202,20 @@ export class TxRecords implements MetaTx {
         case 'md5Collision':
           this.collisions.set(w.record.md5, w.record);
           break;
+        case 'usage': {
+          const u = this.usage.get(w.userId) ?? { userId: w.userId, delta: 0 };
+          u.delta += w.delta;
+          if (w.limit !== undefined) u.limit = Math.min(w.limit, u.limit ?? Infinity);
+          this.usage.set(w.userId, u);
+          break;
+        }
       }
     }
   }
 
   /** Everything written, record by record, with the changes the counters follow. */
   outcome(): TxOutcome {
-    const out: TxOutcome = { blobs: [], links: [], uploads: [], badCopies: [], collisions: [...this.collisions.values()], counted: [] };
+    const out: TxOutcome = { blobs: [], links: [], uploads: [], badCopies: [], collisions: [...this.collisions.values()], usage: [...this.usage.values()].filter((u) => u.delta !== 0 || u.limit !== undefined), counted: [] };
     for (const [id, s] of this.blobs.map) {
       if (!s.written || (s.before === undefined && s.after === undefined)) continue;
       out.counted.push({ type: 'blob', before: s.before, after: s.after });

@@ -155,7 +155,7 @@ export class Executor {
       // The index may have moved on since the plan: check again before moving bytes.
       if (!blob || !chunks || !blob.nodes.includes(t.source) || blob.nodes.includes(t.target)) return undefined;
       if (!src || src.state !== 'up' || !dst || dst.state !== 'up' || dst.draining) return undefined;
-      const manifest: BlobManifest = { id: blob.id, md5: blob.md5, sha256: blob.sha256, size: blob.size, chunkSize: blob.chunkSize, chunks };
+      const manifest: BlobManifest = { id: blob.id, md5: blob.md5, sha256: blob.sha256, size: blob.size, chunkSize: blob.chunkSize, chunks, created: blob.created };
       const rate = config.replicationRate;
       const expectMs = (blob.size / (rate > 0 ? rate : UNTHROTTLED_ESTIMATE)) * 1000;
       const exp = Math.floor((this.deps.now() + 2 * expectMs + COPY_SLACK_MS) / 1000) + 60;

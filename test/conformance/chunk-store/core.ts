@@ -152,6 +152,21 @@ export function suite(t: Test, factory: ChunkStoreFactory): void {
     t.same(b!.manifest, m);
     t.ok(b!.mtime instanceof Date && b!.mtime.getTime() >= before, 'mtime is recent');
     t.equal(await s.has(m.id), true);
+    t.equal(b!.created.getTime() % 1000, 0, 'created in whole seconds');
+    t.ok(b!.created.getTime() >= before, 'created is recent');
+  });
+
+  t.test('restamp gives a copy the blob\'s creation time, kept across a restart', async (t) => {
+    const h = await fresh(t);
+    const { manifest: m } = await store(h.store, randomBytes(CS + 3));
+    const then = '2020-01-02T03:04:05.000Z';
+    t.equal(await h.store.restamp(m.id, then), true);
+    t.equal((await h.store.get(m.id))?.created.toISOString(), then);
+    const s = await h.reopen();
+    const after = await s.get(m.id);
+    t.equal(after?.created.toISOString(), then, 'kept in the manifest');
+    t.same({ ...after?.manifest, created: undefined }, { ...m, created: undefined }, 'nothing else changed');
+    t.equal(await s.restamp('f'.repeat(64), then), false, 'false for an absent blob');
   });
 
   t.test('duplicate publish onto an existing blob keeps one copy', async (t) => {

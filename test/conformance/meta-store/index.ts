@@ -2,6 +2,7 @@
 // its capability flags (groups needing a missing capability are skipped), e.g.
 //   await metaStoreSuite(t, { factory, supports: { persistence: true, schemaVersion: true, sharedLocation: false } });
 import type { Test } from 'tap';
+import { accountsGroup } from './accounts.js';
 import { coreGroup } from './core.js';
 import { countersGroup } from './counters.js';
 import { earlyStopGroup } from './early-stop.js';
@@ -17,4 +18,5 @@ export async function metaStoreSuite(t: Test, opts: SuiteOptions): Promise<void>
   await t.test('early stop: prefixes, collisions, upload links', (t) => earlyStopGroup(t, opts));
   await t.test('transactions and concurrency', (t) => transactionsGroup(t, opts));
   await t.test('counters', (t) => countersGroup(t, opts));
+  await t.test('accounts, sessions, premium keys, usage', (t) => accountsGroup(t, opts));
 }

@@ -7,9 +7,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { downloadLink } from '../../../client/download.js';
+import { PassThrough } from 'node:stream';
+import { downloadLink, streamLink } from '../../../client/download.js';
 import { NODE_ID_HEADER } from '../../../common/protocol/routes.js';
 import { listen } from '../../../common/http.js';
+
+const quiet = () => ({ update: () => {}, stop: () => {} });
 
 const data = randomBytes(300_000);
 const sha256 = createHash('sha256').update(data).digest('hex');
@@ -112,3 +115,46 @@ t.test('a node dying half way: the download resumes on the other copy from where
   t.match(good.ranges[0], /^bytes=\d+-$/, 'the other copy was asked for the rest only');
   t.ok(Number(/\d+/.exec(good.ranges[0]!)![0]) > 0);
 });
+
+/** A node whose copy failed its check before the first byte: it sends the reader back to the tracker (heal on read). */
+async function healingNode(trackerUrl: () => string) {
+  let asked = 0;
+  const s = await serve((_req, res) => {
+    asked++;
+    res.writeHead(302, { location: `${trackerUrl()}/f/${LINK}?download=1&avoid=healing` });
+    res.end();
+  });
+  return { ...s, asked: () => asked };
+}
+
+for (const mode of ['file', 'stdout'] as const) {
+  t.test(`a node's heal-on-read redirect (${mode}): the next copy at once, no retry counted, no back-off`, async (t) => {
+    const good = await node();
+    let trackerUrl = '';
+    const healing = await healingNode(() => trackerUrl);
+    const tr = await tracker({ id: 'healing', url: healing.url }, { id: 'good', url: good.url });
+    trackerUrl = tr.url;
+    t.teardown(async () => {
+      await good.close();
+      await healing.close();
+      await tr.close();
+    });
+    const retries: string[] = [];
+    let got: Buffer;
+    if (mode === 'file') {
+      const out = join(t.testdir(), 'c.bin');
+      await downloadLink({ tracker: tr.url, id: LINK }, { out, onRetry: (l) => retries.push(l), progress: quiet });
+      got = await readFile(out);
+    } else {
+      const sink = new PassThrough();
+      const parts: Buffer[] = [];
+      sink.on('data', (b: Buffer) => parts.push(b));
+      await streamLink({ tracker: tr.url, id: LINK }, sink, { onRetry: (l) => retries.push(l), progress: quiet });
+      got = Buffer.concat(parts);
+    }
+    t.equal(createHash('sha256').update(got).digest('hex'), sha256);
+    t.equal(healing.asked(), 1, 'the healing node was asked once');
+    t.same(retries, [], 'a referral is not a failure');
+    t.same(tr.asked, ['', 'healing'], 'the second resolve avoids the node that sent the reader on');
+  });
+}

@@ -12,8 +12,14 @@
 //   u:<uploadId>           → linkId (what a resumable upload ended as)
 //   z:<blobId>             → ISO time the last link went (blobs awaiting GC)
 //   q:<blobId>:<nodeId>    → BadCopyRecord (copies withdrawn until repaired)
-// z: and q: arrived after schema 1 without a bump: a store without them
-// simply has no deleted links and no bad copies.
+//   au:<userId>            → UserRecord
+//   an:<name>              → userId (names are unique)
+//   ag:<userId>            → usage in logical bytes
+//   ac:<credentialId>      → CredentialRecord (sessions and API tokens)
+//   ai:<userId>:<credId>   → 1   (credentials of an account)
+//   ak:<keyId>             → PremiumKeyRecord
+// z:, q: and the a*: keys arrived after schema 1 without a bump: a store
+// without them simply has no deleted links, no bad copies and no accounts.
 
 import { isRecordId } from '../records.js';
 
@@ -49,6 +55,12 @@ export const keys = {
   upload: (uploadId: string) => 'u:' + uploadId,
   unreferenced: (blobId: string) => 'z:' + blobId,
   badCopy: (blobId: string, nodeId: string) => `q:${blobId}:${nodeId}`,
+  user: (id: string) => 'au:' + id,
+  userName: (name: string) => 'an:' + name,
+  usage: (userId: string) => 'ag:' + userId,
+  credential: (id: string) => 'ac:' + id,
+  credentialOf: (userId: string, id: string) => `ai:${userId}:${id}`,
+  premiumKey: (id: string) => 'ak:' + id,
 };
 
 /** Prefixes of the scanned key ranges (ids checked likewise). */
@@ -60,6 +72,9 @@ export const ranges = {
   badCopies: 'q:',
   uploads: 'u:',
   collisions: 'x:',
+  users: 'au:',
+  premiumKeys: 'ak:',
+  credentialsOf: (userId: string) => `ai:${userId}:`,
   md5: (md5: string) => `m:${md5}:`,
   linksOfBlob: (blobId: string) => `r:${blobId}:`,
   badCopiesOf: (blobId: string) => `q:${blobId}:`,

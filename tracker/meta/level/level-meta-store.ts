@@ -5,10 +5,25 @@
 import { Level } from 'level';
 import { KeyedLock } from '../../../common/keyed-lock.js';
 import { addCounters, counterDelta } from '../counters.js';
-import { zeroCounters, type BadCopyRecord, type BlobRecord, type ChunkInfo, type LinkRecord, type NodeRecord, type PrefixHash, type StoreCounters } from '../records.js';
+import {
+  zeroCounters,
+  type BadCopyRecord,
+  type BlobRecord,
+  type ChunkInfo,
+  type CredentialRecord,
+  type LinkRecord,
+  type NodeRecord,
+  type PrefixHash,
+  type PremiumKeyRecord,
+  type StoreCounters,
+  type UserRecord,
+} from '../records.js';
+import { decideRedeem } from '../rules.js';
+import type { UsageChange } from '../tx-records.js';
 import {
   SCHEMA_VERSION,
   StoreError,
+  type AccountTable,
   type BadCopyReader,
   type BlobReader,
   type LinkReader,
@@ -23,9 +38,13 @@ import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './
 import { ReadBatcher } from './read-batcher.js';
 import { levelOutcome, levelTx, type LevelReads, type Op } from './transaction.js';
 
+/** The lock account writes take turns on (no MD5 or blob id contains a NUL). */
+const ACCOUNTS_LOCK = '\0accounts';
+
 interface Pending {
   ops: Op[];
   created: string[];
+  usage: UsageChange[];
   delta: StoreCounters;
   sync: boolean;
   resolve: () => void;
@@ -46,6 +65,7 @@ export class LevelMetaStore implements MetaStore {
   readonly links: LinkReader;
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
+  readonly accounts: AccountTable;
   private readonly reads: LevelReads;
 
   constructor(readonly location: string) {
@@ -84,6 +104,118 @@ export class LevelMetaStore implements MetaStore {
       list: async (page) => (await this.scan<string>(ranges.uploads, page)).map(([uploadId, linkId]) => ({ uploadId, linkId })),
     };
     this.badCopies = { list: (page) => values<BadCopyRecord>(ranges.badCopies, page), of: badCopiesOf };
+    this.accounts = this.accountTable(get, byId, values);
+  }
+
+  private accountTable(
+    get: <T>(key: string) => Promise<T | undefined>,
+    byId: <T>(key: (id: string) => string) => (id: string) => Promise<T | undefined>,
+    values: <T>(prefix: string, page: Page) => Promise<T[]>,
+  ): AccountTable {
+    const user = byId<UserRecord>(keys.user);
+    const credential = byId<CredentialRecord>(keys.credential);
+    const premiumKey = byId<PremiumKeyRecord>(keys.premiumKey);
+    // Account writes take turns, and go in the order of the blob batches, which move usage counters.
+    const locked = <T>(fn: () => Promise<T>) => this.locks.run(ACCOUNTS_LOCK, fn);
+    const write = (ops: Op[]) => this.inOrder(() => this.db.batch<string, unknown>(ops, { sync: true }));
+    return {
+      createUser: (u) =>
+        locked(async () => {
+          part(u.id);
+          part(u.name);
+          if ((await get(keys.user(u.id))) !== undefined) throw new StoreError('CONFLICT', `account ${u.id} exists`);
+          if ((await get(keys.userName(u.name))) !== undefined) throw new StoreError('CONFLICT', `the name ${u.name} is taken`);
+          await write([
+            { type: 'put', key: keys.user(u.id), value: u },
+            { type: 'put', key: keys.userName(u.name), value: u.id },
+          ]);
+        }),
+      user,
+      userByName: async (name) => {
+        const id = isKeyPart(name) ? await get<string>(keys.userName(name)) : undefined;
+        return id === undefined ? undefined : user(id);
+      },
+      users: (page) => values<UserRecord>(ranges.users, page),
+      updateUser: (id, fn) =>
+        locked(async () => {
+          const u = await user(id);
+          if (!u) return undefined;
+          const after = fn(u);
+          if (after.id !== u.id || after.name !== u.name) throw new TypeError('an update may not change an account\'s id or name');
+          await write([{ type: 'put', key: keys.user(id), value: after }]);
+          return after;
+        }),
+      deleteUser: (id) =>
+        locked(async () => {
+          const u = await user(id);
+          if (!u) return false;
+          const creds = await this.scanKeys(ranges.credentialsOf(id), { limit: -1 });
+          await write([
+            { type: 'del', key: keys.user(id) },
+            { type: 'del', key: keys.userName(u.name) },
+            { type: 'del', key: keys.usage(id) },
+            ...creds.flatMap((c): Op[] => [
+              { type: 'del', key: keys.credential(c) },
+              { type: 'del', key: keys.credentialOf(id, c) },
+            ]),
+          ]);
+          return true;
+        }),
+      usage: async (id) => (isKeyPart(id) ? ((await get<number>(keys.usage(id))) ?? 0) : 0),
+      putCredential: (c) =>
+        locked(() =>
+          write([
+            { type: 'put', key: keys.credential(part(c.id)), value: c },
+            { type: 'put', key: keys.credentialOf(part(c.userId), c.id), value: 1 },
+          ]),
+        ),
+      credential,
+      credentialsOf: async (userId) => {
+        if (!isKeyPart(userId)) return [];
+        const ids = await this.scanKeys(ranges.credentialsOf(userId), { limit: -1 });
+        const found = ids.length ? await this.db.getMany(ids.map(keys.credential)) : [];
+        return found.filter((c): c is CredentialRecord => c !== undefined);
+      },
+      deleteCredential: (id) =>
+        locked(async () => {
+          const c = await credential(id);
+          if (!c) return false;
+          await write([
+            { type: 'del', key: keys.credential(id) },
+            { type: 'del', key: keys.credentialOf(c.userId, id) },
+          ]);
+          return true;
+        }),
+      createKey: (k) =>
+        locked(async () => {
+          if ((await get(keys.premiumKey(part(k.id)))) !== undefined) throw new StoreError('CONFLICT', `key ${k.id} exists`);
+          await write([{ type: 'put', key: keys.premiumKey(k.id), value: k }]);
+        }),
+      key: premiumKey,
+      keys: (page) => values<PremiumKeyRecord>(ranges.premiumKeys, page),
+      redeemKey: (keyId, userId, now) =>
+        locked(async () => {
+          const [k, u] = await Promise.all([premiumKey(keyId), user(userId)]);
+          if (!k) throw new StoreError('NOT_FOUND', `no key ${keyId}`);
+          if (!u) throw new StoreError('NOT_FOUND', `no account ${userId}`);
+          const r = decideRedeem(u, k, now);
+          await write([
+            { type: 'put', key: keys.premiumKey(keyId), value: r.key },
+            { type: 'put', key: keys.user(userId), value: r.user },
+          ]);
+          return r;
+        }),
+    };
+  }
+
+  /** Runs `fn` after the batch being written, before the next (account writes and usage counters stay in one order). */
+  private inOrder<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(fn, fn);
+    this.writing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   async open(): Promise<void> {
@@ -142,16 +274,16 @@ export class LevelMetaStore implements MetaStore {
     return this.locks.run(lockKey, async () => {
       const tx = levelTx(this.reads);
       const value = await fn(tx);
-      const { ops, created, counted } = levelOutcome(tx.outcome());
+      const { ops, created, usage, counted } = levelOutcome(tx.outcome());
       // The lock is held until the batch is written: the next transaction of this key reads what this one wrote.
-      if (ops.length > 0) await this.enqueue({ ops, created, delta: counterDelta(counted), sync: opts.sync === true });
+      if (ops.length > 0 || usage.length > 0) await this.enqueue({ ops, created, usage, delta: counterDelta(counted), sync: opts.sync === true });
       return value;
     });
   }
 
   private enqueue(p: Omit<Pending, 'resolve' | 'reject'>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ ops: p.ops, created: p.created, delta: p.delta, sync: p.sync, resolve, reject });
+      this.pending.push({ ops: p.ops, created: p.created, usage: p.usage, delta: p.delta, sync: p.sync, resolve, reject });
       // A group is queued once, when its first transaction arrives; later arrivals join it until it runs.
       if (this.pending.length === 1) {
         const run = () => this.writeGroup();
@@ -162,17 +294,25 @@ export class LevelMetaStore implements MetaStore {
 
   /**
    * Writes every transaction waiting now in one batch. One whose created
-   * records exist by now (written by a transaction of another key) is
-   * refused alone.
+   * records exist by now (written by a transaction of another key), or
+   * whose usage counter would pass its limit, is refused alone. Usage
+   * counters are read here, so the check and the addition are one step.
    */
   private async writeGroup(): Promise<void> {
     const group = this.pending;
     this.pending = [];
     const fresh = [...new Set(group.flatMap((p) => p.created))];
     const taken = new Set<string>();
+    const users = [...new Set(group.flatMap((p) => p.usage.map((u) => u.userId)))];
+    /** Usage of each account named, undefined for an account that is gone (its counter is not revived). */
+    const usage = new Map<string, number | undefined>();
     try {
       const found = fresh.length > 0 ? await this.db.getMany(fresh) : [];
       fresh.forEach((k, i) => found[i] !== undefined && taken.add(k));
+      if (users.length > 0) {
+        const got = await this.db.getMany([...users.map(keys.user), ...users.map(keys.usage)]);
+        users.forEach((id, i) => usage.set(id, got[i] === undefined ? undefined : ((got[users.length + i] as number | undefined) ?? 0)));
+      }
     } catch (err) {
       for (const p of group) p.reject(err);
       return;
@@ -185,6 +325,21 @@ export class LevelMetaStore implements MetaStore {
       if (clash !== undefined) {
         p.reject(new StoreError('CONFLICT', `${clash} exists`));
         continue;
+      }
+      const over = p.usage.find((u) => {
+        const cur = usage.get(u.userId);
+        return cur !== undefined && u.limit !== undefined && u.delta > 0 && cur + u.delta > u.limit;
+      });
+      if (over !== undefined) {
+        p.reject(new StoreError('QUOTA', `account ${over.userId} would store more than ${over.limit} bytes`));
+        continue;
+      }
+      for (const u of p.usage) {
+        const cur = usage.get(u.userId);
+        if (cur === undefined) continue;
+        const next = Math.max(0, cur + u.delta);
+        usage.set(u.userId, next);
+        ops.push({ type: 'put', key: keys.usage(u.userId), value: next });
       }
       for (const k of p.created) taken.add(k);
       ops.push(...p.ops);

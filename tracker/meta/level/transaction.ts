@@ -20,6 +20,8 @@ export interface LevelOutcome {
   ops: Op[];
   /** Keys of records this transaction creates: they must still be absent when its batch is written. */
   created: string[];
+  /** Usage counters to move when the batch is written (they are read then, not in the transaction). */
+  usage: TxOutcome['usage'];
   counted: TxOutcome['counted'];
 }
 
@@ -37,6 +39,9 @@ function checkKeys(w: RecordWrite): void {
       return parts(w.record.uploadId, w.record.linkId);
     case 'md5Collision':
       return parts(w.record.md5);
+    case 'usage':
+      if (!Number.isSafeInteger(w.delta)) throw new TypeError(`invalid usage delta ${w.delta}`);
+      return parts(w.userId);
   }
 }
 
@@ -107,5 +112,5 @@ export function levelOutcome(o: TxOutcome): LevelOutcome {
     ops.push(b.after ? { type: 'put', key, value: b.after } : { type: 'del', key });
   }
   for (const r of o.collisions) ops.push({ type: 'put', key: keys.collision(r.md5), value: { since: r.since } });
-  return { ops, created, counted: o.counted };
+  return { ops, created, usage: o.usage, counted: o.counted };
 }

@@ -115,19 +115,25 @@ export function blobOf(r: BlobDbRow): BlobRecord {
   return b;
 }
 
-export const LINK_COLUMNS = 'id, blob_id, filename, created';
+export const LINK_COLUMNS = 'id, blob_id, filename, created, uploader';
 
 export interface LinkDbRow {
   id: string;
   blob_id: Buffer;
   filename: string;
   created: Date;
+  uploader: string | null;
 }
 
-export const linkOf = (r: LinkDbRow): LinkRecord => ({ id: r.id, blobId: hex(r.blob_id), filename: r.filename, created: timeOf(r.created) });
+export function linkOf(r: LinkDbRow): LinkRecord {
+  const l: LinkRecord = { id: r.id, blobId: hex(r.blob_id), filename: r.filename, created: timeOf(r.created) };
+  if (r.uploader !== null) l.uploader = r.uploader;
+  return l;
+}
 
 export function checkLink(l: LinkRecord): void {
   need(isRecordId(l.id), 'link id', l.id);
+  if (l.uploader !== undefined) need(isRecordId(l.uploader), 'uploader', l.uploader);
   need(isSha256Hex(l.blobId), 'blob id', l.blobId);
   checkTime(l.created, 'created');
 }

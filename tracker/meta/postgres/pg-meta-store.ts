@@ -10,6 +10,7 @@ import { KeyedLock } from '../../../common/keyed-lock.js';
 import { zeroCounters, isRecordId, type BadCopyRecord, type BlobRecord, type ChunkInfo, type LinkRecord, type NodeRecord, type PrefixHash, type StoreCounters } from '../records.js';
 import {
   StoreError,
+  type AccountTable,
   type BadCopyReader,
   type BlobReader,
   type LinkReader,
@@ -41,7 +42,8 @@ import {
 import { connectionConfig, type PgOptions } from './connection.js';
 import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
-import { pgTx, writeSql } from './transaction.js';
+import { pgAccounts } from './accounts.js';
+import { QUOTA_SQLSTATE, pgTx, writeSql } from './transaction.js';
 
 /** Counter shards: each connection adds to its own row, so commits never queue on one. */
 const COUNTER_SHARDS = 1024;
@@ -63,6 +65,7 @@ export class PgMetaStore implements MetaStore {
   readonly links: LinkReader;
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
+  readonly accounts: AccountTable;
 
   constructor(url: string, opts: PgOptions = {}) {
     const cfg = connectionConfig(url, opts);
@@ -160,6 +163,7 @@ export class PgMetaStore implements MetaStore {
       of: async (blobId): Promise<BadCopyRecord[]> =>
         isSha256Hex(blobId) ? badCopies('bad-of', 'WHERE blob_id = $1 ORDER BY node_id', [buf(blobId)]) : [],
     };
+    this.accounts = pgAccounts(this.pool);
   }
 
   async open(): Promise<void> {
@@ -226,6 +230,7 @@ export class PgMetaStore implements MetaStore {
             () => (clean = true),
             () => undefined,
           );
+          if ((err as { code?: unknown }).code === QUOTA_SQLSTATE) throw new StoreError('QUOTA', 'an account would store more than its limit');
           if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) {
             throw new StoreError('CONFLICT', `a record the transaction creates exists (${(err as { constraint?: string }).constraint ?? 'unique key'})`);
           }

@@ -81,6 +81,29 @@ const MIGRATIONS: readonly string[] = [
     shard int4 PRIMARY KEY
   );
   `,
+  // Accounts: links name their uploader; accounts carry their usage counter
+  // (moved in the links' transactions); sessions, tokens and premium keys
+  // keep only a hash of their secret. Records are JSON beside the columns
+  // that are looked up or changed in SQL.
+  `
+  ALTER TABLE links ADD COLUMN uploader text COLLATE "C";
+  CREATE TABLE users (
+    used_bytes int8 NOT NULL DEFAULT 0,
+    id text COLLATE "C" PRIMARY KEY,
+    name text COLLATE "C" NOT NULL UNIQUE,
+    record json NOT NULL
+  );
+  CREATE TABLE credentials (
+    id text COLLATE "C" PRIMARY KEY,
+    user_id text COLLATE "C" NOT NULL,
+    record json NOT NULL
+  );
+  CREATE INDEX credentials_user ON credentials (user_id, id);
+  CREATE TABLE premium_keys (
+    id text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+  );
+  `,
 ];
 
 /** The schema this build writes. */

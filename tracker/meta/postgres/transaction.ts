@@ -82,6 +82,10 @@ function checkWrite(w: RecordWrite): void {
       if (!isMd5Hex(w.record.md5)) throw new TypeError(`invalid md5 ${JSON.stringify(w.record.md5)}`);
       checkTime(w.record.since, 'since');
       return;
+    case 'usage':
+      if (!isRecordId(w.userId) || !Number.isSafeInteger(w.delta)) throw new TypeError(`invalid usage write ${JSON.stringify(w)}`);
+      if (w.limit !== undefined && !Number.isSafeInteger(w.limit)) throw new TypeError(`invalid usage limit ${w.limit}`);
+      return;
   }
 }
 
@@ -143,7 +147,11 @@ function blobUpdate(b: BlobRecord): string {
   );
 }
 
-const linkValues = (l: LinkRecord) => `${lit.time(l.created)}, ${lit.text(l.id)}, ${lit.bytea(l.blobId)}, ${lit.text(l.filename)}`;
+const litUploader = (l: LinkRecord) => (l.uploader === undefined ? 'NULL' : lit.text(l.uploader));
+const linkValues = (l: LinkRecord) => `${lit.time(l.created)}, ${lit.text(l.id)}, ${lit.bytea(l.blobId)}, ${lit.text(l.filename)}, ${litUploader(l)}`;
+
+/** SQLSTATE of a usage write refused by its limit (the store's QUOTA). */
+export const QUOTA_SQLSTATE = 'HQ001';
 
 /**
  * The statements that write a transaction's outcome ('' when it wrote
@@ -174,8 +182,11 @@ export function writeSql(o: TxOutcome, shard: number): string {
   }
   for (const { id, before, after } of o.links) {
     if (!after) out.push(`DELETE FROM links WHERE id = ${lit.text(id)}`);
-    else if (!before) out.push(`INSERT INTO links (created, id, blob_id, filename) VALUES (${linkValues(after)})`);
-    else out.push(`UPDATE links SET created = ${lit.time(after.created)}, blob_id = ${lit.bytea(after.blobId)}, filename = ${lit.text(after.filename)} WHERE id = ${lit.text(id)}`);
+    else if (!before) out.push(`INSERT INTO links (created, id, blob_id, filename, uploader) VALUES (${linkValues(after)})`);
+    else
+      out.push(
+        `UPDATE links SET created = ${lit.time(after.created)}, blob_id = ${lit.bytea(after.blobId)}, filename = ${lit.text(after.filename)}, uploader = ${litUploader(after)} WHERE id = ${lit.text(id)}`,
+      );
   }
   for (const u of o.uploads) {
     out.push(
@@ -199,6 +210,18 @@ export function writeSql(o: TxOutcome, shard: number): string {
   }
   for (const r of o.collisions) {
     out.push(`INSERT INTO md5_collisions (md5, since) VALUES (${lit.bytea(r.md5)}, ${lit.time(r.since)}) ON CONFLICT (md5) DO UPDATE SET since = excluded.since`);
+  }
+  for (const u of o.usage) {
+    // The row lock taken by the UPDATE makes the check and the addition one step across trackers.
+    const id = lit.text(u.userId);
+    if (u.limit === undefined || u.delta <= 0) {
+      out.push(`UPDATE users SET used_bytes = greatest(0, used_bytes + ${u.delta}) WHERE id = ${id}`);
+      continue;
+    }
+    out.push(
+      `DO $hoard$ BEGIN UPDATE users SET used_bytes = used_bytes + ${u.delta} WHERE id = ${id} AND used_bytes + ${u.delta} <= ${u.limit}; ` +
+        `IF NOT FOUND AND EXISTS (SELECT 1 FROM users WHERE id = ${id}) THEN RAISE EXCEPTION 'usage limit' USING ERRCODE = '${QUOTA_SQLSTATE}'; END IF; END $hoard$`,
+    );
   }
   const d = counterDelta(o.counted);
   if (d.blobs || d.links || d.bytesStored || d.logicalBytes || d.uniqueBytes) {
