@@ -61,10 +61,9 @@ export class Uplink {
     }
     return new Promise((resolve) => {
       this.waiting.push({ flow, bytes, resolve });
-      if (!this.timer) {
-        this.last = this.now();
-        this.timer = setInterval(() => this.tick(), UPLINK_TICK_MS);
-      }
+      // The budget keeps accruing between ticks while nobody waits (a download between two
+      // disk reads); the tick caps what may be carried, so an idle uplink does not bank a burst.
+      this.timer ??= setInterval(() => this.tick(), UPLINK_TICK_MS);
     });
   }
 
@@ -99,7 +98,6 @@ export class Uplink {
     if (this.waiting.length === 0) {
       clearInterval(this.timer);
       this.timer = undefined;
-      this.carry = 0;
     }
   }
 }
