@@ -15,7 +15,7 @@ await yargs(args)
   .option('tracker', {
     type: 'string',
     global: true,
-    describe: `Tracker URL (env HOARD_TRACKER, default ${DEFAULT_TRACKER})`,
+    describe: `Tracker URL, or every tracker of the cluster comma-separated (the first that answers is used) (env HOARD_TRACKER, default ${DEFAULT_TRACKER})`,
   })
   .command(putCommand)
   .command(getCommand)

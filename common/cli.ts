@@ -52,6 +52,55 @@ export function trackerUrl(flag: string | undefined, env: NodeJS.ProcessEnv = pr
   return (u.origin + u.pathname).replace(/\/+$/, '');
 }
 
+/**
+ * Every tracker a tool may use, from a comma-separated flag, then
+ * HOARD_TRACKER, then the default; each checked as trackerUrl checks one.
+ */
+export function trackerUrls(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = flag || env.HOARD_TRACKER || DEFAULT_TRACKER;
+  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length === 0) throw new CliError('BAD_TRACKER_URL', 'no tracker URL given');
+  return [...new Set(list.map((u) => trackerUrl(u, {})))];
+}
+
+/**
+ * Calls to whichever of a cluster's trackers answers. A call goes to the
+ * tracker that answered last; one that cannot be reached at all is skipped
+ * for the next (every tracker answers every request). Failures come out as
+ * `reaching` shapes them; when none answers, the last one's.
+ */
+export class TrackerList {
+  private at = 0;
+
+  constructor(readonly urls: readonly string[]) {
+    if (urls.length === 0) throw new CliError('BAD_TRACKER_URL', 'no tracker URL given');
+  }
+
+  /** The tracker the next call goes to first. */
+  get current(): string {
+    return this.urls[this.at]!;
+  }
+
+  /** `next` says which other failures (an answer from the tracker) also send the call on to the next tracker. */
+  async call<T>(fn: (base: string) => Promise<T>, next?: (err: unknown) => boolean): Promise<T> {
+    let last: unknown;
+    for (let i = 0; i < this.urls.length; i++) {
+      const at = (this.at + i) % this.urls.length;
+      const base = this.urls[at]!;
+      try {
+        const out = await reaching(`the tracker at ${base}`, () => fn(base));
+        this.at = at;
+        return out;
+      } catch (err) {
+        const skip = (err instanceof CliError && err.code === 'TRACKER_UNREACHABLE') || next?.(err) === true;
+        if (!skip || i === this.urls.length - 1) throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+}
+
 /** The code and message a tool prints for a failure: `<tool>: <code>: <message>`. */
 export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof RemoteError) {

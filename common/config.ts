@@ -68,6 +68,23 @@ export const url = (doc: string, def?: string): Field<string> => ({
 });
 
 /**
+ * One or more http(s) base URLs, comma-separated (a JSON array in a config
+ * file): the trackers of a cluster, each tried in turn when one cannot be
+ * reached. At least one; no duplicates.
+ */
+export const urls = (doc: string): Field<readonly string[]> => ({
+  doc,
+  parse(raw, key) {
+    const list = Array.isArray(raw) ? raw : String(raw).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (list.length === 0) throw new ConfigError(`${key} needs at least one http(s) URL`);
+    const one = url(doc);
+    const out = list.map((u: unknown, i) => one.parse(u, list.length > 1 ? `${key}[${i}]` : key));
+    if (new Set(out).size !== out.length) throw new ConfigError(`${key} names a URL twice`);
+    return Object.freeze(out);
+  },
+});
+
+/**
  * Web origins allowed to call a daemon from a browser page: `*` for any, or
  * a comma-separated list (a JSON array in a config file) of
  * `scheme://host[:port]`; empty for none.

@@ -2,6 +2,7 @@
 // callable from the admin CLI and from tests; node-cron only schedules it.
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
+import { HoardError } from './protocol/errors.js';
 import type { JobProgress } from './protocol/types.js';
 
 export interface WorkerReport {
@@ -25,6 +26,20 @@ export function onPart<Outer, Inner>(worker: Worker<Inner>, part: (ctx: Outer) =
   return { name: worker.name, schedule: worker.schedule, runOnce: (ctx, progress) => worker.runOnce(part(ctx), progress) };
 }
 
+/** A run refused here because another process holds the worker's lease (not a failure of the worker). */
+export class WorkerElsewhere extends HoardError {
+  constructor(name: string, holder: string) {
+    super('WORKER_ELSEWHERE', `worker ${name} runs at ${holder}, which holds its lease`);
+  }
+}
+
+/**
+ * Whether a worker may run in this process now (several trackers on one
+ * store run each worker at one of them): resolves when it may, rejects
+ * with WorkerElsewhere when another process runs it.
+ */
+export type WorkerGate = (name: string) => Promise<void>;
+
 export interface WorkerStatus {
   name: string;
   schedule: string;
@@ -37,6 +52,10 @@ export interface WorkerStatus {
   lastError?: string;
   /** While it runs: how far it got, when the worker says. */
   progress?: JobProgress;
+  /** Which process holds the worker's lease (several trackers on one store); absent for a worker every tracker runs. */
+  holder?: string;
+  /** True when the process answering holds it. */
+  here?: boolean;
 }
 
 /**
@@ -53,6 +72,8 @@ export class WorkerPool<Ctx> {
   constructor(
     private readonly ctx: Ctx,
     private readonly log: Logger,
+    /** Asked before each run; none: every run happens here. */
+    private readonly gate?: WorkerGate,
   ) {}
 
   add(worker: Worker<Ctx>): this {
@@ -97,9 +118,15 @@ export class WorkerPool<Ctx> {
       e.listeners.add(onProgress);
       if (e.status.progress) onProgress(e.status.progress);
     }
-    const run = e.current ?? this.begin(name, e);
+    const run = e.current ?? this.gated(name, e);
     if (!onProgress) return run;
     return run.finally(() => e.listeners.delete(onProgress));
+  }
+
+  /** Begins a run once the gate lets it (a run begun meanwhile is joined instead). */
+  private async gated(name: string, e: Parameters<WorkerPool<Ctx>['begin']>[1]): Promise<WorkerReport> {
+    if (this.gate) await this.gate(name);
+    return e.current ?? this.begin(name, e);
   }
 
   private begin(

@@ -15,6 +15,7 @@ import type { NodeContext } from './context.js';
 import { loadNodeId } from './cluster/node-id.js';
 import { trackerClient, type TrackerApi } from './cluster/tracker-client.js';
 import { copiesClient, type CopiesApi } from './cluster/tracker-copies.js';
+import { TrackerSet } from './cluster/tracker-set.js';
 import { TrackerView } from './cluster/tracker-view.js';
 import { nodeCors } from './http/cors.js';
 import type { NodeCaller } from './http/routes.js';
@@ -45,7 +46,8 @@ export interface TrackerLinks {
 }
 
 export function trackerLinks(config: Pick<NodeConfig, 'tracker' | 'secret'>): TrackerLinks {
-  return { tracker: trackerClient(config.tracker, config.secret), copies: copiesClient(config.tracker, config.secret) };
+  const trackers = new TrackerSet(config.tracker);
+  return { tracker: trackerClient(trackers, config.secret), copies: copiesClient(trackers, config.secret) };
 }
 
 export interface ComposeOptions extends TrackerLinks {

@@ -1,5 +1,5 @@
 // The storage node's settings: one spec, resolved once at start and frozen.
-import { bytes, ConfigError, int, origins, str, tokenFile, url, secret, type ConfigOf, type Field } from '../common/config.js';
+import { bytes, ConfigError, int, origins, str, tokenFile, url, urls, secret, type ConfigOf, type Field } from '../common/config.js';
 import { NODE_ID_RE, ZONE_RE } from '../common/protocol/ids.js';
 import { cronExpr } from '../common/schedule.js';
 import { testClock, tierWeights } from '../common/policy-config.js';
@@ -29,7 +29,7 @@ const optionalStr = (doc: string, re: RegExp): Field<string> => ({
 });
 
 export const NODE_SPEC = {
-  tracker: url('Base URL of the tracker'),
+  tracker: urls('Base URL of the tracker, or of every tracker of the cluster, comma-separated: the node holds a heartbeat stream to each and sends its calls to the first that answers'),
   data: str('Data directory (blobs, temp files, node id)', undefined, /^.+$/),
   port: int('Port to listen on (0 = any free port)', 8081, 0, 65535),
   host: str('Address to listen on', '127.0.0.1', /^.+$/),

@@ -10,6 +10,7 @@ import { collectProcessMetrics } from '../common/metrics.js';
 import { readSecretFile, SecretError } from '../common/secret.js';
 import { NODE_SPEC, type NodeConfig } from './config.js';
 import { TrackerLink } from './cluster/heartbeat.js';
+import { heartbeatClient } from './cluster/tracker-client.js';
 import { nodeStreamClient } from './cluster/tracker-stream.js';
 import { composeNode, trackerLinks } from './compose.js';
 
@@ -26,7 +27,7 @@ const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 async function main(): Promise<void> {
   let parser = yargs(hideBin(process.argv))
     .scriptName('hoard-node')
-    .usage('$0 --tracker URL --data DIR --secret S [options]\n\nA hoard storage node.')
+    .usage('$0 --tracker URL[,URL...] --data DIR --secret S [options]\n\nA hoard storage node.')
     .option('config', { type: 'string', describe: 'JSON config file' })
     .option('secret-file', { type: 'string', describe: 'File whose first line is the cluster secret' })
     .epilogue('Every option can also be set as HOARD_<KEY> (e.g. HOARD_CHUNK_SIZE) or in the --config file (camelCase keys).')
@@ -62,20 +63,24 @@ async function main(): Promise<void> {
   const publicUrl = config.publicUrl || defaultUrl(config.host, port);
   log.info({ port, url: publicUrl, nodeId, zone: config.zone, blobs: store.count() }, 'listening');
 
-  const link = new TrackerLink({
-    api: links.tracker,
-    stream: nodeStreamClient(config.tracker, config.secret),
-    view: ctx.trackerView,
-    store,
-    log,
-    nodeId,
-    zone: config.zone,
-    publicUrl,
-    load: () => ctx.stats.inFlight,
-    leases: () => ctx.egress.leases.report(),
-    reserve: config.reserve,
-  });
-  link.start();
+  // A heartbeat stream to every tracker: each sees this node go the moment its process ends.
+  const streams = config.tracker.map(
+    (base) =>
+      new TrackerLink({
+        api: heartbeatClient(base, config.secret),
+        stream: nodeStreamClient(base, config.secret),
+        view: ctx.trackerView,
+        store,
+        log: config.tracker.length > 1 ? log.child({ tracker: base }) : log,
+        nodeId,
+        zone: config.zone,
+        publicUrl,
+        load: () => ctx.stats.inFlight,
+        leases: () => ctx.egress.leases.report(),
+        reserve: config.reserve,
+      }),
+  );
+  for (const link of streams) link.start();
   node.workers.start();
 
   let closing = false;
@@ -84,7 +89,7 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down');
     // The stream closes: the tracker stops sending readers here at once.
-    await link.stop();
+    await Promise.all(streams.map((link) => link.stop()));
     await Promise.all([node.stopWork(), new Promise((r) => setTimeout(r, LEAVE_MS))]);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

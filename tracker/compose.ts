@@ -4,6 +4,7 @@
 // what needs them. main.ts runs it; tests run it too, with a pinned clock,
 // fixed randomness or stand-in nodes.
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type http from 'node:http';
 import type { Logger } from 'pino';
 import { listen } from '../common/http.js';
@@ -28,9 +29,12 @@ import { refreshBacklog } from './replication/status.js';
 import { createTrackerServer } from './server.js';
 import { loadWebAssets } from './web/assets.js';
 import { trackerWorkers } from './workers/all.js';
+import { WorkerLeases } from './workers/leases.js';
 
 /** How often nodes whose heartbeats stopped are looked for (a closed stream marks a node down at once). */
 const SWEEP_MS = 1_000;
+/** How often the stored node records are read back (nodes and drains another tracker of the cluster recorded). */
+const REFRESH_MS = 2_000;
 /** How long close() lets requests in flight finish before cutting their connections. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -90,6 +94,8 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       secret: config.secret,
     }),
   });
+  const workerList = trackerWorkers(config);
+  const leases = new WorkerLeases(store, workerList.map((w) => w.name), log);
   const web = loadWebAssets();
   if (!web.built) log.warn('the pages\' scripts and styles are not built (npm run build): pages are served without them');
   const ctx: TrackerContext = {
@@ -120,6 +126,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     }),
     nodeApi,
     jobs: new JobBook(now),
+    leases,
     web,
     log,
     random,
@@ -129,10 +136,11 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       return workers;
     },
   };
-  const workers = new WorkerPool<TrackerContext>(ctx, log);
-  for (const w of trackerWorkers(config)) workers.add(observeWorker(w));
+  const workers = new WorkerPool<TrackerContext>(ctx, log, leases.gate);
+  for (const w of workerList) workers.add(observeWorker(w));
   const server = createTrackerServer(ctx);
   let sweep: NodeJS.Timeout | undefined;
+  let refresh: NodeJS.Timeout | undefined;
 
   return {
     ctx,
@@ -141,18 +149,27 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       const port = await listen(server, config.port, config.host);
       // Set before the event loop turns, so no request sees the placeholder.
       ctx.publicUrl = config.publicUrl || `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      // How the other trackers of the cluster name this one as a lease holder.
+      leases.nameAs(`${hostname()}:${port} pid ${process.pid}`);
       return port;
     },
     async start() {
       await refreshBacklog(store);
       replication.triggers.runWorkersWith((name) => ctx.workers.run(name));
+      leases.start();
       ctx.workers.start();
       streams.start();
       sweep = setInterval(() => topology.sweep(), SWEEP_MS);
       sweep.unref();
+      refresh = setInterval(() => {
+        topology.refresh().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cannot read the node records back'));
+      }, REFRESH_MS);
+      refresh.unref();
     },
     async close() {
       clearInterval(sweep);
+      clearInterval(refresh);
+      leases.stop();
       // Nodes see their streams end at once and reconnect to the next tracker.
       streams.stop();
       replication.stop();

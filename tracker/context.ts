@@ -16,6 +16,7 @@ import type { UnderQuorumLog } from './index/write-quorum.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
 import type { WebAssets } from './web/assets.js';
+import type { WorkerLeases } from './workers/leases.js';
 
 export interface TrackerContext {
   config: TrackerConfig;
@@ -42,6 +43,8 @@ export interface TrackerContext {
   workers: WorkerPool<TrackerContext>;
   /** Long admin operations started with ?job=1, polled at /internal/admin/jobs/<id>. */
   jobs: JobBook;
+  /** Which tracker runs each worker (several trackers on one store). */
+  leases: WorkerLeases;
   /** The browser bundle the pages load (built by npm run build). */
   web: WebAssets;
   log: Logger;

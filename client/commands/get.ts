@@ -1,10 +1,12 @@
 // hoard get LINK [-o FILE|-] : download, resume after breaks, verify, print
 // the path (or write the bytes to standard output with -o -).
 import type { Argv, CommandModule } from 'yargs';
-import { errorLine, trackerUrl } from '../../common/cli.js';
+import { errorLine, trackerUrls } from '../../common/cli.js';
+import { chooseTracker } from '../tracker.js';
 import { typedArg, type GlobalArgs } from '../args.js';
 import { downloadLink, streamLink } from '../download.js';
 import { parseLink } from '../link.js';
+import { LINK_ID_RE } from '../../common/protocol/ids.js';
 
 interface GetArgs extends GlobalArgs {
   link: string;
@@ -24,7 +26,9 @@ export const getCommand: CommandModule<GlobalArgs, GetArgs> = {
     const onRetry = (line: string) => process.stderr.write(`hoard: ${line}\n`);
     try {
       // A link id that begins with '-' arrives with a leading space (client/args.ts).
-      const ref = parseLink(typedArg(argv.link), trackerUrl(argv.tracker));
+      const link = typedArg(argv.link);
+      // A bare id is looked up at the first tracker that answers; a full link names its own.
+      const ref = parseLink(link, LINK_ID_RE.test(link) ? await chooseTracker(trackerUrls(argv.tracker)) : trackerUrls(argv.tracker)[0]!);
       if (argv.output === '-') {
         await streamLink(ref, process.stdout, { onRetry });
         return;

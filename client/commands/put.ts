@@ -2,7 +2,8 @@
 // declared hashes, print one link per line. A file the cluster already holds
 // ends after a proof of possession and its first MiB. `-` reads standard input.
 import type { Argv, CommandModule } from 'yargs';
-import { CliError, describeError, errorLine, formatBytes, trackerUrl } from '../../common/cli.js';
+import { CliError, describeError, errorLine, formatBytes, trackerUrls } from '../../common/cli.js';
+import { chooseTracker } from '../tracker.js';
 import { typedArg, type GlobalArgs } from '../args.js';
 import { progressBar, type Progress } from '../progress.js';
 import { spool } from '../stdin.js';
@@ -40,9 +41,9 @@ export const putCommand: CommandModule<GlobalArgs, PutArgs> = {
       }
       process.stderr.write(errorLine('hoard', err, file) + '\n');
     };
-    let tracker: string;
+    let trackers: string[];
     try {
-      tracker = trackerUrl(argv.tracker);
+      trackers = trackerUrls(argv.tracker);
       if (!Number.isSafeInteger(argv.retries) || argv.retries < 0) throw new CliError('BAD_ARGUMENT', '--retries must be a whole number of attempts');
       if (argv.name !== undefined && files.length > 1) throw new CliError('BAD_ARGUMENT', '--name names one upload: give one file with it');
       if (files.filter((f) => f === '-').length > 1) throw new CliError('BAD_ARGUMENT', 'standard input (-) can be read once');
@@ -53,7 +54,8 @@ export const putCommand: CommandModule<GlobalArgs, PutArgs> = {
     }
     for (const [i, file] of files.entries()) {
       try {
-        const result = await putOne(tracker, file, argv);
+        // Chosen again for each file: a tracker that went away meanwhile is passed over.
+        const result = await putOne(await chooseTracker(trackers), file, argv);
         if (argv.json) process.stdout.write(JSON.stringify({ file, ...result }) + '\n');
         else process.stdout.write(result.link + '\n');
       } catch (err) {

@@ -9,6 +9,7 @@ export const ERRORS = {
   UNAUTHORIZED: { status: 401, message: 'Missing or invalid cluster credentials' },
   TOKEN_INVALID: { status: 403, message: 'Missing or invalid signature' },
   TOKEN_EXPIRED: { status: 403, message: 'Signed URL has expired' },
+  ADMIN_ONLY: { status: 403, message: 'Only a signed-in administrator may see this' },
   LINK_NOT_FOUND: { status: 404, message: 'No such link' },
   BLOB_NOT_FOUND: { status: 404, message: 'No such blob on this node' },
   NODE_NOT_FOUND: { status: 404, message: 'No such node' },
@@ -17,6 +18,7 @@ export const ERRORS = {
   JOB_NOT_FOUND: { status: 404, message: 'No such job (unknown, or ended over an hour ago, or the server restarted)' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this endpoint' },
   UPLOAD_URL_USED: { status: 409, message: 'This signed upload URL was already used' },
+  WORKER_ELSEWHERE: { status: 409, message: 'Another tracker holds this worker\'s lease: run it there' },
   COPY_IN_USE: { status: 409, message: 'The tracker still counts on this copy; it was not removed' },
   REQUEST_TIMEOUT: { status: 408, message: 'Connection idle or too slow' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'Body larger than the declared length or a configured limit' },
@@ -40,9 +42,9 @@ export const ERRORS = {
   UPLOAD_EXPIRED: { status: 410, message: 'The upload expired and its bytes were dropped' },
   OFFSET_MISMATCH: { status: 409, message: 'Upload-Offset does not match the bytes received' },
   TUS_VERSION_UNSUPPORTED: { status: 412, message: 'Tus-Resumable must be 1.0.0' },
-  TUS_CONCAT_UNSUPPORTED: {
+  TUS_CONCAT_INVALID: {
     status: 400,
-    message: 'Upload-Concat is not supported (tus concatenation, e.g. tus-js-client parallelUploads): send the file as one upload',
+    message: 'Upload-Concat must be "partial" or "final;" with the URLs of complete partial uploads of this cluster',
   },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'PATCH body must be application/offset+octet-stream' },
   UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload' },

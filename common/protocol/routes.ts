@@ -11,6 +11,7 @@ export const TRACKER = {
   health: '/health',
   home: '/', // GET → the upload page (HTML)
   assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon
+  admin: '/admin', // GET → the cluster page (HTML, administrators only)
   // Cluster-internal (cluster secret required).
   nodeStream: '/internal/nodes/stream', // POST NodeRegistration → 200, NodeStreamEvent lines while the node lives
   register: '/internal/nodes/register', // POST NodeRegistration → RegisterAnswer (liveness by heartbeats alone)
@@ -88,5 +89,7 @@ export const TUS_NODE = {
   upload: '/tus/', // HEAD|PATCH|DELETE|OPTIONS /tus/<uploadId>
   // Cluster-internal (cluster secret required).
   create: '/internal/tus', // tracker → node
+  // GET …/<id> → TusUploadInfo (tracker → node); GET …/<id>/bytes, a complete part's bytes, and DELETE …/<id> (node → node).
+  part: '/internal/tus/',
   proof: '/internal/proof', // tracker → node
 } as const;

@@ -1,9 +1,9 @@
 // The resumable-upload contract: tus 1.0 (core, creation, termination,
-// checksum, expiration) plus hoard's headers for declared hashes and proof
+// checksum, expiration, concatenation) plus hoard's headers for declared hashes and proof
 // of possession. docs/protocol.md, "Resumable uploads", describes it.
 
 export const TUS_VERSION = '1.0.0';
-export const TUS_EXTENSIONS = 'creation,termination,checksum,expiration';
+export const TUS_EXTENSIONS = 'creation,termination,checksum,expiration,concatenation';
 /** Upload-Checksum algorithms a node verifies per PATCH. */
 export const TUS_CHECKSUMS = ['sha1', 'md5', 'sha256'] as const;
 export type TusChecksum = (typeof TUS_CHECKSUMS)[number];
@@ -21,7 +21,7 @@ export const TUS_H = {
   expires: 'upload-expires',
   checksum: 'upload-checksum',
   deferLength: 'upload-defer-length',
-  /** Concatenation is not offered: a creation that sends it is refused (TUS_CONCAT_UNSUPPORTED). */
+  /** `partial` (a part, never a link of its own) or `final;<part URLs>` (the parts joined into one upload). */
   concat: 'upload-concat',
   challenge: 'hoard-challenge',
   proof: 'hoard-proof',
@@ -32,10 +32,25 @@ export const TUS_H = {
 } as const;
 
 /** Headers a browser client may read (CORS). */
-export const TUS_EXPOSE = 'Location, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Offset, Upload-Length, Upload-Expires, Upload-Metadata, Hoard-Challenge, Hoard-Link, Hoard-Link-Id, Hoard-Dedup';
+export const TUS_EXPOSE = 'Location, Tus-Resumable, Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm, Upload-Offset, Upload-Length, Upload-Concat, Upload-Expires, Upload-Metadata, Hoard-Challenge, Hoard-Link, Hoard-Link-Id, Hoard-Dedup';
 
-/** Request headers a browser tus client may send (a CORS preflight allows them; Upload-Concat so its refusal reaches the page). */
+/** Request headers a browser tus client may send (a CORS preflight allows them). */
 export const TUS_REQUEST_HEADERS = ['Content-Type', 'Tus-Resumable', 'Upload-Length', 'Upload-Defer-Length', 'Upload-Concat', 'Upload-Metadata', 'Upload-Offset', 'Upload-Checksum', 'Hoard-Proof', 'X-HTTP-Method-Override', 'X-Requested-With'] as const;
+
+/** Parts a final upload may join (tus-js-client's parallelUploads sends a handful). */
+export const TUS_MAX_PARTS = 64;
+
+export type UploadConcat = { kind: 'partial' } | { kind: 'final'; urls: string[] };
+
+/** Upload-Concat: `partial`, or `final;` and the parts' URLs separated by spaces; undefined when malformed. */
+export function parseConcat(header: string): UploadConcat | undefined {
+  const v = header.trim();
+  if (v === 'partial') return { kind: 'partial' };
+  if (!v.startsWith('final;')) return undefined;
+  const urls = v.slice('final;'.length).trim().split(/ +/).filter((u) => u !== '');
+  if (urls.length === 0 || urls.length > TUS_MAX_PARTS || urls.some((u) => u.length > 2048)) return undefined;
+  return { kind: 'final', urls };
+}
 
 /** Upload-Metadata: comma-separated `key base64(value)` pairs; a key may stand alone. */
 export function parseMetadata(header: string | undefined): Map<string, string> | undefined {

@@ -210,6 +210,24 @@ export interface TusCreateRequest {
   challenge?: Challenge;
   /** Nodes the bytes are streamed to as they arrive (the write pipeline); none when one copy acknowledges. */
   followers?: PeerNode[];
+  /** A part of a later final upload (tus concatenation): its bytes are kept, never published or linked. */
+  partial?: true;
+  /** A final upload: these complete parts, in order, are its bytes; it ends at its creation. */
+  parts?: TusPart[];
+}
+
+/** One part of a final upload: a partial upload and the node that holds it. */
+export interface TusPart {
+  uploadId: string;
+  node: PeerNode;
+}
+
+/** GET /internal/tus/<id> (tracker → node): a resumable upload's progress, to join it into a final upload. */
+export interface TusUploadInfo {
+  uploadId: string;
+  length: number;
+  offset: number;
+  partial: boolean;
 }
 
 export interface TusCreateResponse {

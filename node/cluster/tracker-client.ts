@@ -8,6 +8,7 @@ import { TRACKER } from '../../common/protocol/routes.js';
 import { type CommitRequest, type CommitResponse, type Heartbeat } from '../../common/protocol/types.js';
 import { TUS_TRACKER } from '../../common/protocol/routes.js';
 import type { FollowerReplaceAnswer, FollowerReplaceRequest, PeerNode } from '../../common/protocol/pipeline.js';
+import type { TrackerSet } from './tracker-set.js';
 import { type CommitProvenRequest, type ProofVerifyRequest, type ProofVerifyResponse } from '../../common/protocol/types.js';
 
 export interface TrackerApi {
@@ -36,18 +37,29 @@ function retryable(err: unknown): boolean {
   return isConnectionError(err);
 }
 
-export function trackerClient(base: string, secret: string, retry: CommitRetry = COMMIT_RETRY): TrackerApi {
+/** Heartbeats go to one tracker each: every tracker keeps its own view of the node's liveness. */
+export function heartbeatClient(base: string, secret: string): Pick<TrackerApi, 'heartbeat'> {
   return {
     async heartbeat(beat) {
       await callJson<unknown>(base, 'POST', TRACKER.heartbeat, { secret, body: beat, timeoutMs: 5_000 });
     },
+  };
+}
+
+/**
+ * Calls go to whichever tracker of the set answers (tracker-set.ts); the
+ * heartbeat loops use heartbeatClient, one per tracker.
+ */
+export function trackerClient(trackers: TrackerSet, secret: string, retry: CommitRetry = COMMIT_RETRY): TrackerApi {
+  return {
+    heartbeat: (beat) => trackers.call((base) => heartbeatClient(base, secret).heartbeat(beat)),
     async commit(req) {
       // A tracker restart must not fail an upload whose bytes are already durable here:
       // keep trying for a while. A retry after a commit that did land only adds a second link.
       const deadline = Date.now() + retry.windowMs;
       for (let attempt = 0; ; attempt++) {
         try {
-          return await callJson<CommitResponse>(base, 'POST', TRACKER.commit, { secret, body: req, timeoutMs: 30_000 });
+          return await trackers.call((base) => callJson<CommitResponse>(base, 'POST', TRACKER.commit, { secret, body: req, timeoutMs: 30_000 }));
         } catch (err) {
           const pause = retry.backoffMs[Math.min(attempt, retry.backoffMs.length - 1)]!;
           if (!retryable(err) || Date.now() + pause > deadline) throw err;
@@ -56,14 +68,14 @@ export function trackerClient(base: string, secret: string, retry: CommitRetry =
       }
     },
     verifyProof(req) {
-      return callJson<ProofVerifyResponse>(base, 'POST', TUS_TRACKER.verifyProof, { secret, body: req, timeoutMs: 30_000 });
+      return trackers.call((base) => callJson<ProofVerifyResponse>(base, 'POST', TUS_TRACKER.verifyProof, { secret, body: req, timeoutMs: 30_000 }));
     },
     async replaceFollower(req) {
-      const answer = await callJson<FollowerReplaceAnswer>(base, 'POST', TRACKER.pipelineReplace, { secret, body: req, timeoutMs: 10_000 });
+      const answer = await trackers.call((base) => callJson<FollowerReplaceAnswer>(base, 'POST', TRACKER.pipelineReplace, { secret, body: req, timeoutMs: 10_000 }));
       return answer.follower;
     },
     commitProven(req) {
-      return callJson<CommitResponse>(base, 'POST', TUS_TRACKER.commitProven, { secret, body: req, timeoutMs: 30_000 });
+      return trackers.call((base) => callJson<CommitResponse>(base, 'POST', TUS_TRACKER.commitProven, { secret, body: req, timeoutMs: 30_000 }));
     },
   };
 }

@@ -3,6 +3,7 @@
 import { callJson } from '../../common/client.js';
 import type { BadCopyAnswer, BadCopyReport, CopiesHeldResponse, CopyState } from '../../common/protocol/integrity.js';
 import { TRACKER } from '../../common/protocol/routes.js';
+import type { TrackerSet } from './tracker-set.js';
 
 export interface CopiesApi {
   reportBad(report: BadCopyReport): Promise<BadCopyAnswer>;
@@ -10,13 +11,13 @@ export interface CopiesApi {
   held(nodeId: string, ids: string[]): Promise<Record<string, CopyState>>;
 }
 
-export function copiesClient(base: string, secret: string): CopiesApi {
+export function copiesClient(trackers: TrackerSet, secret: string): CopiesApi {
   return {
     reportBad(report) {
-      return callJson<BadCopyAnswer>(base, 'POST', TRACKER.copyBad, { secret, body: report, timeoutMs: 5_000 });
+      return trackers.call((base) => callJson<BadCopyAnswer>(base, 'POST', TRACKER.copyBad, { secret, body: report, timeoutMs: 5_000 }));
     },
     async held(nodeId, ids) {
-      const r = await callJson<CopiesHeldResponse>(base, 'POST', TRACKER.copiesHeld, { secret, body: { nodeId, ids }, timeoutMs: 15_000 });
+      const r = await trackers.call((base) => callJson<CopiesHeldResponse>(base, 'POST', TRACKER.copiesHeld, { secret, body: { nodeId, ids }, timeoutMs: 15_000 }));
       return r.copies;
     },
   };

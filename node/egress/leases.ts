@@ -8,6 +8,11 @@ import { Pacer } from './pacer.js';
 
 /** A lease with no connection for this long is reported ended (a client between two ranges is not). */
 export const LEASE_LINGER_MS = 1_000;
+/**
+ * How long an ended lease stays in the reports: every tracker the node beats
+ * to (one heartbeat each per 2 s) hears of it, and releasing twice is harmless.
+ */
+export const ENDED_REPORT_MS = 5_000;
 /** Most leases one heartbeat reports of each kind (the rest go in the next one). */
 const REPORT_MAX = 5_000;
 
@@ -43,7 +48,7 @@ export class LeaseGroups {
     if (g.connections === 0) g.idleSince = this.now();
   }
 
-  /** Leases being served, and leases ended (forgotten here once reported). */
+  /** Leases being served, and leases ended (reported for ENDED_REPORT_MS, then forgotten here). */
   report(): LeaseReport {
     const active: string[] = [];
     const ended: string[] = [];
@@ -51,9 +56,10 @@ export class LeaseGroups {
     for (const [id, g] of this.groups) {
       if (g.connections > 0) {
         if (active.length < REPORT_MAX) active.push(id);
+      } else if (now - g.idleSince >= LEASE_LINGER_MS + ENDED_REPORT_MS) {
+        this.groups.delete(id);
       } else if (now - g.idleSince >= LEASE_LINGER_MS && ended.length < REPORT_MAX) {
         ended.push(id);
-        this.groups.delete(id);
       }
     }
     return { active, ended };

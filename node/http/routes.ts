@@ -16,6 +16,7 @@ import { downloadHandler } from './download.js';
 import { copyFromHandler, listHandler, removeHandler, statHandler, verifyHandler } from './internal-blobs.js';
 import { jobHandler, workerRunHandler, workersStatusHandler } from './internal-workers.js';
 import { pipelinePublishHandler, pipelineStreamHandler } from './pipeline.js';
+import { tusInfoHandler, tusPartBytesHandler, tusPartDropHandler } from './internal-tus.js';
 import { proofHandler } from './proof.js';
 import type { UploadRoute } from './upload.js';
 
@@ -45,6 +46,10 @@ export function nodeRoutes(ctx: NodeContext, upload: UploadRoute): Route<NodeCal
     // The tracker's calls, with the cluster credential.
     { methods: ['POST'], path: TUS_NODE.create, auth: 'internal', handle: createHandler(tus) },
     { methods: ['POST'], path: TUS_NODE.proof, auth: 'internal', handle: proofHandler(ctx.store) },
+    { methods: ['GET'], path: `${TUS_NODE.part}:id`, auth: 'internal', handle: tusInfoHandler(tus) },
+    // Another node's (a final upload joining its parts).
+    { methods: ['GET'], path: `${TUS_NODE.part}:id/bytes`, auth: 'internal', handle: tusPartBytesHandler(tus) },
+    { methods: ['DELETE'], path: `${TUS_NODE.part}:id`, auth: 'internal', handle: tusPartDropHandler(tus) },
     { methods: ['GET'], path: NODE.internalBlobs, auth: 'internal', handle: listHandler(integrity) },
     { methods: ['GET'], path: blob, auth: 'internal', handle: statHandler(integrity) },
     { methods: ['DELETE'], path: blob, auth: 'internal', handle: removeHandler(integrity) },

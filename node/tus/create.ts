@@ -8,7 +8,8 @@ import { readJson, sendJson } from '../../common/http.js';
 import type { Matched, RouteHandler } from '../../common/router.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
-import { type TusCreateRequest, type TusCreateResponse } from '../../common/protocol/types.js';
+import { type TusCreateRequest, type TusCreateResponse, type TusPart } from '../../common/protocol/types.js';
+import { TUS_MAX_PARTS } from '../../common/protocol/tus.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 import { parseChallengeJson } from './state.js';
 import { parseFollowerList } from '../../common/protocol/pipeline.js';
@@ -41,7 +42,25 @@ function parseCreate(v: unknown): TusCreateRequest {
     if (!f) throw new HoardError('BAD_REQUEST', 'followers is malformed');
     out.followers = f;
   }
+  if (o.partial !== undefined) {
+    if (o.partial !== true || o.declared !== undefined || o.challenge !== undefined || o.followers !== undefined) throw new HoardError('BAD_REQUEST', 'partial is malformed');
+    out.partial = true;
+  }
+  if (o.parts !== undefined) out.parts = parseParts(o.parts);
   return out;
+}
+
+/** A final upload's parts: each a partial upload id and the node holding it. */
+function parseParts(v: unknown): TusPart[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > TUS_MAX_PARTS) throw new HoardError('BAD_REQUEST', 'parts is malformed');
+  const parts = v.map((p: unknown) => {
+    const o = (typeof p === 'object' && p !== null ? p : {}) as Record<string, unknown>;
+    const node = parseFollowerList([o.node])?.[0];
+    if (typeof o.uploadId !== 'string' || !UPLOAD_ID_RE.test(o.uploadId) || !node) throw new HoardError('BAD_REQUEST', 'parts is malformed');
+    return { uploadId: o.uploadId, node };
+  });
+  if (new Set(parts.map((p) => p.uploadId)).size !== parts.length) throw new HoardError('BAD_REQUEST', 'parts lists an upload twice');
+  return parts;
 }
 
 export function createHandler(svc: TusService): RouteHandler<unknown> {

@@ -29,6 +29,7 @@ export function uploadHeaders(live: LiveUpload): OutgoingHttpHeaders {
     [TUS_H.length]: String(s.length),
     [TUS_H.metadata]: formatMetadata(meta),
   };
+  if (s.partial) h[TUS_H.concat] = 'partial';
   if (s.result) {
     h[TUS_H.link] = s.result.link;
     h[TUS_H.linkId] = s.result.id;

@@ -104,7 +104,8 @@ async function patchBody(
   svc.touch(live);
   await svc.persist(live);
 
-  if (state.offset === state.length) await svc.complete(live, writer);
+  // A part of a final upload is complete here: its bytes wait for the final, which joins them.
+  if (state.offset === state.length && !state.partial) await svc.complete(live, writer);
   answer(res, live);
 }
 

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { UploadResult } from '../../common/protocol/types.js';
-import type { ProofVerifyResponse, TusCreateRequest } from '../../common/protocol/types.js';
+import type { ProofVerifyResponse, TusCreateRequest, TusPart, TusUploadInfo } from '../../common/protocol/types.js';
+import { dropRemotePart, fetchRemotePart } from './parts.js';
 import type { ResumableChunkStore, ResumableWriter } from '../store/chunk-store.js';
 import type { TrackerApi } from '../cluster/tracker-client.js';
 import type { Claim, UploadAdmission } from '../upload/admission.js';
@@ -109,12 +110,17 @@ export class TusService {
       ...(req.declared ? { declared: req.declared } : {}),
       ...(req.challenge ? { challenge: req.challenge } : {}),
       ...(req.followers && req.followers.length > 0 ? { followers: req.followers } : {}),
+      ...(req.partial ? { partial: true as const } : {}),
     };
     const live = this.live(state);
     // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).
     this.uploads.set(state.uploadId, live);
-    // tus clients do not PATCH an empty upload: it is complete once created.
-    if (state.length === 0) {
+    if (req.parts) {
+      await this.join(live, req.parts);
+      return state;
+    }
+    // tus clients do not PATCH an empty upload: it is complete once created (an empty part is simply complete).
+    if (state.length === 0 && !state.partial) {
       live.busy = true;
       try {
         await this.complete(live, await this.writerFor(live));
@@ -123,6 +129,88 @@ export class TusService {
       }
     }
     return state;
+  }
+
+  /**
+   * A final upload (tus concatenation): the parts' bytes, in order, read
+   * here or fetched from the node holding them, become this upload's, which
+   * then ends like any other (hashed, published, committed, deduplicated).
+   * The parts are dropped once it ended; on failure the final is forgotten
+   * and the parts stay for another try until they expire.
+   */
+  private async join(live: LiveUpload, parts: readonly TusPart[]): Promise<void> {
+    const { state } = live;
+    const { log } = this.deps;
+    live.busy = true;
+    try {
+      let writer: ResumableWriter | undefined;
+      try {
+        writer = await this.writerFor(live);
+        for (const part of parts) {
+          const source = part.node.id === this.deps.nodeId ? this.partBytes(part.uploadId) : fetchRemotePart(this.deps.pipeline.secret, part);
+          for await (const buf of source) {
+            if (writer.bytes + buf.length > state.length) throw new HoardError('TUS_CONCAT_INVALID', `the parts hold more than ${state.length} bytes`);
+            const wait = writer.write(buf);
+            if (wait) await wait;
+          }
+        }
+        if (writer.bytes !== state.length) throw new HoardError('TUS_CONCAT_INVALID', `the parts hold ${writer.bytes} bytes, not ${state.length}`);
+        await writer.flush();
+        state.offset = writer.bytes;
+      } catch (err) {
+        live.writer = undefined;
+        await writer?.abort().catch(() => undefined);
+        await this.forget(live);
+        throw err;
+      }
+      await this.complete(live, writer);
+    } finally {
+      live.busy = false;
+    }
+    log.info({ upload: state.uploadId, parts: parts.length, size: state.length, link: state.result?.id }, 'final upload joined its parts');
+    for (const part of parts) {
+      await this.dropPart(part).catch((err: unknown) => log.warn({ err: (err as Error).message, part: part.uploadId }, 'cannot drop a joined part; it expires'));
+    }
+  }
+
+  /** A complete part's bytes, for the final upload that joins it (on this node or another). */
+  partBytes(id: string): AsyncIterable<Buffer> {
+    const live = this.get(id);
+    const { state } = live;
+    if (!state.partial) throw new HoardError('TUS_CONCAT_INVALID', `upload ${id} is not a partial upload`);
+    if (state.offset !== state.length) throw new HoardError('TUS_CONCAT_INVALID', `partial upload ${id} holds ${state.offset} of its ${state.length} bytes`);
+    if (live.busy) throw new HoardError('UPLOAD_LOCKED');
+    // Held from the first read on (a reader that never starts must not leave the part locked).
+    const read = async function* (svc: TusService): AsyncGenerator<Buffer> {
+      if (live.busy) throw new HoardError('UPLOAD_LOCKED');
+      live.busy = true;
+      try {
+        if (state.length === 0) return;
+        yield* (await svc.writerFor(live)).readBack(0);
+      } finally {
+        live.busy = false;
+      }
+    };
+    return read(this);
+  }
+
+  /** GET /internal/tus/<id>: how far an upload got, for the tracker creating a final upload. */
+  info(id: string): TusUploadInfo {
+    const { state } = this.get(id);
+    return { uploadId: state.uploadId, length: state.length, offset: state.offset, partial: state.partial === true };
+  }
+
+  /** Drops a part once its final upload ended; false when it is not a part held here (or is in use). */
+  async removePart(id: string): Promise<boolean> {
+    const live = this.uploads.get(id);
+    if (!live?.state.partial || live.busy) return false;
+    await this.remove(live);
+    return true;
+  }
+
+  private async dropPart(part: TusPart): Promise<void> {
+    if (part.node.id === this.deps.nodeId) await this.removePart(part.uploadId);
+    else await dropRemotePart(this.deps.pipeline.secret, part);
   }
 
   /** The upload, or 404 UPLOAD_NOT_FOUND / 410 UPLOAD_EXPIRED. */

@@ -29,6 +29,8 @@ export interface TusState {
   proofTried?: boolean;
   /** Set once the upload ended (in full or early): what the client is told. */
   result?: UploadResult;
+  /** A part of a later final upload (tus concatenation): complete at its length, never published or linked. */
+  partial?: true;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -55,6 +57,7 @@ function parseState(v: unknown): TusState | undefined {
   if (d !== undefined && (typeof d.md5 !== 'string' || !MD5_RE.test(d.md5) || typeof d.sha256 !== 'string' || !SHA256_RE.test(d.sha256))) return undefined;
   if (s.challenge !== undefined && !parseChallengeJson(s.challenge)) return undefined;
   if (s.followers !== undefined && !parseFollowerList(s.followers)) return undefined;
+  if (s.partial !== undefined && s.partial !== true) return undefined;
   return s as unknown as TusState;
 }
 

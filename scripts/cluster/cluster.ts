@@ -58,6 +58,8 @@ export interface ClusterSpec {
   metricsTokenFile?: string;
   logDir: string;
   tracker: DaemonSpec;
+  /** Further trackers on the same metadata store (PostgreSQL): every node is given every tracker. */
+  moreTrackers?: DaemonSpec[];
   nodes: NodeSpec[];
   /** Added to the daemons' environment. */
   env?: NodeJS.ProcessEnv;
@@ -124,6 +126,8 @@ export class Member {
 
 export class HoardCluster {
   readonly tracker: Member;
+  /** The first tracker, then the others. */
+  readonly trackers: Member[];
   readonly nodes: Member[];
   readonly processes: ProcessRegistry;
   private secretValue: string | undefined;
@@ -131,7 +135,8 @@ export class HoardCluster {
   constructor(readonly spec: ClusterSpec) {
     this.processes = spec.processes ?? new ProcessRegistry();
     const bin = binaries(spec.dist);
-    this.tracker = new Member(spec.tracker, (m) => this.launch(m, bin.tracker, this.trackerArgs(m.spec)), spec.onListening);
+    this.trackers = [spec.tracker, ...(spec.moreTrackers ?? [])].map((d) => new Member(d, (m) => this.launch(m, bin.tracker, this.trackerArgs(m.spec)), spec.onListening));
+    this.tracker = this.trackers[0]!;
     this.nodes = spec.nodes.map((n) => new Member(n, (m) => this.launch(m, bin.node, this.nodeArgs(m.spec as NodeSpec)), spec.onListening));
   }
 
@@ -153,10 +158,11 @@ export class HoardCluster {
    */
   async start(): Promise<void> {
     const s = this.spec;
-    for (const d of [s.logDir, s.tracker.data, ...s.nodes.map((n) => n.data)]) await fse.ensureDir(d);
+    for (const d of [s.logDir, ...this.trackers.map((m) => m.spec.data), ...s.nodes.map((n) => n.data)]) await fse.ensureDir(d);
     this.secretValue = ensureSecretFile(s.secretFile);
     if (s.metricsTokenFile !== undefined) ensureSecretFile(s.metricsTokenFile);
-    await this.tracker.start();
+    // One after the other: the first brings the store's schema up to date.
+    for (const t of this.trackers) await t.start();
     await Promise.all(this.nodes.map((n) => n.start()));
   }
 
@@ -189,16 +195,16 @@ export class HoardCluster {
 
   /** The last log lines of every daemon started, for a failure message. */
   logTail(lines = 60): string {
-    return [this.tracker, ...this.nodes]
+    return [...this.trackers, ...this.nodes]
       .filter((m) => m.started)
       .map((m) => `--- ${m.name} (pid ${m.proc.pid}) ---\n${m.proc.tail(lines)}`)
       .join('\n');
   }
 
-  /** The nodes first (SIGTERM, at once), then the tracker. */
+  /** The nodes first (SIGTERM, at once), then the trackers. */
   async stop(graceMs = 5_000): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.kill('SIGTERM', graceMs)));
-    await this.tracker.kill('SIGTERM', graceMs);
+    await Promise.all(this.trackers.map((t) => t.kill('SIGTERM', graceMs)));
   }
 
   private launch(m: Member, script: string, args: string[]): Promise<Proc> {
@@ -226,7 +232,7 @@ export class HoardCluster {
 
   private nodeArgs(n: NodeSpec): string[] {
     return [
-      '--tracker', this.trackerUrl, ...this.common(n),
+      '--tracker', this.trackers.map((t) => t.url).join(','), ...this.common(n),
       ...(n.zone ? ['--zone', n.zone] : []),
       ...(n.id ? ['--id', n.id] : []),
       ...(n.publicUrl ? ['--public-url', n.publicUrl] : []),

@@ -9,6 +9,8 @@ import { useCluster, type BlobRecord, type Cluster } from '../helpers/cluster.js
 import { blobDir, blobIdsOnDisk, listDir, listFiles, makeRandomFile, readSlice, sha256, sha256File, tempDir, type TestFile } from '../helpers/files.js';
 import { curl, curlJson, curlUpload, errorCode, http, RawHttp, requestHead, resolveLink } from '../helpers/http.js';
 import { describeRun } from '../helpers/proc.js';
+import { tusCreate, tusHead, tusPatch } from '../helpers/tus.js';
+import { TUS_H, TUS_VERSION } from '../../common/protocol/tus.js';
 
 const CHUNK = 65536;
 const c: Cluster = await useCluster(t, { nodes: [{ zone: 'a' }, { zone: 'b' }], chunkSize: CHUNK });
@@ -262,6 +264,34 @@ t.test('20 concurrent uploads of one new file → 1 blob, 20 links, one copy on 
   t.same(await tmpEntries(), [], 'no temp folders left');
   const sample = await download(ok[13]!.link, 'concurrent.out');
   t.equal(await sha256File(sample.path), f.sha256);
+});
+
+t.test('tus concatenation across nodes: parts held by both nodes joined into one link', async (t) => {
+  const links = (await c.links()).length;
+  const data = (await readFile((await makeRandomFile(join(work.dir, 'joined.bin'), 3 * CHUNK + 5)).path));
+  // Three parts, the second on the other node than the first (placement picks the node; bounded tries).
+  const pieces = [data.subarray(0, CHUNK), data.subarray(CHUNK, 2 * CHUNK), data.subarray(2 * CHUNK)];
+  const onNode = (url: string) => c.nodes.findIndex((n) => url.startsWith(n.url));
+  const parts: { url: string; bytes: Buffer }[] = [];
+  for (const [i, bytes] of pieces.entries()) {
+    let made = await tusCreate(c.trackerUrl, { size: bytes.length, concat: 'partial' });
+    for (let n = 0; i === 1 && onNode(made.url) === onNode(parts[0]!.url) && n < 20; n++) {
+      await http(made.url, { method: 'DELETE', headers: { [TUS_H.resumable]: TUS_VERSION } });
+      made = await tusCreate(c.trackerUrl, { size: bytes.length, concat: 'partial' });
+    }
+    t.equal(made.status, 201, made.text);
+    t.equal((await tusPatch(made.url, 0, bytes)).status, 204);
+    parts.push({ url: made.url, bytes });
+  }
+  t.equal(new Set(parts.map((p) => onNode(p.url))).size, 2, 'parts on both nodes');
+  const final = await tusCreate(c.trackerUrl, { concat: `final;${parts.map((p) => p.url).join(' ')}`, filename: 'joined.bin' });
+  t.equal(final.status, 201, final.text);
+  const link = final.headers[TUS_H.link]!;
+  t.ok(link, 'the link in the creation answer');
+  const got = await http(await resolveLink(link));
+  t.equal(sha256(got.body), sha256(data), 'the joined bytes, in order');
+  t.equal((await c.links()).length, links + 1, 'one link');
+  for (const p of parts) t.equal((await tusHead(p.url)).status, 404, 'the part is gone once joined');
 });
 
 t.test('hoard put prints a link, hoard get downloads it byte-identical', async (t) => {

@@ -69,6 +69,15 @@ t.test('unknown or malformed link → 404 LINK_NOT_FOUND', async (t) => {
   t.equal(head.body.length, 0);
 });
 
+t.test('the cluster page refuses a visitor who is not an administrator → 403', async (t) => {
+  expectError(t, await http(`${c.trackerUrl}/admin`), 403, 'ADMIN_ONLY', 'a script gets the JSON error');
+  const page = await http(`${c.trackerUrl}/admin`, { headers: { accept: 'text/html' } });
+  t.equal(page.status, 403, 'a browser gets the same status');
+  t.match(page.headers['content-type'], /^text\/html/);
+  t.match(page.body.toString(), /Administrators only/, 'and the refusal in words');
+  t.notMatch(page.body.toString(), /Storage nodes/, 'no cluster figure leaks');
+});
+
 t.test('altered, missing or expired signatures on the node → 403', async (t) => {
   const good = await resolveLink(smallLink);
   t.equal((await http(good)).status, 200, 'the real redirect works');

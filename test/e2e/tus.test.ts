@@ -3,7 +3,7 @@
 // early the protocol's own way; hoard put broken by the network and resumed
 // in the same run and in a later one; the tus rules (version, offsets,
 // content type, checksum, termination); an abandoned upload's bytes reclaimed;
-// concatenation (parallelUploads) refused before any byte; an empty file's
+// concatenation (parallelUploads) joined into one link; an empty file's
 // link in the creation answer.
 import t from 'tap';
 import { createReadStream } from 'node:fs';
@@ -181,20 +181,42 @@ t.test('hoard put broken by the network: resumed in the same run, and by a later
   t.same(await listFiles(state), [], 'the resume state is gone once the upload finished');
 });
 
-t.test('tus-js-client parallelUploads: refused at creation with a clear error, no byte sent, no link made', async (t) => {
+t.test('tus-js-client parallelUploads: four parts joined into one upload, one link, byte-identical', async (t) => {
   const links = (await c.links()).length;
-  const patchesBefore = node.proc.records().length;
-  const part = await makeRandomFile(join(work.dir, 'parallel.bin'), 2 * MiB);
-  const run = tusUpload(part, { parallelUploads: 4, retryDelays: [], metadata: { filename: 'parallel.bin' } });
-  const err = (await run.done.then(
-    () => undefined,
-    (e: unknown) => e,
-  )) as Error | undefined;
-  t.ok(err, 'the upload fails');
-  t.match(err?.message ?? '', 'TUS_CONCAT_UNSUPPORTED');
-  t.match(err?.message ?? '', 'response code: 400');
-  t.equal((await c.links()).length, links, 'no link was made');
-  t.same(patches(patchesBefore), [], 'the node got no PATCH');
+  const whole = await makeRandomFile(join(work.dir, 'parallel.bin'), 5 * MiB + 333);
+  const run = tusUpload(whole, { parallelUploads: 4, metadata: { filename: 'parallel.bin' } });
+  const res = await run.done;
+  const link = res?.getHeader(TUS_H.link);
+  t.ok(link, 'the final upload\'s creation answer carries the link');
+  t.equal(await downloadSha(link!), whole.sha256, 'byte-identical');
+  const after = await c.links();
+  t.equal(after.length, links + 1, 'exactly one link: the parts made none');
+  t.equal(after.find((l) => link!.endsWith(l.id))?.filename, 'parallel.bin');
+  // The parts' bytes go once the final upload ended (its small state file stays to answer HEAD).
+  const chunks = (await listFiles(join(node.dataDir, 'tus'))).filter((p) => !p.endsWith('.json'));
+  t.same(chunks, [], 'no part left on the node');
+  const head = await tusHead(run.upload.url!);
+  t.equal(head.headers[TUS_H.offset], String(whole.size), 'HEAD on the final upload: complete');
+  const again = tusUpload(whole, { parallelUploads: 4, metadata: { filename: 'again.bin' } });
+  t.equal((await again.done)?.getHeader(TUS_H.dedup), '1', 'the same file again: deduplicated like any upload');
+});
+
+t.test('tus concatenation: a final naming an unfinished part or a stranger is refused', async (t) => {
+  const part = await tusCreate(c.trackerUrl, { size: 10, concat: 'partial' });
+  t.equal(part.status, 201);
+  t.equal(part.headers[TUS_H.concat], 'partial');
+  t.equal((await tusPatch(part.url, 0, Buffer.alloc(4))).status, 204);
+  const unfinished = await tusCreate(c.trackerUrl, { concat: `final;${part.url}` });
+  t.equal(unfinished.status, 400);
+  t.match(unfinished.text, 'TUS_CONCAT_INVALID');
+  const stranger = await tusCreate(c.trackerUrl, { concat: 'final;http://example.invalid/tus/abc' });
+  t.equal(stranger.status, 400);
+  t.match(stranger.text, 'TUS_CONCAT_INVALID');
+  const bad = await tusCreate(c.trackerUrl, { size: 10, concat: 'sideways' });
+  t.equal(bad.status, 400);
+  t.match(bad.text, 'TUS_CONCAT_INVALID');
+  const ext = await http(`${c.trackerUrl}/files`, { method: 'OPTIONS' });
+  t.match(ext.headers['tus-extension'], /concatenation/);
 });
 
 t.test('tus-js-client: an empty file gets its link in the creation answer', async (t) => {

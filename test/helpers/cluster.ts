@@ -59,6 +59,8 @@ export interface ClusterOptions {
    * on disk, placement); replication tests ask for 2.
    */
   replicas?: number;
+  /** Trackers beside the first, on the same flags (a shared --meta postgres://…); every node is given all of them. */
+  moreTrackers?: number;
   /** Listen on this tracker port instead of any free one (a restarted tracker must come back where nodes expect it). */
   trackerPort?: number;
   /** Wait until every node is "up" at the tracker (default true). */
@@ -87,6 +89,8 @@ export interface Cluster {
   readonly trackerUrl: string;
   readonly secret: string;
   readonly tracker: { readonly proc: Proc; readonly url: string; readonly port: number; readonly dataDir: string };
+  /** Every tracker, the first included (moreTrackers). */
+  readonly trackers: readonly Member[];
   /** Stops the tracker with `signal` and starts it again on the same data, port and flags. */
   restartTracker(signal?: NodeJS.Signals): Promise<void>;
   readonly nodes: ClusterNode[];
@@ -163,6 +167,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     publicUrl: spec.publicUrl,
     args: [...(opts.chunkSize !== undefined ? ['--chunk-size', String(opts.chunkSize)] : []), ...(opts.nodeArgs ?? []), ...(spec.args ?? [])],
   }));
+  const trackerArgs = ['--replicas', String(opts.replicas ?? 1), ...(opts.trackerArgs ?? [])];
   const hc = new HoardCluster({
     dist: join(ROOT, 'dist'),
     secretFile: join(root, 'secret'),
@@ -170,8 +175,9 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     logDir: join(root, 'logs'),
     tracker: {
       name: 'tracker', data: join(root, 'tracker'), port: opts.trackerPort ?? 0, host: '127.0.0.1',
-      args: ['--replicas', String(opts.replicas ?? 1), ...(opts.trackerArgs ?? [])],
+      args: trackerArgs,
     },
+    moreTrackers: Array.from({ length: opts.moreTrackers ?? 0 }, (_, i) => ({ name: `tracker-${i + 1}`, data: join(root, `tracker-${i + 1}`), port: 0, host: '127.0.0.1', args: trackerArgs })),
     nodes: nodeSpecs,
     // Tests of the download policy pass its flags; the others download freely.
     env: { HOARD_LOG_LEVEL: 'info', ...DOWNLOADS_UNLIMITED_ENV },
@@ -209,6 +215,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     trackerUrl: tracker.url,
     secret,
     tracker: trackerView,
+    trackers: hc.trackers,
     async restartTracker(signal: NodeJS.Signals = 'SIGTERM') {
       if (!opts.trackerPort) throw new Error('restartTracker needs a fixed trackerPort');
       await tracker.restart(signal);

@@ -19,7 +19,10 @@ export interface Created extends TusAnswer {
 }
 
 export interface Declared {
-  size: number;
+  /** Upload-Length (absent for a final upload, which takes its parts'). */
+  size?: number;
+  /** Upload-Concat. */
+  concat?: string;
   md5?: string;
   sha256?: string;
   filename?: string;
@@ -37,13 +40,19 @@ export async function tusCreate(tracker: string, d: Declared): Promise<Created> 
   if (d.sha256) meta.sha256 = d.sha256;
   const res = await request(tracker + TUS_TRACKER.create, {
     method: 'POST',
-    headers: { [TUS_H.resumable]: TUS_VERSION, [TUS_H.length]: String(d.size), [TUS_H.metadata]: formatMetadata(meta) },
+    headers: {
+      [TUS_H.resumable]: TUS_VERSION,
+      ...(d.size !== undefined ? { [TUS_H.length]: String(d.size) } : {}),
+      ...(d.concat !== undefined ? { [TUS_H.concat]: d.concat } : {}),
+      [TUS_H.metadata]: formatMetadata(meta),
+    },
     reset: true,
+    headersTimeout: 60_000,
   });
   const text = await res.body.text();
   const headers = flat(res.headers);
   const url = headers.location ?? '';
-  return { status: res.statusCode, headers, text, url, uploadId: url.split('/').pop() ?? '', challenge: parseChallenge(headers[TUS_H.challenge], d.size) };
+  return { status: res.statusCode, headers, text, url, uploadId: url.split('/').pop() ?? '', challenge: parseChallenge(headers[TUS_H.challenge], d.size ?? 0) };
 }
 
 export async function tusHead(url: string): Promise<TusAnswer> {

@@ -2,9 +2,9 @@
 // admin commands that change things (the read-only ones use options.ts).
 // A server that cannot be reached is named as what it is: the tracker
 // (TRACKER_UNREACHABLE) or a node (NODE_UNREACHABLE).
-import { reaching, trackerUrl } from '../../common/cli.js';
+import { reaching } from '../../common/cli.js';
 import { callJson } from '../../common/client.js';
-import { resolveSecret, type AdminArgs } from './options.js';
+import { adminTrackers, elsewhere, resolveSecret, type AdminArgs } from './options.js';
 
 export interface CallOpts {
   body?: unknown;
@@ -18,7 +18,8 @@ export interface NodeRef {
 }
 
 export interface AdminCaller {
-  tracker: string;
+  /** The tracker the last call reached (the first before any). */
+  readonly tracker: string;
   /** A call to the tracker. */
   call<T>(method: string, pathAndQuery: string, opts?: CallOpts): Promise<T>;
   /** A call to a node's /internal/ routes. */
@@ -30,13 +31,16 @@ export const trackerName = (url: string) => `the tracker at ${url}`;
 export const nodeName = (node: NodeRef) => `node ${node.id} at ${node.publicUrl}`;
 
 export function adminCaller(args: AdminArgs): AdminCaller {
-  const tracker = trackerUrl(args.tracker);
+  const trackers = adminTrackers(args);
   const secret = resolveSecret(args);
   const send = <T>(base: string, method: string, pathAndQuery: string, opts: CallOpts) =>
     callJson<T>(base, method, pathAndQuery, { secret, body: opts.body, timeoutMs: opts.timeoutMs ?? 30_000 });
   return {
-    tracker,
-    call: (method, path, opts = {}) => reaching(trackerName(tracker), () => send(tracker, method, path, opts), 'tracker'),
+    get tracker() {
+      return trackers.current;
+    },
+    // A job started at one tracker is polled there: the list moves on only when that one cannot be reached.
+    call: (method, path, opts = {}) => trackers.call((base) => send(base, method, path, opts), elsewhere),
     callNode: (node, method, path, opts = {}) => reaching(nodeName(node), () => send(node.publicUrl, method, path, opts), 'node'),
   };
 }

@@ -3,7 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { CliError, DEFAULT_TRACKER, errorLine, reaching, trackerUrl } from '../../common/cli.js';
+import { CliError, DEFAULT_TRACKER, errorLine, TrackerList, trackerUrls } from '../../common/cli.js';
+import { RemoteError } from '../../common/protocol/errors.js';
 import { callJson } from '../../common/client.js';
 import { readSecretFile, SecretError } from '../../common/secret.js';
 
@@ -16,7 +17,7 @@ export interface AdminArgs {
 
 export function withAdminOptions<T>(y: Argv<T>): Argv<T & AdminArgs> {
   return y
-    .option('tracker', { type: 'string', describe: `Tracker URL (env HOARD_TRACKER, default ${DEFAULT_TRACKER})` })
+    .option('tracker', { type: 'string', describe: `Tracker URL, or every tracker of the cluster comma-separated (the next is tried when one cannot be reached) (env HOARD_TRACKER, default ${DEFAULT_TRACKER})` })
     .option('secret', { type: 'string', describe: 'Cluster secret (or env HOARD_SECRET)' })
     .option('secret-file', { type: 'string', describe: 'File whose first line is the cluster secret' })
     .option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of a table' }) as Argv<T & AdminArgs>;
@@ -61,18 +62,29 @@ export function resolveSecret(args: AdminArgs, env: NodeJS.ProcessEnv = process.
 }
 
 export interface AdminClient {
-  tracker: string;
+  /** The tracker the last call reached (the first before any). */
+  readonly tracker: string;
   get<T>(pathAndQuery: string): Promise<T>;
   post<T>(pathAndQuery: string, body?: unknown, timeoutMs?: number): Promise<T>;
 }
 
+/** The trackers of --tracker, and what also sends a call on to the next one. */
+export function adminTrackers(args: AdminArgs): TrackerList {
+  return new TrackerList(trackerUrls(args.tracker));
+}
+
+/** A worker run asked of a tracker that does not hold the worker's lease: its holder is another of the list. */
+export const elsewhere = (err: unknown): boolean => err instanceof RemoteError && err.code === 'WORKER_ELSEWHERE';
+
 export function adminClient(args: AdminArgs): AdminClient {
-  const tracker = trackerUrl(args.tracker);
+  const trackers = adminTrackers(args);
   const secret = resolveSecret(args);
   const call = <T>(method: string, pathAndQuery: string, body: unknown, timeoutMs: number): Promise<T> =>
-    reaching(`the tracker at ${tracker}`, () => callJson<T>(tracker, method, pathAndQuery, { secret, body, timeoutMs }));
+    trackers.call((base) => callJson<T>(base, method, pathAndQuery, { secret, body, timeoutMs }), elsewhere);
   return {
-    tracker,
+    get tracker() {
+      return trackers.current;
+    },
     get: <T>(pathAndQuery: string) => call<T>('GET', pathAndQuery, undefined, 30_000),
     // Worker runs answer when they are done: allow them time.
     post: <T>(pathAndQuery: string, body?: unknown, timeoutMs = 30 * 60_000) => call<T>('POST', pathAndQuery, body ?? {}, timeoutMs),

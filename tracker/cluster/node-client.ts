@@ -9,10 +9,15 @@ import { NODE } from '../../common/protocol/routes.js';
 import { type NodeStatus } from '../../common/protocol/types.js';
 import type { Challenge } from '../../common/protocol/proof.js';
 import { TUS_NODE } from '../../common/protocol/routes.js';
-import { type ProofComputeRequest, type ProofComputeResponse, type TusCreateRequest, type TusCreateResponse } from '../../common/protocol/types.js';
+import { type ProofComputeRequest, type ProofComputeResponse, type TusCreateRequest, type TusCreateResponse, type TusUploadInfo } from '../../common/protocol/types.js';
 
-export function createUploadOnNode(nodeUrl: string, secret: string, req: TusCreateRequest): Promise<TusCreateResponse> {
-  return callJson<TusCreateResponse>(nodeUrl, 'POST', TUS_NODE.create, { secret, body: req, timeoutMs: 10_000 });
+export function createUploadOnNode(nodeUrl: string, secret: string, req: TusCreateRequest, timeoutMs = 10_000): Promise<TusCreateResponse> {
+  return callJson<TusCreateResponse>(nodeUrl, 'POST', TUS_NODE.create, { secret, body: req, timeoutMs });
+}
+
+/** How far a resumable upload on a node got (to join partial uploads into a final one). */
+export function uploadInfoOnNode(nodeUrl: string, secret: string, uploadId: string): Promise<TusUploadInfo> {
+  return callJson<TusUploadInfo>(nodeUrl, 'GET', TUS_NODE.part + uploadId, { secret });
 }
 
 export async function proofFromNode(nodeUrl: string, secret: string, blobId: string, uploadId: string, challenge: Challenge): Promise<string> {

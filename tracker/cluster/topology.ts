@@ -1,7 +1,11 @@
 // The tracker's live view of storage nodes. Registrations are persisted so a
 // restarted tracker still knows its nodes (and answers their heartbeats);
 // liveness is in memory only: after a restart every node is down until it
-// registers again.
+// registers again. With several trackers on one store, each node holds a
+// heartbeat stream to every tracker, so each tracker sees the same process
+// end the same way; what the operator sets on a node (a drain) is in the
+// stored record, which every tracker reads back (refresh) and never writes
+// over with an older copy.
 //
 // A node is up while its heartbeats are recent (within downAfterMs) and, when
 // it holds a heartbeat stream, while that stream is open: the stream closing
@@ -124,7 +128,21 @@ export class Topology {
     this.report(e, 'heartbeat');
     if (t - e.persistedAt >= PERSIST_EVERY_MS) {
       e.persistedAt = t;
+      e.rec = withStoredFlags(e.rec, await this.store.nodes.get(hb.id));
       await this.store.nodes.put(e.rec);
+    }
+  }
+
+  /**
+   * Reads the stored node records back: nodes that registered at another
+   * tracker of the cluster, and drains started or ended there. Liveness is
+   * this tracker's own (every node streams to every tracker).
+   */
+  async refresh(): Promise<void> {
+    for (const rec of await this.store.nodes.list()) {
+      const e = this.nodes.get(rec.id);
+      if (!e) this.nodes.set(rec.id, { rec, beatAt: 0, load: 0, blobCount: 0, persistedAt: 0, reported: 'down', downAt: this.startedAt });
+      else e.rec = withStoredFlags(e.rec, rec);
     }
   }
 
@@ -162,11 +180,11 @@ export class Topology {
 
   private async admit(reg: NodeRegistration, stream: number | undefined): Promise<void> {
     const t = this.now();
-    const old = this.nodes.get(reg.id);
+    // The stored record, not this tracker's copy: another tracker may have registered the node or drained it.
+    const old = await this.store.nodes.get(reg.id);
     const stamp = new Date(t).toISOString();
-    const rec: NodeRecord = { ...reg, registered: old?.rec.registered ?? stamp, lastSeen: stamp };
     // A drain outlives restarts of the node: only the operator ends it.
-    if (old?.rec.draining) rec.draining = true;
+    const rec: NodeRecord = withStoredFlags({ ...reg, registered: stamp, lastSeen: stamp }, old);
     await this.store.nodes.put(rec);
     // The entry is replaced whole: a registration ends any earlier cut, and a stream opened
     // meanwhile by the same node (a newer one) keeps its token.
@@ -219,4 +237,13 @@ export class Topology {
     }
     return st;
   }
+}
+
+/** `rec` with what the stored record says that only the operator or the first registration sets: registered, draining. */
+function withStoredFlags(rec: NodeRecord, stored: NodeRecord | undefined): NodeRecord {
+  if (!stored) return rec;
+  const out: NodeRecord = { ...rec, registered: stored.registered };
+  if (stored.draining) out.draining = true;
+  else delete out.draining;
+  return out;
 }

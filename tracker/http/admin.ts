@@ -2,6 +2,7 @@
 import { sendJson } from '../../common/http.js';
 import { LINK_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { type ClusterStats, type LinkInfo } from '../../common/protocol/types.js';
+import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import type { BlobRecord } from '../meta/store.js';
 import { page } from './validate.js';
@@ -29,6 +30,11 @@ export const adminLinks: RouteHandler = async (ctx, _req, res, m) => {
 };
 
 export const adminStats: RouteHandler = async (ctx, _req, res) => {
+  sendJson(res, 200, await clusterStats(ctx));
+};
+
+/** The cluster's totals as `hoard-admin stats` and the cluster page show them. */
+export async function clusterStats(ctx: TrackerContext): Promise<ClusterStats> {
   const c = await ctx.store.counters();
   const nodes = ctx.topology.list();
   const up = nodes.filter((n) => n.state === 'up').length;
@@ -41,5 +47,5 @@ export const adminStats: RouteHandler = async (ctx, _req, res) => {
     nodesUp: up,
     nodesDown: nodes.length - up,
   };
-  sendJson(res, 200, stats);
-};
+  return stats;
+}

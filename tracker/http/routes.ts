@@ -8,6 +8,7 @@ import type { AuthClass } from '../../common/router.js';
 import { sendMetrics } from '../../common/metrics.js';
 import { TRACKER, TUS_TRACKER } from '../../common/protocol/routes.js';
 import { adminBlobs, adminLinks, adminNodes, adminStats } from './admin.js';
+import { adminPageRoute } from './admin-page.js';
 import { commitRoute } from './commit.js';
 import { copiesHeldRoute, copyBadRoute } from './copies.js';
 import { adminDrain } from './drain.js';
@@ -49,6 +50,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   // The site: the upload page and the bundle it loads (link pages are /f/<id> above, for browsers).
   { methods: ['GET', 'HEAD'], path: TRACKER.home, auth: 'public', handle: uploadPageRoute },
   { methods: ['GET', 'HEAD'], path: `${TRACKER.assets}:name`, auth: 'public', rawParams: true, handle: assetRoute },
+  { methods: ['GET', 'HEAD'], path: TRACKER.admin, auth: 'public', handle: adminPageRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'metrics', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.

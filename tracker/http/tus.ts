@@ -1,23 +1,24 @@
 // tus creation at the tracker: POST /files picks a node, opens the upload
-// there and answers 201 with the node's upload URL; OPTIONS /files tells
+// there and answers 201 with the node's upload URL (a final upload of the
+// concatenation extension is joined from its parts there and then); OPTIONS /files tells
 // what is supported; GET /api/uploads/<id> gives the link a finished upload
 // produced. Declared hashes (Upload-Metadata md5, sha256) get a challenge;
 // the answer looks the same whether or not the content is stored.
 import { CreationRefused } from '../index/creation-limits.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HoardError } from '../../common/protocol/errors.js';
+import { HoardError, isErrorCode, RemoteError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { FIRST_CHECKPOINT } from '../../common/protocol/prefix.js';
 import { formatChallenge } from '../../common/protocol/proof.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { TRACKER } from '../../common/protocol/routes.js';
-import { parseMetadata, TUS_H, TUS_VERSION, tusOptionsHeaders } from '../../common/protocol/tus.js';
+import { parseConcat, parseMetadata, TUS_H, TUS_VERSION, tusOptionsHeaders } from '../../common/protocol/tus.js';
 import { TUS_NODE } from '../../common/protocol/routes.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
-import { type UploadStatus } from '../../common/protocol/types.js';
+import { type TusPart, type UploadStatus } from '../../common/protocol/types.js';
 import type { RouteHandler } from './handler.js';
-import { createUploadOnNode } from '../cluster/node-client.js';
+import { createUploadOnNode, uploadInfoOnNode } from '../cluster/node-client.js';
 import { findCandidate } from '../index/prefix-index.js';
 import { checkUpload } from '../index/upload-policy.js';
 import { placeUpload, type PlacedUpload } from '../index/write-quorum.js';
@@ -47,11 +48,43 @@ function uploadLength(req: IncomingMessage): number {
   return Number(raw);
 }
 
+/** A final upload's parts, found on the nodes that hold them: each must be a complete partial upload. */
+async function findParts(ctx: Parameters<RouteHandler>[0], urls: readonly string[]): Promise<{ parts: TusPart[]; length: number }> {
+  const parts: TusPart[] = [];
+  for (const raw of urls) {
+    const node = ctx.topology.list().find((n) => raw.startsWith(n.publicUrl + TUS_NODE.upload));
+    const id = node ? raw.slice((node.publicUrl + TUS_NODE.upload).length) : '';
+    if (!node || !UPLOAD_ID_RE.test(id)) throw new HoardError('TUS_CONCAT_INVALID', `${raw.slice(0, 200)} is not an upload of this cluster`);
+    if (parts.some((p) => p.uploadId === id)) throw new HoardError('TUS_CONCAT_INVALID', `upload ${id} is listed twice`);
+    parts.push({ uploadId: id, node: { id: node.id, url: node.publicUrl } });
+  }
+  const infos = await Promise.all(
+    parts.map((p) =>
+      uploadInfoOnNode(p.node.url, ctx.config.secret, p.uploadId).catch((err: unknown) => {
+        if (err instanceof RemoteError && err.status < 500) throw new HoardError('TUS_CONCAT_INVALID', `partial upload ${p.uploadId}: ${err.code}`);
+        throw new HoardError('UPSTREAM_FAILED', `node ${p.node.id} holding partial upload ${p.uploadId} did not answer`, { cause: err });
+      }),
+    ),
+  );
+  for (const info of infos) {
+    if (!info.partial) throw new HoardError('TUS_CONCAT_INVALID', `upload ${info.uploadId} is not a partial upload`);
+    if (info.offset !== info.length) throw new HoardError('TUS_CONCAT_INVALID', `partial upload ${info.uploadId} holds ${info.offset} of its ${info.length} bytes`);
+  }
+  return { parts, length: infos.reduce((n, i) => n + i.length, 0) };
+}
+
+/** A final upload is joined during its creation: 60 s, and a second more per 16 MiB. */
+const joinTimeoutMs = (length: number): number => 60_000 + Math.ceil(length / (16 << 20)) * 1000;
+
 export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   checkTusVersion(req, res);
-  // Concatenation (tus-js-client's parallelUploads) is not offered: refused before any byte flows.
-  if (req.headers[TUS_H.concat] !== undefined) throw new HoardError('TUS_CONCAT_UNSUPPORTED');
-  const length = uploadLength(req);
+  // Concatenation (tus-js-client's parallelUploads): parts are uploads that never become links; the final joins them.
+  const concatHeader = firstHeader(req, TUS_H.concat);
+  const concat = concatHeader === undefined ? undefined : parseConcat(concatHeader);
+  if (concatHeader !== undefined && !concat) throw new HoardError('TUS_CONCAT_INVALID');
+  // A final upload's length is its parts' (tus: it sends no Upload-Length).
+  const joined = concat?.kind === 'final' ? await findParts(ctx, concat.urls) : undefined;
+  const length = joined ? joined.length : uploadLength(req);
   checkUpload(ctx.config, m.caller!, length);
   const meta = parseMetadata(firstHeader(req, TUS_H.metadata));
   if (!meta) throw new HoardError('BAD_REQUEST', 'Upload-Metadata is malformed');
@@ -61,13 +94,16 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   if ((md5 !== undefined && !MD5_RE.test(md5)) || (sha256 !== undefined && !SHA256_RE.test(sha256))) {
     throw new HoardError('BAD_REQUEST', 'declared md5 or sha256 is not a lower-case hex digest');
   }
-  const declared = md5 && sha256 ? { md5, sha256 } : undefined;
+  // Early stop needs PATCHes of the whole content: a part or a final upload declares nothing.
+  const declared = md5 && sha256 && !concat ? { md5, sha256 } : undefined;
   const client = m.caller!.ip;
   // Every declared upload past the first checkpoint gets a challenge, stored content or not.
   const challenged = declared !== undefined && length > FIRST_CHECKPOINT;
   const candidate = challenged ? await findCandidate(ctx.store, { ...declared, size: length }) : undefined;
 
   const uploadId = randomBytes(16).toString('base64url');
+  // An upload committed through another tracker is finished although this one was not told: the store says so.
+  for (const open of ctx.creations.openAtCap(client)) if ((await ctx.store.uploads.linkOf(open)) !== undefined) ctx.creations.finished(open);
   try {
     ctx.creations.admit(client, uploadId);
   } catch (err) {
@@ -90,15 +126,24 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
     tried.push(node.id);
     const challenge = challenged ? book.issue(uploadId, node.id, length, candidate) : undefined;
     try {
-      const followers = placed.followers.length > 0 ? placed.followers : undefined;
-      const made = await createUploadOnNode(node.publicUrl, ctx.config.secret, { uploadId, filename: name, length, declared, challenge, followers });
+      // A part is one copy until its final upload is written (the final gets the pipeline's followers).
+      const followers = placed.followers.length > 0 && concat?.kind !== 'partial' ? placed.followers : undefined;
+      const partial = concat?.kind === 'partial' ? (true as const) : undefined;
+      const made = await createUploadOnNode(
+        node.publicUrl,
+        ctx.config.secret,
+        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts },
+        joined ? joinTimeoutMs(length) : undefined,
+      );
       const location = node.publicUrl + TUS_NODE.upload + uploadId;
       const headers: Record<string, string> = { location, [TUS_H.expires]: new Date(made.expires).toUTCString() };
       if (challenge) headers[TUS_H.challenge] = formatChallenge(challenge);
+      if (partial) headers[TUS_H.concat] = 'partial';
       if (made.result) {
-        // An empty upload ended at its creation: tus clients send no PATCH for it, so the link comes now.
+        // An empty upload or a final one ended at its creation: tus clients send no PATCH for it, so the link comes now.
         Object.assign(headers, { [TUS_H.link]: made.result.link, [TUS_H.linkId]: made.result.id, [TUS_H.dedup]: made.result.dedup ? '1' : '0' });
         ctx.creations.finished(uploadId);
+        for (const p of joined?.parts ?? []) ctx.creations.finished(p.uploadId);
       } else {
         // Counted against its client until it is finished (or expires).
         ctx.creations.opened(client, uploadId, made.expires);
@@ -110,6 +155,11 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       return;
     } catch (err) {
       book.drop(uploadId);
+      // A final upload whose parts the node could not join: the same on any node.
+      if (joined && err instanceof RemoteError && err.status < 500 && isErrorCode(err.code)) {
+        ctx.creations.finished(uploadId);
+        throw new HoardError(err.code, err.message.replace(/^\S+ \(\d+\): /, ''));
+      }
       lastErr = err;
       ctx.log.warn({ node: node.id, err: (err as Error).message }, 'node refused a resumable upload');
     }

@@ -1,6 +1,7 @@
 // GET /internal/admin/workers: the tracker's background workers and their last runs.
 // POST /internal/admin/workers/<name>/run: run one now (joins a run in progress)
-// and answer its report; with ?job=1 answer 202 and a job to poll at once.
+// and answer its report; with ?job=1 answer 202 and a job to poll at once;
+// 409 WORKER_ELSEWHERE when another tracker holds the worker's lease.
 // GET /internal/admin/jobs/<id>: a job's status.
 import { wantsJob } from '../../common/jobs.js';
 import { HoardError } from '../../common/protocol/errors.js';
@@ -8,8 +9,8 @@ import { sendJson } from '../../common/http.js';
 import type { RouteHandler } from './handler.js';
 import { readOptionalBody } from './body.js';
 
-export const adminWorkers: RouteHandler = (ctx, _req, res) => {
-  sendJson(res, 200, ctx.workers.status());
+export const adminWorkers: RouteHandler = async (ctx, _req, res) => {
+  sendJson(res, 200, await ctx.leases.annotate(ctx.workers.status()));
 };
 
 export const adminWorkerRun: RouteHandler = async (ctx, req, res, m) => {
@@ -18,6 +19,8 @@ export const adminWorkerRun: RouteHandler = async (ctx, req, res, m) => {
     throw new HoardError('WORKER_NOT_FOUND', `No worker named ${JSON.stringify(name)} (known: ${ctx.workers.names().join(', ') || 'none'})`);
   }
   await readOptionalBody(req, res, m);
+  // Refused here (409 WORKER_ELSEWHERE) rather than in a job: the caller then asks the holder.
+  await ctx.leases.gate(name);
   if (wantsJob(m.url)) {
     sendJson(res, 202, ctx.jobs.start(`worker ${name}`, (progress) => ctx.workers.run(name, progress)));
     return;

@@ -101,6 +101,19 @@ export class CreationLimits {
     this.clients.peek(client)?.open.delete(uploadId);
   }
 
+  /**
+   * The uploads counted open for `client` when it is at its cap, else none:
+   * with several trackers, one created through this tracker may have been
+   * committed through another, which cannot tell this one (the caller asks
+   * the store and calls finished() for those).
+   */
+  openAtCap(client: string): string[] {
+    const s = this.clients.peek(client);
+    if (!s || this.cfg.maxOpen === 0) return [];
+    this.forgetExpired(s, this.now());
+    return s.open.size >= this.cfg.maxOpen ? [...s.open.keys()] : [];
+  }
+
   /** Open uploads counted for `client`. */
   openOf(client: string): number {
     const s = this.clients.peek(client);

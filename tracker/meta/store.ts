@@ -149,6 +149,22 @@ export interface TransactOptions {
   sync?: boolean;
 }
 
+/**
+ * Leases on named jobs, so that trackers sharing a store run each of them
+ * at one tracker only. A lease is held until its holder closes the store or
+ * dies (its connection ends); another tracker takes it at its next try.
+ */
+export interface LeaseBook {
+  /**
+   * True while this process holds `name`, taking it when nobody does.
+   * `holder` names this process to the others (hoard-admin workers shows it).
+   * A store only one process can open holds every lease.
+   */
+  hold(name: string, holder: string): Promise<boolean>;
+  /** The holder of each of `names` held now (by any process), by name. */
+  holders(names: readonly string[]): Promise<Map<string, string>>;
+}
+
 export interface MetaStore {
   /** Opens (creating when empty); throws StoreError SCHEMA_VERSION on a store of another version. */
   open(): Promise<void>;
@@ -162,6 +178,7 @@ export interface MetaStore {
   readonly badCopies: BadCopyReader;
   readonly accounts: AccountTable;
   counters(): Promise<StoreCounters>;
+  readonly leases: LeaseBook;
 
   /**
    * Runs `fn` with every other transaction of `lockKey` held off (the

@@ -8,6 +8,7 @@ const WORDS: Partial<Record<ErrorCode, { title: string; text: string }>> = {
   LINK_NOT_FOUND: { title: 'Link not found', text: 'This link does not exist, or the file was deleted.' },
   NO_LIVE_COPY: { title: 'File unavailable', text: 'No storage server holding this file can be reached right now. Try again in a few minutes.' },
   BAD_REQUEST: { title: 'Bad request', text: 'This address is not valid.' },
+  ADMIN_ONLY: { title: 'Administrators only', text: 'This page shows the state of the cluster. Sign in with an administrator account to see it.' },
 };
 
 export function renderErrorPage(shell: Shell, err: unknown): { status: number; body: string } {

@@ -8,22 +8,29 @@ import { html, type Html } from './html.js';
 /** Who is signed in, as the header shows it; undefined for an anonymous visitor. */
 export interface Visitor {
   name: string;
+  /** An administrator: the navigation shows the cluster page. */
+  admin?: boolean;
 }
 
 /** Navigation entries, by key; a page names its own to be marked current. */
-export type NavKey = 'upload';
+export type NavKey = 'upload' | 'admin';
 
 interface NavItem {
   key: NavKey;
   href: string;
   label: string;
+  /** Shown to administrators only. */
+  admin?: boolean;
 }
 
 /** The site's navigation. Entries that need a signed-in visitor (account, admin) join here, filtered by `navFor`. */
-const NAV: readonly NavItem[] = [{ key: 'upload', href: '/', label: 'Upload' }];
+const NAV: readonly NavItem[] = [
+  { key: 'upload', href: '/', label: 'Upload' },
+  { key: 'admin', href: '/admin', label: 'Cluster', admin: true },
+];
 
-function navFor(_visitor: Visitor | undefined): readonly NavItem[] {
-  return NAV;
+function navFor(visitor: Visitor | undefined): readonly NavItem[] {
+  return NAV.filter((n) => !n.admin || visitor?.admin === true);
 }
 
 export interface Shell {

@@ -1,7 +1,7 @@
 // What the command-line tools share: the tracker address, the one
 // "unreachable" error, the error line, byte sizes.
 import t from 'tap';
-import { CliError, describeError, errorLine, formatBytes, isConnectionError, reaching, trackerUrl, unreachableError } from '../../../common/cli.js';
+import { CliError, describeError, errorLine, formatBytes, isConnectionError, reaching, TrackerList, trackerUrl, trackerUrls, unreachableError } from '../../../common/cli.js';
 import { HoardError, RemoteError } from '../../../common/protocol/errors.js';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
@@ -64,4 +64,25 @@ t.test('formatBytes', async (t) => {
   t.equal(formatBytes(50 * 1024 * 1024), '50.0 MiB');
   t.equal(formatBytes(300 * 1024 ** 3), '300 GiB');
   t.equal(formatBytes(NaN), '?');
+});
+
+t.test('trackerUrls and TrackerList: the next tracker when one cannot be reached, the one that answered kept', async (t) => {
+  t.same(trackerUrls('http://a:1/, http://b:2,http://a:1', {}), ['http://a:1', 'http://b:2'], 'comma-separated, trimmed, once each');
+  t.same(trackerUrls(undefined, { HOARD_TRACKER: 'http://c:3' }), ['http://c:3']);
+  t.throws(() => trackerUrls('http://a:1,nope', {}), { code: 'BAD_TRACKER_URL' });
+  const list = new TrackerList(['http://a:1', 'http://b:2']);
+  const asked: string[] = [];
+  const out = await list.call(async (base) => {
+    asked.push(base);
+    if (base === 'http://a:1') throw refused();
+    return base;
+  });
+  t.equal(out, 'http://b:2');
+  t.equal(list.current, 'http://b:2', 'the one that answered goes first next time');
+  await list.call(async (base) => asked.push(base));
+  t.same(asked, ['http://a:1', 'http://b:2', 'http://b:2']);
+  const answer = new RemoteError(404, 'LINK_NOT_FOUND', 'No such link');
+  await t.rejects(list.call(async () => Promise.reject(answer)), answer, 'an answer is not a reason to ask another tracker');
+  const none = new TrackerList(['http://a:1', 'http://b:2']);
+  await t.rejects(none.call(async () => Promise.reject(refused())), { code: 'TRACKER_UNREACHABLE' }, 'none answers: the last failure');
 });

@@ -15,7 +15,7 @@ interface Args extends AdminArgs {
 
 export const workersCommand: CommandModule<object, Args> = {
   command: 'workers',
-  describe: 'List background workers (schedule, runs, failures, last report): the tracker\'s, or a node\'s with --node',
+  describe: 'List background workers (schedule, the tracker holding each one\'s lease, runs, failures, last report): the tracker\'s, or a node\'s with --node',
   builder: (y: Argv<object>) =>
     withAdminOptions(y).option('node', { type: 'string', describe: 'A storage node id: list its workers (scrub, orphans, tus-expiry)' }) as Argv<Args>,
   handler: (argv) =>
@@ -30,6 +30,8 @@ export const workersCommand: CommandModule<object, Args> = {
           [
             { title: 'NAME', value: (w) => w.name },
             { title: 'SCHEDULE', value: (w) => w.schedule },
+            // Several trackers on one store run each leased worker at its holder only.
+            { title: 'HOLDER', value: (w) => (w.holder === undefined ? '-' : w.here ? `${w.holder} (this one)` : w.holder) },
             { title: 'RUNNING', value: (w) => (w.running ? (w.progress ? describeProgress(w.progress) : 'yes') : 'no') },
             { title: 'RUNS', value: (w) => String(w.runs), right: true },
             { title: 'FAILED', value: (w) => String(w.failures), right: true },

@@ -26,6 +26,7 @@ import {
   type AccountTable,
   type BadCopyReader,
   type BlobReader,
+  type LeaseBook,
   type LinkReader,
   type MetaStore,
   type MetaTx,
@@ -65,6 +66,8 @@ export class LevelMetaStore implements MetaStore {
   readonly links: LinkReader;
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
+  /** LevelDB is opened by one process at a time: it holds every lease. */
+  readonly leases = soleLeases();
   readonly accounts: AccountTable;
   private readonly reads: LevelReads;
 
@@ -357,4 +360,20 @@ export class LevelMetaStore implements MetaStore {
     this.counts = counts;
     for (const p of ok) p.resolve();
   }
+}
+
+/** The leases of a store one process opens: every one is this process's. */
+function soleLeases(): LeaseBook {
+  let self: string | undefined;
+  const taken = new Set<string>();
+  return {
+    async hold(name, holder) {
+      self = holder;
+      taken.add(name);
+      return true;
+    },
+    async holders(names) {
+      return new Map(self === undefined ? [] : names.filter((n) => taken.has(n)).map((n) => [n, self!]));
+    },
+  };
 }

@@ -9,6 +9,8 @@ export const LOCK_CLASS = {
   schema: 0x686f6100,
   /** store.transact's keys (a blob's MD5). */
   transaction: 0x686f6101,
+  /** A worker's lease, held by one tracker's lease connection (leases.ts). */
+  lease: 0x686f6102,
 } as const;
 
 /**

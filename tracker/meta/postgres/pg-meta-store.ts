@@ -40,6 +40,7 @@ import {
   type LinkDbRow,
 } from './codec.js';
 import { connectionConfig, type PgOptions } from './connection.js';
+import { PgLeases } from './leases.js';
 import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
@@ -65,12 +66,14 @@ export class PgMetaStore implements MetaStore {
   readonly links: LinkReader;
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
+  readonly leases: PgLeases;
   readonly accounts: AccountTable;
 
   constructor(url: string, opts: PgOptions = {}) {
     const cfg = connectionConfig(url, opts);
     this.where = cfg.where;
     this.pool = new pg.Pool(cfg.pool);
+    this.leases = new PgLeases(cfg.pool, this.pool);
     // An idle connection that breaks (server restart, failover) is dropped by the pool; the next query opens a new one.
     this.pool.on('error', () => undefined);
     const rows = async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => (await this.pool.query<R>({ name, text, values })).rows;
@@ -186,7 +189,7 @@ export class PgMetaStore implements MetaStore {
 
   close(): Promise<void> {
     // pool.end waits for connections in use to come back.
-    this.closing ??= this.pool.end();
+    this.closing ??= Promise.all([this.leases.close(), this.pool.end()]).then(() => undefined);
     return this.closing;
   }
 

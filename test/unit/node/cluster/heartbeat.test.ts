@@ -16,7 +16,7 @@ import { type Heartbeat, type NodeRegistration } from '../../../../common/protoc
 import { verifyClusterAuth } from '../../../../common/sign.js';
 import { FileChunkStore } from '../../../../node/store/file-chunk-store.js';
 import { TrackerLink } from '../../../../node/cluster/heartbeat.js';
-import { trackerClient } from '../../../../node/cluster/tracker-client.js';
+import { heartbeatClient } from '../../../../node/cluster/tracker-client.js';
 import { nodeStreamClient } from '../../../../node/cluster/tracker-stream.js';
 import { TrackerView } from '../../../../node/cluster/tracker-view.js';
 import { RateGuard } from '../../../../node/upload/rate-guard.js';
@@ -71,7 +71,7 @@ async function setup(t: Test, secret = SECRET, fakeOpts: { silent?: boolean } = 
   const base = `http://127.0.0.1:${port}`;
   const view = new TrackerView();
   const link = new TrackerLink({
-    api: trackerClient(base, secret),
+    api: heartbeatClient(base, secret),
     stream: nodeStreamClient(base, secret, silenceMs),
     view,
     store,
