@@ -61,9 +61,12 @@ export class Uplink {
     }
     return new Promise((resolve) => {
       this.waiting.push({ flow, bytes, resolve });
-      // The budget keeps accruing between ticks while nobody waits (a download between two
-      // disk reads); the tick caps what may be carried, so an idle uplink does not bank a burst.
-      this.timer ??= setInterval(() => this.tick(), UPLINK_TICK_MS);
+      if (!this.timer) {
+        // An idle uplink banks no burst: a restart counts one tick of budget at most.
+        this.last = Math.max(this.last, this.now() - UPLINK_TICK_MS);
+        this.carry = 0;
+        this.timer = setInterval(() => this.tick(), UPLINK_TICK_MS);
+      }
     });
   }
 

@@ -176,8 +176,9 @@ export class BlobStream extends Readable {
   }
 
   /**
-   * The paced path: a pooled piece at a time, written in slices, each once
-   * the gate lets it go and the socket has room. One buffer per response.
+   * The paced path: pooled pieces written in slices, each once the gate
+   * lets it go and the socket has room, the next piece read meanwhile. Two
+   * buffers per response.
    */
   private async sendPaced(out: Writable, gate: SendGate): Promise<void> {
     const pool = this.buffers.pool;
@@ -198,9 +199,13 @@ export class BlobStream extends Readable {
     out.on('error', onError);
     const stopped = (): Error => failure ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
     const gone = (): boolean => closed || out.destroyed;
+    let next: Promise<{ buf: Buffer; n: number }> | undefined;
     try {
-      for (let piece = this.readPooled(pool); piece; piece = this.readPooled(pool)) {
-        const { buf, n } = await piece;
+      next = this.readPooled(pool);
+      while (next) {
+        const { buf, n } = await next;
+        // The next piece is read while this one's slices wait their turn: a paced download never waits on the disk.
+        next = this.readPooled(pool);
         for (let at = 0; at < n; ) {
           const len = Math.min(gate.slice, n - at);
           await gate.take(len);
@@ -222,6 +227,10 @@ export class BlobStream extends Readable {
       if (gone()) throw stopped();
       out.end();
     } finally {
+      next?.then(
+        ({ buf }) => pool.give(buf),
+        () => undefined,
+      );
       out.off('drain', onDrain);
       out.off('close', onClose);
       out.off('error', onError);
