@@ -19,6 +19,8 @@ import { DownloadDesk } from './downloads/desk.js';
 import { MemoryLeaseBook } from './downloads/lease-book.js';
 import { happyHourOf, parseTiers, policyClock } from '../common/policy-config.js';
 import type { TrackerContext } from './context.js';
+import { Accounts } from './accounts/accounts.js';
+import { LoginGuard } from './accounts/login-guard.js';
 import { CreationLimits } from './index/creation-limits.js';
 import { Committer } from './index/committer.js';
 import { expectedFromHolders, ProofBook } from './index/proof-book.js';
@@ -41,6 +43,9 @@ const CLOSE_GRACE_MS = 5_000;
 
 /** Clients whose upload creations are remembered at once (tracker/index/creation-limits.ts). */
 const CREATION_CLIENTS = 10_000;
+/** Addresses and account names whose failed sign-ins are remembered at once. */
+const LOGIN_GUARD_KEYS = 100_000;
+
 export interface TrackerDeps {
   log: Logger;
   /** Milliseconds since the epoch (default Date.now). */
@@ -102,6 +107,16 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     config,
     publicUrl: config.publicUrl,
     store,
+    accounts: new Accounts({
+      store,
+      guard: new LoginGuard(
+        { perAddress: config.loginFailuresPerAddress, perAccount: config.loginFailuresPerAccount, windowMs: config.loginWindow * 1000, maxKeys: LOGIN_GUARD_KEYS },
+        now,
+      ),
+      sessionTtl: config.sessionTtl,
+      tokenTtl: config.tokenTtl,
+      now,
+    }),
     topology,
     streams,
     committer,

@@ -51,6 +51,12 @@ export const trackerSpec = {
   tusCreateRate: int('Resumable uploads one client (address) may create per minute, past its burst; more get 429 with Retry-After (0 = no limit)', 120, 0, 1_000_000),
   tusCreateBurst: int('Resumable uploads one client may create at once after a quiet spell', 60, 1, 1_000_000),
   tusMaxOpen: int('Resumable uploads one client may hold created and unfinished; more get 429 with Retry-After (0 = no cap)', 100, 0, 1_000_000),
+  // Accounts (docs/tiers.md).
+  sessionTtl: int('Seconds a browser session (the hoard_session cookie) lasts after sign-in', 30 * 86_400, 1, 365 * 86_400),
+  tokenTtl: int('Seconds an API token lasts (hoard login; a token may ask for less, never more)', 365 * 86_400, 1, 10 * 365 * 86_400),
+  loginFailuresPerAddress: int('Failed sign-ins one address may make per login window before it gets 429 with Retry-After (0 = no limit)', 20, 0, 1_000_000),
+  loginFailuresPerAccount: int('Failed sign-ins against one account name per login window before it gets 429 with Retry-After (0 = no limit)', 10, 0, 1_000_000),
+  loginWindow: int('Seconds over which failed sign-ins are counted', 900, 1, 86_400),
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),

@@ -7,6 +7,7 @@ import type { WorkerPool } from '../common/worker.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
 import type { NodeStreams } from './cluster/node-streams.js';
 import type { Topology } from './cluster/topology.js';
+import type { Accounts } from './accounts/accounts.js';
 import type { TrackerConfig } from './config.js';
 import type { DownloadDesk } from './downloads/desk.js';
 import type { Committer } from './index/committer.js';
@@ -23,6 +24,8 @@ export interface TrackerContext {
   /** Base URL of this tracker as clients see it (no trailing slash). */
   publicUrl: string;
   store: MetaStore;
+  /** Registration, sign-in, sessions, tokens and premium keys. */
+  accounts: Accounts;
   topology: Topology;
   /** The nodes' open heartbeat streams. */
   streams: NodeStreams;

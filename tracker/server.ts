@@ -10,7 +10,7 @@ import { createRouter, type Route, type Router } from '../common/router.js';
 import type { TrackerConfig } from './config.js';
 import type { TrackerContext } from './context.js';
 import { hasBody } from './http/body.js';
-import { resolveCaller, type Caller } from './http/caller.js';
+import { callerResolver, type Caller } from './http/caller.js';
 import { CLOSED_PREFIXES, TRACKER_ROUTES, type TrackerRoute } from './http/routes.js';
 import { registerTrackerMetrics } from './metrics.js';
 
@@ -23,18 +23,22 @@ export function bindRoutes(ctx: TrackerContext, routes: readonly TrackerRoute[] 
 }
 
 /** The router with the tracker's auth, caller hook and CORS policy. */
-export function trackerRouter(config: Pick<TrackerConfig, 'secret' | 'corsOrigins' | 'metricsTokenFile'>, routes: ReadonlyArray<Route<Caller>>): Router<Caller> {
+export function trackerRouter(
+  config: Pick<TrackerConfig, 'secret' | 'corsOrigins' | 'metricsTokenFile'>,
+  routes: ReadonlyArray<Route<Caller>>,
+  caller: (req: IncomingMessage) => Caller | Promise<Caller>,
+): Router<Caller> {
   return createRouter<Caller>(routes, {
     secret: config.secret,
     metricsToken: config.metricsTokenFile || undefined,
-    caller: resolveCaller,
+    caller,
     cors: { origins: config.corsOrigins, expose: TUS_EXPOSE.split(', '), allowHeaders: TUS_REQUEST_HEADERS, maxAgeS: PREFLIGHT_MAX_AGE_S },
     closedPrefixes: CLOSED_PREFIXES,
   });
 }
 
 export function createTrackerServer(ctx: TrackerContext): http.Server {
-  const router = trackerRouter(ctx.config, bindRoutes(ctx));
+  const router = trackerRouter(ctx.config, bindRoutes(ctx), callerResolver({ accounts: ctx.accounts, publicUrl: () => ctx.publicUrl, now: ctx.now }));
   const server = createServer((req, res, url) => {
     // A body the handler does not read fully means the connection cannot be reused (readBody lifts this).
     if (hasBody(req)) res.setHeader('connection', 'close');

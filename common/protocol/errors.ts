@@ -49,6 +49,19 @@ export const ERRORS = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'PATCH body must be application/offset+octet-stream' },
   UPLOAD_LOCKED: { status: 423, message: 'Another request is writing to this upload' },
   CHECKSUM_MISMATCH: { status: 460, message: 'Upload-Checksum does not match the body; its bytes were dropped' },
+  // Accounts and tiers (docs/tiers.md).
+  UNAUTHENTICATED: { status: 401, message: 'Sign in first: a session cookie or Authorization: Bearer <token>' },
+  LOGIN_FAILED: { status: 401, message: 'Wrong account name or password' },
+  CREDENTIAL_INVALID: { status: 401, message: 'The API token is unknown, expired or revoked' },
+  ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled' },
+  CSRF_REFUSED: { status: 403, message: 'A state-changing request signed in by cookie must come from the tracker\'s own pages (Origin) or carry X-Hoard-Csrf: 1' },
+  ACCOUNT_INVALID: { status: 400, message: 'Account name must be 2-32 of a-z 0-9 _ - (starting with a letter or digit), password 8-256 characters' },
+  NAME_TAKEN: { status: 409, message: 'That account name is taken' },
+  USER_NOT_FOUND: { status: 404, message: 'No such account' },
+  TOKEN_NOT_FOUND: { status: 404, message: 'No such API token on this account' },
+  PREMIUM_KEY_INVALID: { status: 404, message: 'No such premium key' },
+  PREMIUM_KEY_USED: { status: 409, message: 'This premium key was redeemed already' },
+  LOGIN_THROTTLED: { status: 429, message: 'Too many failed sign-ins from this address or for this account; retry after Retry-After seconds' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -12,6 +12,13 @@ export const TRACKER = {
   home: '/', // GET → the upload page (HTML)
   assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon
   admin: '/admin', // GET → the cluster page (HTML, administrators only)
+  // Accounts (wire types in accounts.ts).
+  account: '/api/account', // GET → AccountInfo (who am I)
+  accountRegister: '/api/account/register', // POST {name,password} → AccountInfo
+  login: '/api/account/login', // POST {name,password[,token]} → AccountInfo + cookie, or TokenCreated
+  logout: '/api/account/logout', // POST → 204 (ends the session or revokes the token used)
+  tokens: '/api/account/tokens', // GET → TokenInfo[]; POST {name[,ttl]} → TokenCreated; DELETE …/<id> → 204
+  redeem: '/api/account/redeem', // POST {key} → AccountInfo
   // Cluster-internal (cluster secret required).
   nodeStream: '/internal/nodes/stream', // POST NodeRegistration → 200, NodeStreamEvent lines while the node lives
   register: '/internal/nodes/register', // POST NodeRegistration → RegisterAnswer (liveness by heartbeats alone)
@@ -21,6 +28,8 @@ export const TRACKER = {
   adminBlobs: '/internal/admin/blobs',
   adminLinks: '/internal/admin/links',
   adminStats: '/internal/admin/stats',
+  adminUsers: '/internal/admin/users', // GET → UserInfo[]; POST {name,password[,tier]}; …/<name>: GET UserInfo, PATCH {tier[,days]|disabled}, DELETE
+  adminKeys: '/internal/admin/keys', // POST {count,days} → {keys: string[]}
   // Replication and repair (cluster secret required).
   adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/<name>/run → WorkerReport
   adminNodePrefix: '/internal/admin/nodes/', // POST …/<id>/drain {drain} → NodeStatus

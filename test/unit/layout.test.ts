@@ -104,13 +104,15 @@ const layers: Record<string, Record<string, string[]>> = {
   },
   tracker: {
     meta: [],
+    // Accounts, sessions, tokens, premium keys and the limits of each tier.
+    accounts: ['meta'],
     cluster: ['meta'],
-    index: ['meta', 'cluster'],
+    index: ['meta', 'cluster', 'accounts'],
     replication: ['meta', 'cluster', 'index'],
     workers: ['meta', 'cluster', 'index', 'replication', 'context.ts'],
     // The download policy: claims for node URLs, leases.
     downloads: [],
-    http: ['meta', 'cluster', 'index', 'replication', 'web', 'downloads', 'context.ts'],
+    http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'web', 'downloads', 'context.ts'],
     // The pages: HTML drawn on the server and the browser bundle's source (web/browser/, checked below).
     web: [],
     // migrate opens the metadata stores itself; every other command talks HTTP.

@@ -7,7 +7,9 @@
 import type { AuthClass } from '../../common/router.js';
 import { sendMetrics } from '../../common/metrics.js';
 import { TRACKER, TUS_TRACKER } from '../../common/protocol/routes.js';
+import { accountRoute, loginRoute, logoutRoute, redeemRoute, accountRegisterRoute, tokenCreateRoute, tokenRevokeRoute, tokensRoute } from './account.js';
 import { adminBlobs, adminLinks, adminNodes, adminStats } from './admin.js';
+import { adminKeysCreate, adminUserCreate, adminUserDelete, adminUsers, adminUserShow, adminUserUpdate } from './admin-users.js';
 import { adminPageRoute } from './admin-page.js';
 import { commitRoute } from './commit.js';
 import { copiesHeldRoute, copyBadRoute } from './copies.js';
@@ -47,6 +49,15 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET'], path: `${TRACKER.linkInfo}*id`, auth: 'public', cors: true, rawParams: true, handle: linkInfoRoute },
   { methods: ['DELETE'], path: `${TRACKER.linkInfo}*id`, auth: 'admin', rawParams: true, handle: linkDeleteRoute },
   { methods: ['GET'], path: TRACKER.status, auth: 'public', cors: true, handle: statusRoute },
+  // Accounts: same-origin pages and scripts (no CORS: a session is this site's own).
+  { methods: ['GET'], path: TRACKER.account, auth: 'public', handle: accountRoute },
+  { methods: ['POST'], path: TRACKER.accountRegister, auth: 'public', handle: accountRegisterRoute },
+  { methods: ['POST'], path: TRACKER.login, auth: 'public', handle: loginRoute },
+  { methods: ['POST'], path: TRACKER.logout, auth: 'public', handle: logoutRoute },
+  { methods: ['GET'], path: TRACKER.tokens, auth: 'public', handle: tokensRoute },
+  { methods: ['POST'], path: TRACKER.tokens, auth: 'public', handle: tokenCreateRoute },
+  { methods: ['DELETE'], path: `${TRACKER.tokens}/:id`, auth: 'public', handle: tokenRevokeRoute },
+  { methods: ['POST'], path: TRACKER.redeem, auth: 'public', handle: redeemRoute },
   // The site: the upload page and the bundle it loads (link pages are /f/<id> above, for browsers).
   { methods: ['GET', 'HEAD'], path: TRACKER.home, auth: 'public', handle: uploadPageRoute },
   { methods: ['GET', 'HEAD'], path: `${TRACKER.assets}:name`, auth: 'public', rawParams: true, handle: assetRoute },
@@ -68,6 +79,12 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET'], path: TRACKER.adminBlobs, auth: 'admin', handle: adminBlobs },
   { methods: ['GET'], path: TRACKER.adminLinks, auth: 'admin', handle: adminLinks },
   { methods: ['GET'], path: TRACKER.adminStats, auth: 'admin', handle: adminStats },
+  { methods: ['GET'], path: TRACKER.adminUsers, auth: 'admin', handle: adminUsers },
+  { methods: ['POST'], path: TRACKER.adminUsers, auth: 'admin', handle: adminUserCreate },
+  { methods: ['GET'], path: `${TRACKER.adminUsers}/:name`, auth: 'admin', handle: adminUserShow },
+  { methods: ['PATCH'], path: `${TRACKER.adminUsers}/:name`, auth: 'admin', handle: adminUserUpdate },
+  { methods: ['DELETE'], path: `${TRACKER.adminUsers}/:name`, auth: 'admin', handle: adminUserDelete },
+  { methods: ['POST'], path: TRACKER.adminKeys, auth: 'admin', handle: adminKeysCreate },
   { methods: ['POST'], path: `${TRACKER.adminNodePrefix}:id/drain`, auth: 'admin', rawParams: true, handle: adminDrain },
   { methods: ['GET'], path: TRACKER.adminRepair, auth: 'admin', handle: adminRepair },
   { methods: ['GET'], path: TRACKER.adminWorkers, auth: 'admin', handle: adminWorkers },

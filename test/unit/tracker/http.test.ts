@@ -12,6 +12,7 @@ import { clusterAuth, verifyClaims, verifyUploadUrl } from '../../../common/sign
 import { claimsOf } from '../../../common/protocol/download-policy.js';
 import { composeTracker } from '../../../tracker/compose.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
+import { resolveCaller } from '../../../tracker/http/caller.js';
 import { bindRoutes, trackerRouter } from '../../../tracker/server.js';
 
 const SECRET = 'test-secret-0123456789';
@@ -367,7 +368,7 @@ t.test('CORS: pages of other origins may upload, resume and download, not admini
   t.equal(tusOptions.headers['tus-version'], '1.0.0');
 
   const listed = createServer(
-    (req, res, url) => trackerRouter({ secret: SECRET, corsOrigins: ['https://page.example'], metricsTokenFile: '' }, bindRoutes(ctx)).handle(req, res, url),
+    (req, res, url) => trackerRouter({ secret: SECRET, corsOrigins: ['https://page.example'], metricsTokenFile: '' }, bindRoutes(ctx), resolveCaller).handle(req, res, url),
     log,
   );
   const p = await listen(listed, 0, '127.0.0.1');

@@ -11,6 +11,7 @@ import type { Route } from '../../../../common/router.js';
 import { clusterAuth } from '../../../../common/sign.js';
 import type { Caller } from '../../../../tracker/http/caller.js';
 import { TRACKER_ROUTES } from '../../../../tracker/http/routes.js';
+import { resolveCaller } from '../../../../tracker/http/caller.js';
 import { trackerRouter } from '../../../../tracker/server.js';
 
 const secret = 'routes-test-secret-0123456789';
@@ -42,7 +43,7 @@ t.test('an internal route without a credential never reaches its handler', async
       res.end();
     },
   }));
-  const router = trackerRouter({ secret, corsOrigins: '*', metricsTokenFile: '' }, spied);
+  const router = trackerRouter({ secret, corsOrigins: '*', metricsTokenFile: '' }, spied, resolveCaller);
   const server = createServer((req, res, url) => router.handle(req, res, url), createLogger('test', 'silent'));
   const port = await listen(server, 0, '127.0.0.1');
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));

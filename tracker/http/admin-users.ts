@@ -1,0 +1,124 @@
+// The operator's account routes (cluster credential, as every admin route):
+// list, create, show with usage, set a tier, disable, delete, and premium
+// keys. hoard-admin users|keys call them.
+import { sendJson } from '../../common/http.js';
+import type { UserInfo } from '../../common/protocol/accounts.js';
+import { HoardError } from '../../common/protocol/errors.js';
+import { object } from '../../common/protocol/fields.js';
+import { tierOf } from '../accounts/tier.js';
+import type { UserRecord } from '../meta/store.js';
+import type { TrackerContext } from '../context.js';
+import { readBody, readOptionalBody } from './body.js';
+import type { RouteHandler } from './handler.js';
+import { page } from './validate.js';
+
+const DAY_MS = 86_400_000;
+const USER_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+const MAX_KEYS = 1000;
+
+export async function userInfo(ctx: TrackerContext, user: UserRecord): Promise<UserInfo> {
+  const [usedBytes, creds] = await Promise.all([ctx.store.accounts.usage(user.id), ctx.store.accounts.credentialsOf(user.id)]);
+  const now = ctx.now();
+  const live = creds.filter((c) => Date.parse(c.expires) > now);
+  const info: UserInfo = {
+    id: user.id,
+    name: user.name,
+    tier: tierOf(user, now),
+    accountTier: user.tier,
+    disabled: user.disabled === true,
+    created: user.created,
+    usedBytes,
+    tokens: live.filter((c) => c.kind === 'token').length,
+    sessions: live.filter((c) => c.kind === 'session').length,
+  };
+  if (user.premiumUntil !== undefined) info.premiumUntil = user.premiumUntil;
+  return info;
+}
+
+async function named(ctx: TrackerContext, name: string | undefined): Promise<UserRecord> {
+  const user = name === undefined ? undefined : await ctx.store.accounts.userByName(name);
+  if (!user) throw new HoardError('USER_NOT_FOUND', `No account named ${JSON.stringify(name)}`);
+  return user;
+}
+
+/** GET /internal/admin/users[?after=ID&limit=N]: accounts in id order. */
+export const adminUsers: RouteHandler = async (ctx, _req, res, m) => {
+  const users = await ctx.store.accounts.users(page(m.url, USER_ID_RE));
+  sendJson(res, 200, await Promise.all(users.map((u) => userInfo(ctx, u))));
+};
+
+/** POST /internal/admin/users {name, password[, tier: free|admin]}. */
+export const adminUserCreate: RouteHandler = async (ctx, req, res, m) => {
+  const b = object(await readBody(req, res, m));
+  const tier = b.tier ?? 'free';
+  if (tier !== 'free' && tier !== 'admin') throw new HoardError('BAD_REQUEST', 'tier must be free or admin (premium is set with PATCH and days)');
+  const user = await ctx.accounts.create(b.name, b.password, tier);
+  ctx.log.info({ user: user.id, name: user.name, tier }, 'account created by the operator');
+  sendJson(res, 201, await userInfo(ctx, user));
+};
+
+/** GET /internal/admin/users/<name>: the account with its usage against its quota. */
+export const adminUserShow: RouteHandler = async (ctx, _req, res, m) => {
+  sendJson(res, 200, await userInfo(ctx, await named(ctx, m.params.name)));
+};
+
+/**
+ * PATCH /internal/admin/users/<name> with any of
+ *   {tier: 'free'} (premium ends now), {tier: 'premium', days: N} (premium for N days from now),
+ *   {tier: 'admin'}, {disabled: true|false} (disabling also ends its sessions and tokens).
+ */
+export const adminUserUpdate: RouteHandler = async (ctx, req, res, m) => {
+  const user = await named(ctx, m.params.name);
+  const b = object(await readBody(req, res, m));
+  if (b.tier === undefined && b.disabled === undefined) throw new HoardError('BAD_REQUEST', 'Give tier and/or disabled');
+  if (b.tier !== undefined && !['free', 'premium', 'admin'].includes(b.tier as string)) throw new HoardError('BAD_REQUEST', 'tier must be free, premium or admin');
+  if (b.tier === 'premium' && (typeof b.days !== 'number' || !Number.isSafeInteger(b.days) || b.days < 1 || b.days > 36_500)) {
+    throw new HoardError('BAD_REQUEST', 'premium needs days (1-36500)');
+  }
+  if (b.disabled !== undefined && typeof b.disabled !== 'boolean') throw new HoardError('BAD_REQUEST', 'disabled must be true or false');
+  const now = ctx.now();
+  const after = await ctx.store.accounts.updateUser(user.id, (u) => {
+    const next: UserRecord = { ...u };
+    if (b.tier === 'admin') next.tier = 'admin';
+    if (b.tier === 'free') {
+      next.tier = 'free';
+      delete next.premiumUntil;
+    }
+    if (b.tier === 'premium') {
+      next.tier = 'free';
+      next.premiumUntil = new Date(now + (b.days as number) * DAY_MS).toISOString();
+    }
+    if (b.disabled === true) next.disabled = true;
+    if (b.disabled === false) delete next.disabled;
+    return next;
+  });
+  if (!after) throw new HoardError('USER_NOT_FOUND');
+  if (b.disabled === true) for (const c of await ctx.store.accounts.credentialsOf(user.id)) await ctx.accounts.revoke(c.id);
+  ctx.log.info({ user: user.id, tier: b.tier, disabled: b.disabled }, 'account changed by the operator');
+  sendJson(res, 200, await userInfo(ctx, after));
+};
+
+/**
+ * DELETE /internal/admin/users/<name>: the account, its sessions and tokens
+ * go. Its links stay (they become links without an account); delete them
+ * first with DELETE /api/links/<id> if they must go too.
+ */
+export const adminUserDelete: RouteHandler = async (ctx, req, res, m) => {
+  await readOptionalBody(req, res, m);
+  const user = await named(ctx, m.params.name);
+  await ctx.store.accounts.deleteUser(user.id);
+  ctx.log.info({ user: user.id, name: user.name }, 'account deleted by the operator');
+  res.writeHead(204, { 'cache-control': 'no-store' });
+  res.end();
+};
+
+/** POST /internal/admin/keys {count, days}: premium keys, shown once. */
+export const adminKeysCreate: RouteHandler = async (ctx, req, res, m) => {
+  const b = object(await readBody(req, res, m));
+  const count = b.count ?? 1;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > MAX_KEYS) throw new HoardError('BAD_REQUEST', `count must be 1-${MAX_KEYS}`);
+  if (typeof b.days !== 'number' || !Number.isSafeInteger(b.days) || b.days < 1 || b.days > 36_500) throw new HoardError('BAD_REQUEST', 'days must be 1-36500');
+  const keys = await ctx.accounts.createKeys(count, b.days);
+  ctx.log.info({ count, days: b.days }, 'premium keys created');
+  sendJson(res, 201, { keys, days: b.days });
+};
