@@ -115,6 +115,30 @@ t.test('a premium URL runs unthrottled', async (t) => {
   t.ok(SIZE / d.secs > RATE * 4, `premium ${(SIZE / d.secs / KiB).toFixed(0)} KiB/s, far above the anonymous cap`);
 });
 
+t.test('a premium account through the link: premium claims, no lease, unthrottled, alongside an anonymous download', async (t) => {
+  const post = (path: string, body: unknown) => http(c.trackerUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  t.equal((await post('/api/account/register', { name: 'pat', password: 'correct horse' })).status, 201);
+  await c.api('PATCH', '/internal/admin/users/pat', { tier: 'premium', days: 1 });
+  const token = parseJson<{ token: string }>((await post('/api/account/login', { name: 'pat', password: 'correct horse', token: 'dl' })).text)!.token;
+  const auth = { authorization: `Bearer ${token}` };
+  await waitFor('no anonymous lease held', async () => ((await http(sameNode.link)).status === 302 ? true : undefined), 15_000, 200);
+  // An anonymous download holds its lease; the premium account is another caller, without one.
+  const anon = download(await resolveLink(sameNode.link), join(work.dir, 'c.anon'));
+  const r = await http(a.link, { headers: auth });
+  t.equal(r.status, 302, r.text);
+  const u = new URL(r.headers.location!);
+  t.equal(u.searchParams.get('tier'), 'premium');
+  t.equal(u.searchParams.get('rate'), '0');
+  t.equal(u.searchParams.get('lease'), null, 'premium takes no lease');
+  t.equal((await http(b.link, { headers: auth })).status, 302, 'a second file at once: allowed');
+  const d = await download(u.toString(), join(work.dir, 'a.pat'));
+  t.equal(d.code, 200, d.stderr);
+  t.ok(SIZE / d.secs > RATE * 4, `premium ${(SIZE / d.secs / KiB).toFixed(0)} KiB/s`);
+  const s = parseJson<StatusAnswer>((await http(c.trackerUrl + '/api/status', { headers: auth })).text)!;
+  t.same(s.caller, { tier: 'premium', limits: { rate: 0, concurrent: 0 } }, '/api/status knows the caller');
+  t.equal((await anon).code, 200);
+});
+
 t.test('a tampered claim gets 403 TOKEN_INVALID', async (t) => {
   await waitFor('no lease held', async () => ((await http(sameNode.link)).status === 302 ? true : undefined), 15_000, 200);
   const signed = new URL((await http(sameNode.link)).headers.location!);

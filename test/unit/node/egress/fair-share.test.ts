@@ -25,12 +25,13 @@ t.test('fairShares: weights, water-filling, the floor', async (t) => {
   }
 });
 
-t.test('Pacer: bytes leave at the rate from the first byte, no credit is banked', async (t) => {
+t.test('Pacer: bytes leave at the rate from the first byte, a sender behind catches up 0.5 s at most', async (t) => {
   const p = new Pacer();
-  t.equal(p.delay(1000, 1000, 0), 1000, 'the first 1000 bytes at 1000 B/s: 1 s');
-  t.equal(p.delay(500, 1000, 0), 1500, 'the next 500 after them');
-  t.equal(p.delay(500, 1000, 5000), 500, 'after a pause, no credit saved');
-  t.equal(p.delay(500, 0, 6000), 0, 'no cap');
+  t.equal(p.delay(1000, 1000, 10_000), 1000, 'the first 1000 bytes at 1000 B/s: 1 s, no burst at the start');
+  t.equal(p.delay(500, 1000, 10_000), 1500, 'the next 500 after them');
+  t.equal(p.delay(500, 1000, 15_000), 0, 'after a pause, 0.5 s of credit');
+  t.equal(p.delay(1000, 1000, 15_000), 1000, 'and no more');
+  t.equal(p.delay(500, 0, 16_000), 0, 'no cap');
 });
 
 t.test('Uplink: a saturated budget is shared by weight', async (t) => {
