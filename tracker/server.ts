@@ -12,7 +12,9 @@ import type { TrackerContext } from './context.js';
 import { hasBody } from './http/body.js';
 import { callerResolver, type Caller } from './http/caller.js';
 import { CLOSED_PREFIXES, TRACKER_ROUTES, type TrackerRoute } from './http/routes.js';
+import { isStoreOutage } from './meta/open.js';
 import { registerTrackerMetrics } from './metrics.js';
+import { HoardError } from '../common/protocol/errors.js';
 
 /** Seconds a browser may keep a preflight answer. */
 const PREFLIGHT_MAX_AGE_S = 600;
@@ -42,7 +44,10 @@ export function createTrackerServer(ctx: TrackerContext): http.Server {
   const server = createServer((req, res, url) => {
     // A body the handler does not read fully means the connection cannot be reused (readBody lifts this).
     if (hasBody(req)) res.setHeader('connection', 'close');
-    return router.handle(req, res, url);
+    // The database away (a failover) is a 503 callers retry, not a 500.
+    return router.handle(req, res, url).catch((err: unknown) => {
+      throw isStoreOutage(err) ? new HoardError('STORE_UNAVAILABLE', undefined, { cause: err }) : err;
+    });
   }, ctx.log, { ...DEFAULT_TIMEOUTS, bodyMs: ctx.config.bodyTimeout });
   registerTrackerMetrics();
   observeHttp(server, router.routeOf);

@@ -318,11 +318,34 @@ async function measure(
       row(`GET /api/links/<id> over HTTP at ${count} blobs, ${IN_FLIGHT} connections (wrk)`, 'ops/s', fig(rates)),
       row(`tracker RSS serving them (peak; ${withUnit(idle, 'MB')} idle after start)`, 'MB', fig(peaks)),
     );
+    if (kind.id === 'index-pg') await twoTrackers(ctx, res, dir, secretFile, backend.spec, t.url, script, count, repeats, duration);
     const big = splits.reduce((a, b) => (b.rss > a.rss ? b : a));
     res.notes.push(`Tracker memory at its largest sample: ${withUnit(big.rss, 'MB')} resident, of which ${withUnit(big.anon, 'MB')} anonymous (heap, buffers) and ${withUnit(big.file, 'MB')} file-backed (pages of files the process maps, such as LevelDB tables), which the kernel can reclaim.`);
     res.notes.push(`Index filled with ${count} random blobs of one chunk each, one link per blob, through tracker/index/committer.ts (Committer) and ${kind.store}, ${IN_FLIGHT} commits in flight; lookups pick from a random sample of ${Math.min(n, SAMPLE).toLocaleString('en-US')} links. Bytes on disk: ${kind.bytesNote}. HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
   } finally {
     await ctx.procs.stop(t.proc);
+  }
+}
+
+/**
+ * A second tracker on the same database beside the first: wrk against each
+ * with half the connections at once, the two rates summed. On one machine
+ * the trackers, PostgreSQL and wrk share the same cores, so this shows what
+ * a second tracker costs or gains here, not what a second server would.
+ */
+async function twoTrackers(ctx: BenchContext, res: Parameters<Scenario['run']>[1], dir: string, secretFile: string, spec: string, firstUrl: string, script: string, count: string, repeats: number, duration: number): Promise<void> {
+  const second = await startTracker(ctx.procs, ctx.root, join(dir, 'tracker-2'), secretFile, 'tracker 2 (index-pg)', ['--meta', spec]);
+  try {
+    const rates: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const runs = await Promise.all([firstUrl, second.url].map((url) => ctx.wrk!.run({ url: url + '/', connections: IN_FLIGHT / 2, durationS: duration, script })));
+      for (const w of runs) if (w.errors) res.notes.push(`wrk counted ${w.errors} errors on /api/links with two trackers.`);
+      rates.push(runs.reduce((sum, w) => sum + w.requestsPerSec, 0));
+      ctx.log(`index-pg: GET /api/links through two trackers ${withUnit(rates.at(-1)!, 'ops/s')}`);
+    }
+    res.rows.push(row(`GET /api/links/<id> over HTTP at ${count} blobs, two trackers on one database, ${IN_FLIGHT / 2} connections each (wrk, summed)`, 'ops/s', fig(rates)));
+  } finally {
+    await ctx.procs.stop(second.proc);
   }
 }
 

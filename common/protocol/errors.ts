@@ -34,6 +34,7 @@ export const ERRORS = {
   NO_NODE_AVAILABLE: { status: 503, message: 'No live storage node can take this request' },
   NO_LIVE_COPY: { status: 503, message: 'No live node holds a copy of this blob' },
   CHUNK_CORRUPT: { status: 503, message: 'A stored chunk failed its checksum; this copy is withdrawn, fetch the link again' },
+  STORE_UNAVAILABLE: { status: 503, message: 'The metadata store cannot be reached (a database failover?); try again in a few seconds' },
   QUORUM_UNAVAILABLE: { status: 503, message: 'Fewer zones can take a copy than the write quorum (ackCopies) needs; nothing was acknowledged, try again later' },
   PIPELINE_FAILED: { status: 503, message: 'A second copy of this upload failed and could not be replaced; nothing was acknowledged, try again' },
   INSUFFICIENT_STORAGE: { status: 507, message: 'Not enough disk space on the storage node' },

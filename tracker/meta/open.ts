@@ -3,6 +3,7 @@
 //   postgres://...   PostgreSQL, shared by several trackers (postgres/connection.ts)
 import { join } from 'node:path';
 import { LevelMetaStore } from './level/level-meta-store.js';
+import { isPgOutage } from './postgres/connection.js';
 import { PgMetaStore } from './postgres/pg-meta-store.js';
 import { StoreError, type MetaStore } from './store.js';
 
@@ -21,3 +22,6 @@ export async function openMetaStore(spec: string): Promise<MetaStore> {
   await store.open();
   return store;
 }
+
+/** True for a failure to reach the metadata store (not of what was asked of it): worth trying again shortly. */
+export const isStoreOutage = (err: unknown): boolean => isPgOutage(err);

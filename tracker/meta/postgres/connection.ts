@@ -63,3 +63,22 @@ export function connectionConfig(spec: string, opts: PgOptions = {}): Connection
     },
   };
 }
+
+/** SQLSTATEs of a server that cannot serve now: shutting down, starting, a standby that cannot write, out of connections. */
+const OUTAGE_STATES = new Set(['57P01', '57P02', '57P03', '25006', '53300']);
+/** Socket failures on the way to the server. */
+const OUTAGE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** node-postgres's own words for a connection lost or never made. */
+const OUTAGE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection terminated unexpectedly)/;
+
+/**
+ * True for a failure of reaching PostgreSQL rather than of a statement: the
+ * server restarting or failing over. Nothing was written (a transaction cut
+ * before COMMIT is rolled back), so the caller may try again.
+ */
+export function isPgOutage(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('08') || OUTAGE_STATES.has(code) || OUTAGE_SOCKET.has(code))) return true;
+  return OUTAGE_MESSAGE.test(err.message);
+}
