@@ -16,6 +16,7 @@ import { NODE_ID_HEADER, TRACKER } from '../common/protocol/routes.js';
 import { type LinkInfo } from '../common/protocol/types.js';
 import { safeFileName, type LinkRef } from './link.js';
 import { progressBar, type Progress } from './progress.js';
+import { authFor } from './credentials.js';
 import { callTracker } from './tracker.js';
 
 /** Attempts in a row that add no byte to the .part before giving up. */
@@ -296,6 +297,7 @@ async function resolveLink(ref: LinkRef, avoid: readonly string[] = []): Promise
   const query = avoid.length > 0 ? '?' + avoid.map((n) => 'avoid=' + encodeURIComponent(n)).join('&') : '';
   const res = await request(ref.tracker + TRACKER.link + encodeURIComponent(ref.id) + query, {
     method: 'GET',
+    headers: authFor(ref.tracker),
     headersTimeout: 30_000,
     bodyTimeout: 30_000,
   });

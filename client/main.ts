@@ -4,7 +4,11 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DEFAULT_TRACKER, hoardVersion } from '../common/cli.js';
 import { getCommand } from './commands/get.js';
+import { loginCommand } from './commands/login.js';
+import { logoutCommand } from './commands/logout.js';
 import { putCommand } from './commands/put.js';
+import { redeemCommand } from './commands/redeem.js';
+import { whoamiCommand } from './commands/whoami.js';
 import { cliFailure, protectDashedIds } from './args.js';
 
 const args = protectDashedIds(hideBin(process.argv));
@@ -19,7 +23,11 @@ await yargs(args)
   })
   .command(putCommand)
   .command(getCommand)
-  .demandCommand(1, 'Name a command: put or get')
+  .command(loginCommand)
+  .command(logoutCommand)
+  .command(whoamiCommand)
+  .command(redeemCommand)
+  .demandCommand(1, 'Name a command: put, get, login, logout, whoami or redeem')
   .strict()
   .help()
   .alias('h', 'help')

@@ -4,9 +4,11 @@ import { reaching, TrackerList } from '../common/cli.js';
 import { callJson } from '../common/client.js';
 import { RemoteError } from '../common/protocol/errors.js';
 import { TRACKER } from '../common/protocol/routes.js';
+import { authFor } from './credentials.js';
 
-export function callTracker<T>(tracker: string, method: string, pathAndQuery: string, body?: unknown): Promise<T> {
-  return reaching(`the tracker at ${tracker}`, () => callJson<T>(tracker, method, pathAndQuery, { body, timeoutMs: 30_000 }));
+/** A JSON call to a public route, signed in when a token is saved for this tracker (client/credentials.ts). */
+export function callTracker<T>(tracker: string, method: string, pathAndQuery: string, body?: unknown, headers: Record<string, string> = authFor(tracker)): Promise<T> {
+  return reaching(`the tracker at ${tracker}`, () => callJson<T>(tracker, method, pathAndQuery, { body, timeoutMs: 30_000, headers }));
 }
 
 /**

@@ -21,6 +21,7 @@ import { proofFromFile } from '../common/proof.js';
 import { TRACKER } from '../common/protocol/routes.js';
 import { type LinkInfo, type UploadResult } from '../common/protocol/types.js';
 import { formatMetadata, TUS_H, TUS_VERSION } from '../common/protocol/tus.js';
+import { authFor } from './credentials.js';
 import { TUS_TRACKER } from '../common/protocol/routes.js';
 import { UPLOAD_ID_RE } from '../common/protocol/ids.js';
 import { countingAgent } from './byte-counter.js';
@@ -218,6 +219,7 @@ async function create(tracker: string, filename: string, ident: { md5: string; s
       [TUS_H.resumable]: TUS_VERSION,
       [TUS_H.length]: String(ident.size),
       [TUS_H.metadata]: formatMetadata({ filename, md5: ident.md5, sha256: ident.sha256 }),
+      ...authFor(tracker),
     },
     headersTimeout: 30_000,
     bodyTimeout: 30_000,

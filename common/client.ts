@@ -11,11 +11,13 @@ export interface CallOptions {
   secret?: string;
   body?: unknown;
   timeoutMs?: number;
+  /** More request headers (a user's Authorization). */
+  headers?: Record<string, string>;
 }
 
 /** Calls a hoard JSON endpoint; 2xx bodies are returned parsed, other answers throw RemoteError. */
 export async function callJson<T>(base: string, method: string, pathAndQuery: string, opts: CallOptions = {}): Promise<T> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   let body: string | undefined;
   if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);

@@ -165,3 +165,70 @@ await t.test('premium keys: created by the admin, redeemed once, premium shown; 
   t.equal((await call('/api/account/login', { body: { name: 'bob', password: 'bob password' } })).status, 429, 'still throttled; then unknown');
   t.same((await c.api<UserInfo[]>('GET', '/internal/admin/users')).map((u) => u.name), ['alice']);
 });
+
+await t.test('hoard login saves a 0600 token; whoami, put as the account, redeem, logout; hoard-admin users and keys', async (t) => {
+  const { mkdtemp, rm, stat, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { BIN } = await import('../helpers/cluster.js');
+  const { run, describeRun } = await import('../helpers/proc.js');
+  const dir = await mkdtemp(join(tmpdir(), 'hoard-login-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = { ...process.env, HOARD_TRACKER: base, HOARD_CONFIG_DIR: join(dir, 'config'), HOARD_LOG_LEVEL: 'warn' };
+  delete env.HOARD_TOKEN;
+  const hoard = (args: string[], input?: string) => run(process.execPath, [BIN.client, ...args], { env, input, timeoutMs: 60_000 });
+
+  const admin = (args: string[], input?: string) =>
+    run(process.execPath, [BIN.admin, ...args], { env: { ...process.env, HOARD_TRACKER: base, HOARD_SECRET: c.secret, HOARD_LOG_LEVEL: 'warn' }, input, timeoutMs: 30_000 });
+  const nopw = await admin(['users', 'create', 'carol'], '');
+  t.not(nopw.code, 0, 'users create without a password on standard input fails');
+  const mk = await admin(['users', 'create', 'carol'], 'carol password\n');
+  t.equal(mk.code, 0, describeRun(mk));
+  t.match(mk.stdout, /name:\s+carol/);
+
+  t.equal((await hoard(['whoami'])).stdout.trim(), 'anonymous');
+  const login = await hoard(['login', '--name', 'carol'], 'carol password\n');
+  t.equal(login.code, 0, describeRun(login));
+  const file = join(dir, 'config', 'token.json');
+  t.equal((await stat(file)).mode & 0o777, 0o600, 'token file mode 0600');
+  t.equal((await stat(join(dir, 'config'))).mode & 0o777, 0o700, 'its folder 0700');
+  t.match((await hoard(['whoami'])).stdout, /^carol \(free\), 0 B stored/);
+  t.equal((await hoard(['login', '--name', 'carol'], 'wrong password\n')).code, 1, 'a wrong password fails');
+
+  const payload = join(dir, 'carol.bin');
+  await writeFile(payload, Buffer.alloc(50_000, 7));
+  const put = await hoard(['put', payload]);
+  t.equal(put.code, 0, describeRun(put));
+  t.match(await c.admin<UserInfo>(['users', 'show', 'carol']), { name: 'carol', usedBytes: 0, tokens: 1 });
+  const get = await hoard(['get', put.stdout.trim(), '-o', join(dir, 'back.bin')]);
+  t.equal(get.code, 0, describeRun(get));
+
+  const keys = await admin(['keys', 'create', '--days', '10', '--count', '2']);
+  t.equal(keys.code, 0, describeRun(keys));
+  const lines = keys.stdout.trim().split('\n');
+  t.equal(lines.length, 2);
+  const redeem = await hoard(['redeem', lines[0]!]);
+  t.equal(redeem.code, 0, describeRun(redeem));
+  t.match((await hoard(['whoami'])).stdout, /^carol \(premium until /);
+  t.equal((await hoard(['redeem', lines[0]!])).code, 1, 'a used key');
+
+  const list = await c.admin<UserInfo[]>(['users', 'list']);
+  t.ok(list.some((u) => u.name === 'carol' && u.tier === 'premium'));
+  t.match(await c.admin<UserInfo>(['users', 'set-tier', 'carol', 'free']), { tier: 'free' });
+  t.match(await c.admin<UserInfo>(['users', 'set-tier', 'carol', 'premium', '--days', '2']), { tier: 'premium' });
+  t.match(await c.admin<UserInfo>(['users', 'disable', 'carol']), { disabled: true });
+  t.equal((await hoard(['whoami'])).code, 1, 'a disabled account\'s token is refused');
+  t.match(await c.admin<UserInfo>(['users', 'enable', 'carol']), { disabled: false });
+
+  const stale = await hoard(['put', payload]);
+  t.equal(stale.code, 1, 'put sends the saved token: a revoked one is refused');
+  t.match(stale.stderr, /CREDENTIAL_INVALID/);
+  const relog = await hoard(['login', '--name', 'carol'], 'carol password\n');
+  t.equal(relog.code, 0, describeRun(relog));
+  const out = await hoard(['logout']);
+  t.equal(out.code, 0, describeRun(out));
+  await t.rejects(stat(file), 'the token file is gone');
+  t.equal((await hoard(['whoami'])).stdout.trim(), 'anonymous');
+  await c.admin(['users', 'delete', 'carol']);
+  t.notOk((await c.admin<UserInfo[]>(['users', 'list'])).some((u) => u.name === 'carol'));
+});

@@ -11,6 +11,8 @@ import { workerRunCommand } from './commands/worker-run.js';
 import { workersCommand } from './commands/workers.js';
 import { fsckCommand } from './commands/fsck.js';
 import { gcCommand } from './commands/gc.js';
+import { keysCommand } from './commands/keys.js';
+import { usersCommand } from './commands/users.js';
 import { linkDeleteCommand } from './commands/link-delete.js';
 import { scrubCommand } from './commands/scrub.js';
 import { linksCommand } from './commands/links.js';
@@ -34,7 +36,9 @@ await yargs(hideBin(process.argv))
   .command(fsckCommand)
   .command(scrubCommand)
   .command(migrateCommand)
-  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers, worker run, link-delete, gc, fsck, scrub or migrate')
+  .command(usersCommand)
+  .command(keysCommand)
+  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers, worker run, link-delete, gc, fsck, scrub, migrate, users or keys')
   .strict()
   .help()
   .alias('h', 'help')
