@@ -22,7 +22,7 @@ const errorBox = (text: string | undefined): Html | string => (text ? html`<p cl
 
 export function renderLoginPage(shell: Shell, view: LoginView = {}): string {
   const err = (form: LoginView['form']) => errorBox(view.form === form ? view.error : undefined);
-  const main = html`<h1>Sign in</h1>
+  const main = html`<h1>Your account</h1>
 <div class="forms">
 <form method="post" action="/login" class="panel" aria-labelledby="login-title">
 <h2 id="login-title">Sign in</h2>

@@ -80,7 +80,7 @@ ${zones.length === 0 ? html`<p class="muted">No storage node has registered yet.
 <section aria-labelledby="repair-title">
 <h2 id="repair-title">Repair</h2>
 <dl class="facts">
-<dt>Below ${repair.replicas} copies</dt><dd>${c.belowFactor.toLocaleString('en-US')}${c.waiting > 0 ? html` <span class="muted">(${c.waiting} waiting for a node inside its grace period)</span>` : ''}</dd>
+<dt>Below ${repair.replicas} ${repair.replicas === 1 ? 'copy' : 'copies'}</dt><dd>${c.belowFactor.toLocaleString('en-US')}${c.waiting > 0 ? html` <span class="muted">(${c.waiting} waiting for a node inside its grace period)</span>` : ''}</dd>
 <dt>Damaged copies</dt><dd>${c.badCopies.toLocaleString('en-US')}</dd>
 <dt>No live copy</dt><dd>${c.unavailable.toLocaleString('en-US')}</dd>
 <dt>No node can take a copy</dt><dd>${c.noTarget.toLocaleString('en-US')}</dd>
