@@ -12,7 +12,6 @@ export const CSRF_HEADER = 'x-hoard-csrf';
 export interface LimitsInfo {
   uploadSize: number | null;
   downloadSize: number | null;
-  storage: number | null;
 }
 
 /** GET /api/account: the caller. Anonymous callers get `tier: 'anonymous'` and their limits only. */
