@@ -5,6 +5,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { HoardError } from './protocol/errors.js';
 import { NODE_ID_RE, UPLOAD_ID_RE } from './protocol/ids.js';
 import { formatFollowers, parseFollowers, PIPE_PARAM, PIPE_SIG_PARAM, type PeerNode } from './protocol/pipeline.js';
+import { CLAIM_PARAMS, claimsText, formatWindow, type DownloadClaims } from './protocol/download-policy.js';
 
 /** The verb a signature covers. HEAD is signed as GET: a URL good for one is good for the other. */
 export type SignedVerb = 'GET' | 'PUT';
@@ -19,6 +20,8 @@ export interface UrlClaims {
   extra?: string;
   /** The link a download came through: the node sends the reader back to it if its copy fails a check. */
   link?: string;
+  /** A download's policy (tier, rate, lease, happy window): the node enforces it without asking the tracker. */
+  policy?: DownloadClaims;
 }
 
 function mac(secret: string, parts: string[]): string {
@@ -27,6 +30,8 @@ function mac(secret: string, parts: string[]): string {
 }
 
 export function signClaims(secret: string, c: UrlClaims): string {
+  // With a policy, a kind of its own again: dropping or changing any claim breaks the signature.
+  if (c.policy) return mac(secret, ['url+policy', c.verb, c.resource, String(c.exp), c.extra ?? '', c.link ?? '', claimsText(c.policy)]);
   // With a link, a message of its own kind: no claim set without one can share it.
   if (c.link) return mac(secret, ['url+link', c.verb, c.resource, String(c.exp), c.extra ?? '', c.link]);
   return mac(secret, ['url', c.verb, c.resource, String(c.exp), c.extra ?? '']);
@@ -56,12 +61,19 @@ export function expOf(raw: string | null): number {
   return raw !== null && /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
 }
 
-/** Adds exp and sig (and name and link when given) to a URL's query. */
+/** Adds exp and sig (and name, link and the policy's claims when given) to a URL's query. */
 export function signUrl(secret: string, base: string, c: UrlClaims): string {
   const u = new URL(base);
   u.searchParams.set('exp', String(c.exp));
   if (c.extra) u.searchParams.set('name', c.extra);
   if (c.link) u.searchParams.set('link', c.link);
+  if (c.policy) {
+    const q = u.searchParams;
+    q.set(CLAIM_PARAMS.tier, c.policy.tier);
+    q.set(CLAIM_PARAMS.rate, String(c.policy.rate));
+    if (c.policy.lease) q.set(CLAIM_PARAMS.lease, c.policy.lease);
+    if (c.policy.happy) q.set(CLAIM_PARAMS.happy, formatWindow(c.policy.happy));
+  }
   u.searchParams.set('sig', signClaims(secret, c));
   return u.toString();
 }

@@ -32,6 +32,9 @@ import { UploadPublisher } from './upload/publish.js';
 import { PipelineFollower } from './upload/follower.js';
 import type { PipelineDeps } from './upload/pipeline.js';
 import { nodeWorkerPool, type NodeJobs } from './workers/pool.js';
+import { Egress } from './egress/egress.js';
+import { downloadMetrics } from './metrics.js';
+import { parseWeights, policyClock } from '../common/policy-config.js';
 
 /** The window the --min-upload-rate floor is averaged over. */
 export const RATE_WINDOW_MS = 30_000;
@@ -140,9 +143,17 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
   });
   await tus.load();
   const workers = nodeWorkerPool({ integrity, tus }, { scrub: config.scrubSchedule, orphans: config.orphanSchedule, uploadExpiryS: config.uploadExpiry }, log);
+  downloadMetrics.init();
+  const egress = new Egress({
+    uplinkRate: config.uplinkRate,
+    weights: parseWeights(config.uplinkWeights, 'uplinkWeights'),
+    minShare: config.uplinkMinShare / 100,
+    policyNow: policyClock(config.testClock),
+  });
   const ctx: NodeContext = {
     nodeId,
     secret: config.secret,
+    egress,
     store,
     log,
     limits,

@@ -2,6 +2,7 @@
 import { bytes, ConfigError, int, origins, str, tokenFile, url, urls, secret, type ConfigOf, type Field } from '../common/config.js';
 import { NODE_ID_RE, ZONE_RE } from '../common/protocol/ids.js';
 import { cronExpr } from '../common/schedule.js';
+import { testClock, tierWeights } from '../common/policy-config.js';
 
 const KiB = 1024;
 const MiB = 1024 ** 2;
@@ -50,6 +51,11 @@ export const NODE_SPEC = {
   quarantineKeep: int('Seconds a copy withdrawn after a failed check is kept for inspection before it is deleted', 7 * 86_400, 0, 365 * 86_400),
   metricsTokenFile: tokenFile('File whose first line (at least 16 characters) is the bearer token a metrics scraper sends to GET /metrics (empty: /metrics takes the cluster credential only)'),
   corsOrigins: origins('Web origins whose pages may upload, resume (tus) and download here: * for any, or a comma-separated list (empty: none)'),
+  // Downloads (docs/tiers.md).
+  uplinkRate: bytes('Bytes/s this node\'s downloads may send in all (0 = unlimited); when they want more, they share it by tier weight', 0, 0, Number.MAX_SAFE_INTEGER),
+  uplinkWeights: tierWeights('Shares of a saturated uplink, as tier=weight pairs (inside the happy hour a lifted download weighs as premium)', 'premium=8,admin=8,free=2,anonymous=1'),
+  uplinkMinShare: int('Percent of a saturated uplink split evenly among the waiting downloads before weights apply, so none starves', 10, 0, 100),
+  testClock: testClock('For tests only: the instant (ISO) the download policy\'s clock reads at start (the happy hour); empty = the system clock'),
 } as const;
 
 export type NodeConfig = ConfigOf<typeof NODE_SPEC>;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
 import type { TrackerView } from './cluster/tracker-view.js';
+import type { Egress } from './egress/egress.js';
 import type { ChunkStore } from './store/chunk-store.js';
 import type { Integrity } from './integrity/integrity.js';
 import type { TusService } from './tus/service.js';
@@ -17,6 +18,8 @@ export interface NodeContext {
   nodeId: string;
   /** The cluster secret: signed URLs (downloads, PUT) are checked with it. */
   secret: string;
+  /** Paces downloads: their signed rate caps and leases, and the uplink budget. */
+  egress: Egress;
   store: ChunkStore;
   log: Logger;
   limits: UploadLimits;

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
         zone: config.zone,
         publicUrl,
         load: () => ctx.stats.inFlight,
+        leases: () => ctx.egress.leases.report(),
         reserve: config.reserve,
       }),
   );

@@ -1,5 +1,7 @@
 // The storage node's own Prometheus metrics (request latency and bytes are in common/metrics.ts).
-import { counter } from '../common/metrics.js';
+import type { Counter, Gauge } from 'prom-client';
+import { counter, gauge } from '../common/metrics.js';
+import { TIERS, type Tier } from '../common/protocol/tiers.js';
 
 export const nodeMetrics = {
   scrubBytes: () => counter('hoard_scrub_bytes_total', 'Bytes read and hashed by the scrub'),
@@ -13,4 +15,33 @@ export const nodeMetrics = {
   orphanBytes: () => counter('hoard_orphan_bytes_reclaimed_total', 'Bytes freed by orphan reclaim'),
   pipelineFollowersFailed: () => counter('hoard_pipeline_followers_failed_total', 'Followers of the write pipeline that failed an upload (each one replaced, or the upload failed)'),
   copiesRemoved: () => counter('hoard_copies_removed_total', 'Copies removed on the tracker\'s request (GC, fsck, drops of extra copies)'),
+};
+
+/** The per-tier download series: bytes sent and downloads running, by the tier the URL's claims name. */
+export interface TierDownloads {
+  bytes: Counter.Internal;
+  active: Gauge.Internal<'tier'>;
+}
+
+const tierSeries = new Map<Tier, TierDownloads>();
+
+export const downloadMetrics = {
+  of(tier: Tier): TierDownloads {
+    let s = tierSeries.get(tier);
+    if (!s) {
+      const bytes = counter('hoard_download_bytes_total', 'Bytes of downloads sent to users, by the tier signed in the URL (copies between nodes are not counted)', ['tier']);
+      const active = gauge('hoard_downloads_active', 'Downloads (responses with a body) being sent to users, by tier', ['tier']);
+      s = { bytes: bytes.labels({ tier }), active: active.labels({ tier }) };
+      tierSeries.set(tier, s);
+    }
+    return s;
+  },
+  /** Every tier's series at 0 from the start, so a dashboard sees them before the first download. */
+  init(): void {
+    for (const tier of TIERS) {
+      const s = downloadMetrics.of(tier);
+      s.bytes.inc(0);
+      s.active.inc(0);
+    }
+  },
 };

@@ -15,6 +15,9 @@ import { nodeApiFactory, type NodeApiFactory } from './cluster/node-client.js';
 import { NodeStreams } from './cluster/node-streams.js';
 import { Topology } from './cluster/topology.js';
 import type { TrackerConfig } from './config.js';
+import { DownloadDesk } from './downloads/desk.js';
+import { MemoryLeaseBook } from './downloads/lease-book.js';
+import { happyHourOf, parseTiers, policyClock } from '../common/policy-config.js';
 import type { TrackerContext } from './context.js';
 import { Accounts } from './accounts/accounts.js';
 import { LoginGuard } from './accounts/login-guard.js';
@@ -124,6 +127,18 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       now,
     ),
     underQuorum: new UnderQuorumLog(log, now),
+    downloads: new DownloadDesk({
+      policy: {
+        rates: { anonymous: config.downloadRateAnonymous, free: config.downloadRateFree },
+        oneAtATime: parseTiers(config.downloadOneAtATime, 'downloadOneAtATime'),
+        happyHour: happyHourOf(config.happyHour, config.happyHourDays),
+        happyTiers: parseTiers(config.happyHourTiers, 'happyHourTiers'),
+      },
+      leases: new MemoryLeaseBook(),
+      leaseTtlMs: config.leaseTtl * 1000,
+      policyNow: policyClock(config.testClock, now),
+      now,
+    }),
     nodeApi,
     jobs: new JobBook(now),
     leases,

@@ -3,6 +3,7 @@ import type { Options } from 'yargs';
 import { ConfigError, bytes, int, origins, secret, str, tokenFile, url, type ConfigOf, type Field } from '../common/config.js';
 import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol/routes.js';
 import { cronExpr } from '../common/schedule.js';
+import { happyWindow, testClock, tierList, weekdays } from '../common/policy-config.js';
 import { UPLOAD_MARGIN_BYTES } from './cluster/placement.js';
 
 /** An http(s) URL, or '' for "derive it from host and the actual port". */
@@ -80,6 +81,15 @@ export const trackerSpec = {
   uploadMargin: bytes('Free bytes a node must have beyond an upload\'s size to be chosen for it (heartbeat lag; nodes already leave out their reserve)', UPLOAD_MARGIN_BYTES, 0, 1024 ** 5),
   gcSchedule: cronExpr('When blobs without links past their grace period are deleted from every node (node-cron, UTC, seconds field allowed)', '0 */10 * * * *'),
   gcGrace: int('Seconds a blob keeps its bytes after its last link is deleted', 86_400, 0, 365 * 86_400),
+  // Downloads per tier (docs/tiers.md).
+  downloadRateAnonymous: bytes('Bytes/s one anonymous download may use (its ranges and connections together, per node; 0 = unthrottled)', 256 * 1024, 0, 1024 ** 4),
+  downloadRateFree: bytes('Bytes/s one download of a registered free user may use (0 = unthrottled)', 1024 ** 2, 0, 1024 ** 4),
+  downloadOneAtATime: tierList('Tiers whose callers download one file at a time, cluster-wide (comma-separated anonymous,free; empty = none); another file meanwhile gets 429 DOWNLOAD_BUSY', 'anonymous,free'),
+  leaseTtl: int('Seconds a download lease (one file at a time for anonymous and free callers) lives without a node reporting its transfer running; a transfer that ends releases it at the next heartbeat', 30, 5, 86_400),
+  happyHour: happyWindow('Happy hour, HH:MM-HH:MM in UTC (an end at or before the start is the next day), or off: the tiers of --happy-hour-tiers download like premium', '12:00-14:00'),
+  happyHourDays: weekdays('Days the happy hour starts on: * or a list of mon,tue,wed,thu,fri,sat,sun', '*'),
+  happyHourTiers: tierList('Tiers the happy hour lifts to premium speed and no one-at-a-time limit (comma-separated)', 'free'),
+  testClock: testClock('For tests only: the instant (ISO) the download policy\'s clock reads at start (the happy hour); empty = the system clock'),
   fsckSchedule: cronExpr('When fsck compares the index with every node and reports differences (node-cron, UTC; repairs only from hoard-admin fsck --repair)', '0 30 4 * * *'),
 };
 

@@ -9,6 +9,7 @@ import type { NodeStreams } from './cluster/node-streams.js';
 import type { Topology } from './cluster/topology.js';
 import type { Accounts } from './accounts/accounts.js';
 import type { TrackerConfig } from './config.js';
+import type { DownloadDesk } from './downloads/desk.js';
 import type { Committer } from './index/committer.js';
 import type { CreationLimits } from './index/creation-limits.js';
 import type { ProofBook } from './index/proof-book.js';
@@ -35,6 +36,8 @@ export interface TrackerContext {
   proofs: ProofBook;
   /** Per-client limits on creating resumable uploads. */
   creations: CreationLimits;
+  /** The download policy: claims for node URLs, leases, the happy hour. */
+  downloads: DownloadDesk;
   /** Counts (and logs) uploads acknowledged under the write quorum. */
   underQuorum: UnderQuorumLog;
   /** Calls to nodes' /internal/ routes. */

@@ -4,7 +4,7 @@
 // → 302 → node.
 import { join } from 'node:path';
 import type { UploadResult, UploadTarget } from '../../common/protocol/types.js';
-import { HoardCluster } from '../../scripts/cluster/cluster.js';
+import { DOWNLOADS_UNLIMITED_ENV, HoardCluster } from '../../scripts/cluster/cluster.js';
 import type { Proc, ProcessRegistry } from '../../scripts/cluster/processes.js';
 import { BenchClient, getDiscard, postJson, put, type BodySource } from './http-client.js';
 import { msSince } from './stats.js';
@@ -27,6 +27,8 @@ export async function startTracker(procs: ProcessRegistry, root: string, dir: st
     tracker: { name, data: join(dir, 'data'), logFile: join(dir, 'tracker.log'), args },
     nodes: [],
     processes: procs,
+    // The bench measures the unpaced path: the download policy is lifted (docs/tiers.md).
+    env: DOWNLOADS_UNLIMITED_ENV,
   });
   await c.start();
   return { proc: c.tracker.proc, url: c.trackerUrl };
@@ -51,6 +53,7 @@ export async function startTwoZones(procs: ProcessRegistry, root: string, dir: s
     nodes: ['a', 'b'].map((zone) => ({ name: `node-${zone}`, data: join(dir, `node-${zone}`, 'data'), logFile: join(dir, `node-${zone}`, 'node.log'), zone })),
     processes: procs,
     readyTimeoutMs: 20_000,
+    env: DOWNLOADS_UNLIMITED_ENV,
   });
   await c.start();
   // Both zones must be up, or the first upload would be placed under the quorum.
@@ -70,6 +73,7 @@ export async function startCluster(procs: ProcessRegistry, root: string, dir: st
     nodes: [{ name: 'node', data: join(dir, 'node1', 'data'), logFile: join(dir, 'node1', 'node.log'), zone: 'a' }],
     processes: procs,
     readyTimeoutMs: 20_000,
+    env: DOWNLOADS_UNLIMITED_ENV,
   });
   await c.start();
   await c.waitPlaceable();

@@ -7,6 +7,7 @@ export const TRACKER = {
   uploadTarget: '/api/uploads', // POST {filename,size} → UploadTarget
   link: '/f/', // GET|HEAD /f/<id> → 302 to a signed node URL
   linkInfo: '/api/links/', // GET /api/links/<id> → LinkInfo
+  status: '/api/status', // GET → StatusAnswer: the happy hour, the caller's tier and its download limits
   health: '/health',
   home: '/', // GET → the upload page (HTML)
   assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon

@@ -63,6 +63,14 @@ export interface Heartbeat {
   /** Requests in flight on the node. */
   load: number;
   blobCount: number;
+  /** Download leases this node serves, and those whose transfer ended (the tracker releases them). */
+  leases?: LeaseReport;
+}
+
+/** Download leases in a heartbeat (docs/tiers.md). */
+export interface LeaseReport {
+  active: string[];
+  ended: string[];
 }
 
 export interface CommitRequest {
@@ -292,4 +300,28 @@ export interface JobStatus {
   progress?: JobProgress;
   result?: unknown;
   error?: { code: string; message: string };
+}
+
+/** GET /api/status: the download policy as it stands for the caller (docs/tiers.md). */
+export interface StatusAnswer {
+  /** The tracker's policy clock, ISO. */
+  time: string;
+  happyHour: {
+    on: boolean;
+    /** ISO: the end of the window now running (on), else undefined. */
+    until?: string;
+    /** ISO: the start of the next window (off), else undefined; none when the happy hour is off. */
+    next?: string;
+    /** Tiers it lifts. */
+    tiers: string[];
+  };
+  caller: {
+    tier: string;
+    limits: {
+      /** Bytes/s of one download now (0 = unthrottled). */
+      rate: number;
+      /** Files this caller may download at once now (0 = no limit). */
+      concurrent: number;
+    };
+  };
 }

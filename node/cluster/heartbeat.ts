@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RemoteError } from '../../common/protocol/errors.js';
 import { HEARTBEAT_INTERVAL_MS } from '../../common/protocol/routes.js';
-import { type Heartbeat, type NodeRegistration } from '../../common/protocol/types.js';
+import { type Heartbeat, type LeaseReport, type NodeRegistration } from '../../common/protocol/types.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { TrackerApi } from './tracker-client.js';
 import { describe, type NodeStreamApi } from './tracker-stream.js';
@@ -33,6 +33,8 @@ export interface TrackerLinkOptions {
   publicUrl: string;
   /** Requests in flight right now. */
   load: () => number;
+  /** Download leases served and ended since the last beat (each ended one is reported once; a beat lost is covered by the tracker's lease timeout). */
+  leases: () => LeaseReport;
   /** Bytes the node keeps free (its --reserve): reported free space leaves them out, so placement skips a node that is full for uploads. */
   reserve?: number;
   intervalMs?: number;
@@ -159,7 +161,10 @@ export class TrackerLink {
 
   private async beatBody(): Promise<Heartbeat> {
     const { freeBytes, totalBytes } = await this.usable();
-    return { id: this.opts.nodeId, freeBytes, totalBytes, load: this.opts.load(), blobCount: this.opts.store.count() };
+    const beat: Heartbeat = { id: this.opts.nodeId, freeBytes, totalBytes, load: this.opts.load(), blobCount: this.opts.store.count() };
+    const leases = this.opts.leases();
+    if (leases.active.length > 0 || leases.ended.length > 0) beat.leases = leases;
+    return beat;
   }
 
   /** Disk space as uploads can use it: free bytes minus the reserve. */

@@ -14,6 +14,9 @@ import { decideRange } from '../../common/protocol/range.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import { sendBody } from '../store/blob-reader.js';
 import { expOf } from '../../common/sign.js';
+import { claimsOf } from '../../common/protocol/download-policy.js';
+import type { Egress } from '../egress/egress.js';
+import { downloadMetrics } from '../metrics.js';
 import { attachmentHeaderRemembered, verifyClaimsRemembered } from './request-memo.js';
 
 export interface DownloadDeps {
@@ -22,6 +25,8 @@ export interface DownloadDeps {
   store: Pick<ChunkStore, 'get' | 'read'>;
   /** Where a reader goes back to when this copy fails its check. */
   trackerView: Pick<TrackerView, 'publicUrl'>;
+  /** Paces downloads: their signed rate cap and lease, the uplink budget. */
+  egress: Pick<Egress, 'open'>;
 }
 
 export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
@@ -31,8 +36,11 @@ export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
 async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: ServerResponse, url: URL, id: string): Promise<void> {
   const name = url.searchParams.get('name') ?? '';
   const link = url.searchParams.get('link') ?? '';
+  // The download's policy (tier, rate, lease, happy window) is signed with the rest: none for a copy between nodes.
+  const policy = claimsOf(url.searchParams);
+  if (policy === null) throw new HoardError('TOKEN_INVALID', 'The URL\'s download claims are malformed');
   // HEAD is checked as GET: a signed URL is good for both.
-  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: expOf(url.searchParams.get('exp')), extra: name, link }, url.searchParams.get('sig'));
+  verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: expOf(url.searchParams.get('exp')), extra: name, link, policy }, url.searchParams.get('sig'));
   if (!SHA256_RE.test(id)) throw new HoardError('BLOB_NOT_FOUND');
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');
@@ -77,15 +85,26 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
     sendJson(res, 302, { url: back }, { location: back });
     return;
   }
+  const transfer = ctx.egress.open(policy);
+  const tier = policy?.tier;
+  // Per-tier series count downloads users make (a copy between nodes has no tier).
+  const counted = tier === undefined ? undefined : downloadMetrics.of(tier);
+  const gate = transfer?.gate;
+  if (gate && counted) gate.sent = (n) => counted.bytes.inc(n);
+  counted?.active.inc();
   try {
     res.writeHead(status, headers);
-    await sendBody(body, res);
+    await sendBody(body, res, gate);
+    if (!gate) counted?.bytes.inc(end - start + 1);
   } catch (err) {
     // The body holds a chunk descriptor until it ends or is destroyed.
     body.destroy();
     // A client that hangs up is routine; anything else is a real read failure.
     if (res.destroyed && (err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
     throw err;
+  } finally {
+    transfer?.close();
+    counted?.active.dec();
   }
 }
 

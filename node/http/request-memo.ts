@@ -6,6 +6,7 @@
 // signature; the expiry is still compared with the clock on every call.
 import { LRUCache } from 'lru-cache';
 import { verifyClaims, type UrlClaims } from '../../common/sign.js';
+import { claimsText } from '../../common/protocol/download-policy.js';
 import { attachmentHeader } from './filename.js';
 
 /** A URL that passed its check: every signed field, compared on a hit. */
@@ -16,6 +17,7 @@ interface Checked {
   exp: number;
   extra: string;
   link: string;
+  policy: string;
 }
 
 // Keyed by the signature alone (short, so the lookup hashes little); a hit
@@ -31,10 +33,11 @@ export function verifyClaimsRemembered(secret: string, c: UrlClaims, sig: string
   }
   const extra = c.extra ?? '';
   const link = c.link ?? '';
+  const policy = c.policy ? claimsText(c.policy) : '';
   const seen = checkedUrls.get(sig);
-  if (seen && seen.exp === c.exp && seen.resource === c.resource && seen.extra === extra && seen.link === link && seen.verb === c.verb && seen.secret === secret && c.exp * 1000 >= nowMs) return;
+  if (seen && seen.exp === c.exp && seen.resource === c.resource && seen.extra === extra && seen.link === link && seen.policy === policy && seen.verb === c.verb && seen.secret === secret && c.exp * 1000 >= nowMs) return;
   verifyClaims(secret, c, sig, nowMs);
-  checkedUrls.set(sig, { secret, verb: c.verb, resource: c.resource, exp: c.exp, extra, link });
+  checkedUrls.set(sig, { secret, verb: c.verb, resource: c.resource, exp: c.exp, extra, link, policy });
 }
 
 /** attachmentHeader(name, fallback), remembered per pair. */

@@ -35,6 +35,18 @@ export interface ReadBuffers {
   large?: LargeReadSlots;
 }
 
+/**
+ * What paces a response (a download's rate cap and the node's uplink share):
+ * bytes leave in slices of `slice`, each once take() resolves. Without one,
+ * a response takes the unpaced path below, untouched.
+ */
+export interface SendGate {
+  readonly slice: number;
+  take(n: number): Promise<void>;
+  /** Told the bytes of each slice handed to the socket. */
+  sent?(n: number): void;
+}
+
 /** Bytes per Readable read (consumers other than an HTTP response). */
 const STREAM_PIECE = 1 << 20;
 
@@ -99,9 +111,10 @@ export class BlobStream extends Readable {
    * ERR_STREAM_PREMATURE_CLOSE when `out` closes first. Not to be mixed
    * with reading the stream as a Readable.
    */
-  async sendTo(out: Writable): Promise<void> {
+  async sendTo(out: Writable, gate?: SendGate): Promise<void> {
     if (this.sending) throw new Error('BlobStream.sendTo called twice');
     this.sending = true;
+    if (gate) return this.sendPaced(out, gate);
     if (this.fitsOnePiece()) return this.sendOnePiece(out);
     const { large } = this.buffers;
     const big = large !== undefined && this.end - this.pos + 1 >= 2 * large.pool.bufferSize && large.claim();
@@ -158,6 +171,69 @@ export class BlobStream extends Readable {
       out.off('close', onClose);
       out.off('error', onError);
       if (big) large.release();
+      this.destroy();
+    }
+  }
+
+  /**
+   * The paced path: pooled pieces written in slices, each once the gate
+   * lets it go and the socket has room, the next piece read meanwhile. Two
+   * buffers per response.
+   */
+  private async sendPaced(out: Writable, gate: SendGate): Promise<void> {
+    const pool = this.buffers.pool;
+    let closed = false;
+    let wake: (() => void) | undefined;
+    let failure: Error | undefined;
+    const onDrain = (): void => wake?.();
+    const onClose = (): void => {
+      closed = true;
+      wake?.();
+    };
+    const onError = (err: Error): void => {
+      failure ??= err;
+      onClose();
+    };
+    out.on('drain', onDrain);
+    out.on('close', onClose);
+    out.on('error', onError);
+    const stopped = (): Error => failure ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    const gone = (): boolean => closed || out.destroyed;
+    let next: Promise<{ buf: Buffer; n: number }> | undefined;
+    try {
+      next = this.readPooled(pool);
+      while (next) {
+        const { buf, n } = await next;
+        // The next piece is read while this one's slices wait their turn: a paced download never waits on the disk.
+        next = this.readPooled(pool);
+        for (let at = 0; at < n; ) {
+          const len = Math.min(gate.slice, n - at);
+          await gate.take(len);
+          if (gone()) {
+            pool.give(buf);
+            throw stopped();
+          }
+          const last = at + len >= n;
+          // The buffer goes back once the socket took its last slice (writes complete in order).
+          const room = out.write(buf.subarray(at, at + len), last ? () => pool.give(buf) : undefined);
+          gate.sent?.(len);
+          at += len;
+          if (!room && !gone()) {
+            await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
+          }
+        }
+      }
+      if (gone()) throw stopped();
+      out.end();
+    } finally {
+      next?.then(
+        ({ buf }) => pool.give(buf),
+        () => undefined,
+      );
+      out.off('drain', onDrain);
+      out.off('close', onClose);
+      out.off('error', onError);
       this.destroy();
     }
   }
@@ -265,8 +341,8 @@ export class BlobStream extends Readable {
   }
 }
 
-/** Sends a body into `out`: a BlobStream by its pooled path, anything else through stream.pipeline. */
-export async function sendBody(body: Readable, out: Writable): Promise<void> {
-  if (body instanceof BlobStream) return body.sendTo(out);
+/** Sends a body into `out`: a BlobStream by its pooled path (paced by `gate` when given), anything else through stream.pipeline. */
+export async function sendBody(body: Readable, out: Writable, gate?: SendGate): Promise<void> {
+  if (body instanceof BlobStream) return body.sendTo(out, gate);
   await pipeline(body, out);
 }

@@ -19,6 +19,17 @@ export function binaries(dist: string): { tracker: string; node: string } {
 /** Keys the launcher sets per process by flag, or that must differ between processes. */
 const CHILD_ENV_DROP = ['HOARD_SECRET', 'HOARD_ID', 'HOARD_PUBLIC_URL', 'HOARD_HOST', 'HOARD_PORT', 'HOARD_DATA', 'HOARD_TRACKER', 'HOARD_ZONE', 'HOARD_BASE_PORT'];
 
+/**
+ * The download policy lifted (no rate cap, no one-file-at-a-time): for the
+ * tests and bench runs that measure something else, and download many files
+ * at once from one address. Flags still win over it.
+ */
+export const DOWNLOADS_UNLIMITED_ENV: Readonly<NodeJS.ProcessEnv> = {
+  HOARD_DOWNLOAD_RATE_ANONYMOUS: '0',
+  HOARD_DOWNLOAD_RATE_FREE: '0',
+  HOARD_DOWNLOAD_ONE_AT_A_TIME: '',
+};
+
 export interface DaemonSpec {
   /** Names its log file (`<logDir>/<name>.log`) and its messages. */
   name: string;

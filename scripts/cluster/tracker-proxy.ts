@@ -14,19 +14,18 @@ export const NGINX_BIN = '/usr/sbin/nginx';
 export function trackerProxyBlocks(listen: string, trackers: readonly string[]): string {
   return `upstream hoard_trackers {
     ${trackers.map((t) => `server ${t} max_fails=1 fail_timeout=5s;`).join('\n    ')}
-    keepalive 16;
   }
   server {
     listen ${listen};
-    # Uploads go to the nodes by redirect: only small bodies reach a tracker.
-    client_max_body_size 1m;
+    # A PUT /upload is answered with a redirect before its body is read: no limit here.
+    client_max_body_size 0;
     location / {
       proxy_pass http://hoard_trackers;
       proxy_http_version 1.1;
-      proxy_set_header Connection "";
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-      # A tracker that is down (refused, reset before answering) is skipped for the next.
+      # A tracker that is down (refused) is skipped for the next. No upstream keepalive: a request
+      # whose body started on a kept connection to a tracker that just died cannot be passed on.
       proxy_next_upstream error timeout http_502 http_503 http_504;
       proxy_next_upstream_tries 2;
       proxy_connect_timeout 2s;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { UploadResult } from '../../common/protocol/types.js';
 import { AUTH_HEADER, TRACKER } from '../../common/protocol/routes.js';
 import { clusterAuth, signClaims, signUploadUrl, signUrl } from '../../common/sign.js';
+import { claimsOf } from '../../common/protocol/download-policy.js';
 import { useCluster, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 import { blobIdsOnDisk, listDir, listFiles, makeRandomFile, sha256, sha256File, tempDir } from '../helpers/files.js';
 import { chunkOf, curl, curlJson, errorCode, http, isErrorBody, RawHttp, requestHead, resolveLink } from '../helpers/http.js';
@@ -109,7 +110,7 @@ t.test('altered, missing or expired signatures on the node → 403', async (t) =
   const past = unixNow() - 60;
   const expired = alter((u) => {
     u.searchParams.set('exp', String(past));
-    u.searchParams.set('sig', signClaims(c.secret, { verb: 'GET', resource: blobId, exp: past, extra: 'small.bin', link: u.searchParams.get('link') ?? '' }));
+    u.searchParams.set('sig', signClaims(c.secret, { verb: 'GET', resource: blobId, exp: past, extra: 'small.bin', link: u.searchParams.get('link') ?? '', policy: claimsOf(u.searchParams) ?? undefined }));
   });
   expectError(t, await http(expired), 403, 'TOKEN_EXPIRED', 'expired download URL');
 

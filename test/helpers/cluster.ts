@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fse from 'fs-extra';
-import { HoardCluster, type Member } from '../../scripts/cluster/cluster.js';
+import { DOWNLOADS_UNLIMITED_ENV, HoardCluster, type Member } from '../../scripts/cluster/cluster.js';
 import type { Proc } from '../../scripts/cluster/processes.js';
 import { callJson } from '../../common/client.js';
 import type { BlobIdentity, ClusterStats, LinkInfo, NodeStatus } from '../../common/protocol/types.js';
@@ -179,7 +179,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     },
     moreTrackers: Array.from({ length: opts.moreTrackers ?? 0 }, (_, i) => ({ name: `tracker-${i + 1}`, data: join(root, `tracker-${i + 1}`), port: 0, host: '127.0.0.1', args: trackerArgs })),
     nodes: nodeSpecs,
-    env: { HOARD_LOG_LEVEL: 'info' },
+    // Tests of the download policy pass its flags; the others download freely.
+    env: { HOARD_LOG_LEVEL: 'info', ...DOWNLOADS_UNLIMITED_ENV },
   });
   const nodes: NodeProcess[] = [];
   const waitUp = (which: ClusterNode[] = nodes): Promise<void> =>

@@ -97,7 +97,9 @@ const layers: Record<string, Record<string, string[]>> = {
     integrity: ['store', 'cluster'],
     upload: ['store', 'hashing', 'cluster', 'integrity'],
     tus: ['upload', 'store', 'cluster', 'integrity'],
-    http: ['upload', 'tus', 'store', 'cluster', 'integrity', 'context.ts'],
+    // Download pacing: rate caps per lease, the uplink's weighted shares.
+    egress: [],
+    http: ['upload', 'tus', 'store', 'cluster', 'integrity', 'egress', 'context.ts'],
     workers: ['store', 'integrity', 'cluster', 'tus', 'context.ts'],
   },
   tracker: {
@@ -108,7 +110,9 @@ const layers: Record<string, Record<string, string[]>> = {
     index: ['meta', 'cluster', 'accounts'],
     replication: ['meta', 'cluster', 'index'],
     workers: ['meta', 'cluster', 'index', 'replication', 'context.ts'],
-    http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'web', 'context.ts'],
+    // The download policy: claims for node URLs, leases.
+    downloads: [],
+    http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'web', 'downloads', 'context.ts'],
     // The pages: HTML drawn on the server and the browser bundle's source (web/browser/, checked below).
     web: [],
     // migrate opens the metadata stores itself; every other command talks HTTP.

@@ -17,6 +17,8 @@ import { renderLinkPage } from '../web/link-page.js';
 import { wantsHtml } from '../web/negotiate.js';
 import { sendPage } from '../web/send.js';
 import { shellFor } from './pages.js';
+import { callerKey } from './caller.js';
+import { DownloadBusy } from '../downloads/desk.js';
 
 /** The query parameter that asks for the download itself, whatever Accept says (the link page's button, a node's heal-on-read redirect). */
 export const DOWNLOAD_PARAM = LINK_DOWNLOAD_PARAM;
@@ -69,9 +71,18 @@ const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
   const avoid = m.url.searchParams.getAll('avoid').filter((id) => NODE_ID_RE.test(id)).slice(0, 16);
   const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random, avoid);
   if (!node) throw new HoardError('NO_LIVE_COPY');
+  const caller = m.caller!;
+  let policy;
+  try {
+    policy = await ctx.downloads.claims({ tier: caller.tier, holder: callerKey(caller) }, blob.id, link.filename);
+  } catch (err) {
+    if (err instanceof DownloadBusy) res.setHeader('retry-after', String(err.retryAfterS));
+    throw err;
+  }
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
   // The link rides along, signed: a node whose copy fails its check sends the reader back through it.
-  const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename, link: link.id });
+  // So does the download's policy (tier, rate, lease, happy window): the node enforces it without asking here.
+  const target = signUrl(ctx.config.secret, node.publicUrl + NODE.blob + blob.id, { verb: 'GET', resource: blob.id, exp, extra: link.filename, link: link.id, policy });
   sendJson(res, 302, { url: target }, { location: target, [NODE_ID_HEADER]: node.id });
 };
 

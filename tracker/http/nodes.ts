@@ -9,6 +9,7 @@ import type { StreamSink } from '../cluster/node-streams.js';
 import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import { int, object, str } from '../../common/protocol/fields.js';
+import { LEASE_ID_RE } from '../../common/protocol/download-policy.js';
 import { publicUrl } from './validate.js';
 import { readBody } from './body.js';
 
@@ -26,7 +27,22 @@ export function parseRegistration(v: unknown): NodeRegistration {
 
 export function parseHeartbeat(v: unknown): Heartbeat {
   const o = object(v);
-  return { id: str(o, 'id', NODE_ID_RE), ...space(o), load: int(o, 'load', 0), blobCount: int(o, 'blobCount', 0) };
+  const beat: Heartbeat = { id: str(o, 'id', NODE_ID_RE), ...space(o), load: int(o, 'load', 0), blobCount: int(o, 'blobCount', 0) };
+  if (o.leases !== undefined) {
+    const l = object(o.leases, 'leases');
+    beat.leases = { active: leaseIds(l.active, 'leases.active'), ended: leaseIds(l.ended, 'leases.ended') };
+  }
+  return beat;
+}
+
+/** A node reports at most this many leases of each kind per heartbeat. */
+const LEASES_PER_BEAT = 10_000;
+
+function leaseIds(v: unknown, what: string): string[] {
+  if (!Array.isArray(v) || v.length > LEASES_PER_BEAT || !v.every((id) => typeof id === 'string' && LEASE_ID_RE.test(id))) {
+    throw new HoardError('BAD_REQUEST', `${what} must be a list of lease ids`);
+  }
+  return v as string[];
 }
 
 /** What every registration does besides the topology's record. */
@@ -81,5 +97,10 @@ export const registerRoute: RouteHandler = async (ctx, req, res, m) => {
 export const heartbeatRoute: RouteHandler = async (ctx, req, res, m) => {
   const hb = parseHeartbeat(await readBody(req, res, m));
   await ctx.topology.heartbeat(hb);
+  if (hb.leases) {
+    // Batched with the beat, not per request: ended transfers free their callers, running ones keep their lease.
+    await ctx.downloads.leases.release(hb.leases.ended);
+    await ctx.downloads.leases.renew(hb.leases.active, ctx.now(), ctx.downloads.leaseTtlMs);
+  }
   sendJson(res, 200, { ok: true });
 };

@@ -27,6 +27,7 @@ import { adminRepair } from './repair.js';
 import { tusCreate, tusOptions, uploadStatusRoute } from './tus.js';
 import { uploadRedirect, uploadTargetRoute } from './upload.js';
 import { adminJob, adminWorkerRun, adminWorkers } from './workers.js';
+import { statusRoute } from './status.js';
 
 export interface TrackerRoute {
   methods: readonly string[];
@@ -47,6 +48,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET', 'HEAD'], path: `${TRACKER.link}*id`, auth: 'public', cors: true, rawParams: true, handle: linkRoute },
   { methods: ['GET'], path: `${TRACKER.linkInfo}*id`, auth: 'public', cors: true, rawParams: true, handle: linkInfoRoute },
   { methods: ['DELETE'], path: `${TRACKER.linkInfo}*id`, auth: 'admin', rawParams: true, handle: linkDeleteRoute },
+  { methods: ['GET'], path: TRACKER.status, auth: 'public', cors: true, handle: statusRoute },
   // Accounts: same-origin pages and scripts (no CORS: a session is this site's own).
   { methods: ['GET'], path: TRACKER.account, auth: 'public', handle: accountRoute },
   { methods: ['POST'], path: TRACKER.accountRegister, auth: 'public', handle: accountRegisterRoute },

@@ -13,7 +13,9 @@ const WORDS: Partial<Record<ErrorCode, { title: string; text: string }>> = {
 
 export function renderErrorPage(shell: Shell, err: unknown): { status: number; body: string } {
   const e = toHoardError(err);
-  const words = WORDS[e.code] ?? (e.status >= 500 ? { title: 'Something went wrong', text: 'The server could not answer this request. Try again later.' } : { title: 'Request refused', text: e.message });
+  // A refusal whose message is written for people (it names the file still downloading).
+  const own = e.code === 'DOWNLOAD_BUSY' ? { title: 'One download at a time', text: e.message } : undefined;
+  const words = own ?? WORDS[e.code] ?? (e.status >= 500 ? { title: 'Something went wrong', text: 'The server could not answer this request. Try again later.' } : { title: 'Request refused', text: e.message });
   const main = html`<h1>${words.title}</h1>
 <p class="lead">${words.text}</p>
 <p><a class="button" href="/">Upload a file</a></p>`;

@@ -71,3 +71,18 @@ other.searchParams.set(PIPE_SIG_PARAM, piped.searchParams.get(PIPE_SIG_PARAM)!);
 t.equal(code(() => pipelineOf(secret, other)), 'TOKEN_INVALID', 'moved to another URL');
 const stream = clusterAuthStream(secret, 'PUT', '/internal/pipeline/k', now);
 t.equal(verifyClusterAuth(secret, 'PUT', '/internal/pipeline/k', stream, now), STREAM_DIGEST, 'a stream credential vouches for no digest');
+
+// A download URL's policy claims are signed with the rest: none can be changed or dropped.
+{
+  const policy = { tier: 'free' as const, rate: 100_000, lease: 'L'.repeat(22), happy: { start: 1_000_000, end: 2_000_000 } };
+  const withPolicy = { ...claims, link: 'k'.repeat(22), policy };
+  const sig = signClaims(secret, withPolicy);
+  t.equal(code(() => verifyClaims(secret, withPolicy, sig, now)), undefined, 'policy claims verify');
+  t.equal(code(() => verifyClaims(secret, { ...withPolicy, policy: { ...policy, tier: 'premium' } }, sig, now)), 'TOKEN_INVALID', 'tier raised');
+  t.equal(code(() => verifyClaims(secret, { ...withPolicy, policy: { ...policy, rate: 0 } }, sig, now)), 'TOKEN_INVALID', 'rate lifted');
+  t.equal(code(() => verifyClaims(secret, { ...withPolicy, policy: { ...policy, lease: 'M'.repeat(22) } }, sig, now)), 'TOKEN_INVALID', 'lease swapped');
+  t.equal(code(() => verifyClaims(secret, { ...withPolicy, policy: { ...policy, happy: { start: 0, end: 9_000_000 } } }, sig, now)), 'TOKEN_INVALID', 'happy window widened');
+  t.equal(code(() => verifyClaims(secret, { ...withPolicy, policy: undefined }, sig, now)), 'TOKEN_INVALID', 'claims dropped');
+  const u = new URL(signUrl(secret, 'http://n:1/blob/' + claims.resource, withPolicy));
+  t.same([u.searchParams.get('tier'), u.searchParams.get('rate'), u.searchParams.get('lease'), u.searchParams.get('hh')], ['free', '100000', 'L'.repeat(22), '1000-2000'], 'the claims in the query');
+}

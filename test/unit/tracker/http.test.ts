@@ -9,6 +9,7 @@ import { createServer, listen } from '../../../common/http.js';
 import { AUTH_HEADER } from '../../../common/protocol/routes.js';
 import { type BlobManifest, type ClusterStats, type CommitResponse, type LinkInfo, type NodeStatus, type UploadTarget } from '../../../common/protocol/types.js';
 import { clusterAuth, verifyClaims, verifyUploadUrl } from '../../../common/sign.js';
+import { claimsOf } from '../../../common/protocol/download-policy.js';
 import { composeTracker } from '../../../tracker/compose.js';
 import { trackerSpec, type TrackerConfig } from '../../../tracker/config.js';
 import { resolveCaller } from '../../../tracker/http/caller.js';
@@ -299,8 +300,11 @@ t.test('GET|HEAD /f/<id> → 302 to a signed blob URL', async (t) => {
   t.equal(u.pathname, `/na/blob/${m.id}`);
   t.equal(u.searchParams.get('name'), 'file one.txt');
   t.equal(u.searchParams.get('link'), linkId, 'the link rides along (a node with a bad copy sends the reader back through it)');
-  t.doesNotThrow(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt', link: linkId }, u.searchParams.get('sig'), clock));
-  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt' }, u.searchParams.get('sig'), clock), 'the link is signed');
+  const policy = claimsOf(u.searchParams)!;
+  t.equal(policy.tier, 'anonymous', 'the download policy rides along');
+  t.doesNotThrow(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt', link: linkId, policy }, u.searchParams.get('sig'), clock));
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt', policy }, u.searchParams.get('sig'), clock), 'the link is signed');
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp: Number(u.searchParams.get('exp')), extra: 'file one.txt', link: linkId }, u.searchParams.get('sig'), clock), 'the policy is signed');
   t.equal(r.headers['cache-control'], 'no-store');
   const h = await call('HEAD', `/f/${linkId}`);
   t.equal(h.status, 302);
@@ -318,7 +322,7 @@ t.test('a signed download URL lives only as long as starting a download needs', 
   const u = new URL(String((await call('GET', `/f/${linkId}`)).headers.location));
   const exp = Number(u.searchParams.get('exp'));
   t.ok(exp <= Math.floor(clock / 1000) + config.urlTtl);
-  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp, extra: 'file one.txt', link: linkId }, u.searchParams.get('sig'), (exp + 1) * 1000), { code: 'TOKEN_EXPIRED' });
+  t.throws(() => verifyClaims(SECRET, { verb: 'GET', resource: m.id, exp, extra: 'file one.txt', link: linkId, policy: claimsOf(u.searchParams)! }, u.searchParams.get('sig'), (exp + 1) * 1000), { code: 'TOKEN_EXPIRED' });
 });
 
 t.test('GET /api/links/<id>', async (t) => {

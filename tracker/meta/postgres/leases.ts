@@ -17,6 +17,8 @@ export class PgLeases implements LeaseBook {
   private connecting: Promise<pg.Client> | undefined;
   private readonly held = new Set<string>();
   private closed = false;
+  /** Queries on the lease session, one at a time (node-postgres queues them itself, but warns). */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly config: pg.ClientConfig,
@@ -25,15 +27,19 @@ export class PgLeases implements LeaseBook {
 
   async hold(name: string, holder: string): Promise<boolean> {
     if (this.closed) return false;
-    const c = await this.connect(holder);
-    if (this.held.has(name)) {
-      // Still ours only while the session lives: a round trip proves it does.
-      await c.query('SELECT 1');
+    const step = this.turn.then(async () => {
+      const c = await this.connect(holder);
+      if (this.held.has(name)) {
+        // Still ours only while the session lives: a round trip proves it does.
+        await c.query('SELECT 1');
+        return this.held.has(name);
+      }
+      const r = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS.lease, lockNumber(name)]);
+      if (r.rows[0]?.ok && this.client === c) this.held.add(name);
       return this.held.has(name);
-    }
-    const r = await c.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_CLASS.lease, lockNumber(name)]);
-    if (r.rows[0]?.ok && this.client === c) this.held.add(name);
-    return this.held.has(name);
+    });
+    this.turn = step.catch(() => undefined);
+    return step;
   }
 
   async holders(names: readonly string[]): Promise<Map<string, string>> {

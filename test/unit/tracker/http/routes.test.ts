@@ -30,7 +30,7 @@ t.test('the auth class of every route', async (t) => {
   t.equal(classOf('DELETE', '/api/links/*id'), 'admin', 'deleting a link needs the cluster credential');
   t.equal(classOf('GET', '/api/links/*id'), 'public', 'reading one does not');
   const cors = TRACKER_ROUTES.filter((r) => r.cors).flatMap((r) => r.methods.map((m) => `${m} ${r.path}`));
-  t.same(cors.sort(), ['GET /api/links/*id', 'GET /api/uploads/*id', 'GET /f/*id', 'HEAD /f/*id', 'OPTIONS /files', 'POST /api/uploads', 'POST /files', 'PUT /upload/*name'], 'CORS exactly on the upload, tus and download routes');
+  t.same(cors.sort(), ['GET /api/links/*id', 'GET /api/status', 'GET /api/uploads/*id', 'GET /f/*id', 'HEAD /f/*id', 'OPTIONS /files', 'POST /api/uploads', 'POST /files', 'PUT /upload/*name'], 'CORS exactly on the upload, tus and download routes, and the download policy\'s status');
 });
 
 t.test('an internal route without a credential never reaches its handler', async (t) => {
