@@ -48,7 +48,7 @@ export const trackerSpec = {
   bodyTimeout: int('Milliseconds within which a request body (JSON) must arrive whole; a slower one gets 408 and its connection closed', 10_000, 100, 600_000),
   metricsTokenFile: tokenFile('File whose first line (at least 16 characters) is the bearer token a metrics scraper sends to GET /metrics (empty: /metrics takes the cluster credential only)'),
   webChunkSize: bytes('Most bytes the upload page sends in one PATCH (lower it behind a proxy that limits request bodies; 0 = the rest of the file)', 64 * 1024 ** 2, 0, 1024 ** 4),
-  tusCreateRate: int('Resumable uploads one client (address) may create per minute, past its burst; more get 429 with Retry-After (0 = no limit)', 120, 0, 1_000_000),
+  tusCreateRate: int('Resumable uploads one client (an IPv4 address, or an IPv6 /64) may create per minute, past its burst; more get 429 with Retry-After (0 = no limit)', 120, 0, 1_000_000),
   tusCreateBurst: int('Resumable uploads one client may create at once after a quiet spell', 60, 1, 1_000_000),
   tusMaxOpen: int('Resumable uploads one client may hold created and unfinished; more get 429 with Retry-After (0 = no cap)', 100, 0, 1_000_000),
   // Accounts (docs/tiers.md).

@@ -12,6 +12,10 @@ export const TRACKER = {
   home: '/', // GET → the upload page (HTML)
   assets: '/assets/', // GET /assets/<name>-<hash>.<ext> → the pages' scripts, styles and icon
   admin: '/admin', // GET → the cluster page (HTML, administrators only)
+  loginPage: '/login', // GET → sign in / create an account (HTML); POST (form) → 303 /account with the session cookie
+  registerPage: '/register', // POST (form) → 303 /account with the session cookie
+  logoutPage: '/logout', // POST (form) → 303 / (the session ends)
+  accountPage: '/account', // GET → the account page (HTML); POST …/tokens, …/tokens/<id>/revoke, …/redeem, …/files/<link>/delete (forms)
   // Accounts (wire types in accounts.ts).
   account: '/api/account', // GET → AccountInfo (who am I)
   accountRegister: '/api/account/register', // POST {name,password} → AccountInfo

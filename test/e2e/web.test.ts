@@ -294,3 +294,70 @@ await t.test('an empty file gets a link too', async (t) => {
   t.equal(await sha256File(got.path), f.sha256, 'downloaded empty');
   t.same(problems, [], 'no script error, no CSP violation, no third-party request');
 });
+
+await t.test('an account from the pages alone: register, a token made and revoked, sign out', async (t) => {
+  const { page, problems } = await newPage(t);
+  t.equal((await page.goto(`${c.trackerUrl}/account`))?.url(), `${c.trackerUrl}/login`, 'the account page sends a visitor to sign in');
+  await page.screenshot({ path: join(shots, 'login-desktop.png'), fullPage: true });
+  t.ok(await phoneShot(`${c.trackerUrl}/login`, 'login-phone.png'), 'the sign-in page fits a phone screen');
+
+  await page.fill('#register-name', 'ann');
+  await page.fill('#register-password', 'correct horse battery');
+  await Promise.all([page.waitForURL(`${c.trackerUrl}/account`), page.click('form[action="/register"] button')]);
+  t.equal(await page.textContent('h1'), 'ann', 'registered and signed in');
+  t.match(await page.textContent('header.site'), /Signed in as ann/);
+  t.match(await page.textContent('main'), /No files yet/);
+
+  await page.fill('#token-name', 'laptop');
+  await page.click('form[action="/account/tokens"] button');
+  const token = await page.inputValue('#new-token');
+  t.match(token, /^\S{20,}$/, 'a new token, shown once');
+  const who = await http(`${c.trackerUrl}/api/account`, { headers: { authorization: `Bearer ${token}` } });
+  t.match(JSON.parse(who.text), { name: 'ann' }, 'the token signs a script in as ann');
+  await page.screenshot({ path: join(shots, 'account-desktop.png'), fullPage: true });
+  await page.goto(`${c.trackerUrl}/account`);
+  t.equal(await page.inputValue('#new-token').catch(() => 'gone'), 'gone', 'the token is not shown again');
+  await page.click('button[aria-label="Revoke token laptop"]');
+  t.equal((await http(`${c.trackerUrl}/api/account`, { headers: { authorization: `Bearer ${token}` } })).status, 401, 'a revoked token signs nothing in');
+
+  // A cross-site form cannot act for ann: no Origin of ours, no custom header.
+  const cookies = await page.context().cookies();
+  const session = cookies.find((k) => k.name === 'hoard_session');
+  t.ok(session?.httpOnly, 'the session cookie is HttpOnly');
+  const forged = await http(`${c.trackerUrl}/account/tokens`, {
+    method: 'POST',
+    headers: { cookie: `hoard_session=${session?.value}`, origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    body: 'name=evil',
+  });
+  t.equal(forged.status, 403, 'a forged cross-site form is refused');
+
+  await Promise.all([page.waitForURL(`${c.trackerUrl}/`), page.click('form[action="/logout"] button')]);
+  t.match(await page.textContent('header.site nav'), /Sign in/, 'signed out');
+  t.same(problems, [], 'no script error, no CSP violation, no third-party request');
+});
+
+await t.test('a wrong password is refused on the page, in words', async (t) => {
+  const { page } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/login`);
+  await page.fill('#login-name', 'ann');
+  await page.fill('#login-password', 'not the password');
+  const [res] = await Promise.all([page.waitForResponse((r) => r.url() === `${c.trackerUrl}/login` && r.request().method() === 'POST'), page.click('form[action="/login"] button')]);
+  t.equal(res.status(), 401);
+  t.match(await page.textContent('[role="alert"]'), /Wrong account name or password/);
+  t.equal(await page.inputValue('#login-name'), 'ann', 'the name typed is kept');
+});
+
+await t.test('the cluster page, for an administrator', async (t) => {
+  await c.api('POST', '/internal/admin/users', { name: 'root', password: 'a long admin password', tier: 'admin' });
+  const { page, problems } = await newPage(t);
+  await page.goto(`${c.trackerUrl}/login`);
+  await page.fill('#login-name', 'root');
+  await page.fill('#login-password', 'a long admin password');
+  await Promise.all([page.waitForURL(`${c.trackerUrl}/account`), page.click('form[action="/login"] button')]);
+  await page.click('header.site nav a[href="/admin"]');
+  t.equal(await page.textContent('h1'), 'Cluster');
+  t.match(await page.textContent('main'), new RegExp(`Zone a: 1 of 1 up`), 'the node, by zone');
+  t.match(await page.textContent('main'), /Saved by deduplication/);
+  await page.screenshot({ path: join(shots, 'admin-desktop.png'), fullPage: true });
+  t.same(problems, [], 'no script error, no CSP violation, no third-party request');
+});

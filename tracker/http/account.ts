@@ -47,7 +47,7 @@ export async function accountInfo(ctx: TrackerContext, user: UserRecord, via?: '
 
 const tokenInfo = (c: CredentialRecord): TokenInfo => ({ id: c.id, name: c.name ?? '', created: c.created, expires: c.expires });
 
-function sessionCookie(ctx: TrackerContext, value: string, maxAgeS: number): string {
+export function sessionCookie(ctx: TrackerContext, value: string, maxAgeS: number): string {
   const secure = ctx.publicUrl.startsWith('https:') ? '; Secure' : '';
   return `${SESSION_COOKIE}=${value}; Path=/; Max-Age=${maxAgeS}; HttpOnly; SameSite=Lax${secure}`;
 }

@@ -22,6 +22,8 @@ export type Caller =
       kind: 'user';
       ip: string;
       userId: string;
+      /** The account's name, as pages greet it. */
+      name?: string;
       tier: Exclude<Tier, 'anonymous'>;
       /** How the request signed in, and the session's or token's id (what logout ends). */
       via?: 'session' | 'token';
@@ -77,14 +79,14 @@ export function callerResolver(deps: CallerDeps): (req: IncomingMessage) => Prom
     if (auth !== undefined && /^bearer /i.test(auth)) {
       const found = await deps.accounts.authenticate(auth.slice(7).trim(), 'token');
       if (!found) throw new HoardError('CREDENTIAL_INVALID');
-      return { kind: 'user', ip, userId: found.user.id, tier: tierOf(found.user, deps.now()), via: 'token', credentialId: found.credential.id };
+      return { kind: 'user', ip, userId: found.user.id, name: found.user.name, tier: tierOf(found.user, deps.now()), via: 'token', credentialId: found.credential.id };
     }
     const cookie = cookieValue(req, SESSION_COOKIE);
     if (cookie !== undefined) {
       const found = await deps.accounts.authenticate(cookie, 'session');
       if (found) {
         if (!passesCsrf(req, deps.publicUrl())) throw new HoardError('CSRF_REFUSED');
-        return { kind: 'user', ip, userId: found.user.id, tier: tierOf(found.user, deps.now()), via: 'session', credentialId: found.credential.id };
+        return { kind: 'user', ip, userId: found.user.id, name: found.user.name, tier: tierOf(found.user, deps.now()), via: 'session', credentialId: found.credential.id };
       }
     }
     return resolveCaller(req);

@@ -13,7 +13,7 @@ import type { RouteHandler } from './handler.js';
 /** The shell of every page for this visitor: who is signed in, and whether the cluster page is theirs to see. */
 export function shellFor(ctx: TrackerContext, caller: Caller | undefined): Shell {
   if (caller?.kind !== 'user') return { assets: ctx.web };
-  return { assets: ctx.web, visitor: { name: caller.userId, admin: caller.tier === 'admin' } };
+  return { assets: ctx.web, visitor: { name: caller.name ?? caller.userId, admin: caller.tier === 'admin' } };
 }
 
 /** Origins of the storage nodes a page's uploads may be sent to (tus PATCHes go to a node). */

@@ -11,6 +11,17 @@ import { accountRoute, loginRoute, logoutRoute, redeemRoute, accountRegisterRout
 import { adminBlobs, adminLinks, adminNodes, adminStats } from './admin.js';
 import { adminKeysCreate, adminUserCreate, adminUserDelete, adminUsers, adminUserShow, adminUserUpdate } from './admin-users.js';
 import { adminPageRoute } from './admin-page.js';
+import {
+  accountPageRoute,
+  fileDeleteFormRoute,
+  loginFormRoute,
+  loginPageRoute,
+  logoutFormRoute,
+  redeemFormRoute,
+  registerFormRoute,
+  tokenFormRoute,
+  tokenRevokeFormRoute,
+} from './account-pages.js';
 import { commitRoute } from './commit.js';
 import { copiesHeldRoute, copyBadRoute } from './copies.js';
 import { adminDrain } from './drain.js';
@@ -62,6 +73,15 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['GET', 'HEAD'], path: TRACKER.home, auth: 'public', handle: uploadPageRoute },
   { methods: ['GET', 'HEAD'], path: `${TRACKER.assets}:name`, auth: 'public', rawParams: true, handle: assetRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.admin, auth: 'public', handle: adminPageRoute },
+  { methods: ['GET', 'HEAD'], path: TRACKER.loginPage, auth: 'public', handle: loginPageRoute },
+  { methods: ['POST'], path: TRACKER.loginPage, auth: 'public', handle: loginFormRoute },
+  { methods: ['POST'], path: TRACKER.registerPage, auth: 'public', handle: registerFormRoute },
+  { methods: ['POST'], path: TRACKER.logoutPage, auth: 'public', handle: logoutFormRoute },
+  { methods: ['GET', 'HEAD'], path: TRACKER.accountPage, auth: 'public', handle: accountPageRoute },
+  { methods: ['POST'], path: `${TRACKER.accountPage}/tokens`, auth: 'public', handle: tokenFormRoute },
+  { methods: ['POST'], path: `${TRACKER.accountPage}/tokens/:id/revoke`, auth: 'public', rawParams: true, handle: tokenRevokeFormRoute },
+  { methods: ['POST'], path: `${TRACKER.accountPage}/redeem`, auth: 'public', handle: redeemFormRoute },
+  { methods: ['POST'], path: `${TRACKER.accountPage}/files/:id/delete`, auth: 'public', rawParams: true, handle: fileDeleteFormRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'metrics', handle: (_ctx, _req, res) => sendMetrics(res) },
   // Storage nodes.

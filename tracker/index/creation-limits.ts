@@ -5,7 +5,9 @@
 // creations and a cap on uploads created and not yet finished; past either,
 // 429 with the seconds to wait. The state is bounded: the least recently
 // seen clients are forgotten past `maxClients`, and an open upload is
-// forgotten when it finishes or its first expiry passes.
+// forgotten when it finishes or its first expiry passes. An IPv6 client is
+// its /64: one host is handed a whole /64 and can pick any address in it.
+import { isIPv6 } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import { HoardError } from '../../common/protocol/errors.js';
 
@@ -40,6 +42,23 @@ export class CreationRefused extends HoardError {
   }
 }
 
+/**
+ * The key a client's limits are kept under: an IPv4 address as is (an
+ * IPv4-mapped IPv6 one as its IPv4), an IPv6 address as its /64 prefix.
+ */
+export function clientGroup(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = ip.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  // An embedded IPv4 tail (…:1.2.3.4) takes two groups; it is past the /64 anyway.
+  const width = (parts: string[]) => parts.reduce((n, p) => n + (p.includes('.') ? 2 : 1), 0);
+  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - width(left) - width(right)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+}
+
 export class CreationLimits {
   private readonly clients: LRUCache<string, ClientState>;
   /** Open upload id → its client, to forget it when it finishes. */
@@ -63,7 +82,8 @@ export class CreationLimits {
    * once (concurrent creations cannot all slip under the cap) until opened,
    * finished or a minute passes.
    */
-  admit(client: string, uploadId: string): void {
+  admit(ip: string, uploadId: string): void {
+    const client = clientGroup(ip);
     const now = this.now();
     const s = this.clients.get(client) ?? { tokens: this.cfg.burst, at: now, open: new Map<string, number>() };
     this.clients.set(client, s);
@@ -86,7 +106,8 @@ export class CreationLimits {
   }
 
   /** The upload was created: counted as open until it finishes or `expiresMs` passes. */
-  opened(client: string, uploadId: string, expiresMs: number): void {
+  opened(ip: string, uploadId: string, expiresMs: number): void {
+    const client = clientGroup(ip);
     const s = this.clients.get(client);
     if (!s) return;
     s.open.set(uploadId, expiresMs);
@@ -107,7 +128,8 @@ export class CreationLimits {
    * committed through another, which cannot tell this one (the caller asks
    * the store and calls finished() for those).
    */
-  openAtCap(client: string): string[] {
+  openAtCap(ip: string): string[] {
+    const client = clientGroup(ip);
     const s = this.clients.peek(client);
     if (!s || this.cfg.maxOpen === 0) return [];
     this.forgetExpired(s, this.now());
@@ -115,7 +137,8 @@ export class CreationLimits {
   }
 
   /** Open uploads counted for `client`. */
-  openOf(client: string): number {
+  openOf(ip: string): number {
+    const client = clientGroup(ip);
     const s = this.clients.peek(client);
     if (!s) return 0;
     this.forgetExpired(s, this.now());

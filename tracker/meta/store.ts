@@ -77,6 +77,8 @@ export interface LinkReader {
   list(page: Page): Promise<LinkRecord[]>;
   /** Link ids pointing at a blob, in id order. */
   ofBlob(blobId: string, page: Page): Promise<string[]>;
+  /** The links an account uploaded, in id order (its files, as the account page lists them). */
+  ofUploader(userId: string, page: Page): Promise<LinkRecord[]>;
 }
 
 export interface UploadReader {

@@ -13,24 +13,31 @@ export interface Visitor {
 }
 
 /** Navigation entries, by key; a page names its own to be marked current. */
-export type NavKey = 'upload' | 'admin';
+export type NavKey = 'upload' | 'login' | 'account' | 'admin';
 
 interface NavItem {
   key: NavKey;
   href: string;
   label: string;
-  /** Shown to administrators only. */
-  admin?: boolean;
+  /** Who sees it (everyone when absent). */
+  for?: 'anonymous' | 'signed-in' | 'admin';
 }
 
-/** The site's navigation. Entries that need a signed-in visitor (account, admin) join here, filtered by `navFor`. */
+/** The site's navigation, filtered by `navFor` for the visitor. */
 const NAV: readonly NavItem[] = [
   { key: 'upload', href: '/', label: 'Upload' },
-  { key: 'admin', href: '/admin', label: 'Cluster', admin: true },
+  { key: 'account', href: '/account', label: 'Account', for: 'signed-in' },
+  { key: 'admin', href: '/admin', label: 'Cluster', for: 'admin' },
+  { key: 'login', href: '/login', label: 'Sign in', for: 'anonymous' },
 ];
 
 function navFor(visitor: Visitor | undefined): readonly NavItem[] {
-  return NAV.filter((n) => !n.admin || visitor?.admin === true);
+  return NAV.filter((n) => {
+    if (n.for === 'anonymous') return visitor === undefined;
+    if (n.for === 'signed-in') return visitor !== undefined;
+    if (n.for === 'admin') return visitor?.admin === true;
+    return true;
+  });
 }
 
 export interface Shell {

@@ -21,7 +21,8 @@ export function sendPage(req: IncomingMessage, res: ServerResponse, status: numb
     'cache-control': opts.cache ?? 'no-store',
     'content-security-policy': pageCsp(opts.connect ?? []),
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // same-origin, not no-referrer: a form post to this site must carry its Origin (the CSRF check), and other sites still get no Referer.
+    'referrer-policy': 'same-origin',
     'x-frame-options': 'DENY',
     ...opts.headers,
   });

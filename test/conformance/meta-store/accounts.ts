@@ -146,6 +146,26 @@ export async function accountsGroup(t: Test, { factory, supports }: SuiteOptions
     t.equal(await s.accounts.usage('nobody'), 0);
   });
 
+  await t.test('an account\'s links, in id order, paged; a deleted link leaves the list', async (t) => {
+    const s = await fresh(t);
+    await s.accounts.createUser(userRecord('u1'));
+    await s.accounts.createUser(userRecord('u2'));
+    const mine = [uploadBy('u1', 'la', 100), uploadBy('u1', 'lb', 200), uploadBy('u1', 'la', 100)];
+    for (const w of mine) await writeCommit(s, w);
+    await writeCommit(s, uploadBy('u2', 'lc', 300));
+    await writeCommit(s, commitOf('ld', 400, ['n1']));
+    const ids = mine.map((w) => w.link.id).sort();
+    t.same((await s.links.ofUploader('u1', { limit: 10 })).map((l) => l.id), ids, 'every link of u1, and only those');
+    t.same((await s.links.ofUploader('u1', { limit: 10 }))[0], await s.links.get(ids[0]!), 'whole records');
+    t.same((await s.links.ofUploader('u1', { limit: 2 })).map((l) => l.id), ids.slice(0, 2));
+    t.same((await s.links.ofUploader('u1', { limit: 10, after: ids[1] })).map((l) => l.id), ids.slice(2));
+    t.equal((await s.links.ofUploader('u2', { limit: 10 })).length, 1);
+    t.same(await s.links.ofUploader('nobody', { limit: 10 }), []);
+    t.same(await s.links.ofUploader('no such id!', { limit: 10 }), [], 'an id no account can have finds nothing');
+    await deleteLink(s, ids[0]!, T0);
+    t.same((await s.links.ofUploader('u1', { limit: 10 })).map((l) => l.id), ids.slice(1));
+  });
+
   await t.test('a commit past the uploader\'s limit is refused whole: no link, no blob, no usage', async (t) => {
     const s = await fresh(t);
     await s.accounts.createUser(userRecord('u1'));

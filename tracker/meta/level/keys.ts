@@ -50,6 +50,7 @@ export const keys = {
   md5: (md5: string, blobId: string) => `m:${md5}:${blobId}`,
   link: (id: string) => 'l:' + id,
   linkOfBlob: (blobId: string, linkId: string) => `r:${blobId}:${linkId}`,
+  linkOfUploader: (userId: string, linkId: string) => `lu:${userId}:${linkId}`,
   prefixes: (blobId: string) => 'p:' + blobId,
   collision: (md5: string) => 'x:' + md5,
   upload: (uploadId: string) => 'u:' + uploadId,
@@ -77,5 +78,6 @@ export const ranges = {
   credentialsOf: (userId: string) => `ai:${userId}:`,
   md5: (md5: string) => `m:${md5}:`,
   linksOfBlob: (blobId: string) => `r:${blobId}:`,
+  linksOfUploader: (userId: string) => `lu:${userId}:`,
   badCopiesOf: (blobId: string) => `q:${blobId}:`,
 };

@@ -101,6 +101,12 @@ export class LevelMetaStore implements MetaStore {
       get: byId<LinkRecord>(keys.link),
       list: (page) => values<LinkRecord>(ranges.links, page),
       ofBlob: async (blobId, page) => (isKeyPart(blobId) ? this.scanKeys(ranges.linksOfBlob(blobId), page) : []),
+      ofUploader: async (userId, page) => {
+        if (!isKeyPart(userId)) return [];
+        const ids = await this.scanKeys(ranges.linksOfUploader(userId), page);
+        const found = await Promise.all(ids.map((id) => get<LinkRecord>(keys.link(id))));
+        return found.filter((l): l is LinkRecord => l !== undefined);
+      },
     };
     this.uploads = {
       linkOf: byId<string>(keys.upload),

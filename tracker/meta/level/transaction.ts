@@ -98,8 +98,11 @@ export function levelOutcome(o: TxOutcome): LevelOutcome {
         created.push(keys.link(id));
         ops.push({ type: 'put', key: keys.linkOfBlob(after.blobId, id), value: 1 });
       }
+      if (before?.uploader !== undefined && before.uploader !== after.uploader) ops.push({ type: 'del', key: keys.linkOfUploader(before.uploader, id) });
+      if (after.uploader !== undefined && before?.uploader !== after.uploader) ops.push({ type: 'put', key: keys.linkOfUploader(after.uploader, id), value: 1 });
     } else if (before) {
       ops.push({ type: 'del', key: keys.link(id) }, { type: 'del', key: keys.linkOfBlob(before.blobId, id) });
+      if (before.uploader !== undefined) ops.push({ type: 'del', key: keys.linkOfUploader(before.uploader, id) });
     }
   }
   for (const u of o.uploads) {

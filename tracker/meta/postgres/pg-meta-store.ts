@@ -142,6 +142,12 @@ export class PgMetaStore implements MetaStore {
               ]);
         return r.map((x) => x.id);
       },
+      ofUploader: async (userId, page) => {
+        if (!isRecordId(userId)) return [];
+        return page.after === undefined
+          ? links('link-of-uploader', 'WHERE uploader = $1 ORDER BY id LIMIT $2', [userId, page.limit])
+          : links('link-of-uploader-after', 'WHERE uploader = $1 AND id > $3 ORDER BY id LIMIT $2', [userId, page.limit, page.after]);
+      },
     };
     this.uploads = {
       linkOf: async (uploadId) =>

@@ -104,6 +104,10 @@ const MIGRATIONS: readonly string[] = [
     record json NOT NULL
   );
   `,
+  // An account's files, in id order (the account page).
+  `
+  CREATE INDEX links_uploader ON links (uploader, id) WHERE uploader IS NOT NULL;
+  `,
 ];
 
 /** The schema this build writes. */

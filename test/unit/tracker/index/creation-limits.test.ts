@@ -2,7 +2,7 @@
 // and a cap on uploads created and not finished, each refusal with the
 // seconds to wait; memory bounded by the clients remembered.
 import t from 'tap';
-import { CreationLimits, CreationRefused } from '../../../../tracker/index/creation-limits.js';
+import { clientGroup, CreationLimits, CreationRefused } from '../../../../tracker/index/creation-limits.js';
 
 function limits(cfg: Partial<ConstructorParameters<typeof CreationLimits>[0]> = {}) {
   let now = 1_000_000;
@@ -57,4 +57,19 @@ t.test('the clients remembered are bounded', async (t) => {
   t.equal(l.openOf('c0'), 0, 'the oldest clients are forgotten');
   l.finished('u0');
   t.equal(l.openOf('c995'), 1);
+});
+
+t.test('an IPv6 client is its /64: addresses in one /64 share the limits', async (t) => {
+  t.equal(clientGroup('2001:db8:1:2:aaaa::1'), '2001:db8:1:2::/64');
+  t.equal(clientGroup('2001:0db8:0001:0002:ffff:ffff:ffff:ffff'), '2001:db8:1:2::/64');
+  t.equal(clientGroup('2001:db8::1'), '2001:db8:0:0::/64');
+  t.equal(clientGroup('::1'), '0:0:0:0::/64');
+  t.equal(clientGroup('::ffff:192.0.2.7'), '192.0.2.7', 'an IPv4-mapped address is its IPv4');
+  t.equal(clientGroup('192.0.2.7'), '192.0.2.7');
+  const { l } = limits({ perMinute: 0, burst: 1, maxOpen: 2 });
+  l.admit('2001:db8:1:2::a', 'u1');
+  l.admit('2001:db8:1:2:ffff::b', 'u2');
+  t.ok(refusal(() => l.admit('2001:db8:1:2:1:2:3:4', 'u3')), 'a third address of the same /64 is at the cap');
+  t.equal(l.openOf('2001:db8:1:2::99'), 2);
+  t.notOk(refusal(() => l.admit('2001:db8:1:3::a', 'u4')), 'the next /64 is another client');
 });
