@@ -57,6 +57,11 @@ export const trackerSpec = {
   loginFailuresPerAddress: int('Failed sign-ins one address may make per login window before it gets 429 with Retry-After (0 = no limit)', 20, 0, 1_000_000),
   loginFailuresPerAccount: int('Failed sign-ins against one account name per login window before it gets 429 with Retry-After (0 = no limit)', 10, 0, 1_000_000),
   loginWindow: int('Seconds over which failed sign-ins are counted', 900, 1, 86_400),
+  // Limits per tier (docs/tiers.md); 0 = none. Admins have none.
+  uploadLimitAnonymous: bytes('Largest upload an anonymous caller may make, bytes (0 = none but maxUploadSize)', 1024 ** 3, 0, 1024 ** 5),
+  uploadLimitFree: bytes('Largest upload a free account may make, bytes (0 = none but maxUploadSize)', 1024 ** 3, 0, 1024 ** 5),
+  uploadLimitPremium: bytes('Largest upload a premium account may make, bytes (0 = none but maxUploadSize)', 0, 0, 1024 ** 5),
+  downloadLimitFree: bytes('Largest file anonymous callers and free accounts may download, bytes; larger files need premium (0 = none)', 1024 ** 3, 0, 1024 ** 5),
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),

@@ -12,7 +12,8 @@ export const CSRF_HEADER = 'x-hoard-csrf';
 export interface LimitsInfo {
   uploadSize: number | null;
   downloadSize: number | null;
-  storage: number | null;
+  /** Most logical bytes the account may keep (null: none); not sent while storage quotas are not enforced. */
+  storage?: number | null;
 }
 
 /** GET /api/account: the caller. Anonymous callers get `tier: 'anonymous'` and their limits only. */

@@ -11,7 +11,11 @@ import { waitFor } from '../helpers/proc.js';
 const SESSION_TTL_S = 3;
 const c = await useCluster(t, {
   nodes: [{ zone: 'a' }],
-  trackerArgs: ['--session-ttl', String(SESSION_TTL_S), '--login-failures-per-account', '3', '--login-window', '600'],
+  trackerArgs: [
+    ...['--session-ttl', String(SESSION_TTL_S), '--login-failures-per-account', '3', '--login-window', '600'],
+    // Small tier limits, so that small files show them: anonymous 40 kB, free 60 kB uploads; non-premium downloads 60 kB.
+    ...['--upload-limit-anonymous', '40000', '--upload-limit-free', '60000', '--download-limit-free', '60000'],
+  ],
 });
 const base = c.trackerUrl;
 
@@ -231,4 +235,57 @@ await t.test('hoard login saves a 0600 token; whoami, put as the account, redeem
   t.equal((await hoard(['whoami'])).stdout.trim(), 'anonymous');
   await c.admin(['users', 'delete', 'carol']);
   t.notOk((await c.admin<UserInfo[]>(['users', 'list'])).some((u) => u.name === 'carol'));
+});
+
+await t.test('limits per tier: over-size uploads refused before any byte with nothing kept; big files for premium only', async (t) => {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { blobIdsOnDisk, listDir } = await import('../helpers/files.js');
+  const { curl } = await import('../helpers/http.js');
+  const dir = await mkdtemp(join(tmpdir(), 'hoard-limits-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const big = join(dir, 'big.bin');
+  await writeFile(big, Buffer.alloc(70_000, 3));
+  const node = c.nodes[0]!;
+  const before = { blobs: await blobIdsOnDisk(node.dataDir), links: (await c.links()).length };
+
+  const anon = await curl(['-s', '-o', '-', '-w', '\n%{http_code}', '-L', '-T', big, `${base}/upload/big.bin`]);
+  const [body, status] = [anon.stdout.slice(0, anon.stdout.lastIndexOf('\n')), anon.stdout.slice(anon.stdout.lastIndexOf('\n') + 1)];
+  t.equal(status, '413', body);
+  t.equal(errorCode(body), 'UPLOAD_TOO_LARGE');
+  t.match(body, /anonymous uploads are limited to 39\.1 KiB \(40000 bytes\)/, 'the message names the limit');
+  const tus = await http(`${base}/files`, { method: 'POST', headers: { 'tus-resumable': '1.0.0', 'upload-length': '70000' } });
+  t.equal(tus.status, 413, 'tus creation too');
+  t.equal(errorCode(tus.text), 'UPLOAD_TOO_LARGE');
+
+  const dave = await call('/api/account/register', { body: { name: 'dave', password: 'dave password' } });
+  t.equal(dave.status, 201);
+  const tok = ((await call('/api/account/login', { body: { name: 'dave', password: 'dave password', token: 'limits' } })).json as TokenCreated).token;
+  t.match((await call('/api/account', { token: tok })).json, { tier: 'free', limits: { uploadSize: 60000, downloadSize: 60000 } });
+  const free = await http(`${base}/api/uploads`, { method: 'POST', headers: { authorization: `Bearer ${tok}`, 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'big.bin', size: 70_000 }) });
+  t.equal(free.status, 413, free.text);
+  t.equal(errorCode(free.text), 'UPLOAD_TOO_LARGE');
+  t.match(free.text, /free uploads are limited to/);
+  await waitFor('data/tmp to be empty', async () => (await listDir(join(node.dataDir, 'tmp'))).length === 0, 5_000).catch(() => undefined);
+  t.same(await listDir(join(node.dataDir, 'tmp')), [], 'nothing in the node\'s data/tmp');
+  t.same(await blobIdsOnDisk(node.dataDir), before.blobs, 'no blob on the node\'s disk');
+  t.equal((await c.links()).length, before.links, 'no link at the tracker');
+
+  await c.api('PATCH', '/internal/admin/users/dave', { tier: 'premium', days: 1 });
+  t.match((await call('/api/account', { token: tok })).json, { tier: 'premium', limits: { uploadSize: null, downloadSize: null } });
+  const up = await curl(['-s', '-f', '-L', '-H', `authorization: Bearer ${tok}`, '-T', big, `${base}/upload/big.bin`]);
+  t.equal(up.code, 0, up.stderr);
+  const link = (JSON.parse(up.stdout) as { link: string; id: string }).id;
+
+  const anonGet = await http(`${base}/f/${link}`);
+  t.equal(anonGet.status, 403, 'an anonymous download of a 70 kB file');
+  t.equal(errorCode(anonGet.text), 'DOWNLOAD_TOO_LARGE');
+  t.match(anonGet.text, /files over 58\.6 KiB \(60000 bytes\) need a premium account/);
+  const page = await http(`${base}/f/${link}?download=1`, { headers: { accept: 'text/html' } });
+  t.equal(page.status, 403, 'the browser gets the refusal as a page');
+  t.match(page.text, /need a premium account/);
+  t.equal((await http(`${base}/f/${link}`, { headers: { authorization: `Bearer ${tok}` } })).status, 302, 'premium downloads it');
+  await c.api('PATCH', '/internal/admin/users/dave', { tier: 'free' });
+  t.equal((await http(`${base}/f/${link}`, { headers: { authorization: `Bearer ${tok}` } })).status, 403, 'free again: refused');
 });

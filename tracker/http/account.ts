@@ -4,11 +4,13 @@
 // (`hoard login` asks for one with `token`). docs/protocol.md has each route.
 import type { ServerResponse } from 'node:http';
 import { sendJson } from '../../common/http.js';
-import { SESSION_COOKIE, type AccountInfo, type TokenCreated, type TokenInfo } from '../../common/protocol/accounts.js';
+import { SESSION_COOKIE, type AccountInfo, type LimitsInfo, type TokenCreated, type TokenInfo } from '../../common/protocol/accounts.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { object, type Json } from '../../common/protocol/fields.js';
 import { ThrottledError, type Minted } from '../accounts/accounts.js';
+import { limitsOf } from '../accounts/limits.js';
 import { tierOf } from '../accounts/tier.js';
+import type { Tier } from '../../common/protocol/tiers.js';
 import type { CredentialRecord, UserRecord } from '../meta/store.js';
 import type { TrackerContext } from '../context.js';
 import { readBody } from './body.js';
@@ -21,10 +23,18 @@ export function signedIn(m: Match): { userId: string; via?: 'session' | 'token';
   return c;
 }
 
+/** A tier's limits on the wire (null: none). */
+export function limitsInfo(ctx: TrackerContext, tier: Tier): LimitsInfo {
+  const l = limitsOf(ctx.config, tier);
+  return { uploadSize: l.uploadSize ?? null, downloadSize: l.downloadSize ?? null };
+}
+
 /** The account as its owner sees it. */
 export async function accountInfo(ctx: TrackerContext, user: UserRecord, via?: 'session' | 'token'): Promise<AccountInfo> {
+  const tier = tierOf(user, ctx.now());
   const info: AccountInfo = {
-    tier: tierOf(user, ctx.now()),
+    tier,
+    limits: limitsInfo(ctx, tier),
     id: user.id,
     name: user.name,
     created: user.created,
@@ -56,7 +66,7 @@ async function currentUser(ctx: TrackerContext, userId: string): Promise<UserRec
 export const accountRoute: RouteHandler = async (ctx, _req, res, m) => {
   const c = m.caller!;
   if (c.kind !== 'user') {
-    sendJson(res, 200, { tier: 'anonymous' } satisfies AccountInfo);
+    sendJson(res, 200, { tier: 'anonymous', limits: limitsInfo(ctx, 'anonymous') } satisfies AccountInfo);
     return;
   }
   sendJson(res, 200, await accountInfo(ctx, await currentUser(ctx, c.userId), c.via));

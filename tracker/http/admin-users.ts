@@ -8,6 +8,7 @@ import { object } from '../../common/protocol/fields.js';
 import { tierOf } from '../accounts/tier.js';
 import type { UserRecord } from '../meta/store.js';
 import type { TrackerContext } from '../context.js';
+import { limitsInfo } from './account.js';
 import { readBody, readOptionalBody } from './body.js';
 import type { RouteHandler } from './handler.js';
 import { page } from './validate.js';
@@ -20,10 +21,12 @@ export async function userInfo(ctx: TrackerContext, user: UserRecord): Promise<U
   const [usedBytes, creds] = await Promise.all([ctx.store.accounts.usage(user.id), ctx.store.accounts.credentialsOf(user.id)]);
   const now = ctx.now();
   const live = creds.filter((c) => Date.parse(c.expires) > now);
+  const tier = tierOf(user, now);
   const info: UserInfo = {
     id: user.id,
     name: user.name,
-    tier: tierOf(user, now),
+    tier,
+    limits: limitsInfo(ctx, tier),
     accountTier: user.tier,
     disabled: user.disabled === true,
     created: user.created,

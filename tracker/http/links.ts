@@ -1,6 +1,7 @@
 // GET|HEAD /f/<id> → 302 to a signed download URL on a live holder, or for
 // a browser (Accept: text/html) the link page, whose download button comes
 // back here with ?download=1 for the redirect; GET /api/links/<id> → LinkInfo.
+import { downloadSizeVerdict, limitsOf } from '../accounts/limits.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import { LINK_ID_RE, NODE_ID_RE } from '../../common/protocol/ids.js';
@@ -63,6 +64,9 @@ export const linkRoute: RouteHandler = async (ctx, req, res, m) => {
 
 const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
   const { link, blob } = await resolve(ctx, m.params.id!);
+  const tier = m.caller!.tier;
+  const allowed = downloadSizeVerdict(limitsOf(ctx.config, tier), tier, blob.size);
+  if (!allowed.ok) throw new HoardError('DOWNLOAD_TOO_LARGE', allowed.message);
   // ?avoid=<node id> (repeatable): where this client just failed; used only when no other copy is live.
   const avoid = m.url.searchParams.getAll('avoid').filter((id) => NODE_ID_RE.test(id)).slice(0, 16);
   const node = chooseReadNode(ctx.topology.list(), blob.nodes, ctx.random, avoid);

@@ -14,12 +14,8 @@ interface NameArgs extends AdminArgs {
 
 const userPath = (name: string) => `${TRACKER.adminUsers}/${encodeURIComponent(name)}`;
 
-/** Used bytes against the storage limit, as a person reads it. */
-export function usageLine(u: UserInfo): string {
-  const limit = u.limits?.storage;
-  if (limit === undefined || limit === null) return `${formatBytes(u.usedBytes)} (no storage limit)`;
-  return `${formatBytes(u.usedBytes)} of ${formatBytes(limit)} (${((u.usedBytes / limit) * 100).toFixed(1)}%)`;
-}
+/** Logical bytes of the account's links. */
+export const usageLine = (u: UserInfo): string => formatBytes(u.usedBytes);
 
 function printUser(u: UserInfo, json: boolean): void {
   if (json) return printJson(u);

@@ -12,7 +12,7 @@ import { openMetaStore } from '../../../../tracker/meta/open.js';
 const CHUNK = 64 * 1024;
 const hex = (algo: string, s: string) => createHash(algo).update(s).digest('hex');
 /** The upload policy's size check with this limit. */
-const upTo = (max: number) => (size: number) => checkUpload({ maxUploadSize: max }, { kind: 'node' }, size);
+const upTo = (max: number) => (size: number) => checkUpload({ maxUploadSize: max, uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0 }, { kind: 'node' }, size);
 
 function manifest(seed: string, size: number, md5 = hex('md5', seed)): BlobManifest {
   const sha256 = hex('sha256', seed);

@@ -4,7 +4,8 @@ import t from 'tap';
 import { HoardError } from '../../../../common/protocol/errors.js';
 import { checkUpload, uploadVerdict, type Uploader } from '../../../../tracker/index/upload-policy.js';
 
-const limits = { maxUploadSize: 1000 };
+const NO_TIER_LIMITS = { uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0 };
+const limits = { maxUploadSize: 1000, ...NO_TIER_LIMITS };
 const anonymous: Uploader = { kind: 'anonymous', tier: 'anonymous' };
 const node: Uploader = { kind: 'node' };
 
@@ -33,5 +34,26 @@ t.test('checkUpload throws the verdict as a HoardError', async (t) => {
   t.doesNotThrow(() => checkUpload(limits, anonymous, 10));
   t.throws(() => checkUpload(limits, anonymous, 1001), HoardError);
   t.throws(() => checkUpload(limits, anonymous, 1001), { code: 'PAYLOAD_TOO_LARGE' });
-  t.doesNotThrow(() => checkUpload({ maxUploadSize: 0 }, anonymous, 0), 'a zero limit still lets empty files in');
+  t.doesNotThrow(() => checkUpload({ maxUploadSize: 0, ...NO_TIER_LIMITS }, anonymous, 0), 'a zero limit still lets empty files in');
+});
+
+t.test('per tier: the cluster limit first, then the tier\'s; nodes are held to the cluster\'s only', async (t) => {
+  const tiers = { maxUploadSize: 10_000, uploadLimitAnonymous: 100, uploadLimitFree: 1000, uploadLimitPremium: 0, downloadLimitFree: 500 };
+  const user = (tier: 'free' | 'premium' | 'admin'): Uploader => ({ kind: 'user', userId: 'u1', tier });
+  const table: Array<[string, Uploader, number | undefined, 'ok' | 'UPLOAD_TOO_LARGE' | 'PAYLOAD_TOO_LARGE']> = [
+    ['anonymous at its limit', anonymous, 100, 'ok'],
+    ['anonymous over its limit', anonymous, 101, 'UPLOAD_TOO_LARGE'],
+    ['anonymous, size not declared', anonymous, undefined, 'ok'],
+    ['free at its limit', user('free'), 1000, 'ok'],
+    ['free over its limit', user('free'), 1001, 'UPLOAD_TOO_LARGE'],
+    ['premium without a limit of its own', user('premium'), 10_000, 'ok'],
+    ['premium over the cluster limit', user('premium'), 10_001, 'PAYLOAD_TOO_LARGE'],
+    ['admin', user('admin'), 10_000, 'ok'],
+    ['a node committing past the tier limits', node, 5000, 'ok'],
+  ];
+  for (const [what, who, size, want] of table) {
+    const v = uploadVerdict(tiers, who, size);
+    t.equal(v.ok ? 'ok' : v.code, want, what);
+    if (!v.ok && v.code === 'UPLOAD_TOO_LARGE') t.match(v.message, /limited to .* bytes\)/, `${what}: names the limit`);
+  }
 });
