@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { AUTH_HEADER } from '../../common/protocol/routes.js';
 import { type NodeStatus, type RepairStatus, type UploadResult } from '../../common/protocol/types.js';
 import { clusterAuth } from '../../common/sign.js';
+import { DOWNLOADS_UNLIMITED_ENV } from '../../scripts/cluster/cluster.js';
 import { startDaemon, type Proc } from '../../scripts/cluster/processes.js';
 import { BIN, missingBuild, type BlobRecord } from '../helpers/cluster.js';
 import { blobIdsOnDisk, makeRandomFile, sha256File, tempDir } from '../helpers/files.js';
@@ -55,7 +56,8 @@ async function main(t: Test): Promise<void> {
     startDaemon({
       name, script, args, wrap: lab.hosts[host]!.wrap,
       logFile: join(work.dir, 'logs', `${name.replace(/\W+/g, '-').replace(/-$/, '')}.log`),
-      env: { ...process.env, HOARD_LOG_LEVEL: 'info' },
+      // Many downloads at once from the one test address: the download policy would hold them to one at a time.
+      env: { ...process.env, HOARD_LOG_LEVEL: 'info', ...DOWNLOADS_UNLIMITED_ENV },
     });
 
   const tracker = await start(
