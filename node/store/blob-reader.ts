@@ -119,23 +119,7 @@ export class BlobStream extends Readable {
     const { large } = this.buffers;
     const big = large !== undefined && this.end - this.pos + 1 >= 2 * large.pool.bufferSize && large.claim();
     const pool = big ? large.pool : this.buffers.pool;
-    let closed = false;
-    let failure: Error | undefined;
-    let wake: (() => void) | undefined;
-    const onDrain = (): void => wake?.();
-    const onClose = (): void => {
-      closed = true;
-      wake?.();
-    };
-    const onError = (err: Error): void => {
-      failure ??= err;
-      onClose();
-    };
-    out.on('drain', onDrain);
-    out.on('close', onClose);
-    out.on('error', onError);
-    const gone = (): boolean => closed || out.destroyed;
-    const stopped = (): Error => failure ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    const w = new OutWatch(out);
     let next: Promise<{ buf: Buffer; n: number }> | undefined;
     try {
       next = this.readPooled(pool);
@@ -143,9 +127,9 @@ export class BlobStream extends Readable {
         const piece = next;
         next = undefined;
         const { buf, n } = await piece;
-        if (gone()) {
+        if (w.gone()) {
           pool.give(buf);
-          throw stopped();
+          throw w.stopped();
         }
         // The socket owns `buf` until this callback; only then may the pool hand it out again.
         const room = out.write(n === buf.length ? buf : buf.subarray(0, n), () => pool.give(buf));
@@ -153,13 +137,10 @@ export class BlobStream extends Readable {
         // read on once the socket took this one (one buffer each), the kernel's socket buffer
         // keeping the wire busy meanwhile.
         if (big || room) next = this.readPooled(pool);
-        if (!room && !gone()) {
-          await new Promise<void>((resolve) => (wake = resolve));
-          wake = undefined;
-        }
+        if (!room) await w.drained();
         next ??= this.readPooled(pool);
       }
-      if (gone()) throw stopped();
+      if (w.gone()) throw w.stopped();
       out.end();
     } finally {
       // A piece read ahead and not sent: its buffer goes back once the read settles.
@@ -167,9 +148,7 @@ export class BlobStream extends Readable {
         ({ buf }) => pool.give(buf),
         () => undefined,
       );
-      out.off('drain', onDrain);
-      out.off('close', onClose);
-      out.off('error', onError);
+      w.dispose();
       if (big) large.release();
       this.destroy();
     }
@@ -182,23 +161,7 @@ export class BlobStream extends Readable {
    */
   private async sendPaced(out: Writable, gate: SendGate): Promise<void> {
     const pool = this.buffers.pool;
-    let closed = false;
-    let wake: (() => void) | undefined;
-    let failure: Error | undefined;
-    const onDrain = (): void => wake?.();
-    const onClose = (): void => {
-      closed = true;
-      wake?.();
-    };
-    const onError = (err: Error): void => {
-      failure ??= err;
-      onClose();
-    };
-    out.on('drain', onDrain);
-    out.on('close', onClose);
-    out.on('error', onError);
-    const stopped = (): Error => failure ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
-    const gone = (): boolean => closed || out.destroyed;
+    const w = new OutWatch(out);
     let next: Promise<{ buf: Buffer; n: number }> | undefined;
     try {
       next = this.readPooled(pool);
@@ -209,31 +172,26 @@ export class BlobStream extends Readable {
         for (let at = 0; at < n; ) {
           const len = Math.min(gate.slice, n - at);
           await gate.take(len);
-          if (gone()) {
+          if (w.gone()) {
             pool.give(buf);
-            throw stopped();
+            throw w.stopped();
           }
           const last = at + len >= n;
           // The buffer goes back once the socket took its last slice (writes complete in order).
           const room = out.write(buf.subarray(at, at + len), last ? () => pool.give(buf) : undefined);
           gate.sent?.(len);
           at += len;
-          if (!room && !gone()) {
-            await new Promise<void>((resolve) => (wake = resolve));
-            wake = undefined;
-          }
+          if (!room) await w.drained();
         }
       }
-      if (gone()) throw stopped();
+      if (w.gone()) throw w.stopped();
       out.end();
     } finally {
       next?.then(
         ({ buf }) => pool.give(buf),
         () => undefined,
       );
-      out.off('drain', onDrain);
-      out.off('close', onClose);
-      out.off('error', onError);
+      w.dispose();
       this.destroy();
     }
   }
@@ -345,4 +303,51 @@ export class BlobStream extends Readable {
 export async function sendBody(body: Readable, out: Writable, gate?: SendGate): Promise<void> {
   if (body instanceof BlobStream) return body.sendTo(out, gate);
   await pipeline(body, out);
+}
+
+/**
+ * Watches a response while a blob is written into it: whether it closed or
+ * failed (and with what), and a wait for room after a write it refused.
+ */
+class OutWatch {
+  private closed = false;
+  private failure: Error | undefined;
+  private wake: (() => void) | undefined;
+  private readonly onDrain = (): void => this.wake?.();
+  private readonly onClose = (): void => {
+    this.closed = true;
+    this.wake?.();
+  };
+  private readonly onError = (err: Error): void => {
+    this.failure ??= err;
+    this.onClose();
+  };
+
+  constructor(private readonly out: Writable) {
+    out.on('drain', this.onDrain);
+    out.on('close', this.onClose);
+    out.on('error', this.onError);
+  }
+
+  gone(): boolean {
+    return this.closed || this.out.destroyed;
+  }
+
+  /** Why the response went: its error, or a premature close. */
+  stopped(): Error {
+    return this.failure ?? Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+  }
+
+  /** Until the response drains or goes (at once when it is gone already). */
+  async drained(): Promise<void> {
+    if (this.gone()) return;
+    await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = undefined;
+  }
+
+  dispose(): void {
+    this.out.off('drain', this.onDrain);
+    this.out.off('close', this.onClose);
+    this.out.off('error', this.onError);
+  }
 }
