@@ -8,6 +8,7 @@ import { countersGroup } from './counters.js';
 import { earlyStopGroup } from './early-stop.js';
 import { gcGroup } from './gc.js';
 import type { SuiteOptions } from './fixtures.js';
+import { takedownsGroup } from './takedowns.js';
 import { transactionsGroup } from './transactions.js';
 
 export type { MetaStoreFactory, MetaStoreSupports, SuiteOptions } from './fixtures.js';
@@ -19,4 +20,5 @@ export async function metaStoreSuite(t: Test, opts: SuiteOptions): Promise<void>
   await t.test('transactions and concurrency', (t) => transactionsGroup(t, opts));
   await t.test('counters', (t) => countersGroup(t, opts));
   await t.test('accounts, sessions, premium keys, usage', (t) => accountsGroup(t, opts));
+  await t.test('takedown notices and the audit log', (t) => takedownsGroup(t, opts));
 }

@@ -18,7 +18,11 @@
 //   ac:<credentialId>      → CredentialRecord (sessions and API tokens)
 //   ai:<userId>:<credId>   → 1   (credentials of an account)
 //   ak:<keyId>             → PremiumKeyRecord
-// z:, q: and the a*: keys arrived after schema 1 without a bump: a store
+//   td:<noticeId>          → TakedownRecord
+//   tf:<scope>:<target>:<noticeId> → 1 (notices in force on a link, blob or account)
+//   ts:<userId>:<noticeId> → 1   (notices in force naming the account: its strikes)
+//   al:<entryId>           → AuditRecord (time-ordered ids)
+// z:, q:, the a*: and the t*: and al: keys arrived after schema 1 without a bump: a store
 // without them simply has no deleted links, no bad copies and no accounts.
 
 import { isRecordId } from '../records.js';
@@ -62,6 +66,10 @@ export const keys = {
   credential: (id: string) => 'ac:' + id,
   credentialOf: (userId: string, id: string) => `ai:${userId}:${id}`,
   premiumKey: (id: string) => 'ak:' + id,
+  takedown: (id: string) => 'td:' + id,
+  takedownOf: (scope: string, target: string, id: string) => `tf:${scope}:${target}:${id}`,
+  strike: (userId: string, id: string) => `ts:${userId}:${id}`,
+  audit: (id: string) => 'al:' + id,
 };
 
 /** Prefixes of the scanned key ranges (ids checked likewise). */
@@ -75,6 +83,10 @@ export const ranges = {
   collisions: 'x:',
   users: 'au:',
   premiumKeys: 'ak:',
+  takedowns: 'td:',
+  audit: 'al:',
+  takedownsOf: (scope: string, target: string) => `tf:${scope}:${target}:`,
+  strikesOf: (userId: string) => `ts:${userId}:`,
   credentialsOf: (userId: string) => `ai:${userId}:`,
   md5: (md5: string) => `m:${md5}:`,
   linksOfBlob: (blobId: string) => `r:${blobId}:`,

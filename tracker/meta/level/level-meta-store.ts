@@ -24,6 +24,7 @@ import {
   SCHEMA_VERSION,
   StoreError,
   type AccountTable,
+  type AuditLog,
   type BadCopyReader,
   type BlobReader,
   type LeaseBook,
@@ -32,11 +33,13 @@ import {
   type MetaTx,
   type NodeTable,
   type Page,
+  type TakedownTable,
   type TransactOptions,
   type UploadReader,
 } from '../store.js';
 import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './keys.js';
 import { ReadBatcher } from './read-batcher.js';
+import { levelAudit, levelTakedowns } from './takedowns.js';
 import { levelOutcome, levelTx, type LevelReads, type Op } from './transaction.js';
 
 /** The lock account writes take turns on (no MD5 or blob id contains a NUL). */
@@ -69,6 +72,8 @@ export class LevelMetaStore implements MetaStore {
   /** LevelDB is opened by one process at a time: it holds every lease. */
   readonly leases = soleLeases();
   readonly accounts: AccountTable;
+  readonly takedowns: TakedownTable;
+  readonly audit: AuditLog;
   private readonly reads: LevelReads;
 
   constructor(readonly location: string) {
@@ -114,6 +119,8 @@ export class LevelMetaStore implements MetaStore {
     };
     this.badCopies = { list: (page) => values<BadCopyRecord>(ranges.badCopies, page), of: badCopiesOf };
     this.accounts = this.accountTable(get, byId, values);
+    this.takedowns = levelTakedowns(this.db, this.locks);
+    this.audit = levelAudit(this.db, this.locks);
   }
 
   private accountTable(

@@ -14,7 +14,7 @@ function checkId(id: string, what: string): string {
 }
 
 /** Runs `fn` in a transaction on one connection; rolls back when it throws. */
-async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let clean = false;
   try {

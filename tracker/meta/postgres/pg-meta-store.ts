@@ -11,6 +11,7 @@ import { zeroCounters, isRecordId, type BadCopyRecord, type BlobRecord, type Chu
 import {
   StoreError,
   type AccountTable,
+  type AuditLog,
   type BadCopyReader,
   type BlobReader,
   type LinkReader,
@@ -18,6 +19,7 @@ import {
   type MetaTx,
   type NodeTable,
   type Page,
+  type TakedownTable,
   type TransactOptions,
   type UploadReader,
 } from '../store.js';
@@ -44,6 +46,7 @@ import { PgLeases } from './leases.js';
 import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
+import { pgAudit, pgTakedowns } from './takedowns.js';
 import { QUOTA_SQLSTATE, pgTx, writeSql } from './transaction.js';
 
 /** Counter shards: each connection adds to its own row, so commits never queue on one. */
@@ -68,6 +71,8 @@ export class PgMetaStore implements MetaStore {
   readonly badCopies: BadCopyReader;
   readonly leases: PgLeases;
   readonly accounts: AccountTable;
+  readonly takedowns: TakedownTable;
+  readonly audit: AuditLog;
 
   constructor(url: string, opts: PgOptions = {}) {
     const cfg = connectionConfig(url, opts);
@@ -173,6 +178,8 @@ export class PgMetaStore implements MetaStore {
         isSha256Hex(blobId) ? badCopies('bad-of', 'WHERE blob_id = $1 ORDER BY node_id', [buf(blobId)]) : [],
     };
     this.accounts = pgAccounts(this.pool);
+    this.takedowns = pgTakedowns(this.pool);
+    this.audit = pgAudit(this.pool);
   }
 
   async open(): Promise<void> {
