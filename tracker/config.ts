@@ -90,6 +90,10 @@ export const trackerSpec = {
   happyHourDays: weekdays('Days the happy hour starts on: * or a list of mon,tue,wed,thu,fri,sat,sun', '*'),
   happyHourTiers: tierList('Tiers the happy hour lifts to premium speed and no one-at-a-time limit (comma-separated)', 'free'),
   testClock: testClock('For tests only: the instant (ISO) the download policy\'s clock reads at start (the happy hour); empty = the system clock'),
+  // Takedowns (docs/takedowns.md).
+  takedownHold: int('Seconds the links a takedown notice covers are kept (answering 451) before the takedown-purge worker deletes them, so their bytes go with GC after gcGrace; a notice given with keep (legal hold) keeps them until it is lifted', 30 * 86_400, 0, 10 * 365 * 86_400),
+  takedownSchedule: cronExpr('When the takedown-purge worker deletes the links of notices past their hold (node-cron, UTC)', '0 */10 * * * *'),
+  takedownStrikes: int('Takedown notices in force naming an account that disable it as a repeat infringer (0 = never)', 3, 0, 1_000_000),
   fsckSchedule: cronExpr('When fsck compares the index with every node and reports differences (node-cron, UTC; repairs only from hoard-admin fsck --repair)', '0 30 4 * * *'),
 };
 

@@ -6,7 +6,9 @@
 // commit removes the blob, which must not pull it from under another upload
 // or a copy-in of the same content.
 import type { Logger } from 'pino';
-import { HoardError } from '../../common/protocol/errors.js';
+import { HoardError, RemoteError } from '../../common/protocol/errors.js';
+import { takenDownMessage } from '../../common/protocol/takedowns.js';
+import type { NodeTakedowns } from '../cluster/takedowns.js';
 import type { KeyedLock } from '../../common/keyed-lock.js';
 import type { CommitResponse, UploadResult } from '../../common/protocol/types.js';
 import type { TrackerApi } from '../cluster/tracker-client.js';
@@ -17,6 +19,8 @@ export interface PublisherDeps {
   nodeId: string;
   store: Pick<ChunkStore, 'remove' | 'restamp'>;
   tracker: Pick<TrackerApi, 'commit'>;
+  /** Contents the trackers took down: refused before their bytes are published. */
+  takedowns: Pick<NodeTakedowns, 'blob'>;
   /** One lock per blob id, the node's only one (created once in compose). */
   locks: KeyedLock;
   log: Logger;
@@ -42,6 +46,13 @@ export class UploadPublisher {
    */
   async publishAndCommit(writer: ChunkWriter, names: UploadNames): Promise<UploadResult> {
     const manifest = await writer.seal();
+    const ref = this.deps.takedowns.blob(manifest.id);
+    if (ref !== undefined) {
+      // A content under a takedown notice: its bytes are dropped here, before anything is published or committed.
+      await writer.abort().catch((e: unknown) => this.deps.log.error({ err: e }, 'cannot remove a refused upload'));
+      this.deps.log.warn({ blob: manifest.id, notice: ref || undefined }, 'upload of a taken-down content refused');
+      throw new HoardError('TAKEN_DOWN', takenDownMessage(ref || undefined));
+    }
     let followers: string[] = [];
     if (names.pipeline) {
       try {
@@ -62,6 +73,8 @@ export class UploadPublisher {
       answer = await tracker.commit({ nodeId, filename, manifest, uploadId, ...(followers.length > 0 ? { followers } : {}) });
     } catch (err) {
       if (created) await this.removeQuietly(manifest.id);
+      // The tracker's refusal of a taken-down content (a notice this node had not heard of yet) reaches the uploader as it is.
+      if (err instanceof RemoteError && err.code === 'TAKEN_DOWN') throw new HoardError('TAKEN_DOWN', err.message.replace(/^\S+ \(\d+\): /, ''));
       throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });
     }
     if (answer.dedup && created && !answer.nodes.includes(nodeId)) {

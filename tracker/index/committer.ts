@@ -11,6 +11,8 @@ import type { BlobRecord, LinkRecord, MetaStore, MetaTx } from '../meta/store.js
 
 export interface CommitDeps {
   store: MetaStore;
+  /** Throws (TAKEN_DOWN) when the content may get no new link: a takedown notice covers it. */
+  refuse(blobId: string): Promise<void>;
   /** True when the node is registered and heartbeating. */
   isLive(nodeId: string): boolean;
   /**
@@ -47,7 +49,8 @@ export class Committer {
   }
 
   /** `manifest` must already be checked (parseManifest); `filename` too; followers must be registered nodes. */
-  commit(nodeId: string, filename: string, manifest: BlobManifest, opts: CommitOptions = {}): Promise<CommitOutcome> {
+  async commit(nodeId: string, filename: string, manifest: BlobManifest, opts: CommitOptions = {}): Promise<CommitOutcome> {
+    await this.deps.refuse(manifest.id);
     return this.deps.store.transact(manifest.md5, (tx) => this.decide(tx, nodeId, filename, manifest, opts), { sync: true });
   }
 
@@ -55,7 +58,8 @@ export class Committer {
    * A new link to a stored blob without a new copy: an upload that proved
    * possession of it (tracker/proof.ts) and stopped early.
    */
-  linkExisting(blobId: string, filename: string, uploadId: string): Promise<CommitOutcome> {
+  async linkExisting(blobId: string, filename: string, uploadId: string): Promise<CommitOutcome> {
+    await this.deps.refuse(blobId);
     return onBlob(
       this.deps.store,
       blobId,
