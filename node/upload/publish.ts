@@ -32,6 +32,8 @@ export interface UploadNames {
   uploadId: string;
   /** The write pipeline's followers publish their copies before the commit, which names them. */
   pipeline?: Pick<WritePipeline, 'finish'>;
+  /** The account the upload is for, as the tracker signed it (passed on untouched; absent: anonymous). */
+  owner?: string;
 }
 
 export class UploadPublisher {
@@ -65,16 +67,18 @@ export class UploadPublisher {
     return this.deps.locks.run(manifest.id, () => this.locked(writer, names, followers));
   }
 
-  private async locked(writer: ChunkWriter, { filename, uploadId }: UploadNames, followers: string[]): Promise<UploadResult> {
+  private async locked(writer: ChunkWriter, { filename, uploadId, owner }: UploadNames, followers: string[]): Promise<UploadResult> {
     const { nodeId, tracker } = this.deps;
     const { manifest, created } = await writer.publish();
     let answer: CommitResponse;
     try {
-      answer = await tracker.commit({ nodeId, filename, manifest, uploadId, ...(followers.length > 0 ? { followers } : {}) });
+      answer = await tracker.commit({ nodeId, filename, manifest, uploadId, ...(followers.length > 0 ? { followers } : {}), ...(owner === undefined ? {} : { owner }) });
     } catch (err) {
       if (created) await this.removeQuietly(manifest.id);
       // The tracker's refusal of a taken-down content (a notice this node had not heard of yet) reaches the uploader as it is.
       if (err instanceof RemoteError && err.code === 'TAKEN_DOWN') throw new HoardError('TAKEN_DOWN', err.message.replace(/^\S+ \(\d+\): /, ''));
+      // The account's quota: the uploader's own limit, told as the tracker worded it.
+      if (err instanceof RemoteError && err.code === 'QUOTA_EXCEEDED') throw new HoardError('QUOTA_EXCEEDED', err.message.replace(/^\S+ \(\d+\): /, ''));
       throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });
     }
     if (answer.dedup && created && !answer.nodes.includes(nodeId)) {
