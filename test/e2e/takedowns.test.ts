@@ -128,11 +128,32 @@ await t.test('content scope by SHA-256, for a content not stored: its first uplo
   t.equal(declared.status, 451, 'a declared tus upload is refused at its creation');
 });
 
-await t.test('user scope: the notice names the account and can disable it', async (t) => {
+await t.test("user scope: every link the account uploaded answers 451, others' links to the same content serve; the account can be disabled", async (t) => {
   const u = await c.api<UserInfo>('POST', '/internal/admin/users', { name: 'mallory', password: 'correct horse battery' });
-  const n = await takedown('user', u.name, 'repeat infringement', '--disable');
-  t.match(n, { scope: 'user', target: u.id, disabledAccount: true, uploaders: [u.id] });
+  const login = await http(`${c.trackerUrl}/api/account/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'mallory', password: 'correct horse battery', token: 'cli' }),
+  });
+  const token = (JSON.parse(login.text) as { token: string }).token;
+  const asMallory = async (f: TestFile, name: string) => {
+    const r = await curlUpload<UploadResult>(`${c.trackerUrl}/upload/${name}`, f.path, ['-H', `authorization: Bearer ${token}`]);
+    if (r.status !== 201 || !r.json) throw new Error(`upload as mallory: ${r.status} ${r.text}`);
+    return r.json;
+  };
+  const e = await makeRandomFile(join(work.dir, 'e.bin'), 50 * KiB);
+  const m1 = await asMallory(e, 'm1.bin');
+  const m2 = await asMallory(b, 'm2.bin');
+  const before = await resolveLink(m1.link);
+
+  // By a link id of theirs.
+  const n = await takedown('user', m2.id, 'repeat infringement', '--ref', 'RI-9', '--disable');
+  t.match(n, { scope: 'user', target: u.id, disabledAccount: true, uploaders: [u.id], strikes: [{ user: u.id, name: 'mallory', strikes: 1 }] });
+  for (const l of [m1, m2]) t.equal((await http(l.link)).status, 451, `${l.id} answers 451`);
+  t.equal((await http(b2.link)).status, 302, "another uploader's link to a content of theirs still serves");
+  await waitFor('the node to refuse their signed URL handed out before', async () => (await statusOf(before)) === 451, 10_000);
   t.match(await c.api<UserInfo>('GET', '/internal/admin/users/mallory'), { disabled: true });
+  t.equal((await http(`${c.trackerUrl}/api/account`, { headers: { authorization: `Bearer ${token}` } })).status, 401, 'their token stopped working');
   const unknown = await c.adminRun(['takedown', 'user', 'nobody-here', '--reason', 'x']);
   t.not(unknown.code, 0);
   t.match(unknown.stderr, /USER_NOT_FOUND/);
@@ -162,6 +183,7 @@ await t.test('the audit log lists every admin action, oldest first, with who did
   const log = await c.admin<AuditEntry[]>(['audit']);
   const actions = log.map((e) => e.action);
   t.same(actions, ['takedown.link', 'takedown.content', 'takedown.content', 'user.create', 'takedown.user', 'user.disable', 'takedown.lift', 'user.tier', 'user.delete']);
+  t.match(log.find((e) => e.action === 'user.delete'), { target: 'mallory', detail: /2 link\(s\)/ });
   t.ok(log.filter((e) => e.action !== 'user.create').every((e) => e.actor === 'legal-desk'), 'hoard-admin named the operator');
   t.match(log[1], { action: 'takedown.content', target: a.sha256, detail: /DMCA-4411.*copyright notice/ });
   t.match(log.at(-2), { action: 'user.tier', target: 'mallory', detail: /premium/ });
