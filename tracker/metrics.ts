@@ -20,6 +20,12 @@ export const trackerMetrics = {
   linksDeleted: () => counter('hoard_links_deleted_total', 'Links deleted'),
   gcBlobs: () => counter('hoard_gc_blobs_deleted_total', 'Blobs without links deleted after their grace period'),
   gcBytes: () => counter('hoard_gc_bytes_freed_total', 'Bytes freed on nodes by GC (blob size for each copy removed)'),
+  rewardDownloads: () =>
+    counter(
+      'hoard_reward_downloads_total',
+      'Downloads judged for reward points, by outcome: awarded, duplicate (that file, address and day had its point), capped, no-account; or why they could earn none (anonymous-upload, empty, too-large, country, own-account, own-address)',
+      ['outcome'],
+    ),
   fsckDifferences: () => gauge('hoard_fsck_differences', 'Differences between the index and the nodes at the last fsck, by kind', ['kind']),
 };
 

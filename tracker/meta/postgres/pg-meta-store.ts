@@ -11,6 +11,7 @@ import { zeroCounters, isRecordId, type BadCopyRecord, type BlobRecord, type Chu
 import {
   StoreError,
   type AccountTable,
+  type RewardTable,
   type BadCopyReader,
   type BlobReader,
   type LinkReader,
@@ -44,6 +45,7 @@ import { PgLeases } from './leases.js';
 import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
+import { pgRewards } from './rewards.js';
 import { QUOTA_SQLSTATE, pgTx, writeSql } from './transaction.js';
 
 /** Counter shards: each connection adds to its own row, so commits never queue on one. */
@@ -68,6 +70,7 @@ export class PgMetaStore implements MetaStore {
   readonly badCopies: BadCopyReader;
   readonly leases: PgLeases;
   readonly accounts: AccountTable;
+  readonly rewards: RewardTable;
 
   constructor(url: string, opts: PgOptions = {}) {
     const cfg = connectionConfig(url, opts);
@@ -173,6 +176,7 @@ export class PgMetaStore implements MetaStore {
         isSha256Hex(blobId) ? badCopies('bad-of', 'WHERE blob_id = $1 ORDER BY node_id', [buf(blobId)]) : [],
     };
     this.accounts = pgAccounts(this.pool);
+    this.rewards = pgRewards(this.pool);
   }
 
   async open(): Promise<void> {
