@@ -4,6 +4,7 @@
 // byte counters every server has, and the /metrics answer.
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
 import { SeriesHistogram, type HistogramSeries } from './series-histogram.js';
 import type { JobProgress } from './protocol/types.js';
@@ -49,36 +50,54 @@ const bytesOut = () => counter('hoard_bytes_out_total', 'Bytes sent on HTTP conn
  * Times every request the server hands to its handler and counts its bytes,
  * labelled by `routeOf` (a fixed route name, never the raw path: ids would
  * make a series per blob). A second 'request' listener, so the server's own
- * handler is untouched.
+ * handler is untouched. `routes` (the router's patterns, and 'other') get
+ * their byte counters at 0 from the start.
+ *
+ * Bytes are counted on the socket from the end of its previous answer to the
+ * end of this one, so the request's head (read before the 'request' event)
+ * and the first piece of its body are counted too.
  *
  * Per request it only reads the path from the request target and looks up
  * labelled children made once per label set: labelling on every observation
  * (prom-client hashes the label object each time) showed in ranged-read profiles.
  */
-export function observeHttp(server: http.Server, routeOf: (pathname: string) => string): void {
+export function observeHttp(server: http.Server, routeOf: (pathname: string) => string, routes: readonly string[] = []): void {
   const hist = requestSeconds();
   const inc = bytesIn();
   const out = bytesOut();
   const timers = new Map<string, HistogramSeries>();
   const byRoute = new Map<string, { bytesIn: Counter.Internal; bytesOut: Counter.Internal }>();
-  const routes = new Map<string, string>();
+  const bytesOf = (route: string) => {
+    let bytes = byRoute.get(route);
+    if (!bytes) {
+      bytes = { bytesIn: inc.labels({ route }), bytesOut: out.labels({ route }) };
+      byRoute.set(route, bytes);
+    }
+    return bytes;
+  };
+  for (const route of [...routes, 'other']) {
+    const b = bytesOf(route);
+    b.bytesIn.inc(0);
+    b.bytesOut.inc(0);
+  }
+  // What each socket had read and written when its last answer ended.
+  const marks = new WeakMap<Socket, { read: number; written: number }>();
+  const paths = new Map<string, string>();
   const routeFor = (target: string): string => {
     const q = target.indexOf('?');
     const path = q < 0 ? target : target.slice(0, q);
-    let route = routes.get(path);
+    let route = paths.get(path);
     if (route === undefined) {
       route = routeOf(pathnameOf(path));
       // Paths carry ids: only a bounded number of them is remembered.
-      if (routes.size >= 1024) routes.clear();
-      routes.set(path, route);
+      if (paths.size >= 1024) paths.clear();
+      paths.set(path, route);
     }
     return route;
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const sock = req.socket;
-    const read0 = sock.bytesRead;
-    const written0 = sock.bytesWritten;
     const route = routeFor(req.url ?? '/');
     res.once('close', () => {
       const s = (performance.now() - started) / 1000;
@@ -91,13 +110,11 @@ export function observeHttp(server: http.Server, routeOf: (pathname: string) => 
         timers.set(key, timer);
       }
       timer.observe(s);
-      let bytes = byRoute.get(route);
-      if (!bytes) {
-        bytes = { bytesIn: inc.labels({ route }), bytesOut: out.labels({ route }) };
-        byRoute.set(route, bytes);
-      }
-      bytes.bytesIn.inc(Math.max(0, sock.bytesRead - read0));
-      bytes.bytesOut.inc(Math.max(0, sock.bytesWritten - written0));
+      const mark = marks.get(sock) ?? { read: 0, written: 0 };
+      const bytes = bytesOf(route);
+      bytes.bytesIn.inc(Math.max(0, sock.bytesRead - mark.read));
+      bytes.bytesOut.inc(Math.max(0, sock.bytesWritten - mark.written));
+      marks.set(sock, { read: sock.bytesRead, written: sock.bytesWritten });
     });
   });
 }
@@ -123,6 +140,9 @@ export function observeWorker<Ctx>(worker: Worker<Ctx>): Worker<Ctx> {
   const runs = counter('hoard_worker_runs_total', 'Background worker runs, by worker and result (ok, failed)', ['worker', 'result']);
   const seconds = gauge('hoard_worker_last_run_seconds', 'How long the last run of a worker took', ['worker']);
   const lastOk = gauge('hoard_worker_last_success_timestamp_seconds', 'Unix time at which a worker last finished without error', ['worker']);
+  // At 0 from the start; the success time appears at the first success (a 0 there would read as 1970).
+  for (const result of ['ok', 'failed']) runs.inc({ worker: worker.name, result }, 0);
+  seconds.set({ worker: worker.name }, 0);
   return {
     ...worker,
     async runOnce(ctx: Ctx, progress?: (p: JobProgress) => void): Promise<WorkerReport> {

@@ -5,6 +5,8 @@
 // resolves the caller of `public` routes through a hook, and applies CORS to
 // the routes that ask for it, preflight included.
 //
+// A route that answers GET answers HEAD too.
+//
 // Patterns: literal segments, `:name` for one non-empty segment, and a last
 // `*name` for the rest of the path after its slash (slashes included,
 // possibly empty: `/f/*id` matches `/f/` but not `/f`). Parameters are
@@ -238,11 +240,13 @@ export function createRouter<Caller>(routes: readonly Route<Caller>[], opts: Rou
       preflight(req, res, matches);
       return;
     }
-    const hit = matches.find(([c]) => c.methods.has(method));
+    // HEAD is answered wherever GET is (Node sends the head of the GET answer, without its body).
+    const hit = matches.find(([c]) => c.methods.has(method)) ?? (method === 'HEAD' ? matches.find(([c]) => c.methods.has('GET')) : undefined);
     if (!hit) {
       if (closed) credential(req);
       const allow = new Set<string>();
       for (const [c] of matches) for (const m of c.methods) allow.add(m);
+      if (allow.has('GET')) allow.add('HEAD');
       res.setHeader('allow', [...allow].join(', '));
       if (matches.some(([c]) => c.route.cors)) corsHeaders(res, header(req, 'origin'));
       throw new HoardError('METHOD_NOT_ALLOWED');

@@ -33,7 +33,7 @@ import { PipelineFollower } from './upload/follower.js';
 import type { PipelineDeps } from './upload/pipeline.js';
 import { nodeWorkerPool, type NodeJobs } from './workers/pool.js';
 import { Egress } from './egress/egress.js';
-import { downloadMetrics } from './metrics.js';
+import { registerNodeMetrics } from './metrics.js';
 import { parseWeights, policyClock } from '../common/policy-config.js';
 
 /** The window the --min-upload-rate floor is averaged over. */
@@ -143,7 +143,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
   });
   await tus.load();
   const workers = nodeWorkerPool({ integrity, tus }, { scrub: config.scrubSchedule, orphans: config.orphanSchedule, uploadExpiryS: config.uploadExpiry }, log);
-  downloadMetrics.init();
+  registerNodeMetrics();
   const egress = new Egress({
     uplinkRate: config.uplinkRate,
     weights: parseWeights(config.uplinkWeights, 'uplinkWeights'),

@@ -1,6 +1,7 @@
 // The storage node's own Prometheus metrics (request latency and bytes are in common/metrics.ts).
 import type { Counter, Gauge } from 'prom-client';
 import { counter, gauge } from '../common/metrics.js';
+import { BAD_COPY_SOURCES } from '../common/protocol/integrity.js';
 import { TIERS, type Tier } from '../common/protocol/tiers.js';
 
 export const nodeMetrics = {
@@ -16,6 +17,15 @@ export const nodeMetrics = {
   pipelineFollowersFailed: () => counter('hoard_pipeline_followers_failed_total', 'Followers of the write pipeline that failed an upload (each one replaced, or the upload failed)'),
   copiesRemoved: () => counter('hoard_copies_removed_total', 'Copies removed on the tracker\'s request (GC, fsck, drops of extra copies)'),
 };
+
+/** Every series at 0 from the first scrape, each labelled one with every label value it can take. */
+export function registerNodeMetrics(): void {
+  for (const make of Object.values(nodeMetrics)) make();
+  for (const source of BAD_COPY_SOURCES) nodeMetrics.scrubErrors().inc({ source }, 0);
+  for (const result of ['verified', 'cached', 'bad']) nodeMetrics.chunkChecks().inc({ result }, 0);
+  for (const result of ['ok', 'failed']) nodeMetrics.copiesFetched().inc({ result }, 0);
+  downloadMetrics.init();
+}
 
 /** The per-tier download series: bytes sent and downloads running, by the tier the URL's claims name. */
 export interface TierDownloads {

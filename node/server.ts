@@ -36,7 +36,7 @@ export function createNodeServer(ctx: NodeContext, opts: NodeServerOptions): Nod
     ctx.log,
     timeouts,
   );
-  observeHttp(server, router.routeOf);
+  observeHttp(server, router.routeOf, router.routes.map((r) => r.path));
 
   // With this listener Node no longer answers 100 itself: refuse a bad upload
   // before the client sends its body, else let the request through.

@@ -2,6 +2,7 @@
 // common/metrics.ts). Created on first use; registerTrackerMetrics makes every
 // series visible from the first scrape.
 import { counter, gauge } from '../common/metrics.js';
+import { BAD_COPY_SOURCES, FSCK_KINDS } from '../common/protocol/integrity.js';
 
 export const trackerMetrics = {
   uploads: () => counter('hoard_uploads_total', 'Uploads committed (each one a new link)'),
@@ -29,6 +30,12 @@ export const trackerMetrics = {
   fsckDifferences: () => gauge('hoard_fsck_differences', 'Differences between the index and the nodes at the last fsck, by kind', ['kind']),
 };
 
+/** Every series at 0 from the first scrape, each labelled one with every label value it can take. */
 export function registerTrackerMetrics(): void {
   for (const make of Object.values(trackerMetrics)) make();
+  for (const kind of ['copy', 'drop', 'forget', 'bad_copy']) trackerMetrics.repairBacklog().set({ kind }, 0);
+  for (const why of ['missing', 'bad', 'zone', 'rebalance']) for (const result of ['ok', 'failed']) trackerMetrics.replicationCopies().inc({ why, result }, 0);
+  for (const source of BAD_COPY_SOURCES) trackerMetrics.badCopies().inc({ source }, 0);
+  for (const result of ['ok', 'failed']) trackerMetrics.copyRepairs().inc({ result }, 0);
+  for (const kind of FSCK_KINDS) trackerMetrics.fsckDifferences().set({ kind }, 0);
 }

@@ -56,7 +56,7 @@ export function createTrackerServer(ctx: TrackerContext): http.Server {
     });
   }, ctx.log, { ...DEFAULT_TIMEOUTS, bodyMs: ctx.config.bodyTimeout });
   registerTrackerMetrics();
-  observeHttp(server, router.routeOf);
+  observeHttp(server, router.routeOf, router.routes.map((r) => r.path));
   // Without this listener Node answers 100 Continue by itself; handlers send it
   // only when they read a body (http/body.ts), so refusals and upload
   // redirects reach the client before it sends any bytes.

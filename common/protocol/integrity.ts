@@ -4,7 +4,8 @@
 import type { BlobIdentity, BlobManifest } from './types.js';
 
 /** Where a node found a chunk failing its SHA-256. */
-export type BadCopySource = 'scrub' | 'read' | 'verify';
+export const BAD_COPY_SOURCES = ['scrub', 'read', 'verify'] as const;
+export type BadCopySource = (typeof BAD_COPY_SOURCES)[number];
 
 /** POST /internal/copies/bad (node → tracker): this node's copy of a blob is bad. */
 export interface BadCopyReport {
@@ -106,7 +107,8 @@ export interface RemoveAnswer {
  * - `lost`: a blob no node is listed as holding;
  * - `unreachable`: a node that is down or did not answer (nothing checked there).
  */
-export type FsckKind = 'missing' | 'unknown' | 'unlisted' | 'bad' | 'lost' | 'unreachable';
+export const FSCK_KINDS = ['missing', 'unknown', 'unlisted', 'bad', 'lost', 'unreachable'] as const;
+export type FsckKind = (typeof FSCK_KINDS)[number];
 
 export interface FsckFinding {
   kind: FsckKind;

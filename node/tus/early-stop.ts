@@ -42,6 +42,18 @@ export class EarlyStop {
     clearTimeout(timer);
   }
 
+  /**
+   * Asked after every piece of a PATCH: stop here (`stop` says whether the
+   * tracker took it), or, once a checkpoint has passed while the verdict is
+   * still on its way, hold the body until it comes (bounded): a body sent
+   * whole in one PATCH would otherwise often be in before its verdict.
+   */
+  decide(writer: ChunkWriter, stop: () => Promise<boolean>): Promise<boolean> | undefined {
+    if (this.ready(writer)) return stop();
+    if (!this.pending || this.live.mismatch || writer.prefixes.length === 0) return undefined;
+    return this.settle().then(() => (this.ready(writer) ? stop() : false));
+  }
+
   ready(writer: ChunkWriter): boolean {
     const { proven } = this.live;
     if (!proven || this.live.mismatch || writer.prefixes.length === 0) return false;

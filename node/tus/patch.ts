@@ -73,7 +73,7 @@ async function patchBody(
       limit: state.length - state.offset,
       limits: svc.deps.limits,
       onBytes: sum ? (b) => sum.update(b) : undefined,
-      after: () => (early.ready(current) ? svc.stopEarly(live, current) : undefined),
+      after: () => early.decide(current, () => svc.stopEarly(live, current)),
     });
   } catch (err) {
     // A client that went away keeps the bytes it sent for its resume; other failures answer with their error.
@@ -86,9 +86,9 @@ async function patchBody(
     return;
   }
 
-  // A verdict still on its way (the body was short): wait for it before paying for a flush.
+  // A verdict still on its way (the body ended before the first checkpoint's wait): wait for it before paying for a flush.
   await early.settle();
-  if (writer.bytes < state.length && early.ready(writer) && (await svc.stopEarly(live, writer))) {
+  if (early.ready(writer) && (await svc.stopEarly(live, writer))) {
     answer(res, live);
     return;
   }

@@ -5,7 +5,7 @@
 // check could not run. In the quick start's folder hoard-admin finds
 // ./data/secret and says so. The daemons' metrics pass promtool.
 import t from 'tap';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { callJson } from '../../common/client.js';
 import { NODE } from '../../common/protocol/routes.js';
@@ -16,6 +16,7 @@ import { describeRun, run } from '../helpers/proc.js';
 import { http, metricsAuth } from '../helpers/http.js';
 import { spawnSync } from 'node:child_process';
 import { startCutProxy } from '../helpers/proxy.js';
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
 const CHUNK = 64 * 1024;
 const NEVER = '0 0 1 1 *';
@@ -32,6 +33,12 @@ const c = await useCluster(t, {
 const node = c.nodes[0]!;
 proxy.setTarget(node.port);
 await c.waitUp();
+// The metrics pages before any upload, download or worker run.
+const freshMetrics = { tracker: '', node: '' };
+for (const [role, base] of [['tracker', c.trackerUrl], ['node', node.directUrl]] as const) {
+  await http(`${base}/health`);
+  freshMetrics[role] = (await http(`${base}/metrics`, { headers: metricsAuth(c.secret) })).text;
+}
 const work = await tempDir();
 t.teardown(work.cleanup);
 
@@ -92,3 +99,38 @@ t.test('the tracker\'s and the node\'s /metrics pass promtool check metrics', { 
     t.equal(r.status, 0, `${base}/metrics: ${r.stdout}${r.stderr}`);
   }
 });
+
+/** Metric names in the docs' metric tables, with the role the table names. */
+async function documentedMetrics(): Promise<Array<{ name: string; where: string }>> {
+  const out: Array<{ name: string; where: string }> = [];
+  const ops = await readFile(join(REPO_ROOT, 'docs/operations.md'), 'utf8');
+  const table = ops.slice(ops.indexOf('| metric | where | watch for |')).split('\n\n')[0]!;
+  for (const row of table.split('\n').slice(2)) {
+    const [, names, where] = row.split('|');
+    for (const m of names!.matchAll(/hoard_[a-z_]+/g)) out.push({ name: m[0], where: where!.trim() });
+  }
+  const tiers = await readFile(join(REPO_ROOT, 'docs/tiers.md'), 'utf8');
+  for (const m of tiers.matchAll(/^\| `(hoard_[a-z_]+)[{`]/gm)) out.push({ name: m[1]!, where: 'node' });
+  return out;
+}
+
+t.test('every documented metric has a series from the start, at 0 before any traffic', async (t) => {
+  const documented = await documentedMetrics();
+  t.ok(documented.length >= 20, `${documented.length} documented metrics`);
+  for (const { name, where } of documented) {
+    // The time of a worker's last success appears at its first success (0 would read as 1970).
+    if (name === 'hoard_worker_last_success_timestamp_seconds') continue;
+    for (const role of ['tracker', 'node'] as const) {
+      if (!where.includes(role) && where !== 'both') continue;
+      const sample = new RegExp(`^${name}(_count|_total)?(\\{[^}]*\\})? `, 'm');
+      t.match(freshMetrics[role], sample, `${name} on the ${role}`);
+    }
+  }
+  t.match(freshMetrics.node, /^hoard_scrub_errors_total\{source="read"\} 0$/m, 'a labelled series at 0 for each of its label values');
+  t.match(freshMetrics.tracker, /^hoard_bytes_out_total\{route="\/f\/\*id"\} 0$/m, 'every route\'s byte counters at 0');
+  for (const role of ['tracker', 'node'] as const) {
+    const got = Number(/^hoard_bytes_in_total\{route="\/health"\} (\d+)$/m.exec(freshMetrics[role])?.[1]);
+    t.ok(got >= 'GET /health HTTP/1.1\r\n'.length, `${role}: a bodiless request's head is counted in hoard_bytes_in_total (${got})`);
+  }
+});
+

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tus from 'tus-js-client';
 import { parseChallenge } from '../../common/protocol/proof.js';
-import { proofFromFile } from '../../common/proof.js';
+import { computeProof, proofFromFile } from '../../common/proof.js';
 import { TUS_H, TUS_VERSION } from '../../common/protocol/tus.js';
 import type { PutResult } from '../../client/tus-upload.js';
 import { useCluster } from '../helpers/cluster.js';
@@ -153,6 +153,27 @@ t.test('tus-js-client: a duplicate ends early once its proof passed', { skip: bi
   t.equal(await downloadSha(link), big.sha256, 'to the same content');
   t.same(await blobIdsOnDisk(node.dataDir), blobsBefore, 'no new blob on disk');
   t.same((await listFiles(join(node.dataDir, 'tus'))).filter((f) => !f.endsWith('.json')), [], 'no chunk of the duplicate kept');
+});
+
+t.test('a declared duplicate sent whole in one PATCH ends early every time', async (t) => {
+  // Just past the first checkpoint: the whole body is in before the proof's verdict comes back.
+  const body = Buffer.from(await readFile(big.path)).subarray(0, MiB + 5_000);
+  const d = { size: body.length, md5: md5Of(body), sha256: sha256Of(body) };
+  const first = await tusCreate(c.trackerUrl, { ...d, filename: 'one-patch.bin' });
+  t.equal((await tusPatch(first.url, 0, body)).status, 204, 'stored once');
+  for (let i = 1; i <= 4; i++) {
+    const up = await tusCreate(c.trackerUrl, { ...d, filename: `one-patch-${i}.bin` });
+    const proof = await computeProof(up.challenge!, up.uploadId, body.length, (a, b) => (async function* () {
+      yield body.subarray(a, b + 1);
+    })());
+    const mark = node.proc.records().length;
+    const r = await tusPatch(up.url, 0, body, { [TUS_H.proof]: proof });
+    t.equal(r.status, 204, `try ${i}: 204`);
+    t.equal(r.headers[TUS_H.dedup], '1');
+    const stopped = () => node.proc.records().slice(mark).some((x) => x.msg === 'early stop: duplicate proven' && x.upload === up.uploadId);
+    await waitFor('the early-stop log line', stopped, 5_000, 20).catch(() => undefined);
+    t.ok(stopped(), `try ${i}: ended early`);
+  }
 });
 
 t.test('hoard put broken by the network: resumed in the same run, and by a later run', async (t) => {

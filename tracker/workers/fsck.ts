@@ -1,7 +1,7 @@
 // Worker "fsck": on its schedule, compares the index with every live node
 // (replication/fsck.ts), reports only, and sets hoard_fsck_differences.
 // Repairs run from hoard-admin fsck --repair.
-import type { FsckKind } from '../../common/protocol/integrity.js';
+import { FSCK_KINDS } from '../../common/protocol/integrity.js';
 import type { Worker } from '../../common/worker.js';
 import type { TrackerContext } from '../context.js';
 import { trackerMetrics } from '../metrics.js';
@@ -14,7 +14,7 @@ export function fsckWorker(schedule: string): Worker<TrackerContext> {
     async runOnce(ctx, progress) {
       const r = await runFsck(ctx, { repair: false, progress });
       const g = trackerMetrics.fsckDifferences();
-      const kinds: FsckKind[] = ['missing', 'unknown', 'unlisted', 'bad', 'lost', 'unreachable'];
+      const kinds = FSCK_KINDS;
       for (const k of kinds) g.set({ kind: k }, r.counts[k] ?? 0);
       return { nodesChecked: r.nodesChecked, blobsChecked: r.blobsChecked, ...Object.fromEntries(kinds.map((k) => [k, r.counts[k] ?? 0])) };
     },

@@ -60,6 +60,18 @@ t.test('unknown paths are 404, known paths with another method 405 with Allow', 
   t.equal(d.status, 404, 'a :param does not match two segments');
 });
 
+t.test('a GET route answers HEAD with the GET answer\'s head and no body', async (t) => {
+  const h = await call('HEAD', '/health');
+  t.equal(h.status, 200);
+  t.equal(h.headers['content-type'], 'text/plain');
+  t.equal(h.text, '', 'no body');
+  t.equal((await call('HEAD', '/internal/blobs')).status, 401, 'the route\'s auth still applies');
+  t.equal((await call('HEAD', '/internal/blobs', signed('HEAD', '/internal/blobs'))).status, 200);
+  const p = await call('POST', '/health');
+  t.equal(p.status, 405);
+  t.equal(p.headers.allow, 'GET, HEAD', 'Allow names HEAD');
+});
+
 t.test('parameters are decoded; a rest parameter takes slashes; bad encoding is 400', async (t) => {
   seen.length = 0;
   t.equal((await call('GET', '/f/Qm%2Dx')).text, 'link');
