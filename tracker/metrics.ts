@@ -4,6 +4,9 @@
 import { counter, gauge } from '../common/metrics.js';
 import { BAD_COPY_SOURCES, FSCK_KINDS } from '../common/protocol/integrity.js';
 
+/** What a download judged for reward points came to (docs/rewards.md): the ledger's answer, or why it could earn nothing. */
+export const REWARD_OUTCOMES = ['awarded', 'duplicate', 'capped', 'no-account', 'anonymous-upload', 'empty', 'too-large', 'country', 'own-account', 'own-address'] as const;
+
 export const trackerMetrics = {
   uploads: () => counter('hoard_uploads_total', 'Uploads committed (each one a new link)'),
   dedupHits: () => counter('hoard_dedup_hits_total', 'Committed uploads whose content was already stored: a new link to the existing blob'),
@@ -38,4 +41,5 @@ export function registerTrackerMetrics(): void {
   for (const source of BAD_COPY_SOURCES) trackerMetrics.badCopies().inc({ source }, 0);
   for (const result of ['ok', 'failed']) trackerMetrics.copyRepairs().inc({ result }, 0);
   for (const kind of FSCK_KINDS) trackerMetrics.fsckDifferences().set({ kind }, 0);
+  for (const outcome of REWARD_OUTCOMES) trackerMetrics.rewardDownloads().inc({ outcome }, 0);
 }

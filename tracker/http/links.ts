@@ -84,7 +84,6 @@ const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
     holder: callerKey(caller),
     ip: caller.ip,
     downloader: caller.kind === 'user' ? caller.userId : undefined,
-    lease: policy.lease,
     linkId: link.id,
     uploader: link.uploader,
     blobId: blob.id,

@@ -1,6 +1,7 @@
 // Reward points at work on the tracker: a download that may earn its
-// uploader a point gets a download id in its signed URL (its lease's id, or
-// one per downloader, file and UTC day when it has no lease); nodes report
+// uploader a point gets a download id in its signed URL (one per downloader,
+// file and UTC day, so ranges, connections, resumes and leases come and gone
+// all add up as one download); nodes report
 // the bytes they serve under it; once those cover the whole file, the point
 // goes to the ledger, which keeps one per file per address per day and the
 // uploader's daily cap. What a download may earn is judged when its URL is
@@ -40,8 +41,6 @@ export interface DownloadAsk {
   ip: string;
   /** The caller's account, when signed in. */
   downloader: string | undefined;
-  /** The caller's download lease ('' when its tier has none). */
-  lease: string;
   linkId: string;
   uploader: string | undefined;
   blobId: string;
@@ -98,7 +97,7 @@ export class RewardDesk {
       return undefined;
     }
     const day = utcDay(now);
-    const id = a.lease || dailyDownloadId(secret, a.holder, a.blobId, day);
+    const id = dailyDownloadId(secret, a.holder, a.blobId, day);
     if (!this.followed.has(id)) {
       this.sweep(now);
       const point: Omit<PointRecord, 'at'> = {

@@ -13,7 +13,7 @@ export const addressHash = (secret: string, ip: string): string => short(createH
 export const pointId = (uploader: string, blobId: string, ipHash: string, day: string): string =>
   short(createHash('sha256').update([uploader, blobId, ipHash, day].join('\0')).digest());
 
-/** A download with no lease (premium, happy hour): one id per downloader, file and UTC day, so its ranges add up as one download. */
+/** A download's id: one per downloader (account or address), file and UTC day, so all its ranges add up as one download. */
 export const dailyDownloadId = (secret: string, holder: string, blobId: string, day: string): string =>
   short(createHmac('sha256', secret).update(['download', holder, blobId, day].join('\0')).digest());
 

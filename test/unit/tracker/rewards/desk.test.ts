@@ -35,7 +35,6 @@ const ask = (over: Partial<DownloadAsk> = {}): DownloadAsk => ({
   holder: 'ip:81.2.69.160',
   ip: '81.2.69.160',
   downloader: undefined,
-  lease: 'L'.repeat(22),
   linkId: 'link1',
   uploader: 'u1',
   blobId: blob,
@@ -47,7 +46,7 @@ const settle = () => new Promise((r) => setImmediate(r));
 t.test('ranges from two nodes add up to one point', async (t) => {
   const { desk, awarded } = rig(t);
   const id = desk.open(ask())!;
-  t.equal(id, 'L'.repeat(22), 'a leased download is known by its lease');
+  t.match(id, /^[A-Za-z0-9_-]{22}$/, 'a download id');
   desk.served([{ id, blob, ranges: [[0, 49]] }]);
   await settle();
   t.equal(awarded.length, 0, 'half the file: nothing yet');
@@ -68,13 +67,14 @@ t.test('99 % earns nothing; a report for another blob is ignored', async (t) => 
   t.equal(awarded.length, 0);
 });
 
-t.test('no lease: one id per downloader, file and day', async (t) => {
+t.test('one id per downloader, file and day', async (t) => {
   const { desk, tick } = rig(t);
-  const a = desk.open(ask({ lease: '', holder: 'user:u2', downloader: 'u2' }));
-  t.equal(desk.open(ask({ lease: '', holder: 'user:u2', downloader: 'u2' })), a, 'the same id again that day');
-  t.not(desk.open(ask({ lease: '', holder: 'user:u3', downloader: 'u3' })), a, 'another downloader');
+  const a = desk.open(ask({ holder: 'user:u2', downloader: 'u2' }));
+  t.equal(desk.open(ask({ holder: 'user:u2', downloader: 'u2' })), a, 'the same id again that day (a resume, another range)');
+  t.not(desk.open(ask({ holder: 'user:u3', downloader: 'u3' })), a, 'another downloader');
+  t.not(desk.open(ask({ holder: 'user:u2', downloader: 'u2', blobId: 'c'.repeat(64) })), a, 'another file');
   tick(86_400_000);
-  t.not(desk.open(ask({ lease: '', holder: 'user:u2', downloader: 'u2' })), a, 'the next day');
+  t.not(desk.open(ask({ holder: 'user:u2', downloader: 'u2' })), a, 'the next day');
 });
 
 t.test('downloads that cannot earn get no id', async (t) => {
