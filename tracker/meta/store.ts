@@ -23,7 +23,11 @@ import type {
   UserRecord,
 } from './records.js';
 
+import type { AwardOutcome, PointRecord, RedemptionRecord, RewardBalance } from './reward-records.js';
+
 export type * from './records.js';
+export type * from './reward-records.js';
+export { pointKey } from './reward-records.js';
 export { auditKey, badCopyKey, blobKey, linkKey, premiumKeyKey, takedownKey, userKey, zeroCounters } from './records.js';
 
 /** Bumped on any change of stored layout; a store written by another version is refused. */
@@ -139,6 +143,32 @@ export interface AccountTable {
 }
 
 /**
+ * The reward ledger (docs/rewards.md): points and redemptions, only ever
+ * added, and each account's balance kept beside them in the same step.
+ */
+export interface RewardTable {
+  /**
+   * Adds the point, unless one with its id exists ('duplicate') or its
+   * uploader has `dailyCap` points on its day ('capped'): the checks and the
+   * addition are one step per uploader, across trackers too.
+   */
+  award(point: PointRecord, dailyCap: number): Promise<AwardOutcome>;
+  /** An account's points in (day, id) order; `after` is pointKey of the last one. */
+  points(userId: string, page: Page): Promise<PointRecord[]>;
+  /** An account's redemptions in id (time) order. */
+  redemptions(userId: string, page: Page): Promise<RedemptionRecord[]>;
+  /** Points earned and spent (zero for an account with none). */
+  balance(userId: string): Promise<RewardBalance>;
+  /**
+   * Spends the points and extends the account's premium (reward-rules.ts
+   * decideRedemption) in one step with the record. StoreError NOT_FOUND
+   * without the account, QUOTA when its balance is short, CONFLICT when the
+   * id is taken.
+   */
+  redeem(ask: Omit<RedemptionRecord, 'premiumUntil'>): Promise<{ user: UserRecord; redemption: RedemptionRecord; balance: RewardBalance }>;
+}
+
+/**
  * Takedown notices (docs/takedowns.md), written apart from blob
  * transactions: a notice only stops links from answering, the links
  * themselves change through the usual operations.
@@ -213,6 +243,7 @@ export interface MetaStore {
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
   readonly accounts: AccountTable;
+  readonly rewards: RewardTable;
   readonly takedowns: TakedownTable;
   readonly audit: AuditLog;
   counters(): Promise<StoreCounters>;

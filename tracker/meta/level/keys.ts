@@ -18,11 +18,16 @@
 //   ac:<credentialId>      → CredentialRecord (sessions and API tokens)
 //   ai:<userId>:<credId>   → 1   (credentials of an account)
 //   ak:<keyId>             → PremiumKeyRecord
+//   rp:<userId>:<day>:<id> → PointRecord (the reward ledger, an uploader's points by day)
+//   ri:<pointId>           → userId (points are unique by id)
+//   rc:<userId>:<day>      → points of the account that day (the daily cap)
+//   rr:<userId>:<id>       → RedemptionRecord
+//   rb:<userId>            → RewardBalance
 //   td:<noticeId>          → TakedownRecord
 //   tf:<scope>:<target>:<noticeId> → 1 (notices in force on a link, blob or account)
 //   ts:<userId>:<noticeId> → 1   (notices in force naming the account: its strikes)
 //   al:<entryId>           → AuditRecord (time-ordered ids)
-// z:, q:, the a*: and the t*: and al: keys arrived after schema 1 without a bump: a store
+// z:, q:, the a*:, r*:, t*: and al: keys arrived after schema 1 without a bump: a store
 // without them simply has no deleted links, no bad copies and no accounts.
 
 import { isRecordId } from '../records.js';
@@ -66,6 +71,11 @@ export const keys = {
   credential: (id: string) => 'ac:' + id,
   credentialOf: (userId: string, id: string) => `ai:${userId}:${id}`,
   premiumKey: (id: string) => 'ak:' + id,
+  point: (userId: string, day: string, id: string) => `rp:${userId}:${day}:${id}`,
+  pointId: (id: string) => 'ri:' + id,
+  pointsOfDay: (userId: string, day: string) => `rc:${userId}:${day}`,
+  redemption: (userId: string, id: string) => `rr:${userId}:${id}`,
+  rewardBalance: (userId: string) => 'rb:' + userId,
   takedown: (id: string) => 'td:' + id,
   takedownOf: (scope: string, target: string, id: string) => `tf:${scope}:${target}:${id}`,
   strike: (userId: string, id: string) => `ts:${userId}:${id}`,
@@ -92,4 +102,6 @@ export const ranges = {
   linksOfBlob: (blobId: string) => `r:${blobId}:`,
   linksOfUploader: (userId: string) => `lu:${userId}:`,
   badCopiesOf: (blobId: string) => `q:${blobId}:`,
+  pointsOf: (userId: string) => `rp:${userId}:`,
+  redemptionsOf: (userId: string) => `rr:${userId}:`,
 };

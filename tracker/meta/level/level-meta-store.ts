@@ -33,12 +33,14 @@ import {
   type MetaTx,
   type NodeTable,
   type Page,
+  type RewardTable,
   type TakedownTable,
   type TransactOptions,
   type UploadReader,
 } from '../store.js';
 import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './keys.js';
 import { ReadBatcher } from './read-batcher.js';
+import { levelRewards } from './rewards.js';
 import { levelAudit, levelTakedowns } from './takedowns.js';
 import { levelOutcome, levelTx, type LevelReads, type Op } from './transaction.js';
 
@@ -72,6 +74,7 @@ export class LevelMetaStore implements MetaStore {
   /** LevelDB is opened by one process at a time: it holds every lease. */
   readonly leases = soleLeases();
   readonly accounts: AccountTable;
+  readonly rewards: RewardTable;
   readonly takedowns: TakedownTable;
   readonly audit: AuditLog;
   private readonly reads: LevelReads;
@@ -119,6 +122,13 @@ export class LevelMetaStore implements MetaStore {
     };
     this.badCopies = { list: (page) => values<BadCopyRecord>(ranges.badCopies, page), of: badCopiesOf };
     this.accounts = this.accountTable(get, byId, values);
+    this.rewards = levelRewards({
+      get,
+      values,
+      locked: (key, fn) => this.locks.run(key, fn),
+      accountsLock: ACCOUNTS_LOCK,
+      write: (ops) => this.inOrder(() => this.db.batch<string, unknown>(ops, { sync: true })),
+    });
     this.takedowns = levelTakedowns(this.db, this.locks);
     this.audit = levelAudit(this.db, this.locks);
   }

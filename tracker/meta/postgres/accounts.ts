@@ -36,7 +36,7 @@ export async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T
   }
 }
 
-async function conflictAs<T>(p: Promise<T>, message: string): Promise<T> {
+export async function conflictAs<T>(p: Promise<T>, message: string): Promise<T> {
   try {
     return await p;
   } catch (err) {

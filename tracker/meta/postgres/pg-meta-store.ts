@@ -12,6 +12,7 @@ import { zeroCounters, isRecordId, type BadCopyRecord, type BlobRecord, type Chu
 import {
   StoreError,
   type AccountTable,
+  type RewardTable,
   type AuditLog,
   type BadCopyReader,
   type BlobReader,
@@ -47,6 +48,7 @@ import { PgLeases } from './leases.js';
 import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
+import { pgRewards } from './rewards.js';
 import { pgAudit, pgTakedowns } from './takedowns.js';
 import { GroupCommit } from './group-commit.js';
 import { QUOTA_SQLSTATE, ReadBatch, pgTx, writeSql } from './transaction.js';
@@ -81,6 +83,7 @@ export class PgMetaStore implements MetaStore {
   readonly badCopies: BadCopyReader;
   readonly leases: PgLeases;
   readonly accounts: AccountTable;
+  readonly rewards: RewardTable;
   readonly takedowns: TakedownTable;
   readonly audit: AuditLog;
 
@@ -195,6 +198,7 @@ export class PgMetaStore implements MetaStore {
         isSha256Hex(blobId) ? badCopies('bad-of', 'WHERE blob_id = $1 ORDER BY node_id', [buf(blobId)]) : [],
     };
     this.accounts = pgAccounts(this.pool);
+    this.rewards = pgRewards(this.pool);
     this.takedowns = pgTakedowns(this.pool);
     this.audit = pgAudit(this.pool);
   }

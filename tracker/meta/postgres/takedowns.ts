@@ -1,4 +1,4 @@
-// Takedown notices and the audit log on PostgreSQL (schema.ts, migration 4):
+// Takedown notices and the audit log on PostgreSQL (schema.ts, migration 5):
 // records as JSON beside the columns looked up in SQL. An update reads its
 // row FOR UPDATE inside a transaction, so trackers' updates take turns.
 import type pg from 'pg';
