@@ -10,7 +10,7 @@ import type { RouteHandler } from './handler.js';
 import { page } from './validate.js';
 
 const NOTICE_ID_RE = /^[0-9a-f]{16}$/;
-const AUDIT_ID_RE = /^[0-9]{17}-[0-9a-f]{12}$/;
+const AUDIT_ID_RE = /^[0-9]{21}-[0-9a-f]{12}$/;
 
 /** Who the operator is, as hoard-admin names them (the cluster credential says only that they hold it). */
 export function actorOf(req: IncomingMessage): string {

@@ -1,7 +1,7 @@
 // The audit log's entries: every admin action (takedowns, tier changes,
 // account deletions…) is appended with who did it, when, to what. Ids are
-// the time to the millisecond then random bytes, so the log lists in the
-// order it was written.
+// the time to the millisecond, a sequence number within it, then random
+// bytes, so the log lists in the order it was written (at one tracker).
 import { randomBytes } from 'node:crypto';
 import type { AuditRecord } from './records.js';
 import type { MetaStore } from './store.js';
@@ -9,9 +9,19 @@ import type { MetaStore } from './store.js';
 /** Who an entry names when the tracker acted by its own rule (the repeat-infringer threshold). */
 export const TRACKER_ACTOR = 'tracker';
 
+/** The last id's millisecond and its sequence number in it: entries made in one millisecond keep their order. */
+let lastMs = 0;
+let seq = 0;
+
 export function auditId(nowMs: number): string {
-  // 'YYYYMMDDhhmmssSSS': sorts as time does for the next eight thousand years.
-  return `${new Date(nowMs).toISOString().replace(/[-:.TZ]/g, '')}-${randomBytes(6).toString('hex')}`;
+  if (nowMs > lastMs) {
+    lastMs = nowMs;
+    seq = 0;
+  } else {
+    seq++;
+  }
+  // 'YYYYMMDDhhmmssSSS' then the sequence: sorts as time does for the next eight thousand years.
+  return `${new Date(lastMs).toISOString().replace(/[-:.TZ]/g, '')}${String(seq).padStart(4, '0')}-${randomBytes(6).toString('hex')}`;
 }
 
 export interface AuditAction {
