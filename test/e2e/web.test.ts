@@ -150,6 +150,8 @@ await t.test('the link page downloads the same bytes', { skip: links.size === 2 
     t.equal(res?.headers()['content-type'], 'text/html; charset=utf-8');
     t.equal(await page.textContent('h1'), name, 'the page names the file');
     t.match(await page.textContent('.facts'), f === big ? /6\.00 MiB/ : /1000 B/, 'and its size');
+    // This cluster downloads unthrottled: the visitor's terms, in words.
+    t.match(await page.textContent('#access'), /^As a visitor without an account, you download at full speed, any number of files at once\. Sign in or create an account for more\.$/, 'and what the visitor\'s tier allows');
     const got = await download(page);
     t.equal(got.name, name, 'saved under its name');
     t.equal(await sha256File(got.path), f.sha256, `${name} came back byte-identical`);
