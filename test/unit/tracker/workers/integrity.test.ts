@@ -264,3 +264,24 @@ t.test('worker routes: status and run; unknown names are 404', async (t) => {
     t.match(m.text, new RegExp(`^${name}`, 'm'), `${name} exported`);
   }
 });
+
+t.test('takedown-purge: the links of a notice past its hold go (its content then to GC), a legal hold keeps them; the notice stays in force', async (t) => {
+  await nodes('n1');
+  const held = await blob('purge-held', ['n1']);
+  const kept = await blob('purge-kept', ['n1']);
+  const n = await ctx.takedowns.desk.issue({ scope: 'content', target: held.link, reason: 'copyright' }, 'ops');
+  const k = await ctx.takedowns.desk.issue({ scope: 'content', target: kept.link, reason: 'evidence', keep: true }, 'ops');
+  t.equal(n.purgeAfter, new Date(clock + config.takedownHold * 1000).toISOString());
+  t.equal(k.purgeAfter, undefined, 'a legal hold is never purged');
+  t.match(await ctx.workers.run('takedown-purge'), { purged: 0, linksDeleted: 0 }, 'nothing before the hold ends');
+  clock += config.takedownHold * 1000;
+  t.match(await ctx.workers.run('takedown-purge'), { purged: 1, linksDeleted: 1 });
+  t.equal(await store.links.get(held.link), undefined, 'the link went');
+  t.ok((await store.blobs.get(held.id))?.unreferencedSince, 'its blob waits for GC');
+  t.ok(await store.links.get(kept.link), 'the legal hold kept its link');
+  t.match(await store.takedowns.get(n.id), { purged: new Date(clock).toISOString() });
+  t.equal((await store.takedowns.get(n.id))?.lifted, undefined, 'still in force');
+  await t.rejects(committer.commit('n1', 'again.bin', manifest('purge-held', 1000)), { code: 'TAKEN_DOWN' }, 'its upload is still refused');
+  t.match(await ctx.workers.run('takedown-purge'), { purged: 0 }, 'idempotent');
+  t.ok((await store.audit.list({ limit: 1000 })).some((e) => e.action === 'takedown.purge' && e.target === n.id && e.actor === 'tracker'));
+});
