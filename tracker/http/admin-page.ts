@@ -9,7 +9,7 @@ import { clusterStats } from './admin.js';
 import type { RouteHandler } from './handler.js';
 import { shellFor } from './pages.js';
 
-/** The cluster page: the figures of `hoard-admin nodes`, `stats` and `repair`, for an administrator's browser. */
+/** The cluster page: the figures of `hoard-admin nodes`, `stats`, `repair` and `takedown list`, for an administrator's browser. */
 export const adminPageRoute: RouteHandler = async (ctx, req, res, m) => {
   const shell = shellFor(ctx, m.caller);
   if (m.caller?.tier !== 'admin') {
@@ -20,5 +20,6 @@ export const adminPageRoute: RouteHandler = async (ctx, req, res, m) => {
     return;
   }
   const [stats, repair] = await Promise.all([clusterStats(ctx), ctx.replication.status()]);
-  sendPage(req, res, 200, renderAdminPage(shell, { nodes: ctx.topology.list(), stats, repair }));
+  const takedowns = ctx.takedowns.book.notices().map((n) => ctx.takedowns.desk.info(n));
+  sendPage(req, res, 200, renderAdminPage(shell, { nodes: ctx.topology.list(), stats, repair, takedowns }));
 };

@@ -38,8 +38,9 @@ export class TakedownBook {
     return [...this.entries.values()];
   }
 
-  get size(): number {
-    return this.inForce.size;
+  /** The notices in force, oldest first. */
+  notices(): TakedownRecord[] {
+    return [...this.inForce.values()].sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id < b.id ? -1 : 1));
   }
 
   /** Called with what nodes must start or stop refusing, after each change. */

@@ -1,8 +1,10 @@
 // The operator's page at /admin (administrators only): storage nodes by
 // zone with their state, fill and load; what deduplication saves; the
-// repair backlog. The same figures `hoard-admin nodes`, `stats` and
-// `repair` print, for a browser.
+// repair backlog; the takedown notices in force. The same figures
+// `hoard-admin nodes`, `stats`, `repair` and `takedown list` print, for a
+// browser.
 import { formatBytes } from '../../common/cli.js';
+import type { TakedownInfo } from '../../common/protocol/takedowns.js';
 import type { ClusterStats, NodeStatus, RepairStatus } from '../../common/protocol/types.js';
 import { html, type Html } from './html.js';
 import { renderPage, type Shell } from './layout.js';
@@ -12,6 +14,8 @@ export interface AdminView {
   nodes: readonly NodeStatus[];
   stats: ClusterStats;
   repair: RepairStatus;
+  /** The takedown notices in force, oldest first. */
+  takedowns: readonly TakedownInfo[];
 }
 
 /** Nodes grouped by zone, zones and nodes in name order. */
@@ -56,6 +60,42 @@ function zoneTable([zone, nodes]: [string, NodeStatus[]]): Html {
 </div>`;
 }
 
+/** What a notice does to the bytes it covers, in words. */
+export function bytesText(n: Pick<TakedownInfo, 'keep' | 'purged' | 'purgeAfter'>): string {
+  if (n.keep) return 'kept (legal hold)';
+  if (n.purged) return `links deleted ${formatDate(n.purged)}`;
+  return n.purgeAfter ? `links deleted after ${formatDate(n.purgeAfter)}` : '';
+}
+
+function noticeRow(n: TakedownInfo): Html {
+  return html`<tr>
+<th scope="row"><code>${n.id}</code></th>
+<td>${n.scope}</td>
+<td><code>${n.target.length > 24 ? `${n.target.slice(0, 23)}…` : n.target}</code></td>
+<td>${n.ref ?? html`<span class="muted">none</span>`}</td>
+<td>${n.reason}</td>
+<td>${n.by}, ${formatDate(n.created)}</td>
+<td>${bytesText(n)}</td>
+</tr>`;
+}
+
+function takedownsSection(notices: readonly TakedownInfo[]): Html {
+  return html`<section aria-labelledby="takedowns-title">
+<h2 id="takedowns-title">Takedowns</h2>
+${
+  notices.length === 0
+    ? html`<p class="muted">No takedown notice is in force.</p>`
+    : html`<div class="table-wrap">
+<table>
+<caption>${notices.length} ${notices.length === 1 ? 'notice' : 'notices'} in force (<code>hoard-admin takedown list</code>, <code>lift</code>)</caption>
+<thead><tr><th scope="col">Notice</th><th scope="col">Scope</th><th scope="col">Target</th><th scope="col">Reference</th><th scope="col">Reason</th><th scope="col">Issued</th><th scope="col">Bytes</th></tr></thead>
+<tbody>${notices.map(noticeRow)}</tbody>
+</table>
+</div>`
+}
+</section>`;
+}
+
 export function renderAdminPage(shell: Shell, view: AdminView): string {
   const { stats, repair } = view;
   const c = repair.counts;
@@ -88,6 +128,7 @@ ${zones.length === 0 ? html`<p class="muted">No storage node has registered yet.
 <dt>Running now</dt><dd>${repair.inFlight.length}</dd>
 <dt>Copied since start</dt><dd>${repair.totals.copied.toLocaleString('en-US')} (${formatBytes(repair.totals.bytesCopied)}), ${repair.totals.copyFailures} failed</dd>
 </dl>
-</section>`;
+</section>
+${takedownsSection(view.takedowns)}`;
   return renderPage({ ...shell, current: 'admin' }, { title: 'Cluster', main, noindex: true });
 }

@@ -5,7 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterStats, NodeStatus, RepairStatus } from '../../../common/protocol/types.js';
-import { byZone, fillPercent, renderAdminPage, stateText } from '../../../tracker/web/admin-page.js';
+import { byZone, bytesText, fillPercent, renderAdminPage, stateText } from '../../../tracker/web/admin-page.js';
+import type { TakedownInfo } from '../../../common/protocol/takedowns.js';
 import { loadWebAssets } from '../../../tracker/web/assets.js';
 import { renderPage } from '../../../tracker/web/layout.js';
 import { html } from '../../../tracker/web/html.js';
@@ -67,7 +68,7 @@ t.test('state in words', async (t) => {
 
 t.test('the page: every node, its zone, the totals, escaped', async (t) => {
   const nodes = [node('n1', 'a', { blobCount: 1234 }), node('n2', 'b', { state: 'down', downSince: '2026-12-03T11:00:00.000Z' }), node('n3', '<b>', {})];
-  const page = renderAdminPage({ assets, visitor: { name: 'root', admin: true } }, { nodes, stats, repair });
+  const page = renderAdminPage({ assets, visitor: { name: 'root', admin: true } }, { nodes, stats, repair, takedowns: [] });
   t.match(page, /Zone <strong>a<\/strong>: 1 of 1 up/);
   t.match(page, /Zone <strong>b<\/strong>: 0 of 1 up/);
   t.match(page, /Zone <strong>&lt;b&gt;<\/strong>/, 'a zone name is text, not markup');
@@ -78,6 +79,31 @@ t.test('the page: every node, its zone, the totals, escaped', async (t) => {
   t.match(page, /Below 2 copies<\/dt><dd>1 <span class="muted">\(1 waiting/);
   t.match(page, /<meta name="robots" content="noindex">/);
   t.match(page, /aria-current="page">Cluster</, 'the navigation marks the page');
+  t.match(page, /No takedown notice is in force/);
+});
+
+t.test('the page: takedown notices in force, with what happens to their bytes, escaped', async (t) => {
+  const notice = (id: string, more: Partial<TakedownInfo>): TakedownInfo => ({
+    id,
+    scope: 'content',
+    target: 'ab'.repeat(32),
+    reason: 'copyright <script>',
+    by: 'legal',
+    created: '2026-12-03T10:00:00.000Z',
+    keep: false,
+    uploaders: [],
+    inForce: true,
+    ...more,
+  });
+  const takedowns = [notice('0011223344556677', { ref: 'DMCA-1', purgeAfter: '2027-01-02T10:00:00.000Z' }), notice('8899aabbccddeeff', { scope: 'link', target: 'L1nk', keep: true })];
+  const page = renderAdminPage({ assets, visitor: { name: 'root', admin: true } }, { nodes: [], stats, repair, takedowns });
+  t.match(page, /2 notices in force/);
+  t.match(page, /DMCA-1/);
+  t.match(page, /copyright &lt;script&gt;/, 'a reason is text, not markup');
+  t.match(page, /links deleted after 2027-01-02 10:00 UTC/);
+  t.match(page, /kept \(legal hold\)/);
+  t.match(page, /<code>abababababababababababa…<\/code>/, 'a long target is cut');
+  t.equal(bytesText({ keep: false, purged: '2027-01-02T10:00:00.000Z' }), 'links deleted 2027-01-02 10:00 UTC');
 });
 
 t.test('the Cluster entry is shown to administrators only', async (t) => {
