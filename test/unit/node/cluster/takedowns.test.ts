@@ -3,6 +3,7 @@
 // references applied in order.
 import t from 'tap';
 import { NodeTakedowns } from '../../../../node/cluster/takedowns.js';
+import { BLOCKED_PER_LINE } from '../../../../common/protocol/takedowns.js';
 
 t.test('blocks, lifts and resets per tracker', async (t) => {
   const d = new NodeTakedowns();
@@ -21,4 +22,10 @@ t.test('blocks, lifts and resets per tracker', async (t) => {
   d.apply('A', { type: 'takedowns', block: [{ kind: 'blob', id: 'B2', ref: 'N-3' }] });
   d.apply('B', { type: 'takedowns', lift: [{ kind: 'blob', id: 'B2' }] });
   t.equal(d.blob('B2'), 'N-3', 'refused while any tracker lists it');
+});
+
+t.test('a full batch of the longest entries fits in one stream line', async (t) => {
+  const block = Array.from({ length: BLOCKED_PER_LINE }, (_, i) => ({ kind: 'blob' as const, id: i.toString(16).padStart(64, 'f'), ref: 'R'.repeat(128) }));
+  const line = JSON.stringify({ type: 'takedowns', reset: true, block });
+  t.ok(line.length < 60 * 1024, `${line.length} bytes`);
 });
