@@ -182,9 +182,14 @@ t.test('every copy answers the blob\'s Last-Modified, so If-Range with a date wo
 
 t.test('drain moves every blob off a node; new uploads avoid it', async (t) => {
   const d = c.nodes[0]!;
+  t.ok((await c.nodeStatuses()).find((n) => n.id === d.id)!.blobCount > 0, 'the node holds blobs before the drain');
   const r = await c.adminRun(['drain', d.id, '--wait', '--timeout', '60']);
   t.equal(r.code, 0, describeRun(r));
   t.match(r.stdout, /drained/);
+  // At once, as an operator's next command would see it (the node's count comes with its heartbeat).
+  const right = (await c.nodeStatuses()).find((n) => n.id === d.id);
+  t.equal(right?.blobCount, 0, 'right after "drained", the node list shows no blob on the node');
+  t.same(await blobIdsOnDisk(d.dataDir), [], 'and its disk holds none');
   const nodes = await c.admin<NodeStatus[]>(['nodes']);
   t.equal(nodes.find((n) => n.id === d.id)?.draining, true);
   await settled('two copies elsewhere after the drain', [d.id]);

@@ -191,6 +191,20 @@ t.test('nodes register, beat, and are listed with their state', async (t) => {
   t.equal(list[0]!.freeBytes, 40 * GiB);
 });
 
+t.test('a node whose disk less its reserve is not above the upload margin is listed as one that can never take an upload', async (t) => {
+  const again = await call('POST', '/internal/nodes/register', { body: reg('nb', 'zb'), auth: true });
+  t.equal((again.json as { uploadMargin?: number }).uploadMargin, 64 * 1024 ** 2, 'the registration answer tells the node the margin');
+  const beat = (reserveBytes: number) =>
+    call('POST', '/internal/nodes/heartbeat', { body: { id: 'nb', freeBytes: 50 * GiB, totalBytes: 100 * GiB, load: 0, blobCount: 0, reserveBytes }, auth: true });
+  const nb = async () => ((await call('GET', '/internal/admin/nodes', { auth: true })).json as NodeStatus[]).find((n) => n.id === 'nb')!;
+  t.equal((await beat(100 * GiB - 64 * 1024 ** 2)).status, 200);
+  t.equal((await nb()).tooSmall, true, 'reserve + margin = the disk: never');
+  t.equal((await nb()).reserveBytes, 100 * GiB - 64 * 1024 ** 2);
+  await beat(100 * GiB - 65 * 1024 ** 2);
+  t.equal((await nb()).tooSmall, undefined, 'a MiB above the margin: it can');
+  await beat(0);
+});
+
 t.test('PUT /upload/<name> → 307 to a signed node URL', async (t) => {
   const r = await call('PUT', `/upload/${encodeURIComponent('report é.pdf')}`, { raw: 'some body', headers: { 'content-type': 'application/octet-stream' } });
   t.equal(r.status, 307, r.text);
