@@ -88,10 +88,17 @@ export interface UploadBinding {
   uploadId: string;
   node: string;
   size: number | undefined;
+  /** The account the upload is for (signOwner), passed on to the commit as given; absent: anonymous. */
+  owner?: string;
+  /** Most bytes the body may hold when `size` is not declared (the caller's tier's upload limit). */
+  max?: number;
 }
 
 function bindingText(b: UploadBinding): string {
-  return ['upload', b.uploadId, b.node, b.size === undefined ? '' : String(b.size)].join('\0');
+  const base = ['upload', b.uploadId, b.node, b.size === undefined ? '' : String(b.size)];
+  // Without an owner or a cap, the message of a URL without them, as before.
+  if (b.owner === undefined && b.max === undefined) return base.join('\0');
+  return [...base, b.owner ?? '', b.max === undefined ? '' : String(b.max)].join('\0');
 }
 
 /** `base` (the node's /upload/NAME) with exp, uid, node, size (when declared) and sig. */
@@ -101,6 +108,8 @@ export function signUploadUrl(secret: string, base: string, filename: string, ex
   u.searchParams.set('uid', b.uploadId);
   u.searchParams.set('node', b.node);
   if (b.size !== undefined) u.searchParams.set('size', String(b.size));
+  if (b.owner !== undefined) u.searchParams.set('owner', b.owner);
+  if (b.max !== undefined) u.searchParams.set('max', String(b.max));
   u.searchParams.set('sig', signClaims(secret, { verb: 'PUT', resource: filename, exp, extra: bindingText(b) }));
   return u.toString();
 }
@@ -111,13 +120,50 @@ export function verifyUploadUrl(secret: string, url: URL, filename: string, nowM
   const uploadId = q.get('uid') ?? '';
   const node = q.get('node') ?? '';
   const rawSize = q.get('size');
-  if (!UPLOAD_ID_RE.test(uploadId) || !NODE_ID_RE.test(node) || (rawSize !== null && !/^(0|[1-9]\d{0,15})$/.test(rawSize))) {
+  const owner = q.get('owner');
+  const rawMax = q.get('max');
+  const decimal = (v: string | null): boolean => v === null || /^(0|[1-9]\d{0,15})$/.test(v);
+  if (!UPLOAD_ID_RE.test(uploadId) || !NODE_ID_RE.test(node) || !decimal(rawSize) || !decimal(rawMax) || (owner !== null && !OWNER_RE.test(owner))) {
     throw new HoardError('TOKEN_INVALID');
   }
   const b: UploadBinding = { uploadId, node, size: rawSize === null ? undefined : Number(rawSize) };
+  if (owner !== null) b.owner = owner;
+  if (rawMax !== null) b.max = Number(rawMax);
   verifyClaims(secret, { verb: 'PUT', resource: filename, exp: expOf(q.get('exp')), extra: bindingText(b) }, q.get('sig'), nowMs);
   return b;
 }
+
+/**
+ * The account an upload is for, as the tracker decided at the door: the
+ * user id and the most logical bytes the account may keep (absent: no
+ * quota). The tracker signs it for one upload id; a node passes it on to
+ * the commit as it was given (in the PUT URL, or at tus creation), and the
+ * tracker takes it only with its signature for that upload.
+ */
+export interface OwnerClaim {
+  user: string;
+  quota?: number;
+}
+
+/** `user.quota.mac`: user ids are base64url, the quota decimal ('' for none). */
+const OWNER_RE = /^[A-Za-z0-9_-]{1,64}\.(0|[1-9]\d{0,15})?\.[A-Za-z0-9_-]{43}$/;
+
+/** The signed owner token of upload `uploadId`. */
+export function signOwner(secret: string, uploadId: string, c: OwnerClaim): string {
+  const quota = c.quota === undefined ? '' : String(c.quota);
+  return `${c.user}.${quota}.${mac(secret, ['owner', uploadId, c.user, quota])}`;
+}
+
+/** The claim of an owner token signed for `uploadId`; TOKEN_INVALID when it is malformed, altered or another upload's. */
+export function verifyOwner(secret: string, uploadId: string, token: string): OwnerClaim {
+  if (!OWNER_RE.test(token)) throw new HoardError('TOKEN_INVALID', 'The upload\'s owner is malformed');
+  const [user, quota, sig] = token.split('.') as [string, string, string];
+  if (!equalConstantTime(mac(secret, ['owner', uploadId, user, quota]), sig)) throw new HoardError('TOKEN_INVALID', 'The upload\'s owner is not signed for this upload');
+  return quota === '' ? { user } : { user, quota: Number(quota) };
+}
+
+/** Whether a string has the shape of an owner token (checked in full by verifyOwner). */
+export const isOwnerToken = (v: unknown): v is string => typeof v === 'string' && OWNER_RE.test(v);
 
 /**
  * The signature of a PUT URL's pipeline (`pipe`, common/protocol/pipeline.ts),

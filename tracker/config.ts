@@ -61,6 +61,8 @@ export const trackerSpec = {
   uploadLimitAnonymous: bytes('Largest upload an anonymous caller may make, bytes (0 = none but maxUploadSize)', 1024 ** 3, 0, 1024 ** 5),
   uploadLimitFree: bytes('Largest upload a free account may make, bytes (0 = none but maxUploadSize)', 1024 ** 3, 0, 1024 ** 5),
   uploadLimitPremium: bytes('Largest upload a premium account may make, bytes (0 = none but maxUploadSize)', 0, 0, 1024 ** 5),
+  storageQuotaFree: bytes('Most logical bytes a free account may keep in its links (a deduplicated upload counts in full; a deleted link gives its bytes back; 0 = none)', 200 * 1024 ** 3, 0, 1024 ** 6),
+  storageQuotaPremium: bytes('Most logical bytes a premium account may keep (0 = none)', 0, 0, 1024 ** 6),
   downloadLimitFree: bytes('Largest file anonymous callers and free accounts may download, bytes; larger files need premium (0 = none)', 1024 ** 3, 0, 1024 ** 5),
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).

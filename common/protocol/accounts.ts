@@ -12,7 +12,7 @@ export const CSRF_HEADER = 'x-hoard-csrf';
 export interface LimitsInfo {
   uploadSize: number | null;
   downloadSize: number | null;
-  /** Most logical bytes the account may keep (null: none); not sent while storage quotas are not enforced. */
+  /** Most logical bytes the account may keep (null: none); not sent to anonymous callers, whose uploads belong to no account. */
   storage?: number | null;
 }
 

@@ -63,6 +63,7 @@ export const ERRORS = {
   PREMIUM_KEY_INVALID: { status: 404, message: 'No such premium key' },
   PREMIUM_KEY_USED: { status: 409, message: 'This premium key was redeemed already' },
   UPLOAD_TOO_LARGE: { status: 413, message: 'The upload is larger than your tier allows' },
+  QUOTA_EXCEEDED: { status: 413, message: 'The upload would take your account past its storage quota' },
   DOWNLOAD_TOO_LARGE: { status: 403, message: 'This file is larger than your tier may download; premium accounts may' },
   LOGIN_THROTTLED: { status: 429, message: 'Too many failed sign-ins from this address or for this account; retry after Retry-After seconds' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -85,6 +85,8 @@ export interface CommitRequest {
   uploadId?: string;
   /** Other nodes that published a copy of this upload's bytes, streamed to them as they arrived (the write pipeline). */
   followers?: string[];
+  /** The account the upload is for, as the tracker signed it for `uploadId` (in the PUT URL or at tus creation); absent: anonymous. */
+  owner?: string;
 }
 
 export interface CommitResponse {
@@ -222,6 +224,8 @@ export interface TusCreateRequest {
   partial?: true;
   /** A final upload: these complete parts, in order, are its bytes; it ends at its creation. */
   parts?: TusPart[];
+  /** The account the upload is for, signed by the tracker for this upload id: passed on to the commit as given. */
+  owner?: string;
 }
 
 /** One part of a final upload: a partial upload and the node that holds it. */
@@ -270,6 +274,8 @@ export interface CommitProvenRequest {
   uploadId: string;
   nodeId: string;
   filename: string;
+  /** As CommitRequest's. */
+  owner?: string;
 }
 
 /** GET /api/uploads/<uploadId>: the link a finished upload produced. */

@@ -61,6 +61,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
       if (binding.size !== undefined && declared !== binding.size) {
         throw new HoardError('TOKEN_INVALID', `This upload URL is signed for a body of ${binding.size} bytes`);
       }
+      if (binding.max !== undefined && declared > binding.max) throw overCap(binding.max, declared);
       await admission.check(declared);
     } else if (!req.headers['transfer-encoding']) {
       throw new HoardError('LENGTH_REQUIRED');
@@ -109,7 +110,7 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
     // The URL's upload id makes the commit idempotent (a retry after a lost answer gets the same link) and single use at the tracker too.
     let result: UploadResult;
     try {
-      result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId, pipeline });
+      result = await publisher.publishAndCommit(writer, { filename: plan.filename, uploadId, pipeline, owner: plan.binding.owner });
     } catch (err) {
       spent.release(uploadId);
       throw err;
@@ -125,9 +126,12 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
    */
   async function receive(req: IncomingMessage, writer: ChunkWriter, plan: UploadPlan, pipeline?: WritePipeline): Promise<void> {
     const exact = plan.declared ?? plan.binding.size;
-    const limit = Math.min(exact ?? Infinity, limits.maxUploadSize);
+    const cap = plan.binding.max;
+    const limit = Math.min(exact ?? Infinity, cap ?? Infinity, limits.maxUploadSize);
+    // A body without a length stops at the caller's tier's limit, as one that declared more would have been refused.
+    const overLimit = cap !== undefined && limit === cap ? () => overCap(cap) : undefined;
     // Each piece goes on to the followers as it arrives; a follower whose buffer is full paces the body like the disk does.
-    await pump(req, writer, pipeline ? { limit, limits, onBytes: (buf) => pipeline.send(buf), after: () => pipeline.room() } : { limit, limits });
+    await pump(req, writer, pipeline ? { limit, limits, overLimit, onBytes: (buf) => pipeline.send(buf), after: () => pipeline.room() } : { limit, limits, overLimit });
     if (exact !== undefined && writer.bytes !== exact) throw new HoardError('BODY_INCOMPLETE');
   }
 
@@ -146,4 +150,9 @@ export function uploadRoute(ctx: NodeContext): UploadRoute {
   }
 
   return { precheck, handle };
+}
+
+/** The caller's tier's upload limit, as the signed URL carries it for a body of undeclared size. */
+function overCap(max: number, size?: number): HoardError {
+  return new HoardError('UPLOAD_TOO_LARGE', `uploads of your tier are limited to ${max} bytes; ${size === undefined ? 'this body went past that' : `this one is ${size} bytes`}`);
 }

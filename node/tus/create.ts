@@ -14,6 +14,7 @@ import { checkFilename } from '../../common/protocol/filename.js';
 import { parseChallengeJson } from './state.js';
 import { parseFollowerList } from '../../common/protocol/pipeline.js';
 import type { TusService } from './service.js';
+import { isOwnerToken } from '../../common/sign.js';
 
 const CREATE_BODY_LIMIT = 64 * 1024;
 
@@ -47,6 +48,11 @@ function parseCreate(v: unknown): TusCreateRequest {
     out.partial = true;
   }
   if (o.parts !== undefined) out.parts = parseParts(o.parts);
+  if (o.owner !== undefined) {
+    // Checked in full by the tracker at the commit (signed for this upload id); a part is never linked, so it has none.
+    if (!isOwnerToken(o.owner) || out.partial) throw new HoardError('BAD_REQUEST', 'owner is malformed');
+    out.owner = o.owner;
+  }
   return out;
 }
 

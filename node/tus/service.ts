@@ -111,6 +111,7 @@ export class TusService {
       ...(req.challenge ? { challenge: req.challenge } : {}),
       ...(req.followers && req.followers.length > 0 ? { followers: req.followers } : {}),
       ...(req.partial ? { partial: true as const } : {}),
+      ...(req.owner === undefined ? {} : { owner: req.owner }),
     };
     const live = this.live(state);
     // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).
@@ -254,7 +255,7 @@ export class TusService {
       const pipeline = state.followers
         ? WritePipeline.atEnd(this.deps.pipeline, { key: state.uploadId, followers: state.followers, chunkSize: writer.chunkSize, length: state.length })
         : undefined;
-      state.result = await this.deps.publisher.publishAndCommit(writer, { filename: state.filename, uploadId: state.uploadId, pipeline });
+      state.result = await this.deps.publisher.publishAndCommit(writer, { filename: state.filename, uploadId: state.uploadId, pipeline, owner: state.owner });
     } catch (err) {
       // The bytes are gone with the failed publish or commit: the client starts over.
       await writer.abort().catch(() => undefined);
@@ -276,7 +277,7 @@ export class TusService {
     if (!state.declared) return false;
     let answer;
     try {
-      answer = await this.deps.tracker.commitProven({ uploadId: state.uploadId, nodeId: this.deps.nodeId, filename: state.filename });
+      answer = await this.deps.tracker.commitProven({ uploadId: state.uploadId, nodeId: this.deps.nodeId, filename: state.filename, ...(state.owner === undefined ? {} : { owner: state.owner }) });
     } catch (err) {
       live.proven = undefined;
       this.deps.log.warn({ upload: state.uploadId, err: (err as Error).message }, 'early stop refused; the upload goes on in full');

@@ -9,6 +9,7 @@ import { parseFollowerList, type PeerNode } from '../../common/protocol/pipeline
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
 import { type UploadResult } from '../../common/protocol/types.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
+import { isOwnerToken } from '../../common/sign.js';
 
 export interface TusState {
   v: 1;
@@ -31,6 +32,8 @@ export interface TusState {
   result?: UploadResult;
   /** A part of a later final upload (tus concatenation): complete at its length, never published or linked. */
   partial?: true;
+  /** The account the upload is for, as the tracker signed it: passed on to the commit. */
+  owner?: string;
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -58,6 +61,7 @@ function parseState(v: unknown): TusState | undefined {
   if (s.challenge !== undefined && !parseChallengeJson(s.challenge)) return undefined;
   if (s.followers !== undefined && !parseFollowerList(s.followers)) return undefined;
   if (s.partial !== undefined && s.partial !== true) return undefined;
+  if (s.owner !== undefined && !isOwnerToken(s.owner)) return undefined;
   return s as unknown as TusState;
 }
 

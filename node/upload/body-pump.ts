@@ -15,6 +15,8 @@ export interface PumpOptions {
   limits: Pick<UploadLimits, 'minUploadRate' | 'rateWindowMs'>;
   /** Sees every piece before the writer does (checksums). */
   onBytes?: (buf: Buffer) => void;
+  /** The error past `limit` (default PAYLOAD_TOO_LARGE). */
+  overLimit?: () => HoardError;
   /** Asked after every piece; a promise resolving true ends the body here ("early"). */
   after?: () => Promise<boolean> | undefined;
 }
@@ -55,7 +57,7 @@ export function pump(req: IncomingMessage, writer: ChunkWriter, opts: PumpOption
     };
     const onData = (buf: Buffer) => {
       if (received + buf.length > opts.limit) {
-        stop(new HoardError('PAYLOAD_TOO_LARGE', `Body goes past the ${opts.limit} bytes it may add`));
+        stop(opts.overLimit?.() ?? new HoardError('PAYLOAD_TOO_LARGE', `Body goes past the ${opts.limit} bytes it may add`));
         return;
       }
       received += buf.length;

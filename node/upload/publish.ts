@@ -6,7 +6,7 @@
 // commit removes the blob, which must not pull it from under another upload
 // or a copy-in of the same content.
 import type { Logger } from 'pino';
-import { HoardError } from '../../common/protocol/errors.js';
+import { HoardError, RemoteError } from '../../common/protocol/errors.js';
 import type { KeyedLock } from '../../common/keyed-lock.js';
 import type { CommitResponse, UploadResult } from '../../common/protocol/types.js';
 import type { TrackerApi } from '../cluster/tracker-client.js';
@@ -28,6 +28,8 @@ export interface UploadNames {
   uploadId: string;
   /** The write pipeline's followers publish their copies before the commit, which names them. */
   pipeline?: Pick<WritePipeline, 'finish'>;
+  /** The account the upload is for, as the tracker signed it (passed on untouched; absent: anonymous). */
+  owner?: string;
 }
 
 export class UploadPublisher {
@@ -54,14 +56,16 @@ export class UploadPublisher {
     return this.deps.locks.run(manifest.id, () => this.locked(writer, names, followers));
   }
 
-  private async locked(writer: ChunkWriter, { filename, uploadId }: UploadNames, followers: string[]): Promise<UploadResult> {
+  private async locked(writer: ChunkWriter, { filename, uploadId, owner }: UploadNames, followers: string[]): Promise<UploadResult> {
     const { nodeId, tracker } = this.deps;
     const { manifest, created } = await writer.publish();
     let answer: CommitResponse;
     try {
-      answer = await tracker.commit({ nodeId, filename, manifest, uploadId, ...(followers.length > 0 ? { followers } : {}) });
+      answer = await tracker.commit({ nodeId, filename, manifest, uploadId, ...(followers.length > 0 ? { followers } : {}), ...(owner === undefined ? {} : { owner }) });
     } catch (err) {
       if (created) await this.removeQuietly(manifest.id);
+      // The account's quota: the uploader's own limit, told as the tracker worded it.
+      if (err instanceof RemoteError && err.code === 'QUOTA_EXCEEDED') throw new HoardError('QUOTA_EXCEEDED', err.message.replace(/^\S+ \(\d+\): /, ''));
       throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });
     }
     if (answer.dedup && created && !answer.nodes.includes(nodeId)) {

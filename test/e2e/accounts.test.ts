@@ -203,7 +203,8 @@ await t.test('hoard login saves a 0600 token; whoami, put as the account, redeem
   await writeFile(payload, Buffer.alloc(50_000, 7));
   const put = await hoard(['put', payload]);
   t.equal(put.code, 0, describeRun(put));
-  t.match(await c.admin<UserInfo>(['users', 'show', 'carol']), { name: 'carol', usedBytes: 0, tokens: 1 });
+  // The link is carol's: her usage moves by its size.
+  t.match(await c.admin<UserInfo>(['users', 'show', 'carol']), { name: 'carol', usedBytes: 50_000, tokens: 1 });
   const get = await hoard(['get', put.stdout.trim(), '-o', join(dir, 'back.bin')]);
   t.equal(get.code, 0, describeRun(get));
 

@@ -9,6 +9,8 @@ export interface LimitsConfig {
   uploadLimitFree: number;
   uploadLimitPremium: number;
   downloadLimitFree: number;
+  storageQuotaFree: number;
+  storageQuotaPremium: number;
 }
 
 export interface TierLimits {
@@ -16,6 +18,8 @@ export interface TierLimits {
   uploadSize?: number;
   /** Largest file this tier may download, bytes. */
   downloadSize?: number;
+  /** Most logical bytes an account of this tier may keep (anonymous uploads belong to no account). */
+  storage?: number;
 }
 
 const some = (v: number): number | undefined => (v > 0 ? v : undefined);
@@ -25,9 +29,9 @@ export function limitsOf(cfg: LimitsConfig, tier: Tier): TierLimits {
     case 'anonymous':
       return { uploadSize: some(cfg.uploadLimitAnonymous), downloadSize: some(cfg.downloadLimitFree) };
     case 'free':
-      return { uploadSize: some(cfg.uploadLimitFree), downloadSize: some(cfg.downloadLimitFree) };
+      return { uploadSize: some(cfg.uploadLimitFree), downloadSize: some(cfg.downloadLimitFree), storage: some(cfg.storageQuotaFree) };
     case 'premium':
-      return { uploadSize: some(cfg.uploadLimitPremium) };
+      return { uploadSize: some(cfg.uploadLimitPremium), storage: some(cfg.storageQuotaPremium) };
     case 'admin':
       return {};
   }
@@ -41,6 +45,19 @@ const OK: LimitVerdict = { ok: true };
 export function uploadSizeVerdict(limits: TierLimits, tier: Tier, size: number | undefined): LimitVerdict {
   if (size === undefined || limits.uploadSize === undefined || size <= limits.uploadSize) return OK;
   return { ok: false, max: limits.uploadSize, message: `${tier} uploads are limited to ${formatBytes(limits.uploadSize)} (${limits.uploadSize} bytes); this one is ${size} bytes` };
+}
+
+/**
+ * Whether an account that keeps `used` logical bytes may add an upload of
+ * `size` (undefined: not declared, refused only when nothing is left).
+ */
+export function storageVerdict(limits: TierLimits, tier: Tier, used: number, size: number | undefined): LimitVerdict {
+  const quota = limits.storage;
+  if (quota === undefined) return OK;
+  const left = Math.max(0, quota - used);
+  if (size === undefined ? left > 0 : size <= left) return OK;
+  const what = size === undefined ? 'nothing is left' : `this upload is ${size} bytes and ${left} are left`;
+  return { ok: false, max: quota, message: `${tier} accounts may keep ${formatBytes(quota)} (${quota} bytes) of files; this one keeps ${used} bytes, ${what}. Delete some files or go premium.` };
 }
 
 /** Whether a file of `size` bytes may be downloaded by this tier. */

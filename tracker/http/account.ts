@@ -26,7 +26,10 @@ export function signedIn(m: Match): { userId: string; via?: 'session' | 'token';
 /** A tier's limits on the wire (null: none). */
 export function limitsInfo(ctx: TrackerContext, tier: Tier): LimitsInfo {
   const l = limitsOf(ctx.config, tier);
-  return { uploadSize: l.uploadSize ?? null, downloadSize: l.downloadSize ?? null };
+  const info: LimitsInfo = { uploadSize: l.uploadSize ?? null, downloadSize: l.downloadSize ?? null };
+  // Storage is an account's: anonymous uploads belong to nobody and count against nothing.
+  if (tier !== 'anonymous') info.storage = l.storage ?? null;
+  return info;
 }
 
 /** The account as its owner sees it. */

@@ -7,6 +7,8 @@ import { HoardError } from '../../common/protocol/errors.js';
 import { object } from '../../common/protocol/fields.js';
 import { tierOf } from '../accounts/tier.js';
 import type { UserRecord } from '../meta/store.js';
+import { deleteLink } from '../meta/operations.js';
+import { trackerMetrics } from '../metrics.js';
 import type { TrackerContext } from '../context.js';
 import { limitsInfo } from './account.js';
 import { readBody, readOptionalBody } from './body.js';
@@ -109,8 +111,19 @@ export const adminUserUpdate: RouteHandler = async (ctx, req, res, m) => {
 export const adminUserDelete: RouteHandler = async (ctx, req, res, m) => {
   await readOptionalBody(req, res, m);
   const user = await named(ctx, m.params.name);
+  // The account's files go with it (their blobs to GC when no other link names them), then the account.
+  let links = 0;
+  for (;;) {
+    const batch = await ctx.store.links.ofUploader(user.id, { limit: 500 });
+    if (batch.length === 0) break;
+    const now = new Date(ctx.now()).toISOString();
+    const before = links;
+    for (const l of batch) if (await deleteLink(ctx.store, l.id, now)) links++;
+    if (links === before) break;
+  }
+  if (links > 0) trackerMetrics.linksDeleted().inc(links);
   await ctx.store.accounts.deleteUser(user.id);
-  ctx.log.info({ user: user.id, name: user.name }, 'account deleted by the operator');
+  ctx.log.info({ user: user.id, name: user.name, links }, 'account deleted by the operator');
   res.writeHead(204, { 'cache-control': 'no-store' });
   res.end();
 };

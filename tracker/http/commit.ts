@@ -14,6 +14,19 @@ import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
 import { quorumOf, zonesOf } from '../index/write-quorum.js';
 import { MAX_FOLLOWERS } from '../../common/protocol/pipeline.js';
+import { isOwnerToken, verifyOwner, type OwnerClaim } from '../../common/sign.js';
+
+/**
+ * The account a commit's upload is for: only as the tracker signed it for
+ * this upload id (a node passes on what it was given and cannot name another
+ * account). Undefined for an anonymous upload.
+ */
+export function ownerOf(secret: string, body: Record<string, unknown>, uploadId: string | undefined): OwnerClaim | undefined {
+  if (body.owner === undefined) return undefined;
+  if (!isOwnerToken(body.owner)) throw new HoardError('BAD_REQUEST', 'owner is malformed');
+  if (uploadId === undefined) throw new HoardError('BAD_REQUEST', 'an owner needs the upload id it was signed for');
+  return verifyOwner(secret, uploadId, body.owner);
+}
 
 /** The commit's followers: distinct node ids, the committing node not among them. */
 function followerIds(v: unknown, nodeId: string): string[] {
@@ -36,6 +49,7 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
   const manifest = parseManifest(body.manifest, (size) => checkUpload(ctx.config, { kind: 'node' }, size));
   const uploadId = body.uploadId === undefined ? undefined : str(body, 'uploadId', UPLOAD_ID_RE);
   const followers = followerIds(body.followers, nodeId);
+  const owner = ownerOf(ctx.config.secret, body, uploadId);
   for (const id of [nodeId, ...followers]) if (!ctx.topology.get(id)) throw new HoardError('NODE_NOT_FOUND', `node ${id} is not registered`);
   const earlier = uploadId === undefined ? undefined : await ctx.store.uploads.linkOf(uploadId);
   if (earlier !== undefined) {
@@ -49,9 +63,9 @@ export const commitRoute: RouteHandler = async (ctx, req, res, m) => {
     sendJson(res, 200, retried);
     return;
   }
-  const out = await ctx.committer.commit(nodeId, name, manifest, { uploadId, followers });
+  const out = await ctx.committer.commit(nodeId, name, manifest, { uploadId, followers, owner });
   if (uploadId !== undefined) ctx.creations.finished(uploadId);
-  ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, followers, dedup: out.dedup }, 'commit');
+  ctx.log.info({ link: out.link.id, blob: out.blob.id, size: out.blob.size, node: nodeId, followers, dedup: out.dedup, uploader: owner?.user }, 'commit');
   // The link is acknowledged now: with copies in fewer zones than the quorum, say so (accepted under quorum, or a copy lost on the way).
   const quorum = quorumOf(ctx.config);
   const zones = zonesOf(out.blob.nodes, (id) => ctx.topology.get(id)?.zone);

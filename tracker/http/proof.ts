@@ -13,6 +13,7 @@ import type { RouteHandler } from './handler.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 import { object, str } from '../../common/protocol/fields.js';
 import { readBody } from './body.js';
+import { ownerOf } from './commit.js';
 
 export const verifyProofRoute: RouteHandler = async (ctx, req, res, m) => {
   const body = object(await readBody(req, res, m));
@@ -30,9 +31,10 @@ export const commitProvenRoute: RouteHandler = async (ctx, req, res, m) => {
   const uploadId = str(body, 'uploadId', UPLOAD_ID_RE);
   const nodeId = str(body, 'nodeId', NODE_ID_RE);
   const name = checkFilename(body.filename);
+  const owner = ownerOf(ctx.config.secret, body, uploadId);
   const blobId = ctx.proofs.takeProven(uploadId, nodeId);
   if (!blobId) throw new HoardError('BAD_REQUEST', 'this upload has no proven possession to commit');
-  const out = await ctx.committer.linkExisting(blobId, name, uploadId);
+  const out = await ctx.committer.linkExisting(blobId, name, uploadId, owner);
   ctx.creations.finished(uploadId);
   ctx.log.info({ link: out.link.id, blob: blobId, upload: uploadId, node: nodeId }, 'early stop: link to a proven blob');
   const answer: CommitResponse = { link: `${ctx.publicUrl}${TRACKER.link}${out.link.id}`, id: out.link.id, dedup: true, nodes: out.blob.nodes };

@@ -20,7 +20,8 @@ import { type TusPart, type UploadStatus } from '../../common/protocol/types.js'
 import type { RouteHandler } from './handler.js';
 import { createUploadOnNode, uploadInfoOnNode } from '../cluster/node-client.js';
 import { findCandidate } from '../index/prefix-index.js';
-import { checkUpload } from '../index/upload-policy.js';
+import { admitUpload } from '../index/upload-policy.js';
+import { signOwner } from '../../common/sign.js';
 import { placeUpload, type PlacedUpload } from '../index/write-quorum.js';
 import { checkFilename } from '../../common/protocol/filename.js';
 
@@ -85,7 +86,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   // A final upload's length is its parts' (tus: it sends no Upload-Length).
   const joined = concat?.kind === 'final' ? await findParts(ctx, concat.urls) : undefined;
   const length = joined ? joined.length : uploadLength(req);
-  checkUpload(ctx.config, m.caller!, length);
+  const grant = await admitUpload(ctx.config, ctx.store, m.caller!, length);
   const meta = parseMetadata(firstHeader(req, TUS_H.metadata));
   if (!meta) throw new HoardError('BAD_REQUEST', 'Upload-Metadata is malformed');
   const name = checkFilename(meta.get('filename') || meta.get('name') || 'upload.bin');
@@ -102,6 +103,8 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   const candidate = challenged ? await findCandidate(ctx.store, { ...declared, size: length }) : undefined;
 
   const uploadId = randomBytes(16).toString('base64url');
+  // The account the link will be for, signed for this upload: the node hands it to the commit. A part is never linked.
+  const owner = grant.owner && concat?.kind !== 'partial' ? signOwner(ctx.config.secret, uploadId, grant.owner) : undefined;
   // An upload committed through another tracker is finished although this one was not told: the store says so.
   for (const open of ctx.creations.openAtCap(client)) if ((await ctx.store.uploads.linkOf(open)) !== undefined) ctx.creations.finished(open);
   try {
@@ -132,7 +135,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       const made = await createUploadOnNode(
         node.publicUrl,
         ctx.config.secret,
-        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts },
+        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts, owner },
         joined ? joinTimeoutMs(length) : undefined,
       );
       const location = node.publicUrl + TUS_NODE.upload + uploadId;

@@ -5,9 +5,11 @@
 import type { Logger } from 'pino';
 import { HoardError } from '../../common/protocol/errors.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
+import type { OwnerClaim } from '../../common/sign.js';
+import { formatBytes } from '../accounts/limits.js';
 import { newLinkId } from './link-id.js';
 import { onBlob, writeCommitIn } from '../meta/operations.js';
-import type { BlobRecord, LinkRecord, MetaStore, MetaTx } from '../meta/store.js';
+import { StoreError, type BlobRecord, type LinkRecord, type MetaStore, type MetaTx } from '../meta/store.js';
 
 export interface CommitDeps {
   store: MetaStore;
@@ -29,6 +31,8 @@ export interface CommitOptions {
   uploadId?: string;
   /** Other nodes that published a copy of the upload (the write pipeline): holders of a new blob with the committing node. */
   followers?: readonly string[];
+  /** The account the upload is for (its signature checked): the link's uploader, its usage moved and its quota held in the same step. */
+  owner?: OwnerClaim;
 }
 
 export interface CommitOutcome {
@@ -48,32 +52,41 @@ export class Committer {
 
   /** `manifest` must already be checked (parseManifest); `filename` too; followers must be registered nodes. */
   commit(nodeId: string, filename: string, manifest: BlobManifest, opts: CommitOptions = {}): Promise<CommitOutcome> {
-    return this.deps.store.transact(manifest.md5, (tx) => this.decide(tx, nodeId, filename, manifest, opts), { sync: true });
+    return overQuota(this.deps.store.transact(manifest.md5, (tx) => this.decide(tx, nodeId, filename, manifest, opts), { sync: true }), opts.owner, manifest.size);
   }
 
   /**
    * A new link to a stored blob without a new copy: an upload that proved
    * possession of it (tracker/proof.ts) and stopped early.
    */
-  linkExisting(blobId: string, filename: string, uploadId: string): Promise<CommitOutcome> {
-    return onBlob(
+  linkExisting(blobId: string, filename: string, uploadId: string, owner?: OwnerClaim): Promise<CommitOutcome> {
+    let size: number | undefined;
+    const linked = onBlob(
       this.deps.store,
       blobId,
       async (tx, blob) => {
         if (!blob) throw new HoardError('BLOB_NOT_FOUND', `blob ${blobId} is gone`);
         const { refs: _refs, ...rest } = blob;
-        const link: LinkRecord = { id: this.newLinkId(), blobId, filename, created: new Date(this.now()).toISOString() };
-        const res = await writeCommitIn(tx, { link, blob: rest, chunks: [], uploadId });
+        size = blob.size;
+        const link = this.newLink(blobId, filename, owner);
+        const res = await writeCommitIn(tx, { link, blob: rest, chunks: [], uploadId, ...quotaOf(owner) });
         return { link, blob: res.blob, dedup: true };
       },
       { sync: true },
     );
+    return overQuota(linked, owner, () => size);
   }
 
-  private async decide(tx: MetaTx, nodeId: string, filename: string, m: BlobManifest, { uploadId, followers = [] }: CommitOptions): Promise<CommitOutcome> {
+  private newLink(blobId: string, filename: string, owner: OwnerClaim | undefined): LinkRecord {
+    const link: LinkRecord = { id: this.newLinkId(), blobId, filename, created: new Date(this.now()).toISOString() };
+    if (owner) link.uploader = owner.user;
+    return link;
+  }
+
+  private async decide(tx: MetaTx, nodeId: string, filename: string, m: BlobManifest, { uploadId, followers = [], owner }: CommitOptions): Promise<CommitOutcome> {
     const { log } = this.deps;
-    const created = new Date(this.now()).toISOString();
-    const link: LinkRecord = { id: this.newLinkId(), blobId: m.id, filename, created };
+    const link = this.newLink(m.id, filename, owner);
+    const created = link.created;
     // Everything the decision and the write read, asked for at once (a back end may fetch them together).
     const [underMd5, sameId] = await Promise.all([
       tx.blobsByMd5(m.md5),
@@ -108,7 +121,21 @@ export class Committer {
       // The first copy's own time, so Last-Modified is the same on every copy (a node before it was recorded sends none).
       blob = { id: m.id, md5: m.md5, sha256: m.sha256, size: m.size, chunkSize: m.chunkSize, chunks: m.chunks.length, nodes: fresh, created: m.created ?? created };
     }
-    const res = await writeCommitIn(tx, { link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId });
+    const res = await writeCommitIn(tx, { link, blob, chunks: m.chunks, prefixes: m.prefixes, md5Collision, uploadId, ...quotaOf(owner) });
     return { link, blob: res.blob, dedup: !res.created };
+  }
+}
+
+const quotaOf = (owner: OwnerClaim | undefined): { quota?: number } => (owner?.quota === undefined ? {} : { quota: owner.quota });
+
+/** A commit the account's quota refused (StoreError QUOTA), as the uploader is told: nothing was written. */
+async function overQuota<T>(commit: Promise<T>, owner: OwnerClaim | undefined, size: number | (() => number | undefined)): Promise<T> {
+  try {
+    return await commit;
+  } catch (err) {
+    if (!(err instanceof StoreError) || err.code !== 'QUOTA' || owner?.quota === undefined) throw err;
+    const n = typeof size === 'function' ? size() : size;
+    const quota = owner.quota;
+    throw new HoardError('QUOTA_EXCEEDED', `this account may keep ${formatBytes(quota)} (${quota} bytes) of files; this upload${n === undefined ? '' : ` of ${n} bytes`} would take it past that. Delete some files or go premium.`);
   }
 }

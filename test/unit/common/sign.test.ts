@@ -1,5 +1,5 @@
 import t from 'tap';
-import { signClaims, verifyClaims, signUrl, clusterAuth, verifyClusterAuth, bodyDigest, addPipeline, pipelineOf, clusterAuthStream, STREAM_DIGEST } from '../../../common/sign.js';
+import { signClaims, verifyClaims, signUrl, clusterAuth, verifyClusterAuth, bodyDigest, addPipeline, pipelineOf, clusterAuthStream, STREAM_DIGEST, signOwner, verifyOwner, signUploadUrl, verifyUploadUrl } from '../../../common/sign.js';
 import { PIPE_PARAM, PIPE_SIG_PARAM } from '../../../common/protocol/pipeline.js';
 import { HoardError } from '../../../common/protocol/errors.js';
 
@@ -86,3 +86,43 @@ t.equal(verifyClusterAuth(secret, 'PUT', '/internal/pipeline/k', stream, now), S
   const u = new URL(signUrl(secret, 'http://n:1/blob/' + claims.resource, withPolicy));
   t.same([u.searchParams.get('tier'), u.searchParams.get('rate'), u.searchParams.get('lease'), u.searchParams.get('hh')], ['free', '100000', 'L'.repeat(22), '1000-2000'], 'the claims in the query');
 }
+
+t.test('an upload\'s owner: signed for one upload id, bound into the PUT URL', async (t) => {
+  const S = 'test-secret-0123456789';
+  const uid = 'AAAAAAAAAAAAAAAAAAAAAA';
+  const other = 'BBBBBBBBBBBBBBBBBBBBBB';
+  const token = signOwner(S, uid, { user: 'user_1', quota: 5000 });
+  t.same(verifyOwner(S, uid, token), { user: 'user_1', quota: 5000 });
+  t.same(verifyOwner(S, uid, signOwner(S, uid, { user: 'u2' })), { user: 'u2' }, 'no quota');
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+      return 'ok';
+    } catch (err) {
+      return (err as HoardError).code;
+    }
+  };
+  t.equal(code(() => verifyOwner(S, other, token)), 'TOKEN_INVALID', 'another upload\'s owner');
+  t.equal(code(() => verifyOwner(S, uid, token.replace('user_1', 'user_2'))), 'TOKEN_INVALID', 'another account');
+  t.equal(code(() => verifyOwner(S, uid, token.replace('.5000.', '.9999999.'))), 'TOKEN_INVALID', 'a larger quota');
+  t.equal(code(() => verifyOwner(S, uid, token.replace('.5000.', '..'))), 'TOKEN_INVALID', 'the quota dropped');
+  t.equal(code(() => verifyOwner('another-secret-012345', uid, token)), 'TOKEN_INVALID', 'another cluster');
+
+  const exp = Math.floor(Date.now() / 1000) + 60;
+  const url = new URL(signUploadUrl(S, 'http://n/upload/a.bin', 'a.bin', exp, { uploadId: uid, node: 'n1', size: undefined, owner: token, max: 1000 }));
+  t.same(verifyUploadUrl(S, url, 'a.bin'), { uploadId: uid, node: 'n1', size: undefined, owner: token, max: 1000 });
+  for (const [what, edit] of [
+    ['owner dropped', (u: URL) => u.searchParams.delete('owner')],
+    ['cap dropped', (u: URL) => u.searchParams.delete('max')],
+    ['cap raised', (u: URL) => u.searchParams.set('max', '2000')],
+    ['owner of another account', (u: URL) => u.searchParams.set('owner', signOwner(S, uid, { user: 'someone' }))],
+  ] as const) {
+    const u = new URL(url);
+    edit(u);
+    t.equal(code(() => verifyUploadUrl(S, u, 'a.bin')), 'TOKEN_INVALID', what);
+  }
+  const plain = new URL(signUploadUrl(S, 'http://n/upload/a.bin', 'a.bin', exp, { uploadId: uid, node: 'n1', size: 10 }));
+  t.same(verifyUploadUrl(S, plain, 'a.bin'), { uploadId: uid, node: 'n1', size: 10 }, 'an anonymous URL has neither');
+  plain.searchParams.set('owner', token);
+  t.equal(code(() => verifyUploadUrl(S, plain, 'a.bin')), 'TOKEN_INVALID', 'an owner added to an anonymous URL');
+});

@@ -36,7 +36,7 @@ async function setup(t: Test) {
 t.test('commits keep prefix digests; a declared identity finds its blob', async (t) => {
   const { store, committer } = await setup(t);
   const m = manifest('one', 5 * MiB);
-  await committer.commit('n1', 'one.bin', parseManifest(m, (size) => checkUpload({ maxUploadSize: 2 ** 40, uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0 }, { kind: 'node' }, size)));
+  await committer.commit('n1', 'one.bin', parseManifest(m, (size) => checkUpload({ maxUploadSize: 2 ** 40, uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0, storageQuotaFree: 0, storageQuotaPremium: 0 }, { kind: 'node' }, size)));
   t.same(await store.blobs.prefixes(m.id), m.prefixes);
   const cand = await findCandidate(store, { md5: m.md5, sha256: m.sha256, size: m.size });
   t.equal(cand?.blob.id, m.id);

@@ -14,8 +14,13 @@ interface NameArgs extends AdminArgs {
 
 const userPath = (name: string) => `${TRACKER.adminUsers}/${encodeURIComponent(name)}`;
 
-/** Logical bytes of the account's links. */
-export const usageLine = (u: UserInfo): string => formatBytes(u.usedBytes);
+/** Logical bytes of the account's links, against its quota when it has one. */
+export function usageLine(u: UserInfo): string {
+  const quota = u.limits?.storage;
+  if (quota == null) return `${formatBytes(u.usedBytes)} (${u.usedBytes} bytes; no quota)`;
+  const pct = quota === 0 ? 100 : Math.round((u.usedBytes / quota) * 1000) / 10;
+  return `${formatBytes(u.usedBytes)} of ${formatBytes(quota)} (${u.usedBytes} of ${quota} bytes, ${pct}%)`;
+}
 
 function printUser(u: UserInfo, json: boolean): void {
   if (json) return printJson(u);
@@ -84,7 +89,7 @@ const list: CommandModule<object, AdminArgs> = {
             { title: 'NAME', value: (u) => u.name },
             { title: 'TIER', value: (u) => u.tier + (u.disabled ? ',disabled' : '') },
             { title: 'PREMIUM UNTIL', value: (u) => (u.premiumUntil ? shortDate(u.premiumUntil) : '-') },
-            { title: 'STORAGE', value: usageLine, right: true },
+            { title: 'STORAGE', value: (u: UserInfo) => formatBytes(u.usedBytes) + (u.limits?.storage == null ? '' : ` / ${formatBytes(u.limits.storage)}`), right: true },
             { title: 'CREATED', value: (u) => shortDate(u.created) },
           ],
           [...all].sort((a, b) => a.name.localeCompare(b.name)),

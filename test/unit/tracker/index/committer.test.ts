@@ -12,7 +12,7 @@ import { openMetaStore } from '../../../../tracker/meta/open.js';
 const CHUNK = 64 * 1024;
 const hex = (algo: string, s: string) => createHash(algo).update(s).digest('hex');
 /** The upload policy's size check with this limit. */
-const upTo = (max: number) => (size: number) => checkUpload({ maxUploadSize: max, uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0 }, { kind: 'node' }, size);
+const upTo = (max: number) => (size: number) => checkUpload({ maxUploadSize: max, uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0, storageQuotaFree: 0, storageQuotaPremium: 0 }, { kind: 'node' }, size);
 
 function manifest(seed: string, size: number, md5 = hex('md5', seed)): BlobManifest {
   const sha256 = hex('sha256', seed);
@@ -177,4 +177,32 @@ t.test('the write pipeline: a new blob lists the committing node and its followe
   await committer.commit('n1', 'b.bin', other);
   const dup = await committer.commit('n4', 'c.bin', other, { followers: ['n3'] });
   t.same(dup.blob.nodes, ['n1', 'n3'], 'the follower in a wanted zone is kept, the committing node\'s copy is not');
+});
+
+t.test('an owner: the link records its uploader, usage moves by the logical size (dedup counted), the quota refuses what would pass it', async (t) => {
+  const { store, committer } = await setup(t, ['n1']);
+  const owner = { user: 'u1', quota: 2500 };
+  // Usage counts for accounts that exist (a deleted account's counter is not brought back).
+  for (const id of ['u1', 'u2']) await store.accounts.createUser({ id, name: id, passwordHash: 'x', tier: 'free', created: new Date().toISOString() });
+  const a = await committer.commit('n1', 'a.bin', manifest('q-a', 1000), { uploadId: 'up-a', owner });
+  t.equal(a.link.uploader, 'u1');
+  t.equal(await store.accounts.usage('u1'), 1000);
+  const dup = await committer.commit('n1', 'again.bin', manifest('q-a', 1000), { uploadId: 'up-b', owner });
+  t.equal(dup.dedup, true);
+  t.equal(await store.accounts.usage('u1'), 2000, 'a duplicate counts in full');
+  const before = await store.counters();
+  const refused = await committer.commit('n1', 'c.bin', manifest('q-c', 1000), { uploadId: 'up-c', owner }).then(() => undefined, (err: unknown) => err);
+  t.ok(refused instanceof HoardError && refused.code === 'QUOTA_EXCEEDED', 'past the quota: QUOTA_EXCEEDED');
+  t.match((refused as Error).message, /may keep 2.4 KiB \(2500 bytes\) of files; this upload of 1000 bytes/);
+  t.same(await store.counters(), before, 'nothing written');
+  t.equal(await store.blobs.get(manifest('q-c', 1000).id), undefined, 'no blob');
+  t.equal(await store.uploads.linkOf('up-c'), undefined, 'no link for the upload');
+  t.equal(await store.accounts.usage('u1'), 2000);
+  const early = await committer.linkExisting(manifest('q-a', 1000).id, 'early.bin', 'up-d', { user: 'u2' });
+  t.equal(early.link.uploader, 'u2', 'an early stop records its uploader too');
+  t.equal(await store.accounts.usage('u2'), 1000, 'and counts; no quota, no limit');
+  const overEarly = await committer.linkExisting(manifest('q-a', 1000).id, 'e2.bin', 'up-e', owner).then(() => undefined, (err: unknown) => err);
+  t.ok(overEarly instanceof HoardError && overEarly.code === 'QUOTA_EXCEEDED', 'an early stop past the quota is refused as well');
+  const anon = await committer.commit('n1', 'anon.bin', manifest('q-a', 1000));
+  t.equal(anon.link.uploader, undefined, 'an anonymous upload has no uploader');
 });

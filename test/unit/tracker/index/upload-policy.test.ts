@@ -4,7 +4,7 @@ import t from 'tap';
 import { HoardError } from '../../../../common/protocol/errors.js';
 import { checkUpload, uploadVerdict, type Uploader } from '../../../../tracker/index/upload-policy.js';
 
-const NO_TIER_LIMITS = { uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0 };
+const NO_TIER_LIMITS = { uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0, storageQuotaFree: 0, storageQuotaPremium: 0 };
 const limits = { maxUploadSize: 1000, ...NO_TIER_LIMITS };
 const anonymous: Uploader = { kind: 'anonymous', tier: 'anonymous' };
 const node: Uploader = { kind: 'node' };
@@ -38,7 +38,7 @@ t.test('checkUpload throws the verdict as a HoardError', async (t) => {
 });
 
 t.test('per tier: the cluster limit first, then the tier\'s; nodes are held to the cluster\'s only', async (t) => {
-  const tiers = { maxUploadSize: 10_000, uploadLimitAnonymous: 100, uploadLimitFree: 1000, uploadLimitPremium: 0, downloadLimitFree: 500 };
+  const tiers = { maxUploadSize: 10_000, uploadLimitAnonymous: 100, uploadLimitFree: 1000, uploadLimitPremium: 0, downloadLimitFree: 500, storageQuotaFree: 0, storageQuotaPremium: 0 };
   const user = (tier: 'free' | 'premium' | 'admin'): Uploader => ({ kind: 'user', userId: 'u1', tier });
   const table: Array<[string, Uploader, number | undefined, 'ok' | 'UPLOAD_TOO_LARGE' | 'PAYLOAD_TOO_LARGE']> = [
     ['anonymous at its limit', anonymous, 100, 'ok'],
