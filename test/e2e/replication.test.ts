@@ -9,7 +9,7 @@ import { NODE_ID_HEADER } from '../../common/protocol/routes.js';
 import type { WorkerStatus } from '../../common/worker.js';
 import { useCluster, type BlobRecord, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 import { blobDir, blobIdsOnDisk, makeRandomFile, tempDir } from '../helpers/files.js';
-import { curlUpload, http } from '../helpers/http.js';
+import { curlJson, curlUpload, http } from '../helpers/http.js';
 import { describeRun, waitFor } from '../helpers/proc.js';
 import { copyProblem } from '../helpers/replicas.js';
 
@@ -182,7 +182,13 @@ t.test('every copy answers the blob\'s Last-Modified, so If-Range with a date wo
 
 t.test('drain moves every blob off a node; new uploads avoid it', async (t) => {
   const d = c.nodes[0]!;
-  t.ok((await c.nodeStatuses()).find((n) => n.id === d.id)!.blobCount > 0, 'the node holds blobs before the drain');
+  // A blob on the node to drain, whatever the tests before left there.
+  const f = await makeRandomFile(`${work.dir}/to-drain.bin`, 70_000);
+  const put = await curlJson<UploadResult>(['-T', f.path, c.signUpload(d, 'to-drain.bin')]);
+  t.equal(put.status, 201, put.text);
+  uploaded.push(put.json!);
+  await settled('two copies of the blob on the node to drain');
+  await waitFor('the node reports it', async () => ((await c.nodeStatuses()).find((n) => n.id === d.id)?.blobCount ?? 0) > 0, 10_000, 100);
   const r = await c.adminRun(['drain', d.id, '--wait', '--timeout', '60']);
   t.equal(r.code, 0, describeRun(r));
   t.match(r.stdout, /drained/);
