@@ -226,6 +226,8 @@ export interface TusCreateRequest {
   parts?: TusPart[];
   /** The account the upload is for, signed by the tracker for this upload id: passed on to the commit as given. */
   owner?: string;
+  /** The client as the tracker counts it (an IPv4 address, or an IPv6 /64): the node caps the unfinished uploads each client holds on it. */
+  client?: string;
 }
 
 /** One part of a final upload: a partial upload and the node that holds it. */

@@ -42,6 +42,8 @@ export interface TusServiceDeps {
   limits: UploadLimits;
   /** Milliseconds an upload is kept after its last PATCH. */
   expiryMs: number;
+  /** Unfinished uploads held at once: in all, and per client (0 = no per-client cap). */
+  openCaps: { total: number; perClient: number };
   log: Logger;
   now: () => number;
 }
@@ -77,6 +79,26 @@ export class TusService {
     return this.uploads.size;
   }
 
+  /**
+   * Each unfinished upload is state in memory and promised space until it
+   * ends or expires: their number is capped in all, and per client (the
+   * tracker caps creations per client too, but each tracker only sees its own).
+   */
+  private checkOpenCaps(client: string | undefined): void {
+    const { total, perClient } = this.deps.openCaps;
+    let open = 0;
+    let mine = 0;
+    for (const { state } of this.uploads.values()) {
+      if (state.result) continue;
+      open++;
+      if (client !== undefined && state.client === client) mine++;
+    }
+    if (client !== undefined && perClient > 0 && mine >= perClient) {
+      throw new HoardError('TOO_MANY_UPLOADS', `This client holds ${mine} unfinished uploads on this node (the limit): finish or wait for some`);
+    }
+    if (open >= total) throw new HoardError('TOO_MANY_OPEN_UPLOADS', `This node holds ${open} unfinished uploads (the limit)`);
+  }
+
   /** An upload held in memory, counting the bytes it has still to receive as promised space. */
   private live(state: TusState): LiveUpload {
     const live: LiveUpload = {
@@ -95,9 +117,11 @@ export class TusService {
    */
   async create(req: TusCreateRequest): Promise<TusState> {
     if (this.uploads.has(req.uploadId)) throw new HoardError('BAD_REQUEST', 'upload id already in use');
+    this.checkOpenCaps(req.client);
     await this.deps.admission.check(req.length);
-    // Checked again: another creation of this id may have run during the space check.
+    // Checked again: another creation (of this id, or of this client) may have run during the space check.
     if (this.uploads.has(req.uploadId)) throw new HoardError('BAD_REQUEST', 'upload id already in use');
+    this.checkOpenCaps(req.client);
     const t = this.now();
     const state: TusState = {
       v: 1,
@@ -112,6 +136,7 @@ export class TusService {
       ...(req.followers && req.followers.length > 0 ? { followers: req.followers } : {}),
       ...(req.partial ? { partial: true as const } : {}),
       ...(req.owner === undefined ? {} : { owner: req.owner }),
+      ...(req.client === undefined ? {} : { client: req.client }),
     };
     const live = this.live(state);
     // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).

@@ -4,7 +4,7 @@
 // what is supported; GET /api/uploads/<id> gives the link a finished upload
 // produced. Declared hashes (Upload-Metadata md5, sha256) get a challenge;
 // the answer looks the same whether or not the content is stored.
-import { CreationRefused } from '../index/creation-limits.js';
+import { clientGroup, CreationRefused } from '../index/creation-limits.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, isErrorCode, RemoteError } from '../../common/protocol/errors.js';
@@ -74,6 +74,9 @@ async function findParts(ctx: Parameters<RouteHandler>[0], urls: readonly string
   return { parts, length: infos.reduce((n, i) => n + i.length, 0) };
 }
 
+/** Retry-After when the nodes refuse for their caps on unfinished uploads (they free as uploads finish or expire). */
+const NODE_CAP_RETRY_S = 60;
+
 /** A final upload is joined during its creation: 60 s, and a second more per 16 MiB. */
 const joinTimeoutMs = (length: number): number => 60_000 + Math.ceil(length / (16 << 20)) * 1000;
 
@@ -135,7 +138,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       const made = await createUploadOnNode(
         node.publicUrl,
         ctx.config.secret,
-        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts, owner },
+        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts, owner, client: clientGroup(client) },
         joined ? joinTimeoutMs(length) : undefined,
       );
       const location = node.publicUrl + TUS_NODE.upload + uploadId;
@@ -169,6 +172,11 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   }
   ctx.creations.finished(uploadId);
   if (lastErr instanceof HoardError) throw lastErr;
+  // Every node tried holds as many unfinished uploads (of this client, or in all) as it may.
+  if (lastErr instanceof RemoteError && (lastErr.code === 'TOO_MANY_UPLOADS' || lastErr.code === 'TOO_MANY_OPEN_UPLOADS')) {
+    res.setHeader('retry-after', String(NODE_CAP_RETRY_S));
+    throw new HoardError(lastErr.code, lastErr.message.replace(/^\S+ \(\d+\): /, ''));
+  }
   throw new HoardError('UPSTREAM_FAILED', `no node could open the upload: ${(lastErr as Error | undefined)?.message ?? 'unknown'}`);
 };
 
