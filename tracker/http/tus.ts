@@ -77,6 +77,11 @@ async function findParts(ctx: Parameters<RouteHandler>[0], urls: readonly string
 /** Retry-After when the nodes refuse for their caps on unfinished uploads (they free as uploads finish or expire). */
 const NODE_CAP_RETRY_S = 60;
 
+/** A node's refusal for its caps on unfinished uploads. */
+function capped(err: unknown): err is RemoteError & { code: 'TOO_MANY_UPLOADS' | 'TOO_MANY_OPEN_UPLOADS' } {
+  return err instanceof RemoteError && (err.code === 'TOO_MANY_UPLOADS' || err.code === 'TOO_MANY_OPEN_UPLOADS');
+}
+
 /** A final upload is joined during its creation: 60 s, and a second more per 16 MiB. */
 const joinTimeoutMs = (length: number): number => 60_000 + Math.ceil(length / (16 << 20)) * 1000;
 
@@ -119,6 +124,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   const book = ctx.proofs;
   const tried: string[] = [];
   let lastErr: unknown;
+  let capErr: (RemoteError & { code: 'TOO_MANY_UPLOADS' | 'TOO_MANY_OPEN_UPLOADS' }) | undefined;
   for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
     let placed: PlacedUpload;
     try {
@@ -167,15 +173,16 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
         throw new HoardError(err.code, err.message.replace(/^\S+ \(\d+\): /, ''));
       }
       lastErr = err;
+      if (capped(err)) capErr ??= err;
       ctx.log.warn({ node: node.id, err: (err as Error).message }, 'node refused a resumable upload');
     }
   }
   ctx.creations.finished(uploadId);
   if (lastErr instanceof HoardError) throw lastErr;
-  // Every node tried holds as many unfinished uploads (of this client, or in all) as it may.
-  if (lastErr instanceof RemoteError && (lastErr.code === 'TOO_MANY_UPLOADS' || lastErr.code === 'TOO_MANY_OPEN_UPLOADS')) {
+  // A node tried holds as many unfinished uploads (of this client, or in all) as it may: the client retries later.
+  if (capErr) {
     res.setHeader('retry-after', String(NODE_CAP_RETRY_S));
-    throw new HoardError(lastErr.code, lastErr.message.replace(/^\S+ \(\d+\): /, ''));
+    throw new HoardError(capErr.code, capErr.message.replace(/^\S+ \(\d+\): /, ''));
   }
   throw new HoardError('UPSTREAM_FAILED', `no node could open the upload: ${(lastErr as Error | undefined)?.message ?? 'unknown'}`);
 };

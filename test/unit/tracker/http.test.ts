@@ -1,7 +1,8 @@
 // The tracker's HTTP surface in-process: auth on internal routes, field checks,
 // redirects, signed URLs, Expect: 100-continue, and stats.
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
+import { createServer as httpServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
@@ -435,4 +436,19 @@ t.test('metrics: each request is counted under its route, tus included', async (
     t.match(text, `hoard_http_request_duration_seconds_count{route="${route}",method="${method}"`, `${method} ${route}`);
   }
   t.notMatch(text, 'route="other",method="POST"', 'no tus request counted as other');
+});
+
+t.test('a node refusing a tus creation for its cap on open uploads: the client gets the refusal and Retry-After', async (t) => {
+  const capped = httpServer((_req, res) => {
+    res.writeHead(429, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'TOO_MANY_UPLOADS', message: 'This client holds 100 unfinished uploads on this node (the limit)' } }));
+  });
+  const port = await new Promise<number>((r) => capped.listen(0, '127.0.0.1', () => r((capped.address() as AddressInfo).port)));
+  t.teardown(() => new Promise<void>((r) => capped.close(() => r())));
+  const r = { id: 'ncap', zone: 'zc', publicUrl: `http://127.0.0.1:${port}`, freeBytes: 90 * GiB, totalBytes: 100 * GiB };
+  t.equal((await call('POST', '/internal/nodes/register', { body: r, auth: true })).status, 200);
+  const res = await call('POST', '/files', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '5' } });
+  t.equal(res.status, 429, res.text);
+  t.match(res.text, 'TOO_MANY_UPLOADS');
+  t.equal(res.headers['retry-after'], '60');
 });
