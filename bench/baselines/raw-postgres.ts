@@ -1,6 +1,7 @@
 // The PostgreSQL index baseline: the rows the tracker's PostgreSQL store
 // writes per blob (blob, chunk list, link, a counter shard), in one
-// transaction per blob with a synced commit, and the same two reads per
+// transaction per blob with a synced commit (or several blobs per
+// transaction, for the group commit's ceiling), and the same two reads per
 // lookup, through a pool of as many connections as the store uses, but none
 // of the store's locks, checks or transaction reads. Run against a database
 // whose schema the store created, so tables and indexes are the same.
@@ -21,30 +22,42 @@ export class RawPostgresIndex {
     return this.pool.end();
   }
 
-  async insert(b: SyntheticBlob): Promise<void> {
-    const id = Buffer.from(b.blobId, 'hex');
+  /** One blob in a synced transaction of its own. */
+  insert(b: SyntheticBlob): Promise<void> {
+    return this.insertMany([b]);
+  }
+
+  /** Several blobs in one synced transaction (the ceiling a group commit of that size can reach). */
+  async insertMany(blobs: readonly SyntheticBlob[]): Promise<void> {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
-      await c.query({
-        name: 'raw-blob',
-        text: 'INSERT INTO blobs (size, created, chunk_size, chunks, refs, id, md5, nodes) VALUES ($1, $2, $3, 1, 1, $4, $5, $6)',
-        values: [b.size, b.created, 8 << 20, id, Buffer.from(b.md5, 'hex'), ['bench-node']],
-      });
-      await c.query({ name: 'raw-chunks', text: 'INSERT INTO blob_chunks (blob_id, sizes, sha256s) VALUES ($1, $2, $3)', values: [id, [b.size], id] });
-      await c.query({ name: 'raw-link', text: 'INSERT INTO links (created, id, blob_id, filename) VALUES ($1, $2, $3, $4)', values: [b.created, b.linkId, id, b.filename] });
-      await c.query({
-        name: 'raw-counters',
-        text:
-          'INSERT INTO counters (shard, blobs, links, bytes_stored, logical_bytes, unique_bytes) VALUES ($1, 1, 1, $2, $2, $2) ' +
-          'ON CONFLICT (shard) DO UPDATE SET blobs = counters.blobs + 1, links = counters.links + 1, bytes_stored = counters.bytes_stored + $2, ' +
-          'logical_bytes = counters.logical_bytes + $2, unique_bytes = counters.unique_bytes + $2',
-        values: [this.shard++ % COUNTER_SHARDS, b.size],
-      });
+      // One counter shard per transaction, as the store has one per connection.
+      const shard = this.shard++ % COUNTER_SHARDS;
+      for (const b of blobs) await this.rows(c, b, shard);
       await c.query('COMMIT');
     } finally {
       c.release();
     }
+  }
+
+  private async rows(c: pg.PoolClient, b: SyntheticBlob, shard: number): Promise<void> {
+    const id = Buffer.from(b.blobId, 'hex');
+    await c.query({
+      name: 'raw-blob',
+      text: 'INSERT INTO blobs (size, created, chunk_size, chunks, refs, id, md5, nodes) VALUES ($1, $2, $3, 1, 1, $4, $5, $6)',
+      values: [b.size, b.created, 8 << 20, id, Buffer.from(b.md5, 'hex'), ['bench-node']],
+    });
+    await c.query({ name: 'raw-chunks', text: 'INSERT INTO blob_chunks (blob_id, sizes, sha256s) VALUES ($1, $2, $3)', values: [id, [b.size], id] });
+    await c.query({ name: 'raw-link', text: 'INSERT INTO links (created, id, blob_id, filename) VALUES ($1, $2, $3, $4)', values: [b.created, b.linkId, id, b.filename] });
+    await c.query({
+      name: 'raw-counters',
+      text:
+        'INSERT INTO counters (shard, blobs, links, bytes_stored, logical_bytes, unique_bytes) VALUES ($1, 1, 1, $2, $2, $2) ' +
+        'ON CONFLICT (shard) DO UPDATE SET blobs = counters.blobs + 1, links = counters.links + 1, bytes_stored = counters.bytes_stored + $2, ' +
+        'logical_bytes = counters.logical_bytes + $2, unique_bytes = counters.unique_bytes + $2',
+      values: [shard, b.size],
+    });
   }
 
   /** What GET /f/<id> reads: the link, then its blob. */

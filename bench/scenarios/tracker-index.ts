@@ -25,6 +25,9 @@ import { randomPathScript } from '../lib/wrk.js';
 import type { Scenario } from './scenario.js';
 
 const IN_FLIGHT = 64;
+/** The batched baseline: 64 blobs in flight as 8 transactions of 8, the shape of the store's group commit under 64 commits. */
+const BATCHES_IN_FLIGHT = 8;
+const BATCH = IN_FLIGHT / BATCHES_IN_FLIGHT;
 const SAMPLE = 100_000;
 const WRK_IDS = 10_000;
 const NODE_ID = 'bench-node';
@@ -91,6 +94,8 @@ class Reservoir<T> {
 /** The raw engine with the same writes and reads, for the baseline rows. */
 interface RawIndex {
   insert(b: SyntheticBlob): Promise<void>;
+  /** Several blobs in one transaction, where the engine has transactions (the ceiling of a group commit). */
+  insertMany?(bs: SyntheticBlob[]): Promise<void>;
   lookup(linkId: string): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -103,6 +108,8 @@ interface IndexBackend {
   storeBytes(): Promise<number>;
   raw(): Promise<RawIndex>;
   rawBytes(): Promise<number>;
+  /** The same engine in a place of its own, for the batched baseline (none where the engine has no transactions). */
+  rawBatched?(): Promise<RawIndex>;
   stop(): Promise<void>;
 }
 
@@ -158,6 +165,13 @@ const pgKind: BackendKind = {
     const server = await startPostgres({ durable: true, settings: { shared_buffers: '1GB', max_wal_size: '4GB' } });
     const storeUrl = await server.createDatabase('hoard_index');
     const rawUrl = await server.createDatabase('hoard_raw');
+    const batchedUrl = await server.createDatabase('hoard_raw_batched');
+    // The store creates the schema; the baselines write the same tables.
+    const rawOn = async (url: string, connections: number) => {
+      const s = await openMetaStore(url);
+      await s.close();
+      return new RawPostgresIndex(url, connections);
+    };
     const bytes = async (db: string) => {
       server.psql('CHECKPOINT', db);
       return Number(server.psql(TABLE_BYTES, db).trim());
@@ -166,13 +180,9 @@ const pgKind: BackendKind = {
     return {
       spec: storeUrl,
       storeBytes: () => bytes('hoard_index'),
-      async raw() {
-        // The store creates the schema; the baseline writes the same tables.
-        const s = await openMetaStore(rawUrl);
-        await s.close();
-        return new RawPostgresIndex(rawUrl, 16);
-      },
+      raw: () => rawOn(rawUrl, 16),
       rawBytes: () => bytes('hoard_raw'),
+      rawBatched: () => rawOn(batchedUrl, BATCHES_IN_FLIGHT),
       stop: async () => server.stop(),
     };
   },
@@ -280,8 +290,25 @@ async function measure(
   const rawBytes = (await backend.rawBytes()) / n;
   const count = n.toLocaleString('en-US');
   const base = (figure: ReturnType<typeof fig>) => ({ name: kind.baseline, figure });
+  res.rows.push(row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), base(fig([rawInsert]))));
+  if (backend.rawBatched) {
+    const batched = await backend.rawBatched();
+    let rate: number;
+    try {
+      const perBatch = await pool(Math.floor(n / BATCH), BATCHES_IN_FLIGHT, (i) => batched.insertMany!(Array.from({ length: BATCH }, (_, j) => synthetic(i * BATCH + j))));
+      rate = perBatch * BATCH;
+    } finally {
+      await batched.close();
+    }
+    ctx.log(`${kind.id}: raw, ${BATCH} blobs per transaction: ${withUnit(rate, 'ops/s')}`);
+    res.rows.push(
+      row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), {
+        name: `raw ${kind.name}, same rows, ${BATCH} blobs per synced transaction, ${BATCHES_IN_FLIGHT} connections`,
+        figure: fig([rate]),
+      }),
+    );
+  }
   res.rows.push(
-    row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), base(fig([rawInsert]))),
     row(`link lookups/s (link + blob) at ${count} blobs`, 'ops/s', fig(lookupRates), { name: `raw ${kind.name}, same two reads`, figure: fig(rawLookups) }),
     row(`MD5 lookups/s (dedup check) at ${count} blobs`, 'ops/s', fig(md5Rates)),
     row(`bytes on disk per blob at ${count} blobs`, 'B', fig([hoardBytes]), base(fig([rawBytes]))),

@@ -191,6 +191,42 @@ export async function accountsGroup(t: Test, { factory, supports }: SuiteOptions
     t.equal((await s.counters()).links, 3);
   });
 
+  await t.test('many commits at once: one that conflicts, one over its limit and one that throws take none of the others with them', async (t) => {
+    const s = await fresh(t);
+    await s.accounts.createUser(userRecord('u1'));
+    await s.accounts.createUser(userRecord('u2'));
+    const taken = commitOf('taken', 10, ['n1']);
+    await writeCommit(s, taken);
+    const before = await s.counters();
+    // Arriving in one tick, so a back end that commits in groups puts them in one.
+    const good = Array.from({ length: 24 }, (_, i) => uploadBy(i % 2 ? 'u1' : 'u2', `many${i}`, 100, 10_000));
+    const conflicting = { ...commitOf('clash', 10, ['n1']), link: { ...commitOf('clash', 10, ['n1']).link, id: taken.link.id } };
+    const over = uploadBy('u1', 'too-big', 20_000, 10_000);
+    const calls = [
+      ...good.map((w) => writeCommit(s, w)),
+      writeCommit(s, conflicting),
+      writeCommit(s, over),
+      s.transact('thrower', async (tx) => {
+        await tx.blob(taken.blob.id);
+        throw new Error('changed my mind');
+      }),
+    ];
+    const results = await Promise.allSettled(calls);
+    t.ok(
+      results.slice(0, good.length).every((r) => r.status === 'fulfilled' && r.value.created),
+      'every other commit landed',
+    );
+    await rejectsWith(t, calls[good.length]!, 'CONFLICT', 'the link that exists');
+    await rejectsWith(t, calls[good.length + 1]!, 'QUOTA', 'the one over its limit');
+    await t.rejects(calls[good.length + 2]!, { message: 'changed my mind' }, 'the one that threw');
+    for (const w of good) t.same(await s.links.get(w.link.id), w.link);
+    t.equal(await s.blobs.get(conflicting.blob.id), undefined, 'nothing of the conflicting commit');
+    t.equal(await s.blobs.get(over.blob.id), undefined, 'nothing of the one over its limit');
+    t.equal(await s.accounts.usage('u1'), 1200);
+    t.equal(await s.accounts.usage('u2'), 1200);
+    t.same(await s.counters(), { blobs: before.blobs + 24, links: before.links + 24, bytesStored: before.bytesStored + 2400, logicalBytes: before.logicalBytes + 2400, uniqueBytes: before.uniqueBytes + 2400 });
+  });
+
   if (supports.persistence) {
     await t.test('accounts and usage outlive close and open', async (t) => {
       const loc = await factory.location();

@@ -2,9 +2,10 @@
 // cluster. A transaction holds one connection: BEGIN and an advisory lock on
 // its key in one round trip (so transactions of one key take turns across
 // trackers, not only inside this process), its reads, then its writes and
-// COMMIT in one more. Concurrent commits on other connections share the
-// server's WAL flushes (PostgreSQL's own group commit); transactions that do
-// not ask for `sync` commit without waiting for the flush at all.
+// COMMIT in one more. Transactions waiting at the same moment go together
+// in one database transaction (group-commit.ts): one flush for many commits;
+// transactions that do not ask for `sync` commit without waiting for the
+// flush at all.
 import pg from 'pg';
 import { KeyedLock } from '../../../common/keyed-lock.js';
 import { zeroCounters, isRecordId, type BadCopyRecord, type BlobRecord, type ChunkInfo, type LinkRecord, type NodeRecord, type PrefixHash, type StoreCounters } from '../records.js';
@@ -44,17 +45,26 @@ import { PgLeases } from './leases.js';
 import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
-import { QUOTA_SQLSTATE, pgTx, writeSql } from './transaction.js';
+import { GroupCommit } from './group-commit.js';
+import { QUOTA_SQLSTATE, ReadBatch, pgTx, writeSql } from './transaction.js';
 
 /** Counter shards: each connection adds to its own row, so commits never queue on one. */
 const COUNTER_SHARDS = 1024;
 const UNIQUE_VIOLATION = '23505';
+/**
+ * Transactions per group at most (group-commit.ts), and groups in flight at
+ * once: half the pool, at most 8 (more added nothing measurable with 64
+ * commits in flight; the other half of the pool serves reads).
+ */
+const GROUP_SIZE = 32;
+const groupsFor = (pool: number) => Math.max(1, Math.min(8, Math.floor(pool / 2)));
 
 const buf = (hexValue: string) => Buffer.from(hexValue, 'hex');
 
 export class PgMetaStore implements MetaStore {
   private readonly pool: pg.Pool;
   private readonly locks = new KeyedLock();
+  private readonly groups: GroupCommit;
   private readonly shards = new WeakMap<pg.PoolClient, number>();
   private nextShard = Math.floor(Math.random() * COUNTER_SHARDS);
   private closing: Promise<void> | undefined;
@@ -74,6 +84,13 @@ export class PgMetaStore implements MetaStore {
     this.where = cfg.where;
     this.pool = new pg.Pool(cfg.pool);
     this.leases = new PgLeases(cfg.pool, this.pool);
+    this.groups = new GroupCommit({
+      pool: this.pool,
+      shardOf: (c) => this.shardOf(c),
+      alone: (key, fn, sync) => this.alone(key, fn, sync),
+      groups: groupsFor(cfg.pool.max ?? 1),
+      size: GROUP_SIZE,
+    });
     // An idle connection that breaks (server restart, failover) is dropped by the pool; the next query opens a new one.
     this.pool.on('error', () => undefined);
     const rows = async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => (await this.pool.query<R>({ name, text, values })).rows;
@@ -219,35 +236,38 @@ export class PgMetaStore implements MetaStore {
   }
 
   transact<T>(lockKey: string, fn: (tx: MetaTx) => Promise<T>, opts: TransactOptions = {}): Promise<T> {
-    // Transactions of one key in this process queue here, holding no connection while they wait.
-    return this.locks.run(lockKey, async () => {
-      const client = await this.pool.connect();
-      // A connection goes back to the pool only once it is known to be out of any transaction.
-      let clean = false;
+    // Transactions of one key in this process queue here, holding no connection while they wait; the others go in groups.
+    return this.locks.run(lockKey, () => this.groups.run(lockKey, fn, opts.sync === true));
+  }
+
+  /** One transaction in a database transaction of its own: BEGIN with its lock, its reads, its writes with COMMIT. */
+  private async alone<T>(lockKey: string, fn: (tx: MetaTx) => Promise<T>, sync: boolean): Promise<T> {
+    const client = await this.pool.connect();
+    // A connection goes back to the pool only once it is known to be out of any transaction.
+    let clean = false;
+    try {
+      const relaxed = sync ? '' : 'SET LOCAL synchronous_commit = off; ';
+      await client.query(`BEGIN; ${relaxed}SELECT pg_advisory_xact_lock(${LOCK_CLASS.transaction}, ${lockNumber(lockKey)})`);
       try {
-        const relaxed = opts.sync === true ? '' : 'SET LOCAL synchronous_commit = off; ';
-        await client.query(`BEGIN; ${relaxed}SELECT pg_advisory_xact_lock(${LOCK_CLASS.transaction}, ${lockNumber(lockKey)})`);
-        try {
-          const tx = pgTx(client);
-          const value = await fn(tx);
-          const sql = writeSql(tx.outcome(), this.shardOf(client));
-          await client.query(sql === '' ? 'COMMIT' : `${sql};\nCOMMIT`);
-          clean = true;
-          return value;
-        } catch (err) {
-          await client.query('ROLLBACK').then(
-            () => (clean = true),
-            () => undefined,
-          );
-          if ((err as { code?: unknown }).code === QUOTA_SQLSTATE) throw new StoreError('QUOTA', 'an account would store more than its limit');
-          if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) {
-            throw new StoreError('CONFLICT', `a record the transaction creates exists (${(err as { constraint?: string }).constraint ?? 'unique key'})`);
-          }
-          throw err;
+        const tx = pgTx(new ReadBatch(client));
+        const value = await fn(tx);
+        const sql = writeSql(tx.outcome(), this.shardOf(client));
+        await client.query(sql === '' ? 'COMMIT' : `${sql};\nCOMMIT`);
+        clean = true;
+        return value;
+      } catch (err) {
+        await client.query('ROLLBACK').then(
+          () => (clean = true),
+          () => undefined,
+        );
+        if ((err as { code?: unknown }).code === QUOTA_SQLSTATE) throw new StoreError('QUOTA', 'an account would store more than its limit');
+        if ((err as { code?: unknown }).code === UNIQUE_VIOLATION) {
+          throw new StoreError('CONFLICT', `a record the transaction creates exists (${(err as { constraint?: string }).constraint ?? 'unique key'})`);
         }
-      } finally {
-        client.release(clean ? undefined : true);
+        throw err;
       }
-    });
+    } finally {
+      client.release(clean ? undefined : true);
+    }
   }
 }

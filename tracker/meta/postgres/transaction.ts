@@ -6,9 +6,9 @@
 // takes several statements at once and the extended one does not.
 import type { PoolClient, QueryResult } from 'pg';
 import { counterDelta } from '../counters.js';
-import type { BadCopyRecord, BlobRecord, LinkRecord, RecordWrite } from '../records.js';
+import type { BadCopyRecord, BlobRecord, LinkRecord, RecordWrite, StoreCounters } from '../records.js';
 import { isRecordId } from '../records.js';
-import { TxRecords, type TxOutcome } from '../tx-records.js';
+import { TxRecords, type TxOutcome, type UsageChange } from '../tx-records.js';
 import {
   BAD_COPY_COLUMNS,
   BLOB_COLUMNS,
@@ -30,16 +30,32 @@ import {
   type LinkDbRow,
 } from './codec.js';
 
-/** Statements sent together; each read waits for its own result. */
-class ReadBatch {
+/**
+ * Statements sent together; each read waits for its own result. The reads
+ * of every transaction in a group share one batch (group-commit.ts).
+ */
+export class ReadBatch {
   private statements: string[] = [];
   private waiters: Array<{ resolve: (r: QueryResult) => void; reject: (err: unknown) => void }> = [];
+  /** Set once a read failed: the database transaction is then aborted for every reader. */
+  failed = false;
 
-  constructor(private readonly client: PoolClient) {}
+  /**
+   * `gather`: wait for the next turn of the event loop before sending, so
+   * the reads of every transaction of a group go together (one transaction
+   * alone sends what it asked for in the same tick).
+   */
+  constructor(
+    private readonly client: PoolClient,
+    private readonly opts: { gather?: boolean } = {},
+  ) {}
 
   query<R>(sql: string): Promise<R[]> {
     return new Promise<QueryResult>((resolve, reject) => {
-      if (this.statements.length === 0) queueMicrotask(() => this.flush());
+      if (this.statements.length === 0) {
+        if (this.opts.gather) setImmediate(() => this.flush());
+        else queueMicrotask(() => this.flush());
+      }
       this.statements.push(sql);
       this.waiters.push({ resolve, reject });
     }).then((r) => r.rows as R[]);
@@ -54,7 +70,10 @@ class ReadBatch {
         const all = Array.isArray(res) ? res : [res];
         waiters.forEach((w, i) => w.resolve(all[i]!));
       },
-      (err: unknown) => waiters.forEach((w) => w.reject(err)),
+      (err: unknown) => {
+        this.failed = true;
+        waiters.forEach((w) => w.reject(err));
+      },
     );
   }
 }
@@ -91,8 +110,7 @@ function checkWrite(w: RecordWrite): void {
 
 const first = <T>(rows: T[]): T | undefined => rows[0];
 
-export function pgTx(client: PoolClient): TxRecords {
-  const batch = new ReadBatch(client);
+export function pgTx(batch: ReadBatch): TxRecords {
   const none = Promise.resolve(undefined);
   return new TxRecords(
     {
@@ -159,6 +177,11 @@ export const QUOTA_SQLSTATE = 'HQ001';
  * the transaction with a unique violation (the store's CONFLICT).
  */
 export function writeSql(o: TxOutcome, shard: number): string {
+  return [...recordSql(o), ...usageSql(o.usage), ...counterSql(counterDelta(o.counted), shard)].join(';\n');
+}
+
+/** The record writes of an outcome (usage and counters apart: a group writes those once, in order). */
+export function recordSql(o: TxOutcome): string[] {
   const out: string[] = [];
   for (const { id, before, after, chunks, prefixes } of o.blobs) {
     const key = lit.bytea(id);
@@ -211,7 +234,16 @@ export function writeSql(o: TxOutcome, shard: number): string {
   for (const r of o.collisions) {
     out.push(`INSERT INTO md5_collisions (md5, since) VALUES (${lit.bytea(r.md5)}, ${lit.time(r.since)}) ON CONFLICT (md5) DO UPDATE SET since = excluded.since`);
   }
-  for (const u of o.usage) {
+  return out;
+}
+
+/**
+ * Usage updates; a group sends them sorted by account, so that two groups
+ * never lock the same two account rows in opposite orders.
+ */
+export function usageSql(usage: readonly UsageChange[]): string[] {
+  const out: string[] = [];
+  for (const u of usage) {
     // The row lock taken by the UPDATE makes the check and the addition one step across trackers.
     const id = lit.text(u.userId);
     if (u.limit === undefined || u.delta <= 0) {
@@ -223,14 +255,16 @@ export function writeSql(o: TxOutcome, shard: number): string {
         `IF NOT FOUND AND EXISTS (SELECT 1 FROM users WHERE id = ${id}) THEN RAISE EXCEPTION 'usage limit' USING ERRCODE = '${QUOTA_SQLSTATE}'; END IF; END $hoard$`,
     );
   }
-  const d = counterDelta(o.counted);
-  if (d.blobs || d.links || d.bytesStored || d.logicalBytes || d.uniqueBytes) {
-    out.push(
+  return out;
+}
+
+/** The counters' additions, on this connection's shard row. */
+export function counterSql(d: StoreCounters, shard: number): string[] {
+  if (!(d.blobs || d.links || d.bytesStored || d.logicalBytes || d.uniqueBytes)) return [];
+  return [
       `INSERT INTO counters (shard, blobs, links, bytes_stored, logical_bytes, unique_bytes) VALUES (${shard}, ${d.blobs}, ${d.links}, ${d.bytesStored}, ${d.logicalBytes}, ${d.uniqueBytes}) ` +
         'ON CONFLICT (shard) DO UPDATE SET blobs = counters.blobs + excluded.blobs, links = counters.links + excluded.links, ' +
         'bytes_stored = counters.bytes_stored + excluded.bytes_stored, logical_bytes = counters.logical_bytes + excluded.logical_bytes, ' +
         'unique_bytes = counters.unique_bytes + excluded.unique_bytes',
-    );
-  }
-  return out.join(';\n');
+  ];
 }
