@@ -56,6 +56,8 @@ export interface ExpiryReport {
 
 export class TusService {
   private readonly uploads = new Map<string, LiveUpload>();
+  /** Finished uploads kept for HEAD, oldest first. */
+  private readonly finished = new Map<string, LiveUpload>();
   readonly now: () => number;
 
   constructor(readonly deps: TusServiceDeps) {
@@ -68,7 +70,11 @@ export class TusService {
 
   /** Loads the states a previous run left; chunk folders without a state are debris. */
   async load(): Promise<void> {
-    for (const s of await this.deps.states.loadAll()) this.uploads.set(s.uploadId, this.live(s));
+    for (const s of (await this.deps.states.loadAll()).sort((a, b) => a.created - b.created)) {
+      const live = this.live(s);
+      this.uploads.set(s.uploadId, live);
+      if (s.result) this.finish(live);
+    }
     for (const key of await this.deps.store.listResumable()) {
       if (!this.uploads.has(key)) await this.deps.store.removeResumable(key);
     }
@@ -289,7 +295,25 @@ export class TusService {
     }
     state.offset = state.length;
     await this.persist(live);
+    this.finish(live);
     return state.result;
+  }
+
+  /**
+   * A finished upload is kept (its state, a few hundred bytes) to answer HEAD
+   * with its link until it expires; only the last `openCaps.total` finished
+   * ones are kept, so small uploads finished one after another cannot fill
+   * the memory either (the tracker answers GET /api/uploads/ID at any time).
+   */
+  private finish(live: LiveUpload): void {
+    this.finished.delete(live.state.uploadId);
+    this.finished.set(live.state.uploadId, live);
+    for (const old of this.finished.values()) {
+      if (this.finished.size <= this.deps.openCaps.total) break;
+      this.finished.delete(old.state.uploadId);
+      if (old.busy) continue;
+      this.remove(old).catch((err: unknown) => this.deps.log.error({ err, upload: old.state.uploadId }, 'cannot forget a finished upload'));
+    }
   }
 
   /**
@@ -312,6 +336,7 @@ export class TusService {
     await writer.abort().catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot remove an early-stopped upload'));
     state.result = { link: answer.link, id: answer.id, md5: state.declared.md5, sha256: state.declared.sha256, size: state.length, dedup: true };
     state.offset = state.length;
+    this.finish(live);
     // Saved after the answer and without fsync: after a crash the client resumes, and its full upload ends on the same link (the tracker keeps it by upload id).
     setImmediate(() => {
       this.persist(live, false).catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot save upload state'));
@@ -332,6 +357,7 @@ export class TusService {
 
   private async forget(live: LiveUpload): Promise<void> {
     this.uploads.delete(live.state.uploadId);
+    this.finished.delete(live.state.uploadId);
     live.claim.release();
     await this.deps.states.remove(live.state.uploadId);
   }

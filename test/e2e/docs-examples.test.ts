@@ -144,7 +144,8 @@ for (const ex of examples.filter((e) => !e.skip && (only === undefined || `${e.d
     const dir = join(work.dir, `ex-${ex.line}-${ex.doc.replace(/\W/g, '_')}`);
     const sends = (name: string): boolean => ex.code.includes(name) && !ex.code.includes(`-o ${name}`);
     await cp(cwd, dir, { recursive: true, filter: (src) => !/\.(jpg|mkv)$/.test(src) || sends(basename(src)) });
-    const r = await run('bash', ['-c', script], { cwd: dir, timeoutMs: 60_000 });
+    // The README's quick start runs a dozen npx commands: 40 s alone, more on a loaded machine.
+    const r = await run('bash', ['-c', script], { cwd: dir, timeoutMs: 180_000 });
     t.equal(r.code, 0, `${ex.doc}:${ex.line} runs: ${describeRun(r).slice(-2000)}`);
   });
 }

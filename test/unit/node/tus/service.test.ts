@@ -143,6 +143,22 @@ t.test('unfinished uploads are capped per client and in all; finished ones do no
   t.equal(parallel.filter((p) => p.status === 'fulfilled').length, 0, 'concurrent creations cannot slip past the cap in all');
 });
 
+t.test('finished uploads kept for HEAD are bounded: the oldest is forgotten, state file included', async (t) => {
+  const s = await service(t, { openCaps: { total: 2, perClient: 0 } });
+  for (const n of [50, 51, 52]) {
+    await s.svc.create({ uploadId: ID(n), filename: 'a', length: 10 });
+    await append(s.svc, ID(n), randomBytes(10));
+    const live = s.svc.get(ID(n));
+    await s.svc.complete(live, await s.svc.writerFor(live));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  t.throws(() => s.svc.get(ID(50)), { code: 'UPLOAD_NOT_FOUND' }, 'the oldest finished upload is forgotten');
+  t.ok(s.svc.get(ID(51)).state.result && s.svc.get(ID(52)).state.result, 'the last two still answer');
+  t.equal(s.svc.size, 2, 'two held in memory');
+  const again = await service(t, { dir: s.dir, openCaps: { total: 2, perClient: 0 } });
+  t.equal(again.svc.size, 2, 'and after a restart: its state file went with it');
+});
+
 t.test('unknown and expired uploads; activity moves the expiry on', async (t) => {
   const s = await service(t);
   t.throws(() => s.svc.get(ID(7)), { code: 'UPLOAD_NOT_FOUND', status: 404 });
