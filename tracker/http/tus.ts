@@ -77,6 +77,12 @@ async function findParts(ctx: Parameters<RouteHandler>[0], urls: readonly string
 /** Retry-After when the nodes refuse for their caps on unfinished uploads (they free as uploads finish or expire). */
 const NODE_CAP_RETRY_S = 60;
 
+/** The client as the nodes count its open uploads (none when its address is unknown). */
+function clientKey(ip: string): { client?: string } {
+  const key = clientGroup(ip);
+  return key === '' ? {} : { client: key };
+}
+
 /** A node's refusal for its caps on unfinished uploads. */
 function capped(err: unknown): err is RemoteError & { code: 'TOO_MANY_UPLOADS' | 'TOO_MANY_OPEN_UPLOADS' } {
   return err instanceof RemoteError && (err.code === 'TOO_MANY_UPLOADS' || err.code === 'TOO_MANY_OPEN_UPLOADS');
@@ -144,7 +150,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       const made = await createUploadOnNode(
         node.publicUrl,
         ctx.config.secret,
-        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts, owner, client: clientGroup(client) },
+        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts, owner, ...clientKey(client) },
         joined ? joinTimeoutMs(length) : undefined,
       );
       const location = node.publicUrl + TUS_NODE.upload + uploadId;
