@@ -6,6 +6,7 @@ import { DEFAULT_TRACKER, hoardVersion } from '../common/cli.js';
 import { getCommand } from './commands/get.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { pointsCommand } from './commands/points.js';
 import { putCommand } from './commands/put.js';
 import { redeemCommand } from './commands/redeem.js';
 import { whoamiCommand } from './commands/whoami.js';
@@ -27,7 +28,8 @@ await yargs(args)
   .command(logoutCommand)
   .command(whoamiCommand)
   .command(redeemCommand)
-  .demandCommand(1, 'Name a command: put, get, login, logout, whoami or redeem')
+  .command(pointsCommand)
+  .demandCommand(1, 'Name a command: put, get, login, logout, whoami, redeem or points')
   .strict()
   .help()
   .alias('h', 'help')

@@ -73,6 +73,7 @@ export function signUrl(secret: string, base: string, c: UrlClaims): string {
     q.set(CLAIM_PARAMS.rate, String(c.policy.rate));
     if (c.policy.lease) q.set(CLAIM_PARAMS.lease, c.policy.lease);
     if (c.policy.happy) q.set(CLAIM_PARAMS.happy, formatWindow(c.policy.happy));
+    if (c.policy.download) q.set(CLAIM_PARAMS.download, c.policy.download);
   }
   u.searchParams.set('sig', signClaims(secret, c));
   return u.toString();

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
         publicUrl,
         load: () => ctx.stats.inFlight,
         leases: () => ctx.egress.leases.report(),
+        served: () => ctx.egress.served.report(),
         reserve: config.reserve,
       }),
   );

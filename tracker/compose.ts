@@ -32,6 +32,11 @@ import { createTrackerServer } from './server.js';
 import { loadWebAssets } from './web/assets.js';
 import { trackerWorkers } from './workers/all.js';
 import { WorkerLeases } from './workers/leases.js';
+import { RewardDesk } from './rewards/desk.js';
+import { geoCountries } from './rewards/geo.js';
+import { pointsOn, rewardRulesOf } from './rewards/rules.js';
+import { trackerMetrics } from './metrics.js';
+import type { MetaStore } from './meta/store.js';
 
 /** How often nodes whose heartbeats stopped are looked for (a closed stream marks a node down at once). */
 const SWEEP_MS = 1_000;
@@ -127,6 +132,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       now,
     ),
     underQuorum: new UnderQuorumLog(log, now),
+    rewards: await rewardDesk(config, store, log, now),
     downloads: new DownloadDesk({
       policy: {
         rates: { anonymous: config.downloadRateAnonymous, free: config.downloadRateFree },
@@ -198,4 +204,19 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       await store.close();
     },
   };
+}
+
+/** Reward points per the configuration; the GeoIP database is loaded only when points are on. */
+async function rewardDesk(config: TrackerConfig, store: MetaStore, log: Logger, now: () => number): Promise<RewardDesk> {
+  const rules = rewardRulesOf(config);
+  const countryOf = pointsOn(rules) ? await geoCountries() : () => undefined;
+  return new RewardDesk({
+    rules,
+    ledger: store.rewards,
+    secret: config.secret,
+    countryOf,
+    now,
+    log: log.child({ part: 'rewards' }),
+    counted: (outcome) => trackerMetrics.rewardDownloads().inc({ outcome }),
+  });
 }

@@ -5,6 +5,7 @@ import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_MISSES_DOWN } from '../common/protocol
 import { cronExpr } from '../common/schedule.js';
 import { happyWindow, testClock, tierList, weekdays } from '../common/policy-config.js';
 import { UPLOAD_MARGIN_BYTES } from './cluster/placement.js';
+import { isIP } from 'node:net';
 
 /** An http(s) URL, or '' for "derive it from host and the actual port". */
 const optionalUrl = (doc: string): Field<string> => {
@@ -32,6 +33,28 @@ const underQuorumSpec = (doc: string): Field<UnderQuorum> => ({
   parse(raw, key) {
     if (raw === 'refuse' || raw === 'accept') return raw;
     throw new ConfigError(`${key} must be refuse or accept`);
+  },
+});
+
+/** Addresses (IPv4 or IPv6), comma-separated; empty for none. */
+const addressList = (doc: string): Field<readonly string[]> => ({
+  doc,
+  default: [],
+  parse(raw, key) {
+    const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    for (const a of list) if (isIP(a) === 0) throw new ConfigError(`${key}: ${JSON.stringify(a)} is not an IP address`);
+    return Object.freeze(list.map((a) => a.toLowerCase()));
+  },
+});
+
+/** ISO 3166 country codes, comma-separated, or * for any; kept as text (docs/config.md shows it), read by compose. */
+const countryList = (doc: string, def: string): Field<string> => ({
+  doc,
+  default: def,
+  parse(raw, key) {
+    const v = String(raw).trim().toUpperCase();
+    if (v !== '*' && v !== '' && !/^[A-Z]{2}(\s*,\s*[A-Z]{2})*$/.test(v)) throw new ConfigError(`${key} must be * or a list of two-letter country codes (e.g. US,GB), or empty`);
+    return v;
   },
 });
 
@@ -64,6 +87,7 @@ export const trackerSpec = {
   storageQuotaFree: bytes('Most logical bytes a free account may keep in its links (a deduplicated upload counts in full; a deleted link gives its bytes back; 0 = none)', 200 * 1024 ** 3, 0, 1024 ** 6),
   storageQuotaPremium: bytes('Most logical bytes a premium account may keep (0 = none)', 0, 0, 1024 ** 6),
   downloadLimitFree: bytes('Largest file anonymous callers and free accounts may download, bytes; larger files need premium (0 = none)', 1024 ** 3, 0, 1024 ** 5),
+  trustedProxies: addressList('Addresses of the reverse proxies in front of the tracker, comma-separated: from them, the client is the last address in X-Forwarded-For that is not one of them (empty: the connecting address is the client)'),
   corsOrigins: origins('Web origins whose pages may call the upload, tus and download routes: * for any, or a comma-separated list (empty: none)'),
   // Replication and repair (docs/operations.md).
   replicas: int('Copies of every blob, each in another zone while enough zones are up', 2, 1, 16),
@@ -92,6 +116,11 @@ export const trackerSpec = {
   happyHourDays: weekdays('Days the happy hour starts on: * or a list of mon,tue,wed,thu,fri,sat,sun', '*'),
   happyHourTiers: tierList('Tiers the happy hour lifts to premium speed and no one-at-a-time limit (comma-separated)', 'free'),
   testClock: testClock('For tests only: the instant (ISO) the download policy\'s clock reads at start (the happy hour); empty = the system clock'),
+  // Reward points (docs/rewards.md).
+  rewardCountries: countryList('Countries whose complete downloads earn the uploader reward points: two-letter ISO codes, comma-separated, * for any country the GeoIP database knows, empty to turn points off', 'US,CA,GB,IE,FR,DE,NL,BE,LU,CH,AT,IT,ES,PT,SE,NO,DK,FI,IS,AU,NZ,JP'),
+  rewardMaxSize: bytes('Files this large or larger earn no reward points, bytes', 100 * 1024 ** 2, 1, 1024 ** 5),
+  rewardDailyCap: int('Most reward points one uploader earns per UTC day', 1000, 0, 1_000_000_000),
+  rewardPointsPerDay: int('Reward points one day of premium costs (hoard redeem --days)', 100, 1, 1_000_000_000),
   fsckSchedule: cronExpr('When fsck compares the index with every node and reports differences (node-cron, UTC; repairs only from hoard-admin fsck --repair)', '0 30 4 * * *'),
 };
 

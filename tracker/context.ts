@@ -2,6 +2,7 @@
 // rules, replication, the proof book, the calls to nodes, the workers and the
 // pages' assets, each built once by compose.ts.
 import type { Logger } from 'pino';
+import type { RewardDesk } from './rewards/desk.js';
 import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
 import type { NodeApiFactory } from './cluster/node-client.js';
@@ -38,6 +39,8 @@ export interface TrackerContext {
   creations: CreationLimits;
   /** The download policy: claims for node URLs, leases, the happy hour. */
   downloads: DownloadDesk;
+  /** Reward points: download ids for signed URLs, the bytes nodes served, the ledger. */
+  rewards: RewardDesk;
   /** Counts (and logs) uploads acknowledged under the write quorum. */
   underQuorum: UnderQuorumLog;
   /** Calls to nodes' /internal/ routes. */

@@ -4,6 +4,9 @@
 import { counter, gauge } from '../common/metrics.js';
 import { BAD_COPY_SOURCES, FSCK_KINDS } from '../common/protocol/integrity.js';
 
+/** What a download judged for reward points came to (docs/rewards.md): the ledger's answer, or why it could earn nothing. */
+export const REWARD_OUTCOMES = ['awarded', 'duplicate', 'capped', 'no-account', 'anonymous-upload', 'empty', 'too-large', 'country', 'own-account', 'own-address'] as const;
+
 export const trackerMetrics = {
   uploads: () => counter('hoard_uploads_total', 'Uploads committed (each one a new link)'),
   dedupHits: () => counter('hoard_dedup_hits_total', 'Committed uploads whose content was already stored: a new link to the existing blob'),
@@ -21,6 +24,12 @@ export const trackerMetrics = {
   linksDeleted: () => counter('hoard_links_deleted_total', 'Links deleted'),
   gcBlobs: () => counter('hoard_gc_blobs_deleted_total', 'Blobs without links deleted after their grace period'),
   gcBytes: () => counter('hoard_gc_bytes_freed_total', 'Bytes freed on nodes by GC (blob size for each copy removed)'),
+  rewardDownloads: () =>
+    counter(
+      'hoard_reward_downloads_total',
+      'Downloads judged for reward points, by outcome: awarded, duplicate (that file, address and day had its point), capped, no-account; or why they could earn none (anonymous-upload, empty, too-large, country, own-account, own-address)',
+      ['outcome'],
+    ),
   fsckDifferences: () => gauge('hoard_fsck_differences', 'Differences between the index and the nodes at the last fsck, by kind', ['kind']),
 };
 
@@ -32,4 +41,5 @@ export function registerTrackerMetrics(): void {
   for (const source of BAD_COPY_SOURCES) trackerMetrics.badCopies().inc({ source }, 0);
   for (const result of ['ok', 'failed']) trackerMetrics.copyRepairs().inc({ result }, 0);
   for (const kind of FSCK_KINDS) trackerMetrics.fsckDifferences().set({ kind }, 0);
+  for (const outcome of REWARD_OUTCOMES) trackerMetrics.rewardDownloads().inc({ outcome }, 0);
 }

@@ -40,7 +40,13 @@ export function trackerRouter(
 }
 
 export function createTrackerServer(ctx: TrackerContext): http.Server {
-  const router = trackerRouter(ctx.config, bindRoutes(ctx), callerResolver({ accounts: ctx.accounts, publicUrl: () => ctx.publicUrl, now: ctx.now }));
+  const router = trackerRouter(ctx.config, bindRoutes(ctx), callerResolver({
+      accounts: ctx.accounts,
+      publicUrl: () => ctx.publicUrl,
+      now: ctx.now,
+      trustedProxies: new Set(ctx.config.trustedProxies),
+      seen: (userId, ip) => ctx.rewards.seen(userId, ip),
+    }),);
   const server = createServer((req, res, url) => {
     // A body the handler does not read fully means the connection cannot be reused (readBody lifts this).
     if (hasBody(req)) res.setHeader('connection', 'close');

@@ -14,6 +14,8 @@ export interface Cluster {
   nodeUrl: string;
   tracker: Proc;
   node: Proc;
+  /** Every storage node, in the order started (node is the first). */
+  nodes: Proc[];
   secretFile: string;
   stop(): Promise<void>;
 }
@@ -60,7 +62,7 @@ export async function startTwoZones(procs: ProcessRegistry, root: string, dir: s
   await c.waitRegistered(c.nodes);
   await c.waitPlaceable();
   const node = c.nodes[0]!;
-  return { trackerUrl: c.trackerUrl, nodeUrl: node.url, tracker: c.tracker.proc, node: node.proc, secretFile: c.spec.secretFile, stop: () => c.stop() };
+  return { trackerUrl: c.trackerUrl, nodeUrl: node.url, tracker: c.tracker.proc, node: node.proc, nodes: c.nodes.map((m) => m.proc), secretFile: c.spec.secretFile, stop: () => c.stop() };
 }
 
 /** One tracker and one storage node (zone a), ready to take an upload. */
@@ -78,7 +80,7 @@ export async function startCluster(procs: ProcessRegistry, root: string, dir: st
   await c.start();
   await c.waitPlaceable();
   const node = c.nodes[0]!;
-  return { trackerUrl: c.trackerUrl, nodeUrl: node.url, tracker: c.tracker.proc, node: node.proc, secretFile: c.spec.secretFile, stop: () => c.stop() };
+  return { trackerUrl: c.trackerUrl, nodeUrl: node.url, tracker: c.tracker.proc, node: node.proc, nodes: c.nodes.map((m) => m.proc), secretFile: c.spec.secretFile, stop: () => c.stop() };
 }
 
 export interface Uploaded {

@@ -89,7 +89,7 @@ export const inWindow = (w: Window | undefined, nowMs: number): boolean => w !==
 // ---- the claims a download URL carries ----
 
 /** Query parameters of the download policy in a signed node URL. */
-export const CLAIM_PARAMS = { tier: 'tier', rate: 'rate', lease: 'lease', happy: 'hh' } as const;
+export const CLAIM_PARAMS = { tier: 'tier', rate: 'rate', lease: 'lease', happy: 'hh', download: 'dl' } as const;
 
 /** A download lease id: 128 random bits, base64url. */
 export const LEASE_ID_RE = /^[A-Za-z0-9_-]{22}$/;
@@ -102,6 +102,12 @@ export interface DownloadClaims {
   lease: string;
   /** The happy hour window that lifts this download's limits (undefined when none applies). */
   happy: Window | undefined;
+  /**
+   * The download's identity: nodes report the bytes they serve under it, and
+   * the tracker counts the download once they cover the whole file (reward
+   * points, docs/rewards.md). Absent on URLs that count nothing.
+   */
+  download?: string;
 }
 
 /** The window as signed: `<start>-<end>` in unix seconds, '' for none. */
@@ -121,7 +127,8 @@ export function parseWindow(raw: string): Window | undefined | null {
 
 /** The one string the signature covers: every claim, in a fixed order. */
 export function claimsText(c: DownloadClaims): string {
-  return [c.tier, String(c.rate), c.lease, formatWindow(c.happy)].join(' ');
+  const text = [c.tier, String(c.rate), c.lease, formatWindow(c.happy)].join(' ');
+  return c.download ? `${text} ${c.download}` : text;
 }
 
 /** The rate that applies at `nowMs`: the signed rate, or none inside the signed happy window. */
@@ -140,7 +147,9 @@ export function claimsOf(q: URLSearchParams): DownloadClaims | undefined | null 
   const rate = q.get(CLAIM_PARAMS.rate);
   const lease = q.get(CLAIM_PARAMS.lease) ?? '';
   const happy = parseWindow(q.get(CLAIM_PARAMS.happy) ?? '');
-  if (tier === null && rate === null && lease === '' && happy === undefined) return undefined;
+  const download = q.get(CLAIM_PARAMS.download) ?? '';
+  if (tier === null && rate === null && lease === '' && happy === undefined && download === '') return undefined;
   if (!isTier(tier) || rate === null || !/^(0|[1-9]\d{0,14})$/.test(rate) || (lease !== '' && !LEASE_ID_RE.test(lease)) || happy === null) return null;
-  return { tier, rate: Number(rate), lease, happy };
+  if (download !== '' && !LEASE_ID_RE.test(download)) return null;
+  return download === '' ? { tier, rate: Number(rate), lease, happy } : { tier, rate: Number(rate), lease, happy, download };
 }

@@ -66,6 +66,7 @@ export const ERRORS = {
   QUOTA_EXCEEDED: { status: 413, message: 'The upload would take your account past its storage quota' },
   DOWNLOAD_TOO_LARGE: { status: 403, message: 'This file is larger than your tier may download; premium accounts may' },
   LOGIN_THROTTLED: { status: 429, message: 'Too many failed sign-ins from this address or for this account; retry after Retry-After seconds' },
+  POINTS_INSUFFICIENT: { status: 409, message: 'Not enough reward points for this many premium days' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -23,6 +23,8 @@ export const TRACKER = {
   logout: '/api/account/logout', // POST → 204 (ends the session or revokes the token used)
   tokens: '/api/account/tokens', // GET → TokenInfo[]; POST {name[,ttl]} → TokenCreated; DELETE …/<id> → 204
   redeem: '/api/account/redeem', // POST {key} → AccountInfo
+  points: '/api/account/points', // GET [?after=KEY] → PointsInfo (reward points: balance and ledger)
+  pointsRedeem: '/api/account/points/redeem', // POST {days} → PointsRedeemed
   // Cluster-internal (cluster secret required).
   nodeStream: '/internal/nodes/stream', // POST NodeRegistration → 200, NodeStreamEvent lines while the node lives
   register: '/internal/nodes/register', // POST NodeRegistration → RegisterAnswer (liveness by heartbeats alone)

@@ -65,6 +65,15 @@ export interface Heartbeat {
   blobCount: number;
   /** Download leases this node serves, and those whose transfer ended (the tracker releases them). */
   leases?: LeaseReport;
+  /** Bytes served per download id (reward points count complete downloads: docs/rewards.md). */
+  served?: ServedReport[];
+}
+
+/** The ranges of one blob a node served under one download id, inclusive, sorted, merged. */
+export interface ServedReport {
+  id: string;
+  blob: string;
+  ranges: Array<[number, number]>;
 }
 
 /** Download leases in a heartbeat (docs/tiers.md). */

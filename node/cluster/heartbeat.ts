@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RemoteError } from '../../common/protocol/errors.js';
 import { HEARTBEAT_INTERVAL_MS } from '../../common/protocol/routes.js';
-import { type Heartbeat, type LeaseReport, type NodeRegistration } from '../../common/protocol/types.js';
+import { type Heartbeat, type LeaseReport, type NodeRegistration, type ServedReport } from '../../common/protocol/types.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { TrackerApi } from './tracker-client.js';
 import { describe, type NodeStreamApi } from './tracker-stream.js';
@@ -35,6 +35,8 @@ export interface TrackerLinkOptions {
   load: () => number;
   /** Download leases served and ended since the last beat (each ended one is reported once; a beat lost is covered by the tracker's lease timeout). */
   leases: () => LeaseReport;
+  /** Bytes served per download id lately (every beat carries them all: the tracker takes the union). */
+  served: () => ServedReport[];
   /** Bytes the node keeps free (its --reserve): reported free space leaves them out, so placement skips a node that is full for uploads. */
   reserve?: number;
   intervalMs?: number;
@@ -164,6 +166,8 @@ export class TrackerLink {
     const beat: Heartbeat = { id: this.opts.nodeId, freeBytes, totalBytes, load: this.opts.load(), blobCount: this.opts.store.count() };
     const leases = this.opts.leases();
     if (leases.active.length > 0 || leases.ended.length > 0) beat.leases = leases;
+    const served = this.opts.served();
+    if (served.length > 0) beat.served = served;
     return beat;
   }
 

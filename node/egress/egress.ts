@@ -8,6 +8,7 @@ import { effectiveRate, weightTier, type DownloadClaims } from '../../common/pro
 import type { Tier } from '../../common/protocol/tiers.js';
 import { LeaseGroups } from './leases.js';
 import { Pacer } from './pacer.js';
+import { ServedBook } from './served.js';
 import { Uplink, type UplinkFlow } from './uplink.js';
 
 export type TierWeights = Readonly<Record<Tier, number>>;
@@ -33,6 +34,8 @@ const UNTIERED: Tier = 'admin';
 
 export class Egress {
   readonly leases: LeaseGroups;
+  /** Bytes served per download id, for the heartbeat. */
+  readonly served = new ServedBook();
   private readonly uplink: Uplink | undefined;
 
   constructor(private readonly opts: EgressOptions) {

@@ -26,7 +26,7 @@ export interface DownloadDeps {
   /** Where a reader goes back to when this copy fails its check. */
   trackerView: Pick<TrackerView, 'publicUrl'>;
   /** Paces downloads: their signed rate cap and lease, the uplink budget. */
-  egress: Pick<Egress, 'open'>;
+  egress: Pick<Egress, 'open' | 'served'>;
 }
 
 export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
@@ -90,13 +90,24 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
   // Per-tier series count downloads users make (a copy between nodes has no tier).
   const counted = tier === undefined ? undefined : downloadMetrics.of(tier);
   const gate = transfer?.gate;
-  if (gate && counted) gate.sent = (n) => counted.bytes.inc(n);
+  // Bytes a paced response handed to the socket: what a cut one served.
+  let sent = 0;
+  if (gate) {
+    gate.sent = (n) => {
+      sent += n;
+      counted?.bytes.inc(n);
+    };
+  }
+  const download = policy?.download;
   counted?.active.inc();
   try {
     res.writeHead(status, headers);
     await sendBody(body, res, gate);
     if (!gate) counted?.bytes.inc(end - start + 1);
+    if (download) ctx.egress.served.add(download, id, start, end);
   } catch (err) {
+    // A cut response served what it paced out; an unpaced one is not counted (its bytes may sit unsent in buffers).
+    if (download && sent > 0) ctx.egress.served.add(download, id, start, start + sent - 1);
     // The body holds a chunk descriptor until it ends or is destroyed.
     body.destroy();
     // A client that hangs up is routine; anything else is a real read failure.

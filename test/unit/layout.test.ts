@@ -112,7 +112,9 @@ const layers: Record<string, Record<string, string[]>> = {
     workers: ['meta', 'cluster', 'index', 'replication', 'context.ts'],
     // The download policy: claims for node URLs, leases.
     downloads: [],
-    http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'web', 'downloads', 'context.ts'],
+    // Reward points: the rules, the downloads followed to completion, the ledger's ids.
+    rewards: ['meta'],
+    http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'web', 'downloads', 'rewards', 'context.ts'],
     // The pages: HTML drawn on the server and the browser bundle's source (web/browser/, checked below).
     web: [],
     // migrate opens the metadata stores itself; every other command talks HTTP.

@@ -15,6 +15,7 @@ import { HoardError } from '../../common/protocol/errors.js';
 import type { Tier } from '../../common/protocol/tiers.js';
 import type { Accounts } from '../accounts/accounts.js';
 import { tierOf } from '../accounts/tier.js';
+import { clientAddress } from './client-address.js';
 
 export type Caller =
   | { kind: 'anonymous'; ip: string; tier: 'anonymous' }
@@ -33,10 +34,12 @@ export type Caller =
 /** One key per downloader for per-caller limits: the account when signed in, else the address. */
 export const callerKey = (c: Caller): string => (c.kind === 'user' ? `user:${c.userId}` : `ip:${c.ip}`);
 
-/** Every caller as anonymous, by address (what resolveCallerWith falls back to). */
+/** Every caller as anonymous, by the connecting address (the router's caller hook in tests without accounts). */
 export function resolveCaller(req: IncomingMessage): Caller {
-  return { kind: 'anonymous', ip: req.socket.remoteAddress ?? '', tier: 'anonymous' };
+  return { kind: 'anonymous', ip: clientAddress(req, NO_PROXIES), tier: 'anonymous' };
 }
+
+const NO_PROXIES: ReadonlySet<string> = new Set();
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -69,16 +72,21 @@ export interface CallerDeps {
   /** The tracker's base URL as clients see it (read per request: it is known once the port is). */
   publicUrl: () => string;
   now: () => number;
+  /** Reverse proxies whose X-Forwarded-For names the client (config trustedProxies). */
+  trustedProxies: ReadonlySet<string>;
+  /** Told every signed-in caller's address (the reward rules know an uploader's own addresses by it). */
+  seen: (userId: string, ip: string) => void;
 }
 
 /** The router's caller hook with accounts behind it. */
 export function callerResolver(deps: CallerDeps): (req: IncomingMessage) => Promise<Caller> {
   return async (req) => {
-    const ip = req.socket.remoteAddress ?? '';
+    const ip = clientAddress(req, deps.trustedProxies);
     const auth = req.headers.authorization;
     if (auth !== undefined && /^bearer /i.test(auth)) {
       const found = await deps.accounts.authenticate(auth.slice(7).trim(), 'token');
       if (!found) throw new HoardError('CREDENTIAL_INVALID');
+      deps.seen(found.user.id, ip);
       return { kind: 'user', ip, userId: found.user.id, name: found.user.name, tier: tierOf(found.user, deps.now()), via: 'token', credentialId: found.credential.id };
     }
     const cookie = cookieValue(req, SESSION_COOKIE);
@@ -86,9 +94,10 @@ export function callerResolver(deps: CallerDeps): (req: IncomingMessage) => Prom
       const found = await deps.accounts.authenticate(cookie, 'session');
       if (found) {
         if (!passesCsrf(req, deps.publicUrl())) throw new HoardError('CSRF_REFUSED');
+        deps.seen(found.user.id, ip);
         return { kind: 'user', ip, userId: found.user.id, name: found.user.name, tier: tierOf(found.user, deps.now()), via: 'session', credentialId: found.credential.id };
       }
     }
-    return resolveCaller(req);
+    return { kind: 'anonymous', ip, tier: 'anonymous' };
   };
 }

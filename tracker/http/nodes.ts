@@ -3,13 +3,14 @@
 import type { ServerResponse } from 'node:http';
 import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
-import { NODE_ID_RE, ZONE_RE } from '../../common/protocol/ids.js';
-import { type Heartbeat, type NodeRegistration, type NodeStreamEvent, type RegisterAnswer } from '../../common/protocol/types.js';
+import { NODE_ID_RE, SHA256_RE, ZONE_RE } from '../../common/protocol/ids.js';
+import { type Heartbeat, type NodeRegistration, type NodeStreamEvent, type RegisterAnswer, type ServedReport } from '../../common/protocol/types.js';
 import type { StreamSink } from '../cluster/node-streams.js';
 import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
 import { int, object, str } from '../../common/protocol/fields.js';
 import { LEASE_ID_RE } from '../../common/protocol/download-policy.js';
+import { SERVED_RANGES_MAX } from '../../common/protocol/served.js';
 import { publicUrl } from './validate.js';
 import { readBody } from './body.js';
 
@@ -32,7 +33,28 @@ export function parseHeartbeat(v: unknown): Heartbeat {
     const l = object(o.leases, 'leases');
     beat.leases = { active: leaseIds(l.active, 'leases.active'), ended: leaseIds(l.ended, 'leases.ended') };
   }
+  if (o.served !== undefined) beat.served = servedReports(o.served);
   return beat;
+}
+
+/** Bytes served per download id, as a node reports them: ids, blob ids and sorted, disjoint ranges. */
+function servedReports(v: unknown): ServedReport[] {
+  if (!Array.isArray(v) || v.length > LEASES_PER_BEAT) throw new HoardError('BAD_REQUEST', 'served must be a list of at most 10000 reports');
+  return v.map((item, i) => {
+    const o = object(item, `served[${i}]`);
+    const id = str(o, 'id', LEASE_ID_RE);
+    const blob = str(o, 'blob', SHA256_RE);
+    const raw = o.ranges;
+    if (!Array.isArray(raw) || raw.length === 0 || raw.length > SERVED_RANGES_MAX) throw new HoardError('BAD_REQUEST', `served[${i}].ranges must be 1 to ${SERVED_RANGES_MAX} ranges`);
+    let last = -2;
+    const ranges = raw.map((r): [number, number] => {
+      const ok = Array.isArray(r) && r.length === 2 && Number.isSafeInteger(r[0]) && Number.isSafeInteger(r[1]) && r[0] > last + 1 && r[1] >= r[0];
+      if (!ok) throw new HoardError('BAD_REQUEST', `served[${i}].ranges must be sorted, disjoint [start, end] pairs`);
+      last = r[1] as number;
+      return [r[0] as number, r[1] as number];
+    });
+    return { id, blob, ranges };
+  });
 }
 
 /** A node reports at most this many leases of each kind per heartbeat. */
@@ -102,5 +124,6 @@ export const heartbeatRoute: RouteHandler = async (ctx, req, res, m) => {
     await ctx.downloads.leases.release(hb.leases.ended);
     await ctx.downloads.leases.renew(hb.leases.active, ctx.now(), ctx.downloads.leaseTtlMs);
   }
+  if (hb.served) ctx.rewards.served(hb.served);
   sendJson(res, 200, { ok: true });
 };

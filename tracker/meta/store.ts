@@ -20,7 +20,11 @@ import type {
   UserRecord,
 } from './records.js';
 
+import type { AwardOutcome, PointRecord, RedemptionRecord, RewardBalance } from './reward-records.js';
+
 export type * from './records.js';
+export type * from './reward-records.js';
+export { pointKey } from './reward-records.js';
 export { badCopyKey, blobKey, linkKey, premiumKeyKey, userKey, zeroCounters } from './records.js';
 
 /** Bumped on any change of stored layout; a store written by another version is refused. */
@@ -135,6 +139,32 @@ export interface AccountTable {
   redeemKey(keyId: string, userId: string, now: string): Promise<{ user: UserRecord; key: PremiumKeyRecord }>;
 }
 
+/**
+ * The reward ledger (docs/rewards.md): points and redemptions, only ever
+ * added, and each account's balance kept beside them in the same step.
+ */
+export interface RewardTable {
+  /**
+   * Adds the point, unless one with its id exists ('duplicate') or its
+   * uploader has `dailyCap` points on its day ('capped'): the checks and the
+   * addition are one step per uploader, across trackers too.
+   */
+  award(point: PointRecord, dailyCap: number): Promise<AwardOutcome>;
+  /** An account's points in (day, id) order; `after` is pointKey of the last one. */
+  points(userId: string, page: Page): Promise<PointRecord[]>;
+  /** An account's redemptions in id (time) order. */
+  redemptions(userId: string, page: Page): Promise<RedemptionRecord[]>;
+  /** Points earned and spent (zero for an account with none). */
+  balance(userId: string): Promise<RewardBalance>;
+  /**
+   * Spends the points and extends the account's premium (reward-rules.ts
+   * decideRedemption) in one step with the record. StoreError NOT_FOUND
+   * without the account, QUOTA when its balance is short, CONFLICT when the
+   * id is taken.
+   */
+  redeem(ask: Omit<RedemptionRecord, 'premiumUntil'>): Promise<{ user: UserRecord; redemption: RedemptionRecord; balance: RewardBalance }>;
+}
+
 /** What a transaction reads (its own writes included) and writes. */
 export interface MetaTx {
   blob(id: string): Promise<BlobRecord | undefined>;
@@ -179,6 +209,7 @@ export interface MetaStore {
   readonly uploads: UploadReader;
   readonly badCopies: BadCopyReader;
   readonly accounts: AccountTable;
+  readonly rewards: RewardTable;
   counters(): Promise<StoreCounters>;
   readonly leases: LeaseBook;
 

@@ -6,6 +6,7 @@ import { accountsGroup } from './accounts.js';
 import { coreGroup } from './core.js';
 import { countersGroup } from './counters.js';
 import { earlyStopGroup } from './early-stop.js';
+import { rewardsGroup } from './rewards.js';
 import { gcGroup } from './gc.js';
 import type { SuiteOptions } from './fixtures.js';
 import { transactionsGroup } from './transactions.js';
@@ -19,4 +20,5 @@ export async function metaStoreSuite(t: Test, opts: SuiteOptions): Promise<void>
   await t.test('transactions and concurrency', (t) => transactionsGroup(t, opts));
   await t.test('counters', (t) => countersGroup(t, opts));
   await t.test('accounts, sessions, premium keys, usage', (t) => accountsGroup(t, opts));
+  await t.test('reward ledger: points, cap, balances, redemptions', (t) => rewardsGroup(t, opts));
 }

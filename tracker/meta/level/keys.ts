@@ -18,7 +18,12 @@
 //   ac:<credentialId>      → CredentialRecord (sessions and API tokens)
 //   ai:<userId>:<credId>   → 1   (credentials of an account)
 //   ak:<keyId>             → PremiumKeyRecord
-// z:, q: and the a*: keys arrived after schema 1 without a bump: a store
+//   rp:<userId>:<day>:<id> → PointRecord (the reward ledger, an uploader's points by day)
+//   ri:<pointId>           → userId (points are unique by id)
+//   rc:<userId>:<day>      → points of the account that day (the daily cap)
+//   rr:<userId>:<id>       → RedemptionRecord
+//   rb:<userId>            → RewardBalance
+// z:, q:, the a*: and the r*: keys arrived after schema 1 without a bump: a store
 // without them simply has no deleted links, no bad copies and no accounts.
 
 import { isRecordId } from '../records.js';
@@ -62,6 +67,11 @@ export const keys = {
   credential: (id: string) => 'ac:' + id,
   credentialOf: (userId: string, id: string) => `ai:${userId}:${id}`,
   premiumKey: (id: string) => 'ak:' + id,
+  point: (userId: string, day: string, id: string) => `rp:${userId}:${day}:${id}`,
+  pointId: (id: string) => 'ri:' + id,
+  pointsOfDay: (userId: string, day: string) => `rc:${userId}:${day}`,
+  redemption: (userId: string, id: string) => `rr:${userId}:${id}`,
+  rewardBalance: (userId: string) => 'rb:' + userId,
 };
 
 /** Prefixes of the scanned key ranges (ids checked likewise). */
@@ -80,4 +90,6 @@ export const ranges = {
   linksOfBlob: (blobId: string) => `r:${blobId}:`,
   linksOfUploader: (userId: string) => `lu:${userId}:`,
   badCopiesOf: (blobId: string) => `q:${blobId}:`,
+  pointsOf: (userId: string) => `rp:${userId}:`,
+  redemptionsOf: (userId: string) => `rr:${userId}:`,
 };

@@ -32,11 +32,13 @@ import {
   type MetaTx,
   type NodeTable,
   type Page,
+  type RewardTable,
   type TransactOptions,
   type UploadReader,
 } from '../store.js';
 import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './keys.js';
 import { ReadBatcher } from './read-batcher.js';
+import { levelRewards } from './rewards.js';
 import { levelOutcome, levelTx, type LevelReads, type Op } from './transaction.js';
 
 /** The lock account writes take turns on (no MD5 or blob id contains a NUL). */
@@ -69,6 +71,7 @@ export class LevelMetaStore implements MetaStore {
   /** LevelDB is opened by one process at a time: it holds every lease. */
   readonly leases = soleLeases();
   readonly accounts: AccountTable;
+  readonly rewards: RewardTable;
   private readonly reads: LevelReads;
 
   constructor(readonly location: string) {
@@ -114,6 +117,13 @@ export class LevelMetaStore implements MetaStore {
     };
     this.badCopies = { list: (page) => values<BadCopyRecord>(ranges.badCopies, page), of: badCopiesOf };
     this.accounts = this.accountTable(get, byId, values);
+    this.rewards = levelRewards({
+      get,
+      values,
+      locked: (key, fn) => this.locks.run(key, fn),
+      accountsLock: ACCOUNTS_LOCK,
+      write: (ops) => this.inOrder(() => this.db.batch<string, unknown>(ops, { sync: true })),
+    });
   }
 
   private accountTable(

@@ -14,7 +14,7 @@ function checkId(id: string, what: string): string {
 }
 
 /** Runs `fn` in a transaction on one connection; rolls back when it throws. */
-async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let clean = false;
   try {
@@ -36,7 +36,7 @@ async function inTx<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Pro
   }
 }
 
-async function conflictAs<T>(p: Promise<T>, message: string): Promise<T> {
+export async function conflictAs<T>(p: Promise<T>, message: string): Promise<T> {
   try {
     return await p;
   } catch (err) {

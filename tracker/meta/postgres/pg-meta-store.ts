@@ -12,6 +12,7 @@ import { zeroCounters, isRecordId, type BadCopyRecord, type BlobRecord, type Chu
 import {
   StoreError,
   type AccountTable,
+  type RewardTable,
   type BadCopyReader,
   type BlobReader,
   type LinkReader,
@@ -45,6 +46,7 @@ import { PgLeases } from './leases.js';
 import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
+import { pgRewards } from './rewards.js';
 import { GroupCommit } from './group-commit.js';
 import { QUOTA_SQLSTATE, ReadBatch, pgTx, writeSql } from './transaction.js';
 
@@ -78,6 +80,7 @@ export class PgMetaStore implements MetaStore {
   readonly badCopies: BadCopyReader;
   readonly leases: PgLeases;
   readonly accounts: AccountTable;
+  readonly rewards: RewardTable;
 
   constructor(url: string, opts: PgOptions = {}) {
     const cfg = connectionConfig(url, opts);
@@ -190,6 +193,7 @@ export class PgMetaStore implements MetaStore {
         isSha256Hex(blobId) ? badCopies('bad-of', 'WHERE blob_id = $1 ORDER BY node_id', [buf(blobId)]) : [],
     };
     this.accounts = pgAccounts(this.pool);
+    this.rewards = pgRewards(this.pool);
   }
 
   async open(): Promise<void> {

@@ -108,6 +108,25 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX links_uploader ON links (uploader, id) WHERE uploader IS NOT NULL;
   `,
+  // The reward ledger: points and redemptions, only ever added; each
+  // account's balance beside it on its row (an award or a redemption locks
+  // the row, so the daily cap and the balance are checked in the same step).
+  `
+  ALTER TABLE users ADD COLUMN points_earned int8 NOT NULL DEFAULT 0, ADD COLUMN points_spent int8 NOT NULL DEFAULT 0;
+  CREATE TABLE reward_points (
+    id text COLLATE "C" PRIMARY KEY,
+    uploader text COLLATE "C" NOT NULL,
+    day text COLLATE "C" NOT NULL,       -- UTC day, YYYY-MM-DD
+    record json NOT NULL
+  );
+  CREATE INDEX reward_points_uploader ON reward_points (uploader, day, id);
+  CREATE TABLE reward_redemptions (
+    user_id text COLLATE "C" NOT NULL,
+    id text COLLATE "C" NOT NULL,
+    record json NOT NULL,
+    PRIMARY KEY (user_id, id)
+  );
+  `,
 ];
 
 /** The schema this build writes. */

@@ -81,6 +81,7 @@ async function setup(t: Test, secret = SECRET, fakeOpts: { silent?: boolean } = 
     publicUrl: 'http://127.0.0.1:9999',
     load: () => 3,
     leases: () => ({ active: [], ended: [] }),
+    served: () => [],
     intervalMs: 30,
     backoffMs: { initial: 20, max: 80 },
   });

@@ -1,0 +1,196 @@
+// Reward points at work on the tracker: a download that may earn its
+// uploader a point gets a download id in its signed URL (one per downloader,
+// file and UTC day, so ranges, connections, resumes and leases come and gone
+// all add up as one download); nodes report
+// the bytes they serve under it; once those cover the whole file, the point
+// goes to the ledger, which keeps one per file per address per day and the
+// uploader's daily cap. What a download may earn is judged when its URL is
+// signed, from what the tracker knows of caller and file (rules.ts).
+import type { Logger } from 'pino';
+import { mergeRanges, type ServedRange } from '../../common/protocol/served.js';
+import type { ServedReport } from '../../common/protocol/types.js';
+import { HoardError } from '../../common/protocol/errors.js';
+import { POINTS_PAGE, type PointsInfo, type PointsRedeemed } from '../../common/protocol/rewards.js';
+import { pointKey, StoreError, type AwardOutcome, type PointRecord, type RewardTable } from '../meta/store.js';
+import { AccountAddresses } from './addresses.js';
+import type { CountryOf } from './geo.js';
+import { addressHash, dailyDownloadId, pointId, redemptionId } from './ids.js';
+import { eligibility, isComplete, pointsOn, redemptionCost, utcDay, type NoPoint, type RewardRules } from './rules.js';
+
+/** A download is followed this long after its URL was signed (a resume the next day is still the same download). */
+export const FOLLOW_MS = 36 * 3_600_000;
+/** Most downloads followed at once; the oldest are dropped past it. */
+const FOLLOW_MAX = 200_000;
+
+export interface RewardDeskOptions {
+  rules: RewardRules;
+  ledger: RewardTable;
+  /** Keys the address hashes and the daily download ids. */
+  secret: string;
+  countryOf: CountryOf;
+  now: () => number;
+  log: Logger;
+  /** Told each award's outcome, and each download judged unable to earn (metrics). */
+  counted: (outcome: AwardOutcome | NoPoint) => void;
+}
+
+/** A download being signed: who asks, for which link and file. */
+export interface DownloadAsk {
+  /** callerKey: the account, else the address. */
+  holder: string;
+  ip: string;
+  /** The caller's account, when signed in. */
+  downloader: string | undefined;
+  linkId: string;
+  uploader: string | undefined;
+  blobId: string;
+  size: number;
+}
+
+interface Followed {
+  point: Omit<PointRecord, 'at'>;
+  size: number;
+  ranges: ServedRange[];
+  opened: number;
+  /** Complete and handed to the ledger (a retry follows only a failed write). */
+  counted: boolean;
+}
+
+export class RewardDesk {
+  private readonly addresses = new AccountAddresses();
+  /** Map order is age: the oldest first. */
+  private readonly followed = new Map<string, Followed>();
+
+  constructor(private readonly opts: RewardDeskOptions) {}
+
+  get rules(): RewardRules {
+    return this.opts.rules;
+  }
+
+  get ledger(): RewardTable {
+    return this.opts.ledger;
+  }
+
+  /** A signed-in caller's request came from `ip`. */
+  seen(userId: string, ip: string): void {
+    if (pointsOn(this.opts.rules)) this.addresses.note(userId, addressHash(this.opts.secret, ip), this.opts.now());
+  }
+
+  /** The download id the signed URL carries, or undefined when this download cannot earn a point. */
+  open(a: DownloadAsk): string | undefined {
+    const { rules, secret } = this.opts;
+    if (!pointsOn(rules)) return undefined;
+    const now = this.opts.now();
+    const ipHash = addressHash(secret, a.ip);
+    const verdict = eligibility(
+      {
+        uploader: a.uploader,
+        downloader: a.downloader,
+        country: this.opts.countryOf(a.ip),
+        uploaderAddress: a.uploader !== undefined && this.addresses.has(a.uploader, ipHash, now),
+        size: a.size,
+      },
+      rules,
+    );
+    if (!verdict.ok) {
+      this.opts.counted(verdict.why);
+      return undefined;
+    }
+    const day = utcDay(now);
+    const id = dailyDownloadId(secret, a.holder, a.blobId, day);
+    if (!this.followed.has(id)) {
+      this.sweep(now);
+      const point: Omit<PointRecord, 'at'> = {
+        id: pointId(a.uploader!, a.blobId, ipHash, day),
+        uploader: a.uploader!,
+        blobId: a.blobId,
+        linkId: a.linkId,
+        ipHash,
+        country: verdict.country,
+        day,
+        ...(a.downloader === undefined ? {} : { downloader: a.downloader }),
+      };
+      this.followed.set(id, { point, size: a.size, ranges: [], opened: now, counted: false });
+    }
+    return id;
+  }
+
+  /** A node's heartbeat: the ranges it served per download id. Completed downloads go to the ledger (not awaited: the beat is answered at once). */
+  served(reports: readonly ServedReport[]): void {
+    for (const r of reports) {
+      const f = this.followed.get(r.id);
+      if (!f || f.counted || f.point.blobId !== r.blob) continue;
+      f.ranges = mergeRanges(f.ranges, r.ranges);
+      if (!isComplete(f.ranges, f.size)) continue;
+      f.counted = true;
+      void this.award(r.id, f);
+    }
+  }
+
+  /** An account's balance and one page of its ledger (oldest first), with its redemptions. */
+  async account(userId: string, after?: string): Promise<PointsInfo> {
+    const { ledger, rules } = this.opts;
+    const [balance, page, redemptions] = await Promise.all([
+      ledger.balance(userId),
+      ledger.points(userId, { limit: POINTS_PAGE + 1, ...(after === undefined ? {} : { after }) }),
+      ledger.redemptions(userId, { limit: 1000 }),
+    ]);
+    const shown = page.slice(0, POINTS_PAGE);
+    const info: PointsInfo = {
+      balance: balance.earned - balance.spent,
+      earned: balance.earned,
+      spent: balance.spent,
+      pointsPerDay: rules.pointsPerDay,
+      dailyCap: rules.dailyCap,
+      on: pointsOn(rules),
+      points: shown.map((p) => ({ day: p.day, at: p.at, link: p.linkId, country: p.country })),
+      redemptions: redemptions.map((r) => ({ at: r.at, points: r.points, days: r.days, premiumUntil: r.premiumUntil })),
+    };
+    if (page.length > POINTS_PAGE) info.next = pointKey(shown.at(-1)!);
+    return info;
+  }
+
+  /** Spends `days` × pointsPerDay points on as many days of premium, in one step with the extension. */
+  async redeem(userId: string, days: number): Promise<PointsRedeemed> {
+    const points = redemptionCost(days, this.opts.rules);
+    if (points === undefined) throw new HoardError('BAD_REQUEST', 'days must be a positive whole number');
+    const now = this.opts.now();
+    try {
+      const r = await this.opts.ledger.redeem({ id: redemptionId(now), userId, points, days, at: new Date(now).toISOString() });
+      this.opts.log.info({ user: userId, points, days, premiumUntil: r.redemption.premiumUntil }, 'reward points redeemed');
+      return { days, points, premiumUntil: r.redemption.premiumUntil, balance: r.balance.earned - r.balance.spent };
+    } catch (err) {
+      if (err instanceof StoreError && err.code === 'QUOTA') {
+        const b = await this.opts.ledger.balance(userId);
+        throw new HoardError('POINTS_INSUFFICIENT', `${days} premium day(s) cost ${points} points; the account has ${b.earned - b.spent}`);
+      }
+      if (err instanceof StoreError && err.code === 'NOT_FOUND') throw new HoardError('USER_NOT_FOUND');
+      throw err;
+    }
+  }
+
+  /** Downloads followed now (tests, stats). */
+  get following(): number {
+    return this.followed.size;
+  }
+
+  private async award(downloadId: string, f: Followed): Promise<void> {
+    const point: PointRecord = { ...f.point, at: new Date(this.opts.now()).toISOString() };
+    try {
+      const outcome = await this.opts.ledger.award(point, this.opts.rules.dailyCap);
+      this.opts.counted(outcome);
+      this.opts.log.info({ download: downloadId, uploader: point.uploader, link: point.linkId, country: point.country, day: point.day, outcome }, 'complete download counted');
+    } catch (err) {
+      // The next report of the download tries again (nodes repeat it for a few seconds).
+      f.counted = false;
+      this.opts.log.warn({ err, download: downloadId, uploader: point.uploader }, 'reward point not written; trying again at the next report');
+    }
+  }
+
+  private sweep(now: number): void {
+    for (const [id, f] of this.followed) {
+      if (now - f.opened < FOLLOW_MS && this.followed.size < FOLLOW_MAX) break;
+      this.followed.delete(id);
+    }
+  }
+}
