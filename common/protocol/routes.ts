@@ -15,7 +15,7 @@ export const TRACKER = {
   loginPage: '/login', // GET → sign in / create an account (HTML); POST (form) → 303 /account with the session cookie
   registerPage: '/register', // POST (form) → 303 /account with the session cookie
   logoutPage: '/logout', // POST (form) → 303 / (the session ends)
-  accountPage: '/account', // GET → the account page (HTML); POST …/tokens, …/tokens/<id>/revoke, …/redeem, …/files/<link>/delete (forms)
+  accountPage: '/account', // GET → the account page (HTML); POST …/tokens, …/tokens/<id>/revoke, …/redeem, …/points/redeem, …/files/<link>/delete (forms)
   // Accounts (wire types in accounts.ts).
   account: '/api/account', // GET → AccountInfo (who am I)
   accountRegister: '/api/account/register', // POST {name,password} → AccountInfo

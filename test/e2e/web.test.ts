@@ -30,6 +30,7 @@ const shots = screenshotDir();
 
 const big = await makeRandomFile(join(work.dir, 'holiday-photos.tar'), 6 * MiB + 4321);
 const small = await makeRandomFile(join(work.dir, 'notes é.txt'), 1000);
+const mine = await makeRandomFile(join(work.dir, 'report ann.pdf'), 30_000);
 
 /** Errors the page logged (a CSP violation is one), scripts that threw, and requests to anyone but the cluster. */
 function watch(page: Page): string[] {
@@ -88,6 +89,17 @@ async function download(page: Page): Promise<{ path: string; name: string }> {
   return { path, name: dl.suggestedFilename() };
 }
 
+/** The page as it stands (signed in) at phone width, then back at desktop width. */
+async function phoneShotIn(page: Page, name: string): Promise<boolean> {
+  await page.setViewportSize(PHONE);
+  try {
+    await page.screenshot({ path: join(shots, name), fullPage: true });
+    return await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  } finally {
+    await page.setViewportSize(DESKTOP);
+  }
+}
+
 async function phoneShot(url: string, name: string): Promise<boolean> {
   const ctx = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   try {
@@ -138,6 +150,8 @@ await t.test('the link page downloads the same bytes', { skip: links.size === 2 
     t.equal(res?.headers()['content-type'], 'text/html; charset=utf-8');
     t.equal(await page.textContent('h1'), name, 'the page names the file');
     t.match(await page.textContent('.facts'), f === big ? /6\.00 MiB/ : /1000 B/, 'and its size');
+    // This cluster downloads unthrottled: the visitor's terms, in words.
+    t.match(await page.textContent('#access'), /^As a visitor without an account, you download at full speed, any number of files at once\. Sign in or create an account for more\.$/, 'and what the visitor\'s tier allows');
     const got = await download(page);
     t.equal(got.name, name, 'saved under its name');
     t.equal(await sha256File(got.path), f.sha256, `${name} came back byte-identical`);
@@ -314,9 +328,25 @@ await t.test('an account from the pages alone: register, a token made and revoke
   t.match(token, /^\S{20,}$/, 'a new token, shown once');
   const who = await http(`${c.trackerUrl}/api/account`, { headers: { authorization: `Bearer ${token}` } });
   t.match(JSON.parse(who.text), { name: 'ann' }, 'the token signs a script in as ann');
-  await page.screenshot({ path: join(shots, 'account-desktop.png'), fullPage: true });
   await page.goto(`${c.trackerUrl}/account`);
   t.equal(await page.inputValue('#new-token').catch(() => 'gone'), 'gone', 'the token is not shown again');
+
+  // A file uploaded from the page while signed in is ann's: listed under My files, counted, and hers to delete.
+  await page.goto(`${c.trackerUrl}/`);
+  await page.setInputFiles('#files', [mine.path]);
+  const [row] = await finishedRows(page, 1);
+  t.match(row, { state: 'done', name: 'report ann.pdf' }, 'uploaded from the page');
+  await page.goto(`${c.trackerUrl}/account`);
+  const listed = await page.$$eval('section[aria-labelledby="files-title"] tbody tr', (trs) => trs.map((tr) => ({ name: tr.querySelector('th a')?.textContent ?? '', href: tr.querySelector('th a')?.getAttribute('href') ?? '', size: tr.querySelector('td')?.textContent ?? '' })));
+  t.same(listed, [{ name: 'report ann.pdf', href: row?.link ?? '-', size: '29.3 KiB' }], 'My files lists it: name, link, size');
+  t.match(await page.textContent('dl.facts'), /Storage used\s*\d+%\s*29\.3 KiB of 200 GiB/, 'the storage used against the quota');
+  await page.screenshot({ path: join(shots, 'account-desktop.png'), fullPage: true });
+  t.ok(await phoneShotIn(page, 'account-phone.png'), 'the account page fits a phone screen');
+  await Promise.all([page.waitForURL(`${c.trackerUrl}/account`), page.click('button[aria-label="Delete report ann.pdf"]')]);
+  t.match(await page.textContent('[role="status"]'), /Deleted “report ann\.pdf”/, 'deleted, said in words');
+  t.match(await page.textContent('main'), /No files yet/, 'the list is empty again');
+  t.match(await page.textContent('dl.facts'), /Storage used\s*0%\s*0 B of 200 GiB/, 'its bytes given back');
+  t.equal((await http(row?.link ?? c.trackerUrl)).status, 404, 'the link no longer works');
   await page.click('button[aria-label="Revoke token laptop"]');
   t.equal((await http(`${c.trackerUrl}/api/account`, { headers: { authorization: `Bearer ${token}` } })).status, 401, 'a revoked token signs nothing in');
 

@@ -13,7 +13,8 @@ import type { RouteHandler } from './handler.js';
 import type { BlobRecord, LinkRecord } from '../meta/store.js';
 import { chooseReadNode } from '../cluster/placement.js';
 import { renderErrorPage } from '../web/error-page.js';
-import { renderLinkPage } from '../web/link-page.js';
+import { renderLinkPage, type LinkAccess } from '../web/link-page.js';
+import type { Tier } from '../../common/protocol/tiers.js';
 import { wantsHtml } from '../web/negotiate.js';
 import { sendPage } from '../web/send.js';
 import { shellFor } from './pages.js';
@@ -43,6 +44,25 @@ export function linkInfo(ctx: TrackerContext, link: LinkRecord, blob: BlobRecord
   };
 }
 
+/** What the caller's tier allows for a file of `size` right now (the link page says it in words). */
+function linkAccess(ctx: TrackerContext, tier: Tier, size: number): LinkAccess {
+  const desk = ctx.downloads;
+  const happy = desk.happyHour();
+  const now = desk.limits(tier, happy);
+  const base = desk.limits(tier, { on: false, window: undefined });
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const lifts = (base.rate > 0 || base.oneAtATime) && desk.policy.happyTiers.includes(tier);
+  const access: LinkAccess = {
+    tier,
+    rate: now.rate,
+    oneAtATime: now.oneAtATime,
+    happy: { on: happy.on, lifts, ...(happy.window ? { start: iso(happy.window.start), end: iso(happy.window.end) } : {}) },
+  };
+  const fits = downloadSizeVerdict(limitsOf(ctx.config, tier), tier, size);
+  if (!fits.ok) access.sizeLimit = fits.max;
+  return access;
+}
+
 export const linkRoute: RouteHandler = async (ctx, req, res, m) => {
   // The same URL answers a page or a redirect: caches must keep them apart.
   res.setHeader('vary', 'Accept');
@@ -53,7 +73,7 @@ export const linkRoute: RouteHandler = async (ctx, req, res, m) => {
     const { link, blob } = await resolve(ctx, m.params.id!);
     const info = linkInfo(ctx, link, blob);
     const download = `${TRACKER.link}${encodeURIComponent(link.id)}?${DOWNLOAD_PARAM}=1`;
-    sendPage(req, res, 200, renderLinkPage(shell, { ...info, download }));
+    sendPage(req, res, 200, renderLinkPage(shell, { ...info, download, access: linkAccess(ctx, m.caller!.tier, blob.size) }));
   } catch (err) {
     // A browser gets the refusal in words, with the status a script would see.
     const page = renderErrorPage(shell, err);

@@ -2,7 +2,8 @@
 // a download button that is a plain link (no script needed); the link itself
 // with a copy button the bundle brings to life; checksums for the careful.
 import { formatBytes } from '../../common/cli.js';
-import { html } from './html.js';
+import type { Tier } from '../../common/protocol/tiers.js';
+import { html, type Html } from './html.js';
 import { renderPage, type Shell } from './layout.js';
 
 export interface LinkPageView {
@@ -16,6 +17,46 @@ export interface LinkPageView {
   download: string;
   md5: string;
   sha256: string;
+  /** What the visitor's tier allows for this file, now. */
+  access: LinkAccess;
+}
+
+/** The visitor's download terms, as the download policy gives them at this moment. */
+export interface LinkAccess {
+  tier: Tier;
+  /** Bytes/s of one download, 0 = unthrottled. */
+  rate: number;
+  oneAtATime: boolean;
+  /** The happy hour: running (until its end) or next (its start), and whether it lifts this tier. */
+  happy: { on: boolean; start?: string; end?: string; lifts: boolean };
+  /** The tier may not download files this large: the limit in bytes. */
+  sizeLimit?: number;
+}
+
+const TIER_WORDS: Record<Tier, string> = { anonymous: 'a visitor without an account', free: 'a free account', premium: 'a premium account', admin: 'an administrator' };
+
+/** The visitor's terms in words: speed, files at once, the happy hour, a file too large for the tier. */
+function accessNote(a: LinkAccess): Html {
+  const terms =
+    a.rate === 0 && !a.oneAtATime
+      ? 'at full speed, any number of files at once'
+      : [a.rate === 0 ? 'at full speed' : `at up to ${formatBytes(a.rate)}/s`, a.oneAtATime ? 'one file at a time' : 'any number of files at once'].join(', ');
+  const happy = !a.happy.lifts
+    ? ''
+    : a.happy.on && a.happy.end
+      ? html` <strong>Happy hour until <time datetime="${a.happy.end}">${formatDate(a.happy.end)}</time>:</strong> premium speed for you now.`
+      : a.happy.start
+        ? html` Happy hour starts <time datetime="${a.happy.start}">${formatDate(a.happy.start)}</time>: premium speed then.`
+        : '';
+  const big =
+    a.sizeLimit === undefined
+      ? ''
+      : html`<p class="notice" role="note">This file is larger than the ${formatBytes(a.sizeLimit)} your tier may download: a premium account may download it.</p>`;
+  const more = a.tier === 'anonymous' ? html` <a href="/login">Sign in or create an account</a> for more.` : '';
+  return html`<section class="access" aria-labelledby="access-title">
+<h2 id="access-title" class="visually-hidden">Your download</h2>
+<p id="access">As ${TIER_WORDS[a.tier]}, you download ${terms}.${happy}${more}</p>
+${big}</section>`;
 }
 
 /** `2026-12-03 13:18 UTC`: one form for every visitor, whatever their locale. */
@@ -32,6 +73,7 @@ export function renderLinkPage(shell: Shell, view: LinkPageView): string {
 <dt>Uploaded</dt><dd><time datetime="${view.created}">${formatDate(view.created)}</time></dd>
 </dl>
 <p class="actions"><a class="button primary" href="${view.download}" id="download">Download</a></p>
+${accessNote(view.access)}
 <div class="share">
 <label for="link">Link</label>
 <div class="copy-row"><input id="link" type="text" readonly value="${view.link}"><button type="button" class="button" data-copy="link" hidden>Copy link</button></div>

@@ -44,10 +44,25 @@ t.test('the policy lets nothing run but the bundle', async (t) => {
   t.same(originsOf(['http://b:1/x', 'http://a:2', 'http://a:2/y', 'ftp://c', 'not a url']), ['http://a:2', 'http://b:1']);
 });
 
+const premium = { tier: 'premium', rate: 0, oneAtATime: false, happy: { on: false, lifts: false } } as const;
+
+t.test('the link page says in words what the visitor\'s tier allows now', async (t) => {
+  const view = { filename: 'a.bin', size: 2048, created: '2026-12-03T13:18:05.000Z', link: 'http://t/f/abc', download: '/f/abc?download=1', md5: 'a'.repeat(32), sha256: 'b'.repeat(64) };
+  const page = (access: Parameters<typeof renderLinkPage>[1]['access']) => renderLinkPage({ assets: unbuilt }, { ...view, access });
+  const window = { start: '2026-12-04T12:00:00.000Z', end: '2026-12-04T14:00:00.000Z' };
+  t.match(page(premium), /As a premium account, you download at full speed, any number of files at once\.<\/p>/);
+  t.match(page({ tier: 'anonymous', rate: 262144, oneAtATime: true, happy: { on: false, lifts: false, ...window } }), /As a visitor without an account, you download at up to 256 KiB\/s, one file at a time\. <a href="\/login">Sign in or create an account<\/a> for more\./);
+  t.match(page({ tier: 'free', rate: 1048576, oneAtATime: true, happy: { on: false, lifts: true, ...window } }), /up to 1\.00 MiB\/s, one file at a time\. Happy hour starts <time datetime="2026-12-04T12:00:00\.000Z">2026-12-04 12:00 UTC<\/time>: premium speed then\./);
+  t.match(page({ tier: 'free', rate: 0, oneAtATime: false, happy: { on: true, lifts: true, ...window } }), /at full speed, any number of files at once\. <strong>Happy hour until <time datetime="2026-12-04T14:00:00\.000Z">2026-12-04 14:00 UTC<\/time>:<\/strong> premium speed for you now\./);
+  const big = page({ tier: 'free', rate: 1048576, oneAtATime: true, happy: { on: false, lifts: false }, sizeLimit: 1024 });
+  t.match(big, /This file is larger than the 1\.00 KiB your tier may download: a premium account may download it\./);
+  t.notMatch(page(premium), /larger than/);
+});
+
 t.test('the link page escapes the name and downloads without script', async (t) => {
   const page = renderLinkPage(
     { assets: unbuilt },
-    { filename: '<img src=x onerror=alert(1)>.txt', size: 2048, created: '2026-12-03T13:18:05.000Z', link: 'http://t/f/abc', download: '/f/abc?download=1', md5: 'a'.repeat(32), sha256: 'b'.repeat(64) },
+    { filename: '<img src=x onerror=alert(1)>.txt', size: 2048, created: '2026-12-03T13:18:05.000Z', link: 'http://t/f/abc', download: '/f/abc?download=1', md5: 'a'.repeat(32), sha256: 'b'.repeat(64), access: premium },
   );
   t.notMatch(page, /<img/, 'the file name is text');
   t.match(page, /<h1 class="filename">&lt;img src=x onerror=alert\(1\)&gt;\.txt<\/h1>/);
