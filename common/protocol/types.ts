@@ -1,5 +1,6 @@
 // Wire types: the JSON bodies clients, the tracker and storage nodes
 // exchange. Routes are in routes.ts; docs/protocol.md describes both.
+import type { TakedownsEvent } from './takedowns.js';
 import type { PrefixHash } from './prefix.js';
 import type { Challenge } from './proof.js';
 
@@ -54,7 +55,7 @@ export interface RegisterAnswer {
 }
 
 /** One line of the node stream (newline-delimited JSON): the answer to the registration, then pings. */
-export type NodeStreamEvent = ({ type: 'registered' } & RegisterAnswer) | { type: 'ping' };
+export type NodeStreamEvent = ({ type: 'registered' } & RegisterAnswer) | { type: 'ping' } | TakedownsEvent;
 
 export interface Heartbeat {
   id: string;

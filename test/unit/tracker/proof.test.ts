@@ -30,7 +30,7 @@ function manifest(seed: string, size: number, md5 = hex('md5', seed), withPrefix
 async function setup(t: Test) {
   const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
   t.teardown(() => store.close());
-  return { store, committer: new Committer({ store, log: silent, isLive: () => true }) };
+  return { store, committer: new Committer({ store, log: silent, refuse: async () => undefined, isLive: () => true }) };
 }
 
 t.test('commits keep prefix digests; a declared identity finds its blob', async (t) => {
