@@ -36,6 +36,8 @@ export const TRACKER = {
   adminStats: '/internal/admin/stats',
   adminUsers: '/internal/admin/users', // GET → UserInfo[]; POST {name,password[,tier]}; …/<name>: GET UserInfo, PATCH {tier[,days]|disabled}, DELETE
   adminKeys: '/internal/admin/keys', // POST {count,days} → {keys: string[]}
+  adminTakedowns: '/internal/admin/takedowns', // GET → TakedownInfo[]; POST TakedownRequest → TakedownInfo; …/<id>: GET; …/<id>/lift: POST
+  adminAudit: '/internal/admin/audit', // GET → AuditEntry[] (oldest first, ?after=&limit=)
   // Replication and repair (cluster secret required).
   adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/<name>/run → WorkerReport
   adminNodePrefix: '/internal/admin/nodes/', // POST …/<id>/drain {drain} → NodeStatus
