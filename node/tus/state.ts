@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Challenge } from '../../common/protocol/proof.js';
 import { parseFollowerList, type PeerNode } from '../../common/protocol/pipeline.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
-import { type UploadResult } from '../../common/protocol/types.js';
+import { type IssuedChallenge, type UploadResult } from '../../common/protocol/types.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { isOwnerToken } from '../../common/sign.js';
 
@@ -34,9 +34,19 @@ export interface TusState {
   partial?: true;
   /** The account the upload is for, as the tracker signed it: passed on to the commit. */
   owner?: string;
+  /** The client the tracker created it for (its per-client cap on this node). */
+  client?: string;
 }
 
+/** A client key as the tracker makes them: an IPv4 address or an IPv6 /64 prefix. */
+export const isClientKey = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f.:/]{1,48}$/i.test(v);
+
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** The upload's challenge as it was issued, so any tracker can check the answer (not only the one that issued it). */
+export function issuedOf(state: TusState): IssuedChallenge | undefined {
+  return state.challenge && state.declared ? { challenge: state.challenge, length: state.length, declared: state.declared } : undefined;
+}
 
 /** A Challenge from JSON, shape-checked (bounds are checked against a size by parseChallenge). */
 export function parseChallengeJson(v: unknown): Challenge | undefined {
@@ -62,6 +72,7 @@ function parseState(v: unknown): TusState | undefined {
   if (s.followers !== undefined && !parseFollowerList(s.followers)) return undefined;
   if (s.partial !== undefined && s.partial !== true) return undefined;
   if (s.owner !== undefined && !isOwnerToken(s.owner)) return undefined;
+  if (s.client !== undefined && !isClientKey(s.client)) return undefined;
   return s as unknown as TusState;
 }
 

@@ -215,4 +215,9 @@ await t.test('concurrent redemptions: premium extended exactly once', async (t) 
   });
   t.equal(form.status, 409);
   t.match(form.text, /1 premium day\(s\) cost 3 points; the account has 0/);
+
+  // The operator's audit: the balance recomputed from the ledger's records.
+  const audit = await c.adminRun(['users', 'show', 'ula']);
+  t.equal(audit.code, 0, describeRun(audit));
+  t.match(audit.stdout, /reward points:\s+0 \(3 earned, 3 spent; the ledger agrees\)/);
 });

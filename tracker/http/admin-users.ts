@@ -67,7 +67,9 @@ export const adminUserCreate: RouteHandler = async (ctx, req, res, m) => {
 
 /** GET /internal/admin/users/<name>: the account with its usage against its quota. */
 export const adminUserShow: RouteHandler = async (ctx, _req, res, m) => {
-  sendJson(res, 200, await userInfo(ctx, await named(ctx, m.params.name)));
+  const user = await named(ctx, m.params.name);
+  // One account only: the audit reads its whole ledger.
+  sendJson(res, 200, { ...(await userInfo(ctx, user)), points: await ctx.rewards.audit(user.id) });
 };
 
 /**
