@@ -17,6 +17,7 @@ import { trackerClient, type TrackerApi } from './cluster/tracker-client.js';
 import { copiesClient, type CopiesApi } from './cluster/tracker-copies.js';
 import { TrackerSet } from './cluster/tracker-set.js';
 import { TrackerView } from './cluster/tracker-view.js';
+import { NodeTakedowns } from './cluster/takedowns.js';
 import { nodeCors } from './http/cors.js';
 import type { NodeCaller } from './http/routes.js';
 import { JobBook } from '../common/jobs.js';
@@ -124,7 +125,8 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     rateWindowMs: parts.rateWindowMs ?? RATE_WINDOW_MS,
   };
   const admission = new UploadAdmission({ store, limits });
-  const publisher = new UploadPublisher({ nodeId, store, tracker, locks: integrity.locks, log });
+  const takedowns = new NodeTakedowns();
+  const publisher = new UploadPublisher({ nodeId, store, tracker, takedowns, locks: integrity.locks, log });
   const pipelineDeps: PipelineDeps = { nodeId, secret: config.secret, tracker, log };
   const follower = new PipelineFollower({ store, admission, limits, locks: integrity.locks, log });
   // Resumable uploads survive restarts: their states and bytes are loaded, not cleaned.
@@ -165,6 +167,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     tus,
     integrity,
     trackerView: new TrackerView(),
+    takedowns,
     workers,
     jobs: new JobBook(),
   };

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { JobBook } from '../common/jobs.js';
 import type { WorkerPool } from '../common/worker.js';
+import type { NodeTakedowns } from './cluster/takedowns.js';
 import type { TrackerView } from './cluster/tracker-view.js';
 import type { Egress } from './egress/egress.js';
 import type { ChunkStore } from './store/chunk-store.js';
@@ -39,6 +40,8 @@ export interface NodeContext {
   integrity: Integrity;
   /** What the node learned of its tracker at registration (its public URL, where a reader is sent back to). */
   trackerView: TrackerView;
+  /** Blobs and links the trackers took down: refused at once, signed URLs handed out before included. */
+  takedowns: NodeTakedowns;
   /** Every named worker of the node (scrub, orphans, tus-expiry): run on schedule and from /internal/workers. */
   workers: WorkerPool<NodeJobs>;
   /** Worker runs and verifies started with ?job=1, polled at /internal/jobs/<id>. */

@@ -70,6 +70,8 @@ async function main(): Promise<void> {
         api: heartbeatClient(base, config.secret),
         stream: nodeStreamClient(base, config.secret),
         view: ctx.trackerView,
+        takedowns: ctx.takedowns,
+        base,
         store,
         log: config.tracker.length > 1 ? log.child({ tracker: base }) : log,
         nodeId,

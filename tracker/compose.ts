@@ -30,6 +30,10 @@ import { Replication } from './replication/replication.js';
 import { refreshBacklog } from './replication/status.js';
 import { createTrackerServer } from './server.js';
 import { loadWebAssets } from './web/assets.js';
+import { TakedownBook } from './takedowns/book.js';
+import { TakedownDesk } from './takedowns/desk.js';
+import { refuseTakenDown } from './takedowns/gate.js';
+import { BLOCKED_PER_LINE } from '../common/protocol/takedowns.js';
 import { trackerWorkers } from './workers/all.js';
 import { WorkerLeases } from './workers/leases.js';
 import { RewardDesk } from './rewards/desk.js';
@@ -83,8 +87,16 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
   const topology = new Topology(store, { downAfterMs: config.nodeDownAfter, now });
   await topology.load();
   const streams = new NodeStreams(topology);
+  // Notices in force, read before the first request; nodes hear each change on their streams at once.
+  const takedownBook = new TakedownBook(store);
+  await takedownBook.refresh();
+  takedownBook.onChange(({ block, lift }) => {
+    for (let i = 0; i < Math.max(block.length, lift.length); i += BLOCKED_PER_LINE) {
+      streams.broadcast({ type: 'takedowns', block: block.slice(i, i + BLOCKED_PER_LINE), lift: lift.slice(i, i + BLOCKED_PER_LINE) });
+    }
+  });
   // The committer asks replication whether to keep a duplicate's copy.
-  const committer: Committer = new Committer({ store, isLive: (id) => topology.isLive(id), log, now, wantsCopy: (b, n): boolean => replication.wantsCopy(b, n) });
+  const committer: Committer = new Committer({ store, refuse: (blobId) => refuseTakenDown(takedownBook, store, blobId), isLive: (id) => topology.isLive(id), log, now, wantsCopy: (b, n): boolean => replication.wantsCopy(b, n) });
   const replication: Replication = new Replication({ config, store, topology, log, now, nodeApi });
   topology.onChange((c) => {
     if (c.state === 'down') {
@@ -108,20 +120,25 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
   const leases = new WorkerLeases(store, workerList.map((w) => w.name), log);
   const web = loadWebAssets();
   if (!web.built) log.warn('the pages\' scripts and styles are not built (npm run build): pages are served without them');
+  const accounts = new Accounts({
+    store,
+    guard: new LoginGuard(
+      { perAddress: config.loginFailuresPerAddress, perAccount: config.loginFailuresPerAccount, windowMs: config.loginWindow * 1000, maxKeys: LOGIN_GUARD_KEYS },
+      now,
+    ),
+    sessionTtl: config.sessionTtl,
+    tokenTtl: config.tokenTtl,
+    now,
+  });
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,
     store,
-    accounts: new Accounts({
-      store,
-      guard: new LoginGuard(
-        { perAddress: config.loginFailuresPerAddress, perAccount: config.loginFailuresPerAccount, windowMs: config.loginWindow * 1000, maxKeys: LOGIN_GUARD_KEYS },
-        now,
-      ),
-      sessionTtl: config.sessionTtl,
-      tokenTtl: config.tokenTtl,
-      now,
-    }),
+    accounts,
+    takedowns: {
+      book: takedownBook,
+      desk: new TakedownDesk({ store, book: takedownBook, accounts, strikeThreshold: config.takedownStrikes, holdS: config.takedownHold, log, now }),
+    },
     topology,
     streams,
     committer,
@@ -184,6 +201,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       sweep.unref();
       refresh = setInterval(() => {
         topology.refresh().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cannot read the node records back'));
+        takedownBook.refresh().catch((err: unknown) => log.warn({ err: (err as Error).message }, 'cannot read the takedown notices back'));
       }, REFRESH_MS);
       refresh.unref();
     },

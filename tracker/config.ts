@@ -121,6 +121,10 @@ export const trackerSpec = {
   rewardMaxSize: bytes('Files this large or larger earn no reward points, bytes', 100 * 1024 ** 2, 1, 1024 ** 5),
   rewardDailyCap: int('Most reward points one uploader earns per UTC day', 1000, 0, 1_000_000_000),
   rewardPointsPerDay: int('Reward points one day of premium costs (hoard redeem --days)', 100, 1, 1_000_000_000),
+  // Takedowns (docs/takedowns.md).
+  takedownHold: int('Seconds the links a takedown notice covers are kept (answering 451) before the takedown-purge worker deletes them, so their bytes go with GC after gcGrace; a notice given with keep (legal hold) keeps them until it is lifted', 30 * 86_400, 0, 10 * 365 * 86_400),
+  takedownSchedule: cronExpr('When the takedown-purge worker deletes the links of notices past their hold (node-cron, UTC)', '0 */10 * * * *'),
+  takedownStrikes: int('Takedown notices in force naming an account that disable it as a repeat infringer (0 = never)', 3, 0, 1_000_000),
   fsckSchedule: cronExpr('When fsck compares the index with every node and reports differences (node-cron, UTC; repairs only from hoard-admin fsck --repair)', '0 30 4 * * *'),
 };
 

@@ -17,6 +17,8 @@ import type { ProofBook } from './index/proof-book.js';
 import type { UnderQuorumLog } from './index/write-quorum.js';
 import type { MetaStore } from './meta/store.js';
 import type { Replication } from './replication/replication.js';
+import type { TakedownBook } from './takedowns/book.js';
+import type { TakedownDesk } from './takedowns/desk.js';
 import type { WebAssets } from './web/assets.js';
 import type { WorkerLeases } from './workers/leases.js';
 
@@ -41,6 +43,8 @@ export interface TrackerContext {
   downloads: DownloadDesk;
   /** Reward points: download ids for signed URLs, the bytes nodes served, the ledger. */
   rewards: RewardDesk;
+  /** Takedown notices: those in force (book), issuing and lifting them (desk). */
+  takedowns: { book: TakedownBook; desk: TakedownDesk };
   /** Counts (and logs) uploads acknowledged under the write quorum. */
   underQuorum: UnderQuorumLog;
   /** Calls to nodes' /internal/ routes. */

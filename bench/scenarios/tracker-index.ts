@@ -232,7 +232,7 @@ async function measure(
   const lookupRates: number[] = [];
   const md5Rates: number[] = [];
   try {
-    const committer = new Committer({ store, isLive: () => true, log: createLogger('bench-index', 'silent') });
+    const committer = new Committer({ store, refuse: async () => undefined, isLive: () => true, log: createLogger('bench-index', 'silent') });
     ctx.log(`${kind.id}: committing ${n.toLocaleString('en-US')} blobs through Committer + the ${kind.name} meta store`);
     insertRate = await pool(
       n,

@@ -1,5 +1,6 @@
 // Accounts on the wire: who-am-I, API tokens, the admin's view of an
 // account. docs/protocol.md has the routes; docs/tiers.md the rules.
+import type { PointsAudit } from './rewards.js';
 import type { Tier } from './tiers.js';
 
 /** The session cookie a browser holds after POST /api/account/login. */
@@ -43,6 +44,8 @@ export interface UserInfo extends AccountInfo {
   /** API tokens and sessions open. */
   tokens: number;
   sessions: number;
+  /** Reward points, the balance checked against the ledger (GET /internal/admin/users/NAME only). */
+  points?: PointsAudit;
 }
 
 export interface TokenInfo {

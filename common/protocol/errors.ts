@@ -67,6 +67,10 @@ export const ERRORS = {
   DOWNLOAD_TOO_LARGE: { status: 403, message: 'This file is larger than your tier may download; premium accounts may' },
   LOGIN_THROTTLED: { status: 429, message: 'Too many failed sign-ins from this address or for this account; retry after Retry-After seconds' },
   POINTS_INSUFFICIENT: { status: 409, message: 'Not enough reward points for this many premium days' },
+  // Takedowns (docs/takedowns.md).
+  TAKEN_DOWN: { status: 451, message: 'Unavailable for legal reasons: taken down under a notice' },
+  TAKEDOWN_NOT_FOUND: { status: 404, message: 'No such takedown notice' },
+  TAKEDOWN_LIFTED: { status: 409, message: 'This takedown notice was lifted already' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

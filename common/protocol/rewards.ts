@@ -50,3 +50,16 @@ export interface PointsRedeemed {
 
 /** Points per ledger page. */
 export const POINTS_PAGE = 100;
+
+/** An account's balance checked against its ledger (GET /internal/admin/users/NAME, hoard-admin users show). */
+export interface PointsAudit {
+  /** As kept beside the ledger. */
+  earned: number;
+  spent: number;
+  balance: number;
+  /** Recomputed from the records: the points, and the points the redemptions spent. */
+  ledgerEarned: number;
+  ledgerSpent: number;
+  /** Both agree. */
+  agrees: boolean;
+}

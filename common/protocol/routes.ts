@@ -15,7 +15,7 @@ export const TRACKER = {
   loginPage: '/login', // GET → sign in / create an account (HTML); POST (form) → 303 /account with the session cookie
   registerPage: '/register', // POST (form) → 303 /account with the session cookie
   logoutPage: '/logout', // POST (form) → 303 / (the session ends)
-  accountPage: '/account', // GET → the account page (HTML); POST …/tokens, …/tokens/<id>/revoke, …/redeem, …/files/<link>/delete (forms)
+  accountPage: '/account', // GET → the account page (HTML); POST …/tokens, …/tokens/<id>/revoke, …/redeem, …/points/redeem, …/files/<link>/delete (forms)
   // Accounts (wire types in accounts.ts).
   account: '/api/account', // GET → AccountInfo (who am I)
   accountRegister: '/api/account/register', // POST {name,password} → AccountInfo
@@ -36,6 +36,8 @@ export const TRACKER = {
   adminStats: '/internal/admin/stats',
   adminUsers: '/internal/admin/users', // GET → UserInfo[]; POST {name,password[,tier]}; …/<name>: GET UserInfo, PATCH {tier[,days]|disabled}, DELETE
   adminKeys: '/internal/admin/keys', // POST {count,days} → {keys: string[]}
+  adminTakedowns: '/internal/admin/takedowns', // GET → TakedownInfo[]; POST TakedownRequest → TakedownInfo; …/<id>: GET; …/<id>/lift: POST
+  adminAudit: '/internal/admin/audit', // GET → AuditEntry[] (oldest first, ?after=&limit=)
   // Replication and repair (cluster secret required).
   adminWorkers: '/internal/admin/workers', // GET → WorkerStatus[]; POST …/<name>/run → WorkerReport
   adminNodePrefix: '/internal/admin/nodes/', // POST …/<id>/drain {drain} → NodeStatus

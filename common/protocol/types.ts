@@ -1,5 +1,6 @@
 // Wire types: the JSON bodies clients, the tracker and storage nodes
 // exchange. Routes are in routes.ts; docs/protocol.md describes both.
+import type { TakedownsEvent } from './takedowns.js';
 import type { PrefixHash } from './prefix.js';
 import type { Challenge } from './proof.js';
 
@@ -54,7 +55,7 @@ export interface RegisterAnswer {
 }
 
 /** One line of the node stream (newline-delimited JSON): the answer to the registration, then pings. */
-export type NodeStreamEvent = ({ type: 'registered' } & RegisterAnswer) | { type: 'ping' };
+export type NodeStreamEvent = ({ type: 'registered' } & RegisterAnswer) | { type: 'ping' } | TakedownsEvent;
 
 export interface Heartbeat {
   id: string;
@@ -261,11 +262,24 @@ export interface ProofComputeResponse {
   proof: string;
 }
 
+/**
+ * A challenge as the node was given it at the upload's creation, with the
+ * upload's length and declared hashes: what a tracker other than the one
+ * that issued it needs to check an answer (trackers keep challenges in
+ * memory; the node is trusted with them as it is with the cluster secret).
+ */
+export interface IssuedChallenge {
+  challenge: Challenge;
+  length: number;
+  declared: Omit<BlobIdentity, 'size'>;
+}
+
 /** node → tracker: the client's answer; single use. */
 export interface ProofVerifyRequest {
   uploadId: string;
   nodeId: string;
   proof: string;
+  issued?: IssuedChallenge;
 }
 
 export type ProofVerifyResponse = { ok: false } | { ok: true; blobId: string; prefixes: PrefixHash[] };
@@ -277,6 +291,9 @@ export interface CommitProvenRequest {
   filename: string;
   /** As CommitRequest's. */
   owner?: string;
+  /** The answer the tracker accepted and the challenge: a tracker that did not check it checks it again. */
+  proof?: string;
+  issued?: IssuedChallenge;
 }
 
 /** GET /api/uploads/<uploadId>: the link a finished upload produced. */

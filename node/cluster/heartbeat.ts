@@ -14,6 +14,7 @@ import { type Heartbeat, type LeaseReport, type NodeRegistration, type ServedRep
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { TrackerApi } from './tracker-client.js';
 import { describe, type NodeStreamApi } from './tracker-stream.js';
+import type { NodeTakedowns } from './takedowns.js';
 import type { TrackerView } from './tracker-view.js';
 
 /** Retries of a registration: short, so a restarted tracker hears from every node within a second. */
@@ -26,6 +27,10 @@ export interface TrackerLinkOptions {
   stream: NodeStreamApi;
   /** Told the tracker's public URL at each registration. */
   view: TrackerView;
+  /** Told what the tracker takes down (its stream's takedowns lines). */
+  takedowns: NodeTakedowns;
+  /** This tracker's base URL: its takedowns list is kept apart from other trackers'. */
+  base: string;
   store: ChunkStore;
   log: Logger;
   nodeId: string;
@@ -89,7 +94,9 @@ export class TrackerLink {
       try {
         let stream;
         try {
-          stream = await this.opts.stream.open(await this.registration(), conn.signal);
+          stream = await this.opts.stream.open(await this.registration(), conn.signal, (ev) => {
+            if (ev.type === 'takedowns') this.opts.takedowns.apply(this.opts.base, ev);
+          });
         } catch (err) {
           if (this.abort.signal.aborted) break;
           failures++;

@@ -17,8 +17,12 @@ export interface OpenStream {
 }
 
 export interface NodeStreamApi {
-  /** Registers on a new stream; rejects when the tracker cannot be reached or refuses (RemoteError). */
-  open(reg: NodeRegistration, signal: AbortSignal): Promise<OpenStream>;
+  /**
+   * Registers on a new stream; rejects when the tracker cannot be reached or
+   * refuses (RemoteError). Lines after the answer other than pings go to
+   * `onEvent` as they arrive.
+   */
+  open(reg: NodeRegistration, signal: AbortSignal, onEvent: (ev: NodeStreamEvent) => void): Promise<OpenStream>;
 }
 
 // A connection of its own: the stream holds it for its whole life.
@@ -26,7 +30,7 @@ const agent = new Agent({ keepAliveTimeout: 1_000, connections: 2 });
 
 export function nodeStreamClient(base: string, secret: string, silenceMs = STREAM_SILENCE_MS): NodeStreamApi {
   return {
-    async open(reg, signal) {
+    async open(reg, signal, onEvent) {
       const body = JSON.stringify(reg);
       const res = await request(base + TRACKER.nodeStream, {
         method: 'POST',
@@ -53,7 +57,7 @@ export function nodeStreamClient(base: string, secret: string, silenceMs = STREA
       const { ok, trackerUrl } = first.value;
       const ended = (async () => {
         // Pings carry nothing but their arrival.
-        for await (const ev of events) void ev;
+        for await (const ev of events) if (ev.type !== 'ping') onEvent(ev);
         return 'the tracker ended the stream';
       })().catch((err: unknown) => describe(err, silenceMs));
       return { answer: { ok, trackerUrl }, ended };
@@ -72,7 +76,7 @@ async function* lines(body: AsyncIterable<Buffer>): AsyncGenerator<NodeStreamEve
       rest = rest.slice(nl + 1);
       if (line.trim() !== '') yield JSON.parse(line) as NodeStreamEvent;
     }
-    // A line is a few dozen bytes: anything this long is not the tracker talking.
+    // A line is a few dozen bytes (a batch of takedowns a few KiB): anything this long is not the tracker talking.
     if (rest.length > 64 * 1024) throw new Error('the tracker sent a line over 64 KiB on the node stream');
   }
 }

@@ -17,6 +17,8 @@ import { expOf } from '../../common/sign.js';
 import { claimsOf } from '../../common/protocol/download-policy.js';
 import type { Egress } from '../egress/egress.js';
 import { downloadMetrics } from '../metrics.js';
+import type { NodeTakedowns } from '../cluster/takedowns.js';
+import { NOTICE_HEADER, takenDownMessage } from '../../common/protocol/takedowns.js';
 import { attachmentHeaderRemembered, verifyClaimsRemembered } from './request-memo.js';
 
 export interface DownloadDeps {
@@ -27,6 +29,8 @@ export interface DownloadDeps {
   trackerView: Pick<TrackerView, 'publicUrl'>;
   /** Paces downloads: their signed rate cap and lease, the uplink budget. */
   egress: Pick<Egress, 'open' | 'served'>;
+  /** Blobs and links taken down: a reader's signed URL stops working at once. */
+  takedowns: Pick<NodeTakedowns, 'blob' | 'link'>;
 }
 
 export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
@@ -42,6 +46,14 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
   // HEAD is checked as GET: a signed URL is good for both.
   verifyClaimsRemembered(ctx.secret, { verb: 'GET', resource: id, exp: expOf(url.searchParams.get('exp')), extra: name, link, policy }, url.searchParams.get('sig'));
   if (!SHA256_RE.test(id)) throw new HoardError('BLOB_NOT_FOUND');
+  // A reader's download (it carries a policy or a link; a copy between nodes carries neither) of something taken down.
+  if (policy !== undefined || link !== '') {
+    const ref = ctx.takedowns.blob(id) ?? (link === '' ? undefined : ctx.takedowns.link(link));
+    if (ref !== undefined) {
+      if (ref !== '') res.setHeader(NOTICE_HEADER, ref);
+      throw new HoardError('TAKEN_DOWN', takenDownMessage(ref || undefined));
+    }
+  }
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');
 

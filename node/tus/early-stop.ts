@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { ProofVerifyResponse } from '../../common/protocol/types.js';
 import type { ChunkWriter } from '../store/chunk-store.js';
 import type { LiveUpload, TusService } from './service.js';
+import { issuedOf } from './state.js';
 
 /** How long the end of a PATCH waits for a verdict still on its way. */
 const VERDICT_WAIT_MS = 10_000;
@@ -21,8 +22,9 @@ export class EarlyStop {
   /** Passes the client's answer to the tracker; the verdict arrives while the body streams. */
   verify(proof: string): void {
     const { state } = this.live;
+    this.live.answer = proof;
     this.pending = this.svc.deps.tracker
-      .verifyProof({ uploadId: state.uploadId, nodeId: this.svc.deps.nodeId, proof })
+      .verifyProof({ uploadId: state.uploadId, nodeId: this.svc.deps.nodeId, proof, issued: issuedOf(state) })
       .then(
         (v: ProofVerifyResponse) => {
           if (v.ok) this.live.proven = v;

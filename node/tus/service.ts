@@ -13,7 +13,7 @@ import type { Claim, UploadAdmission } from '../upload/admission.js';
 import type { UploadLimits } from '../upload/limits.js';
 import type { UploadPublisher } from '../upload/publish.js';
 import { WritePipeline, type PipelineDeps } from '../upload/pipeline.js';
-import type { TusStateStore, TusState } from './state.js';
+import { issuedOf, type TusStateStore, type TusState } from './state.js';
 
 export interface LiveUpload {
   state: TusState;
@@ -23,6 +23,8 @@ export interface LiveUpload {
   busy: boolean;
   /** The tracker accepted this upload's proof (kept for the PATCHes that follow). */
   proven?: Extract<ProofVerifyResponse, { ok: true }>;
+  /** The client's answer, passed on again with the early stop's commit (another tracker may take it). */
+  answer?: string;
   /** A checkpoint differed from the proven blob's: this is another file, no early stop. */
   mismatch?: boolean;
   /** The space this upload still counts on (node/upload/admission.ts), released when it is forgotten. */
@@ -277,7 +279,14 @@ export class TusService {
     if (!state.declared) return false;
     let answer;
     try {
-      answer = await this.deps.tracker.commitProven({ uploadId: state.uploadId, nodeId: this.deps.nodeId, filename: state.filename, ...(state.owner === undefined ? {} : { owner: state.owner }) });
+      answer = await this.deps.tracker.commitProven({
+        uploadId: state.uploadId,
+        nodeId: this.deps.nodeId,
+        filename: state.filename,
+        ...(state.owner === undefined ? {} : { owner: state.owner }),
+        proof: live.answer,
+        issued: issuedOf(state),
+      });
     } catch (err) {
       live.proven = undefined;
       this.deps.log.warn({ upload: state.uploadId, err: (err as Error).message }, 'early stop refused; the upload goes on in full');

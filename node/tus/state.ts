@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Challenge } from '../../common/protocol/proof.js';
 import { parseFollowerList, type PeerNode } from '../../common/protocol/pipeline.js';
 import { MD5_RE, SHA256_RE } from '../../common/protocol/ids.js';
-import { type UploadResult } from '../../common/protocol/types.js';
+import { type IssuedChallenge, type UploadResult } from '../../common/protocol/types.js';
 import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { isOwnerToken } from '../../common/sign.js';
 
@@ -37,6 +37,11 @@ export interface TusState {
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** The upload's challenge as it was issued, so any tracker can check the answer (not only the one that issued it). */
+export function issuedOf(state: TusState): IssuedChallenge | undefined {
+  return state.challenge && state.declared ? { challenge: state.challenge, length: state.length, declared: state.declared } : undefined;
+}
 
 /** A Challenge from JSON, shape-checked (bounds are checked against a size by parseChallenge). */
 export function parseChallengeJson(v: unknown): Challenge | undefined {

@@ -7,6 +7,8 @@
 // or a copy-in of the same content.
 import type { Logger } from 'pino';
 import { HoardError, RemoteError } from '../../common/protocol/errors.js';
+import { takenDownMessage } from '../../common/protocol/takedowns.js';
+import type { NodeTakedowns } from '../cluster/takedowns.js';
 import type { KeyedLock } from '../../common/keyed-lock.js';
 import type { CommitResponse, UploadResult } from '../../common/protocol/types.js';
 import type { TrackerApi } from '../cluster/tracker-client.js';
@@ -17,6 +19,8 @@ export interface PublisherDeps {
   nodeId: string;
   store: Pick<ChunkStore, 'remove' | 'restamp'>;
   tracker: Pick<TrackerApi, 'commit'>;
+  /** Contents the trackers took down: refused before their bytes are published. */
+  takedowns: Pick<NodeTakedowns, 'blob'>;
   /** One lock per blob id, the node's only one (created once in compose). */
   locks: KeyedLock;
   log: Logger;
@@ -44,6 +48,13 @@ export class UploadPublisher {
    */
   async publishAndCommit(writer: ChunkWriter, names: UploadNames): Promise<UploadResult> {
     const manifest = await writer.seal();
+    const ref = this.deps.takedowns.blob(manifest.id);
+    if (ref !== undefined) {
+      // A content under a takedown notice: its bytes are dropped here, before anything is published or committed.
+      await writer.abort().catch((e: unknown) => this.deps.log.error({ err: e }, 'cannot remove a refused upload'));
+      this.deps.log.warn({ blob: manifest.id, notice: ref || undefined }, 'upload of a taken-down content refused');
+      throw new HoardError('TAKEN_DOWN', takenDownMessage(ref || undefined));
+    }
     let followers: string[] = [];
     if (names.pipeline) {
       try {
@@ -64,6 +75,8 @@ export class UploadPublisher {
       answer = await tracker.commit({ nodeId, filename, manifest, uploadId, ...(followers.length > 0 ? { followers } : {}), ...(owner === undefined ? {} : { owner }) });
     } catch (err) {
       if (created) await this.removeQuietly(manifest.id);
+      // The tracker's refusal of a taken-down content (a notice this node had not heard of yet) reaches the uploader as it is.
+      if (err instanceof RemoteError && err.code === 'TAKEN_DOWN') throw new HoardError('TAKEN_DOWN', err.message.replace(/^\S+ \(\d+\): /, ''));
       // The account's quota: the uploader's own limit, told as the tracker worded it.
       if (err instanceof RemoteError && err.code === 'QUOTA_EXCEEDED') throw new HoardError('QUOTA_EXCEEDED', err.message.replace(/^\S+ \(\d+\): /, ''));
       throw new HoardError('UPSTREAM_FAILED', `Tracker commit failed: ${(err as Error).message}`, { cause: err });

@@ -19,6 +19,23 @@ export function trackerProxyBlocks(listen: string, trackers: readonly string[]):
     listen ${listen};
     # A PUT /upload is answered with a redirect before its body is read: no limit here.
     client_max_body_size 0;
+    # PUT /upload is answered with a redirect to a node: its body is kept from the tracker (which
+    # never reads it), its length passed in a header. A body sent on would race the tracker's
+    # answer and close: nginx counts the write error as the tracker failing (max_fails), and with
+    # the other tracker down that leaves no live upstream, 502 for fail_timeout.
+    location /upload/ {
+      proxy_pass http://hoard_trackers;
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_pass_request_body off;
+      proxy_request_buffering off;
+      proxy_set_header Content-Length "";
+      proxy_set_header Hoard-Upload-Length $content_length;
+      proxy_next_upstream error timeout http_502 http_503 http_504;
+      proxy_next_upstream_tries 2;
+      proxy_connect_timeout 2s;
+    }
     location / {
       proxy_pass http://hoard_trackers;
       proxy_http_version 1.1;

@@ -103,7 +103,7 @@ t.test('GET /f/<id>?avoid= sends the client to the other copy', async (t) => {
 
 t.test('workers are listed and run on demand', async (t) => {
   const list = await c.admin<WorkerStatus[]>(['workers']);
-  t.same(list.map((w) => w.name).sort(), ['fsck', 'gc', 'rebalance', 'reconcile', 'repair', 'replicate']);
+  t.same(list.map((w) => w.name).sort(), ['fsck', 'gc', 'rebalance', 'reconcile', 'repair', 'replicate', 'takedown-purge']);
   const run = await c.admin<{ name: string; report: Record<string, number> }>(['worker', 'run', 'repair']);
   t.equal(run.name, 'repair');
   t.equal(run.report.belowFactor, 0);

@@ -171,6 +171,15 @@ await t.test('the daily cap holds', async (t) => {
   t.equal((await points()).earned, CAP, 'no point past the cap');
 });
 
+await t.test('the account page shows the points and offers to redeem them', async (t) => {
+  const page = await http(`${base}/account`, { headers: { authorization: `Bearer ${uploader}`, accept: 'text/html' } });
+  t.equal(page.status, 200);
+  t.match(page.text, /<h2 id="points-title">Reward points<\/h2>/);
+  t.match(page.text, /You have <strong>3<\/strong> points \(3 earned, 0 spent\); a premium day costs 3/);
+  t.match(page.text, /action="\/account\/points\/redeem"/, 'enough for a day: the form is there');
+  t.match(page.text, new RegExp(`href="/f/${a.id}"`), 'a point names its file');
+});
+
 await t.test('concurrent redemptions: premium extended exactly once', async (t) => {
   const asks = await Promise.all(
     Array.from({ length: 5 }, () =>
@@ -198,4 +207,17 @@ await t.test('concurrent redemptions: premium extended exactly once', async (t) 
   const more = await hoard(['redeem', '--days', '1']);
   t.equal(more.code, 1, 'short of points');
   t.match(more.stderr, /POINTS_INSUFFICIENT|Not enough reward points|cost 3 points/);
+  // And from the account page's form: the refusal in words, with its status.
+  const form = await http(`${base}/account/points/redeem`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${uploader}`, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', origin: base },
+    body: 'days=1',
+  });
+  t.equal(form.status, 409);
+  t.match(form.text, /1 premium day\(s\) cost 3 points; the account has 0/);
+
+  // The operator's audit: the balance recomputed from the ledger's records.
+  const audit = await c.adminRun(['users', 'show', 'ula']);
+  t.equal(audit.code, 0, describeRun(audit));
+  t.match(audit.stdout, /reward points:\s+0 \(3 earned, 3 spent; the ledger agrees\)/);
 });

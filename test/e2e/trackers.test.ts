@@ -2,7 +2,8 @@
 // of the trackers: any tracker answers any request, a worker runs at one
 // tracker only, both trackers see a killed node go down, and with one
 // tracker killed (SIGKILL) the other takes the uploads, the downloads, the
-// nodes' commits and the workers' leases.
+// nodes' commits and the workers' leases. A proof of possession is checked
+// by whichever tracker the node asks, whichever issued the challenge.
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { callJson } from '../../common/client.js';
 import { TRACKER } from '../../common/protocol/routes.js';
 import type { NodeStatus, UploadResult, UploadTarget } from '../../common/protocol/types.js';
 import type { WorkerStatus } from '../../common/worker.js';
+import type { PutResult } from '../../client/tus-upload.js';
 import { ProcessRegistry } from '../../scripts/cluster/processes.js';
 import { startTrackerProxy } from '../../scripts/cluster/tracker-proxy.js';
 import { BIN, freePort, useCluster } from '../helpers/cluster.js';
@@ -105,6 +107,27 @@ if ('skip' in pg) {
     await node.restart();
     await waitFor('the node up again at B', async () => (await stateAt(B.url, node.id)) === 'up', 20_000, 150);
     t.pass('and both see it back');
+  });
+
+  await t.test('a challenge one tracker issued is checked at the other: the duplicate stops early', async (t) => {
+    // Nodes send their calls to one tracker (the first that answers): a duplicate created at each tracker has its answer checked at the other for one of the two.
+    const f = await makeRandomFile(join(work.dir, 'proof.bin'), 3 * 1024 * 1024 + 4321);
+    const put = async (tracker: string, i: number) => {
+      const r = await run(process.execPath, [BIN.client, 'put', '--json', '--state-dir', join(work.dir, `state-${i}`), '--name', `proof-${i}.bin`, f.path], {
+        env: { ...process.env, HOARD_TRACKER: tracker, HOARD_LOG_LEVEL: 'warn' },
+        timeoutMs: 60_000,
+      });
+      if (r.code !== 0) throw new Error(`hoard put through ${tracker}: ${describeRun(r)}`);
+      return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as PutResult;
+    };
+    const first = await put(A.url, 0);
+    t.match(first, { sha256: f.sha256, earlyStop: false }, 'the first upload goes in full');
+    for (const [i, tr] of [A, B].entries()) {
+      const dup = await put(tr.url, i + 1);
+      t.match(dup, { sha256: f.sha256, dedup: true, earlyStop: true }, `created at tracker ${i ? 'B' : 'A'}: stopped early`);
+      t.ok(dup.sentBytes < f.size / 2, `and sent ${dup.sentBytes} of ${f.size} bytes`);
+      t.ok(await downloads(B.url, { ...first, id: dup.id }), 'its link serves the bytes');
+    }
   });
 
   await t.test('tracker A killed: B takes uploads, downloads, commits and the leases', async (t) => {

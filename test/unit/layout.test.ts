@@ -109,12 +109,14 @@ const layers: Record<string, Record<string, string[]>> = {
     cluster: ['meta'],
     index: ['meta', 'cluster', 'accounts'],
     replication: ['meta', 'cluster', 'index'],
-    workers: ['meta', 'cluster', 'index', 'replication', 'context.ts'],
+    // Takedown notices: their rules, the notices in force, issuing and lifting.
+    takedowns: ['meta', 'accounts'],
+    workers: ['meta', 'cluster', 'index', 'replication', 'takedowns', 'context.ts'],
     // The download policy: claims for node URLs, leases.
     downloads: [],
     // Reward points: the rules, the downloads followed to completion, the ledger's ids.
     rewards: ['meta'],
-    http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'web', 'downloads', 'rewards', 'context.ts'],
+    http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'takedowns', 'web', 'downloads', 'rewards', 'context.ts'],
     // The pages: HTML drawn on the server and the browser bundle's source (web/browser/, checked below).
     web: [],
     // migrate opens the metadata stores itself; every other command talks HTTP.

@@ -2,7 +2,9 @@
 // admin commands that change things (the read-only ones use options.ts).
 // A server that cannot be reached is named as what it is: the tracker
 // (TRACKER_UNREACHABLE) or a node (NODE_UNREACHABLE).
-import { reaching } from '../../common/cli.js';
+import { userInfo } from 'node:os';
+import { CliError, reaching } from '../../common/cli.js';
+import { ACTOR_HEADER, ACTOR_RE } from '../../common/protocol/takedowns.js';
 import { callJson } from '../../common/client.js';
 import { adminTrackers, elsewhere, resolveSecret, type AdminArgs } from './options.js';
 
@@ -30,11 +32,31 @@ export interface AdminCaller {
 export const trackerName = (url: string) => `the tracker at ${url}`;
 export const nodeName = (node: NodeRef) => `node ${node.id} at ${node.publicUrl}`;
 
+/**
+ * Who the operator is, for the tracker's audit log: HOARD_ADMIN_NAME, else
+ * the login name (the cluster credential says only that they hold it).
+ */
+export function actorName(env: NodeJS.ProcessEnv = process.env): string {
+  const named = env.HOARD_ADMIN_NAME;
+  if (named !== undefined && named !== '') {
+    if (!ACTOR_RE.test(named)) throw new CliError('BAD_ARGUMENT', 'HOARD_ADMIN_NAME must be 1-64 of letters, digits and ._@- (starting with a letter or digit)');
+    return named;
+  }
+  let login = '';
+  try {
+    login = userInfo().username;
+  } catch {
+    // No login name (a container without a passwd entry): the tracker records "operator".
+  }
+  return ACTOR_RE.test(login) ? login : 'operator';
+}
+
 export function adminCaller(args: AdminArgs): AdminCaller {
   const trackers = adminTrackers(args);
   const secret = resolveSecret(args);
+  const headers = { [ACTOR_HEADER]: actorName() };
   const send = <T>(base: string, method: string, pathAndQuery: string, opts: CallOpts) =>
-    callJson<T>(base, method, pathAndQuery, { secret, body: opts.body, timeoutMs: opts.timeoutMs ?? 30_000 });
+    callJson<T>(base, method, pathAndQuery, { secret, headers, body: opts.body, timeoutMs: opts.timeoutMs ?? 30_000 });
   return {
     get tracker() {
       return trackers.current;

@@ -19,6 +19,7 @@ import { linksCommand } from './commands/links.js';
 import { migrateCommand } from './commands/migrate.js';
 import { nodesCommand } from './commands/nodes.js';
 import { statsCommand } from './commands/stats.js';
+import { auditCommand, takedownCommand } from './commands/takedown.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('hoard-admin')
@@ -38,7 +39,9 @@ await yargs(hideBin(process.argv))
   .command(migrateCommand)
   .command(usersCommand)
   .command(keysCommand)
-  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers, worker run, link-delete, gc, fsck, scrub, migrate, users or keys')
+  .command(takedownCommand)
+  .command(auditCommand)
+  .demandCommand(1, 'Name a command: nodes, blobs, links, stats, drain, repair, workers, worker run, link-delete, gc, fsck, scrub, migrate, users, keys, takedown or audit')
   .strict()
   .help()
   .alias('h', 'help')

@@ -70,6 +70,11 @@ export class NodeStreams {
     return this.open.size;
   }
 
+  /** Sends a line on every open stream. */
+  broadcast(event: NodeStreamEvent): void {
+    for (const { sink } of this.open.values()) sink.send(event);
+  }
+
   start(): void {
     this.timer ??= setInterval(() => {
       for (const { sink } of this.open.values()) sink.send({ type: 'ping' });

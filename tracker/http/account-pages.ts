@@ -1,5 +1,5 @@
 // The account pages' routes: /login (sign in, create an account), /logout,
-// /account and its forms (API tokens, premium keys, deleting one's files).
+// /account and its forms (API tokens, premium keys, reward points, deleting one's files).
 // Forms post here as a browser sends them without a script; each answer is
 // a page, or a 303 to the next page. A script asking these routes (no
 // text/html in Accept) gets the JSON error, as everywhere else; scripts have
@@ -97,7 +97,14 @@ async function accountView(ctx: TrackerContext, userId: string, extra: Partial<A
     const info = linkInfo(ctx, l, blob);
     files.push({ id: l.id, filename: l.filename, size: info.size, created: l.created, link: info.link });
   }
-  return { info: await accountInfo(ctx, user), files, moreFiles: links.length > FILES_SHOWN, tokens: await ctx.accounts.tokens(userId).then((ts) => ts.map((c) => ({ id: c.id, name: c.name ?? '', created: c.created, expires: c.expires }))), ...extra };
+  return {
+    info: await accountInfo(ctx, user),
+    files,
+    moreFiles: links.length > FILES_SHOWN,
+    tokens: await ctx.accounts.tokens(userId).then((ts) => ts.map((c) => ({ id: c.id, name: c.name ?? '', created: c.created, expires: c.expires }))),
+    points: await ctx.rewards.account(userId),
+    ...extra,
+  };
 }
 
 function sendAccount(ctx: TrackerContext, req: IncomingMessage, res: ServerResponse, m: Match, status: number, view: AccountView): void {
@@ -146,6 +153,14 @@ export const redeemFormRoute = accountForm(async (ctx, userId, form) => {
   const user = await ctx.accounts.redeem(userId, form.get('key') ?? '');
   ctx.log.info({ user: user.id, premiumUntil: user.premiumUntil }, 'premium key redeemed');
   return { notice: `Premium key redeemed: premium until ${user.premiumUntil ?? ''}.` };
+});
+
+export const pointsRedeemFormRoute = accountForm(async (ctx, userId, form) => {
+  const raw = form.get('days') ?? '';
+  const days = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(days >= 1)) throw new HoardError('BAD_REQUEST', 'Premium days must be a whole number, 1 or more');
+  const r = await ctx.rewards.redeem(userId, days);
+  return { notice: `${r.points} points redeemed for ${r.days} premium day${r.days === 1 ? '' : 's'}: premium until ${r.premiumUntil}.` };
 });
 
 export const fileDeleteFormRoute = accountForm(async (ctx, userId, _form, m) => {

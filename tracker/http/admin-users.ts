@@ -14,6 +14,8 @@ import { limitsInfo } from './account.js';
 import { readBody, readOptionalBody } from './body.js';
 import type { RouteHandler } from './handler.js';
 import { page } from './validate.js';
+import { appendAudit } from '../meta/audit.js';
+import { actorOf } from './takedowns.js';
 
 const DAY_MS = 86_400_000;
 const USER_ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
@@ -58,13 +60,16 @@ export const adminUserCreate: RouteHandler = async (ctx, req, res, m) => {
   const tier = b.tier ?? 'free';
   if (tier !== 'free' && tier !== 'admin') throw new HoardError('BAD_REQUEST', 'tier must be free or admin (premium is set with PATCH and days)');
   const user = await ctx.accounts.create(b.name, b.password, tier);
+  await appendAudit(ctx.store, ctx.now(), { actor: actorOf(req), action: 'user.create', target: user.name, detail: `tier ${tier}` });
   ctx.log.info({ user: user.id, name: user.name, tier }, 'account created by the operator');
   sendJson(res, 201, await userInfo(ctx, user));
 };
 
 /** GET /internal/admin/users/<name>: the account with its usage against its quota. */
 export const adminUserShow: RouteHandler = async (ctx, _req, res, m) => {
-  sendJson(res, 200, await userInfo(ctx, await named(ctx, m.params.name)));
+  const user = await named(ctx, m.params.name);
+  // One account only: the audit reads its whole ledger.
+  sendJson(res, 200, { ...(await userInfo(ctx, user)), points: await ctx.rewards.audit(user.id) });
 };
 
 /**
@@ -99,6 +104,9 @@ export const adminUserUpdate: RouteHandler = async (ctx, req, res, m) => {
   });
   if (!after) throw new HoardError('USER_NOT_FOUND');
   if (b.disabled === true) for (const c of await ctx.store.accounts.credentialsOf(user.id)) await ctx.accounts.revoke(c.id);
+  const actor = actorOf(req);
+  if (b.tier !== undefined) await appendAudit(ctx.store, now, { actor, action: 'user.tier', target: user.name, detail: b.tier === 'premium' ? `premium for ${b.days as number} days` : String(b.tier) });
+  if (b.disabled !== undefined) await appendAudit(ctx.store, now, { actor, action: b.disabled ? 'user.disable' : 'user.enable', target: user.name });
   ctx.log.info({ user: user.id, tier: b.tier, disabled: b.disabled }, 'account changed by the operator');
   sendJson(res, 200, await userInfo(ctx, after));
 };
@@ -123,6 +131,7 @@ export const adminUserDelete: RouteHandler = async (ctx, req, res, m) => {
   }
   if (links > 0) trackerMetrics.linksDeleted().inc(links);
   await ctx.store.accounts.deleteUser(user.id);
+  await appendAudit(ctx.store, ctx.now(), { actor: actorOf(req), action: 'user.delete', target: user.name, detail: links > 0 ? `${links} link(s) deleted with it` : undefined });
   ctx.log.info({ user: user.id, name: user.name, links }, 'account deleted by the operator');
   res.writeHead(204, { 'cache-control': 'no-store' });
   res.end();
@@ -135,6 +144,7 @@ export const adminKeysCreate: RouteHandler = async (ctx, req, res, m) => {
   if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > MAX_KEYS) throw new HoardError('BAD_REQUEST', `count must be 1-${MAX_KEYS}`);
   if (typeof b.days !== 'number' || !Number.isSafeInteger(b.days) || b.days < 1 || b.days > 36_500) throw new HoardError('BAD_REQUEST', 'days must be 1-36500');
   const keys = await ctx.accounts.createKeys(count, b.days);
+  await appendAudit(ctx.store, ctx.now(), { actor: actorOf(req), action: 'keys.create', target: `${count} key(s)`, detail: `${b.days} days each` });
   ctx.log.info({ count, days: b.days }, 'premium keys created');
   sendJson(res, 201, { keys, days: b.days });
 };

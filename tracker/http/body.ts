@@ -16,6 +16,25 @@ export function declaredLength(req: IncomingMessage): number | undefined {
   return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
 }
 
+/**
+ * The length a `PUT /upload` declares: Content-Length, else Hoard-Upload-Length,
+ * which a proxy sets when it keeps the body from the tracker (the tracker never
+ * reads it; see scripts/cluster/tracker-proxy.ts). Either is the client's word,
+ * bound into the signed URL and enforced by the node.
+ */
+export function declaredUploadLength(req: IncomingMessage): number | undefined {
+  const given = declaredLength(req);
+  if (given !== undefined) return given;
+  const raw = req.headers[UPLOAD_LENGTH_HEADER];
+  if (raw === undefined || Array.isArray(raw)) return undefined;
+  if (!/^\d+$/.test(raw)) throw new HoardError('BAD_REQUEST', 'Hoard-Upload-Length is malformed');
+  const n = Number(raw);
+  return Number.isSafeInteger(n) ? n : Number.MAX_SAFE_INTEGER;
+}
+
+/** Lower case, as Node gives request headers. */
+export const UPLOAD_LENGTH_HEADER = 'hoard-upload-length';
+
 export function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (declaredLength(req) ?? 0) > 0;
 }

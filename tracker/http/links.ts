@@ -20,13 +20,21 @@ import { sendPage } from '../web/send.js';
 import { shellFor } from './pages.js';
 import { callerKey } from './caller.js';
 import { DownloadBusy } from '../downloads/desk.js';
+import { NOTICE_HEADER, takenDownMessage } from '../../common/protocol/takedowns.js';
+import type { ServerResponse } from 'node:http';
 
 /** The query parameter that asks for the download itself, whatever Accept says (the link page's button, a node's heal-on-read redirect). */
 export const DOWNLOAD_PARAM = LINK_DOWNLOAD_PARAM;
 
-async function resolve(ctx: TrackerContext, id: string): Promise<{ link: LinkRecord; blob: BlobRecord }> {
+/** The link and its blob, unless a takedown notice in force stops the link (451 with the notice's reference). */
+async function resolve(ctx: TrackerContext, res: ServerResponse, id: string): Promise<{ link: LinkRecord; blob: BlobRecord }> {
   const link = LINK_ID_RE.test(id) ? await ctx.store.links.get(id) : undefined;
   if (!link) throw new HoardError('LINK_NOT_FOUND');
+  const notice = ctx.takedowns.book.blocking(link);
+  if (notice) {
+    if (notice.ref !== undefined) res.setHeader(NOTICE_HEADER, notice.ref);
+    throw new HoardError('TAKEN_DOWN', takenDownMessage(notice.ref));
+  }
   const blob = await ctx.store.blobs.get(link.blobId);
   if (!blob) throw new HoardError('INTERNAL', `link ${id} names missing blob ${link.blobId}`);
   return { link, blob };
@@ -70,7 +78,7 @@ export const linkRoute: RouteHandler = async (ctx, req, res, m) => {
   const shell = shellFor(ctx, m.caller);
   try {
     if (m.url.searchParams.has(DOWNLOAD_PARAM)) return await linkRedirect(ctx, req, res, m);
-    const { link, blob } = await resolve(ctx, m.params.id!);
+    const { link, blob } = await resolve(ctx, res, m.params.id!);
     const info = linkInfo(ctx, link, blob);
     const download = `${TRACKER.link}${encodeURIComponent(link.id)}?${DOWNLOAD_PARAM}=1`;
     sendPage(req, res, 200, renderLinkPage(shell, { ...info, download, access: linkAccess(ctx, m.caller!.tier, blob.size) }));
@@ -83,7 +91,7 @@ export const linkRoute: RouteHandler = async (ctx, req, res, m) => {
 };
 
 const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
-  const { link, blob } = await resolve(ctx, m.params.id!);
+  const { link, blob } = await resolve(ctx, res, m.params.id!);
   const tier = m.caller!.tier;
   const allowed = downloadSizeVerdict(limitsOf(ctx.config, tier), tier, blob.size);
   if (!allowed.ok) throw new HoardError('DOWNLOAD_TOO_LARGE', allowed.message);
@@ -118,6 +126,6 @@ const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
 };
 
 export const linkInfoRoute: RouteHandler = async (ctx, _req, res, m) => {
-  const { link, blob } = await resolve(ctx, m.params.id!);
+  const { link, blob } = await resolve(ctx, res, m.params.id!);
   sendJson(res, 200, linkInfo(ctx, link, blob));
 };

@@ -13,6 +13,7 @@ import { LEASE_ID_RE } from '../../common/protocol/download-policy.js';
 import { SERVED_RANGES_MAX } from '../../common/protocol/served.js';
 import { publicUrl } from './validate.js';
 import { readBody } from './body.js';
+import { BLOCKED_PER_LINE } from '../../common/protocol/takedowns.js';
 
 function space(o: Record<string, unknown>): { freeBytes: number; totalBytes: number } {
   const freeBytes = int(o, 'freeBytes', 0);
@@ -88,6 +89,11 @@ export const nodeStreamRoute: RouteHandler = async (ctx, req, res, m) => {
     'x-accel-buffering': 'no',
   });
   sink.send({ type: 'registered', ...registered(ctx, reg, known, 'stream') });
+  // What the node must refuse, from scratch: the first batch says so (reset), the others add to it.
+  const blocked = ctx.takedowns.book.blocked();
+  for (let i = 0; i === 0 || i < blocked.length; i += BLOCKED_PER_LINE) {
+    sink.send({ type: 'takedowns', ...(i === 0 ? { reset: true } : {}), block: blocked.slice(i, i + BLOCKED_PER_LINE) });
+  }
 };
 
 /** A stream's lines into an HTTP response that stays open. */

@@ -19,6 +19,7 @@ import {
   loginPageRoute,
   logoutFormRoute,
   redeemFormRoute,
+  pointsRedeemFormRoute,
   registerFormRoute,
   tokenFormRoute,
   tokenRevokeFormRoute,
@@ -40,6 +41,7 @@ import { tusCreate, tusOptions, uploadStatusRoute } from './tus.js';
 import { uploadRedirect, uploadTargetRoute } from './upload.js';
 import { adminJob, adminWorkerRun, adminWorkers } from './workers.js';
 import { statusRoute } from './status.js';
+import { adminAudit, adminTakedownCreate, adminTakedownLift, adminTakedowns, adminTakedownShow } from './takedowns.js';
 
 export interface TrackerRoute {
   methods: readonly string[];
@@ -84,6 +86,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['POST'], path: `${TRACKER.accountPage}/tokens`, auth: 'public', handle: tokenFormRoute },
   { methods: ['POST'], path: `${TRACKER.accountPage}/tokens/:id/revoke`, auth: 'public', rawParams: true, handle: tokenRevokeFormRoute },
   { methods: ['POST'], path: `${TRACKER.accountPage}/redeem`, auth: 'public', handle: redeemFormRoute },
+  { methods: ['POST'], path: `${TRACKER.accountPage}/points/redeem`, auth: 'public', handle: pointsRedeemFormRoute },
   { methods: ['POST'], path: `${TRACKER.accountPage}/files/:id/delete`, auth: 'public', rawParams: true, handle: fileDeleteFormRoute },
   { methods: ['GET', 'HEAD'], path: TRACKER.health, auth: 'public', handle: healthRoute },
   { methods: ['GET'], path: TRACKER.metrics, auth: 'metrics', handle: (_ctx, _req, res) => sendMetrics(res) },
@@ -108,6 +111,11 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['PATCH'], path: `${TRACKER.adminUsers}/:name`, auth: 'admin', handle: adminUserUpdate },
   { methods: ['DELETE'], path: `${TRACKER.adminUsers}/:name`, auth: 'admin', handle: adminUserDelete },
   { methods: ['POST'], path: TRACKER.adminKeys, auth: 'admin', handle: adminKeysCreate },
+  { methods: ['GET'], path: TRACKER.adminTakedowns, auth: 'admin', handle: adminTakedowns },
+  { methods: ['POST'], path: TRACKER.adminTakedowns, auth: 'admin', handle: adminTakedownCreate },
+  { methods: ['GET'], path: `${TRACKER.adminTakedowns}/:id`, auth: 'admin', handle: adminTakedownShow },
+  { methods: ['POST'], path: `${TRACKER.adminTakedowns}/:id/lift`, auth: 'admin', handle: adminTakedownLift },
+  { methods: ['GET'], path: TRACKER.adminAudit, auth: 'admin', handle: adminAudit },
   { methods: ['POST'], path: `${TRACKER.adminNodePrefix}:id/drain`, auth: 'admin', rawParams: true, handle: adminDrain },
   { methods: ['GET'], path: TRACKER.adminRepair, auth: 'admin', handle: adminRepair },
   { methods: ['GET'], path: TRACKER.adminWorkers, auth: 'admin', handle: adminWorkers },

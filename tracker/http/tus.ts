@@ -24,6 +24,7 @@ import { admitUpload } from '../index/upload-policy.js';
 import { signOwner } from '../../common/sign.js';
 import { placeUpload, type PlacedUpload } from '../index/write-quorum.js';
 import { checkFilename } from '../../common/protocol/filename.js';
+import { refuseTakenDown } from '../takedowns/gate.js';
 
 /** Nodes tried before creation gives up (a node that just went away is common enough). */
 const CREATE_ATTEMPTS = 2;
@@ -95,6 +96,8 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   if ((md5 !== undefined && !MD5_RE.test(md5)) || (sha256 !== undefined && !SHA256_RE.test(sha256))) {
     throw new HoardError('BAD_REQUEST', 'declared md5 or sha256 is not a lower-case hex digest');
   }
+  // A content under a takedown notice is refused before any byte is sent.
+  if (sha256 !== undefined) await refuseTakenDown(ctx.takedowns.book, ctx.store, sha256);
   // Early stop needs PATCHes of the whole content: a part or a final upload declares nothing.
   const declared = md5 && sha256 && !concat ? { md5, sha256 } : undefined;
   const client = m.caller!.ip;

@@ -12,7 +12,7 @@ import { placeUpload } from '../index/write-quorum.js';
 import { admitUpload, type UploadGrant } from '../index/upload-policy.js';
 import { checkFilename, decodeFilename } from '../../common/protocol/filename.js';
 import { object, optionalInt } from '../../common/protocol/fields.js';
-import { declaredLength, readBody } from './body.js';
+import { declaredUploadLength, readBody } from './body.js';
 
 /**
  * The node an upload goes to and, under a write quorum, the followers it
@@ -38,7 +38,7 @@ export function uploadTarget(ctx: TrackerContext, filename: string, size: number
 
 export const uploadRedirect: RouteHandler = async (ctx, req, res, m) => {
   const name = decodeFilename(m.params.name!);
-  const size = declaredLength(req);
+  const size = declaredUploadLength(req);
   const grant = await admitUpload(ctx.config, ctx.store, m.caller!, size);
   const target = uploadTarget(ctx, name, size, grant);
   sendJson(res, 307, { url: target.url }, { location: target.url });

@@ -13,6 +13,8 @@ import { StoreError, type BlobRecord, type LinkRecord, type MetaStore, type Meta
 
 export interface CommitDeps {
   store: MetaStore;
+  /** Throws (TAKEN_DOWN) when the content may get no new link: a takedown notice covers it. */
+  refuse(blobId: string): Promise<void>;
   /** True when the node is registered and heartbeating. */
   isLive(nodeId: string): boolean;
   /**
@@ -51,7 +53,8 @@ export class Committer {
   }
 
   /** `manifest` must already be checked (parseManifest); `filename` too; followers must be registered nodes. */
-  commit(nodeId: string, filename: string, manifest: BlobManifest, opts: CommitOptions = {}): Promise<CommitOutcome> {
+  async commit(nodeId: string, filename: string, manifest: BlobManifest, opts: CommitOptions = {}): Promise<CommitOutcome> {
+    await this.deps.refuse(manifest.id);
     return overQuota(this.deps.store.transact(manifest.md5, (tx) => this.decide(tx, nodeId, filename, manifest, opts), { sync: true }), opts.owner, manifest.size);
   }
 
@@ -59,7 +62,8 @@ export class Committer {
    * A new link to a stored blob without a new copy: an upload that proved
    * possession of it (tracker/proof.ts) and stopped early.
    */
-  linkExisting(blobId: string, filename: string, uploadId: string, owner?: OwnerClaim): Promise<CommitOutcome> {
+  async linkExisting(blobId: string, filename: string, uploadId: string, owner?: OwnerClaim): Promise<CommitOutcome> {
+    await this.deps.refuse(blobId);
     let size: number | undefined;
     const linked = onBlob(
       this.deps.store,

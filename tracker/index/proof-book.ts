@@ -2,7 +2,10 @@
 // answered once, bound to the upload and the node that receives it. The
 // expected answer is computed by a node holding the candidate blob, in the
 // background, so issuing a challenge takes the same time whether or not the
-// content exists. A tracker restart forgets them: uploads then run in full.
+// content exists. A tracker that did not issue a challenge takes it from the
+// node (adopt: the node passes on what it was given at creation), so any
+// tracker sharing the store checks any answer; a tracker restart loses
+// nothing for the same reason.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -58,6 +61,23 @@ export class ProofBook {
     if (candidate) entry.candidate = { blobId: candidate.blob.id, prefixes: candidate.prefixes };
     this.entries.set(uploadId, entry);
     return challenge;
+  }
+
+  /** True when this tracker holds the upload's challenge (issued here, or adopted). */
+  knows(uploadId: string): boolean {
+    return this.entries.has(uploadId);
+  }
+
+  /**
+   * Takes a challenge another tracker issued, as the node passes it on,
+   * unless this tracker holds one for the upload already (then that one,
+   * and its state, stand: single use holds at each tracker).
+   */
+  adopt(uploadId: string, nodeId: string, size: number, challenge: Challenge, candidate: Candidate | undefined): void {
+    if (this.entries.has(uploadId)) return;
+    const entry: Entry = { uploadId, nodeId, size, challenge, state: 'open' };
+    if (candidate) entry.candidate = { blobId: candidate.blob.id, prefixes: candidate.prefixes };
+    this.entries.set(uploadId, entry);
   }
 
   /**

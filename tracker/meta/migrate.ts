@@ -32,6 +32,8 @@ export interface StoreSummary {
   collisions: number;
   users: number;
   premiumKeys: number;
+  takedowns: number;
+  auditEntries: number;
   /** SHA-256 hex over every record (chunk lists and prefix digests with their blob) and the counters. */
   checksum: string;
 }
@@ -56,6 +58,15 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * Whether the store's audit log holds this entry (the log has no reader by
+ * id): ids are of one length, hex at the end, so at most 16 sort after the
+ * id less its last character and up to it.
+ */
+async function hasAudit(store: MetaStore, id: string): Promise<boolean> {
+  return (await store.audit.list({ limit: 16, after: id.slice(0, -1) })).some((a) => a.id === id);
+}
+
 /** Every page of a paged reader, in order, PAGE records at a time. */
 const pages = <T>(read: Lister<T>, key: (r: T) => string): AsyncGenerator<T[]> => pageWalk(read, key, PAGE);
 
@@ -63,7 +74,7 @@ const pages = <T>(read: Lister<T>, key: (r: T) => string): AsyncGenerator<T[]> =
 export async function summarize(store: MetaStore): Promise<StoreSummary> {
   const h = createHash('sha256');
   const add = (kind: string, v: unknown) => h.update(`${kind} ${canonical(v)}\n`);
-  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, users: 0, premiumKeys: 0, checksum: '' };
+  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, users: 0, premiumKeys: 0, takedowns: 0, auditEntries: 0, checksum: '' };
   for (const n of await store.nodes.list()) {
     add('node', n);
     s.nodes++;
@@ -99,6 +110,14 @@ export async function summarize(store: MetaStore): Promise<StoreSummary> {
   for await (const page of pages((p) => store.accounts.keys(p), (k) => k.id)) {
     for (const k of page) add('premiumKey', k);
     s.premiumKeys += page.length;
+  }
+  for await (const page of pages((p) => store.takedowns.list(p), (n) => n.id)) {
+    for (const n of page) add('takedown', n);
+    s.takedowns += page.length;
+  }
+  for await (const page of pages((p) => store.audit.list(p), (a) => a.id)) {
+    for (const a of page) add('audit', a);
+    s.auditEntries += page.length;
   }
   add('counters', await store.counters());
   s.checksum = h.digest('hex');
@@ -168,6 +187,29 @@ export async function migrateStore(from: MetaStore, to: MetaStore, progress: (p:
       }
     }
     report('premium keys', copied, skipped);
+  }
+  // Takedown notices as they stand (lifted or not), and the audit log entry by entry.
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.takedowns.list(p), (n) => n.id)) {
+    for (const n of page) {
+      if (await to.takedowns.get(n.id)) skipped++;
+      else {
+        await to.takedowns.create(n);
+        copied++;
+      }
+    }
+    report('takedown notices', copied, skipped);
+  }
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.audit.list(p), (a) => a.id)) {
+    for (const a of page) {
+      if (await hasAudit(to, a.id)) skipped++;
+      else {
+        await to.audit.append(a);
+        copied++;
+      }
+    }
+    report('audit entries', copied, skipped);
   }
 
   copied = skipped = 0;

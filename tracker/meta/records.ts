@@ -160,3 +160,55 @@ export const linkKey = (l: Pick<LinkRecord, 'id'>): string => l.id;
 export const userKey = (u: Pick<UserRecord, 'id'>): string => u.id;
 export const premiumKeyKey = (k: Pick<PremiumKeyRecord, 'id'>): string => k.id;
 export const badCopyKey = (r: Pick<BadCopyRecord, 'blobId' | 'nodeId'>): string => `${r.blobId}:${r.nodeId}`;
+
+/** What a takedown notice covers: one link, the content behind every link to a blob, or every link of an account. */
+export type TakedownScope = 'link' | 'content' | 'user';
+
+/**
+ * A takedown notice as recorded (docs/takedowns.md): who issued it, when,
+ * why, and the notice's public reference. In force until lifted; its links
+ * answer 451 meanwhile. `target` is a link id, a blob id (SHA-256) or an
+ * account id, by scope. Indexed while in force by (scope, target) and by
+ * each account in `uploaders` (the repeat-infringer count).
+ */
+export interface TakedownRecord {
+  id: string;
+  scope: TakedownScope;
+  target: string;
+  reason: string;
+  /** The notice's public reference (shown with the 451). */
+  ref?: string;
+  /** Who issued it (the operator as hoard-admin names them). */
+  by: string;
+  created: string;
+  /** Legal hold: the bytes are kept while it is in force (no purge after the hold period). */
+  keep?: boolean;
+  /** User scope: the account was disabled with it. */
+  disabledAccount?: boolean;
+  /** Accounts whose links it covered when issued (at most MAX_TAKEDOWN_UPLOADERS). */
+  uploaders: string[];
+  /** When the links it covered were deleted after the hold period (the bytes then go with GC). */
+  purged?: string;
+  lifted?: string;
+  liftedBy?: string;
+}
+
+/** One admin action, as the append-only audit log keeps it. `id` sorts in the order the entries were made. */
+export interface AuditRecord {
+  id: string;
+  at: string;
+  /** Who did it (the operator as hoard-admin names them, or 'tracker' for what the tracker did by rule). */
+  actor: string;
+  /** e.g. takedown.link, takedown.lift, user.tier, user.delete, link.delete. */
+  action: string;
+  /** What it was done to (a link id, a blob id, an account name, a notice id). */
+  target: string;
+  /** A short account of the details (tier set, reason given). */
+  detail?: string;
+}
+
+/** A notice names at most this many uploaders (a content under many accounts' links). */
+export const MAX_TAKEDOWN_UPLOADERS = 1000;
+
+export const takedownKey = (n: Pick<TakedownRecord, 'id'>): string => n.id;
+export const auditKey = (a: Pick<AuditRecord, 'id'>): string => a.id;

@@ -2,7 +2,7 @@
 // takes the records a transaction read and returns the records to write and
 // what the caller learns. operations.ts runs them inside transactions; the
 // counters follow from the writes (counters.ts).
-import type { BadCopyRecord, BlobRecord, ChunkInfo, LinkRecord, PrefixHash, PremiumKeyRecord, RecordWrite, UserRecord } from './records.js';
+import type { BadCopyRecord, BlobRecord, ChunkInfo, LinkRecord, PrefixHash, PremiumKeyRecord, RecordWrite, TakedownRecord, UserRecord } from './records.js';
 import { StoreError } from './store.js';
 
 export interface Decision<R> {
@@ -181,4 +181,14 @@ export function premiumAfterKey(user: UserRecord, key: PremiumKeyRecord, now: st
 export function decideRedeem(user: UserRecord, key: PremiumKeyRecord, now: string): { user: UserRecord; key: PremiumKeyRecord } {
   if (key.redeemedBy !== undefined) throw new StoreError('CONFLICT', `key ${key.id} was redeemed already`);
   return { user: premiumAfterKey(user, key, now), key: { ...key, redeemedBy: user.id, redeemed: now } };
+}
+
+/** Whether a takedown notice is in force (issued and not lifted). */
+export const isInForce = (n: Pick<TakedownRecord, 'lifted'>): boolean => n.lifted === undefined;
+
+/** A notice's update as a back end writes it: only its state may change (lifted, purged), never what it covers. */
+export function checkTakedownUpdate(before: TakedownRecord, after: TakedownRecord): TakedownRecord {
+  const same = after.id === before.id && after.scope === before.scope && after.target === before.target && after.uploaders.join(',') === before.uploaders.join(',');
+  if (!same) throw new TypeError("an update may not change a notice's id, scope, target or uploaders");
+  return after;
 }

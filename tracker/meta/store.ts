@@ -16,6 +16,9 @@ import type {
   PremiumKeyRecord,
   RecordWrite,
   StoreCounters,
+  AuditRecord,
+  TakedownRecord,
+  TakedownScope,
   UploadLinkRecord,
   UserRecord,
 } from './records.js';
@@ -25,7 +28,7 @@ import type { AwardOutcome, PointRecord, RedemptionRecord, RewardBalance } from 
 export type * from './records.js';
 export type * from './reward-records.js';
 export { pointKey } from './reward-records.js';
-export { badCopyKey, blobKey, linkKey, premiumKeyKey, userKey, zeroCounters } from './records.js';
+export { auditKey, badCopyKey, blobKey, linkKey, premiumKeyKey, takedownKey, userKey, zeroCounters } from './records.js';
 
 /** Bumped on any change of stored layout; a store written by another version is refused. */
 export const SCHEMA_VERSION = 1;
@@ -165,6 +168,37 @@ export interface RewardTable {
   redeem(ask: Omit<RedemptionRecord, 'premiumUntil'>): Promise<{ user: UserRecord; redemption: RedemptionRecord; balance: RewardBalance }>;
 }
 
+/**
+ * Takedown notices (docs/takedowns.md), written apart from blob
+ * transactions: a notice only stops links from answering, the links
+ * themselves change through the usual operations.
+ */
+export interface TakedownTable {
+  /** StoreError CONFLICT when the id is taken. */
+  create(n: TakedownRecord): Promise<void>;
+  get(id: string): Promise<TakedownRecord | undefined>;
+  /** In id order (records.ts takedownKey). */
+  list(page: Page): Promise<TakedownRecord[]>;
+  /** The notices in force (not lifted) on any of these targets, in id order. */
+  inForce(targets: ReadonlyArray<{ scope: TakedownScope; target: string }>): Promise<TakedownRecord[]>;
+  /**
+   * Reads the notice and writes what `fn` returns (lifted, purged), with
+   * other updates of it held off; `fn` may not change id, scope, target or
+   * uploaders. Undefined when there is no such notice.
+   */
+  update(id: string, fn: (n: TakedownRecord) => TakedownRecord): Promise<TakedownRecord | undefined>;
+  /** How many notices in force name this account among their uploaders. */
+  strikes(userId: string): Promise<number>;
+}
+
+/** The audit log: entries are only ever added. */
+export interface AuditLog {
+  /** StoreError CONFLICT when the id is taken. */
+  append(a: AuditRecord): Promise<void>;
+  /** In id order, the oldest first (records.ts auditKey). */
+  list(page: Page): Promise<AuditRecord[]>;
+}
+
 /** What a transaction reads (its own writes included) and writes. */
 export interface MetaTx {
   blob(id: string): Promise<BlobRecord | undefined>;
@@ -210,6 +244,8 @@ export interface MetaStore {
   readonly badCopies: BadCopyReader;
   readonly accounts: AccountTable;
   readonly rewards: RewardTable;
+  readonly takedowns: TakedownTable;
+  readonly audit: AuditLog;
   counters(): Promise<StoreCounters>;
   readonly leases: LeaseBook;
 

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { mergeRanges, type ServedRange } from '../../common/protocol/served.js';
 import type { ServedReport } from '../../common/protocol/types.js';
 import { HoardError } from '../../common/protocol/errors.js';
-import { POINTS_PAGE, type PointsInfo, type PointsRedeemed } from '../../common/protocol/rewards.js';
+import { POINTS_PAGE, type PointsAudit, type PointsInfo, type PointsRedeemed } from '../../common/protocol/rewards.js';
 import { pointKey, StoreError, type AwardOutcome, type PointRecord, type RewardTable } from '../meta/store.js';
 import { AccountAddresses } from './addresses.js';
 import type { CountryOf } from './geo.js';
@@ -19,6 +19,8 @@ import { eligibility, isComplete, pointsOn, redemptionCost, utcDay, type NoPoint
 
 /** A download is followed this long after its URL was signed (a resume the next day is still the same download). */
 export const FOLLOW_MS = 36 * 3_600_000;
+/** Ledger records read per page by an audit. */
+const AUDIT_PAGE = 1000;
 /** Most downloads followed at once; the oldest are dropped past it. */
 const FOLLOW_MAX = 200_000;
 
@@ -148,6 +150,34 @@ export class RewardDesk {
     };
     if (page.length > POINTS_PAGE) info.next = pointKey(shown.at(-1)!);
     return info;
+  }
+
+  /** The account's balance recomputed from its ledger, page by page, against the one kept beside it. */
+  async audit(userId: string): Promise<PointsAudit> {
+    const { ledger } = this.opts;
+    const balance = await ledger.balance(userId);
+    let ledgerEarned = 0;
+    for (let after: string | undefined; ; ) {
+      const page = await ledger.points(userId, { limit: AUDIT_PAGE, ...(after === undefined ? {} : { after }) });
+      ledgerEarned += page.length;
+      if (page.length < AUDIT_PAGE) break;
+      after = pointKey(page.at(-1)!);
+    }
+    let ledgerSpent = 0;
+    for (let after: string | undefined; ; ) {
+      const page = await ledger.redemptions(userId, { limit: AUDIT_PAGE, ...(after === undefined ? {} : { after }) });
+      ledgerSpent += page.reduce((n, r) => n + r.points, 0);
+      if (page.length < AUDIT_PAGE) break;
+      after = page.at(-1)!.id;
+    }
+    return {
+      earned: balance.earned,
+      spent: balance.spent,
+      balance: balance.earned - balance.spent,
+      ledgerEarned,
+      ledgerSpent,
+      agrees: ledgerEarned === balance.earned && ledgerSpent === balance.spent,
+    };
   }
 
   /** Spends `days` × pointsPerDay points on as many days of premium, in one step with the extension. */

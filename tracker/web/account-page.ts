@@ -1,10 +1,11 @@
 // The account pages: sign in or create an account (/login), and the
 // account itself (/account): tier, storage used, the files uploaded, API
-// tokens, premium keys. Plain HTML forms posted to the tracker, so they
+// tokens, premium keys, reward points. Plain HTML forms posted to the tracker, so they
 // work without the bundle; every form posts to this site only (CSP
 // form-action 'self').
 import { formatBytes } from '../../common/cli.js';
 import type { AccountInfo, TokenInfo } from '../../common/protocol/accounts.js';
+import type { PointsInfo } from '../../common/protocol/rewards.js';
 import { html, type Html } from './html.js';
 import { renderPage, type Shell } from './layout.js';
 import { formatDate } from './link-page.js';
@@ -59,6 +60,8 @@ export interface AccountView {
   /** More files than listed (the page shows the first ones). */
   moreFiles: boolean;
   tokens: TokenInfo[];
+  /** Reward points: the balance, the price of a premium day, the latest points. */
+  points: PointsInfo;
   /** A token just made: shown once, here. */
   newToken?: string;
   /** The outcome of the last form, in words. */
@@ -92,6 +95,28 @@ function tokenRow(k: TokenInfo): Html {
 <td><time datetime="${k.expires}">${formatDate(k.expires)}</time></td>
 <td><form method="post" action="/account/tokens/${k.id}/revoke"><button class="button small" type="submit" aria-label="Revoke token ${k.name}">Revoke</button></form></td>
 </tr>`;
+}
+
+/** Latest points the page lists. */
+const POINTS_SHOWN = 10;
+
+function pointsSection(p: PointsInfo): Html {
+  const days = Math.floor(p.balance / Math.max(1, p.pointsPerDay));
+  const latest = [...p.points].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, POINTS_SHOWN);
+  return html`<section aria-labelledby="points-title">
+<h2 id="points-title">Reward points</h2>
+<p>${p.on ? html`Each complete download of one of your files earns a point (<a href="/api/account/points">the ledger</a>).` : html`Downloads earn no points on this site.`}
+You have <strong>${String(p.balance)}</strong> point${p.balance === 1 ? '' : 's'} (${String(p.earned)} earned, ${String(p.spent)} spent); a premium day costs ${String(p.pointsPerDay)}.</p>
+${latest.length > 0 ? html`<div class="table-wrap"><table>
+<thead><tr><th scope="col">Counted</th><th scope="col">File</th><th scope="col">Country</th></tr></thead>
+<tbody>${latest.map((x) => html`<tr><td><time datetime="${x.at}">${formatDate(x.at)}</time></td><td><a href="/f/${x.link}">${x.link}</a></td><td>${x.country}</td></tr>`)}</tbody>
+</table></div>` : ''}
+${days > 0 ? html`<form method="post" action="/account/points/redeem" class="inline-form">
+<label for="points-days">Premium days</label>
+<input id="points-days" name="days" type="number" min="1" max="${String(days)}" value="1" required>
+<button class="button" type="submit">Redeem points</button>
+</form>` : ''}
+</section>`;
 }
 
 export function renderAccountPage(shell: Shell, view: AccountView): string {
@@ -138,6 +163,7 @@ ${view.tokens.length > 0 ? html`<div class="table-wrap"><table>
 <button class="button" type="submit">Redeem</button>
 </form>
 </section>
+${pointsSection(view.points)}
 <form method="post" action="/logout"><button class="button" type="submit">Sign out</button></form>`;
   return renderPage({ ...shell, current: 'account' }, { title: info.name ?? 'Account', main, noindex: true });
 }

@@ -14,7 +14,13 @@ const WORDS: Partial<Record<ErrorCode, { title: string; text: string }>> = {
 export function renderErrorPage(shell: Shell, err: unknown): { status: number; body: string } {
   const e = toHoardError(err);
   // A refusal whose message is written for people (it names the file still downloading).
-  const own = e.code === 'DOWNLOAD_BUSY' ? { title: 'One download at a time', text: e.message } : undefined;
+  // A takedown's message names the notice's public reference.
+  const own =
+    e.code === 'DOWNLOAD_BUSY'
+      ? { title: 'One download at a time', text: e.message }
+      : e.code === 'TAKEN_DOWN'
+        ? { title: 'Unavailable for legal reasons', text: `This file was taken down in response to a legal notice and cannot be downloaded. ${e.message.replace(/^Unavailable for legal reasons: /, '').replace(/^./, (c) => c.toUpperCase())}.` }
+        : undefined;
   const words = own ?? WORDS[e.code] ?? (e.status >= 500 ? { title: 'Something went wrong', text: 'The server could not answer this request. Try again later.' } : { title: 'Request refused', text: e.message });
   const main = html`<h1>${words.title}</h1>
 <p class="lead">${words.text}</p>

@@ -8,6 +8,7 @@ import { rebalanceWorker } from './rebalance.js';
 import { reconcileWorker } from './reconcile.js';
 import { repairWorker } from './repair.js';
 import { replicateWorker } from './replicate.js';
+import { takedownPurgeWorker } from './takedown-purge.js';
 
 export function trackerWorkers(config: TrackerConfig): Array<Worker<TrackerContext>> {
   return [
@@ -17,5 +18,6 @@ export function trackerWorkers(config: TrackerConfig): Array<Worker<TrackerConte
     rebalanceWorker(config.rebalanceSchedule),
     gcWorker(config.gcSchedule),
     fsckWorker(config.fsckSchedule),
+    takedownPurgeWorker(config.takedownSchedule),
   ];
 }

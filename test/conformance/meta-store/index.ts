@@ -9,6 +9,7 @@ import { earlyStopGroup } from './early-stop.js';
 import { rewardsGroup } from './rewards.js';
 import { gcGroup } from './gc.js';
 import type { SuiteOptions } from './fixtures.js';
+import { takedownsGroup } from './takedowns.js';
 import { transactionsGroup } from './transactions.js';
 
 export type { MetaStoreFactory, MetaStoreSupports, SuiteOptions } from './fixtures.js';
@@ -21,4 +22,5 @@ export async function metaStoreSuite(t: Test, opts: SuiteOptions): Promise<void>
   await t.test('counters', (t) => countersGroup(t, opts));
   await t.test('accounts, sessions, premium keys, usage', (t) => accountsGroup(t, opts));
   await t.test('reward ledger: points, cap, balances, redemptions', (t) => rewardsGroup(t, opts));
+  await t.test('takedown notices and the audit log', (t) => takedownsGroup(t, opts));
 }

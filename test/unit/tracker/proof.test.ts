@@ -30,7 +30,7 @@ function manifest(seed: string, size: number, md5 = hex('md5', seed), withPrefix
 async function setup(t: Test) {
   const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
   t.teardown(() => store.close());
-  return { store, committer: new Committer({ store, log: silent, isLive: () => true }) };
+  return { store, committer: new Committer({ store, log: silent, refuse: async () => undefined, isLive: () => true }) };
 }
 
 t.test('commits keep prefix digests; a declared identity finds its blob', async (t) => {
@@ -114,4 +114,23 @@ t.test('challenges: single use, bound to the upload and its node', async (t) => 
   const failing = new ProofBook({ log: silent, expected: () => Promise.reject(new Error('holder down')) });
   failing.issue('up4', 'n1', m.size, candidate);
   t.same(await failing.verify('up4', 'n1', 'x'), { ok: false }, 'no expected answer: the upload runs in full');
+});
+
+t.test('a challenge issued by another tracker is adopted from the node, and single use holds here too', async (t) => {
+  const { store, committer } = await setup(t);
+  const m = manifest('adopted', 5 * MiB);
+  await committer.commit('n1', 'adopted.bin', m);
+  const candidate = await findCandidate(store, { md5: m.md5, sha256: m.sha256, size: m.size });
+  const answer = (uploadId: string, nonce: string) => hex('sha256', `${uploadId}/${nonce}`);
+  const expected = async (_blob: string, uploadId: string, ch: { nonce: string }) => answer(uploadId, ch.nonce);
+  const issuer = new ProofBook({ log: silent, expected });
+  const other = new ProofBook({ log: silent, expected });
+  const ch = issuer.issue('up1', 'n1', m.size, candidate);
+  t.notOk(other.knows('up1'));
+  t.same(await other.verify('up1', 'n1', answer('up1', ch.nonce)), { ok: false }, 'unknown without the node\'s copy');
+  other.adopt('up1', 'n1', m.size, ch, candidate);
+  t.match(await other.verify('up1', 'n1', answer('up1', ch.nonce)), { ok: true, blobId: m.id }, 'checked from the copy');
+  other.adopt('up1', 'n1', m.size, ch, candidate);
+  t.same(await other.verify('up1', 'n1', answer('up1', ch.nonce)), { ok: false }, 'adopting again does not reopen it');
+  t.equal(other.takeProven('up1', 'n1'), m.id, 'and the proven upload commits here');
 });

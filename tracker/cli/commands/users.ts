@@ -37,6 +37,11 @@ function printUser(u: UserInfo, json: boolean): void {
     ['tokens', String(u.tokens)],
     ['sessions', String(u.sessions)],
   ];
+  const p = u.points;
+  if (p) {
+    const check = p.agrees ? 'the ledger agrees' : `the ledger DIFFERS: ${p.ledgerEarned} points, ${p.ledgerSpent} redeemed`;
+    lines.push(['reward points', `${p.balance} (${p.earned} earned, ${p.spent} spent; ${check})`]);
+  }
   process.stdout.write(lines.map(([k, v]) => `${(k + ':').padEnd(16)}${v}`).join('\n') + '\n');
 }
 

@@ -23,7 +23,11 @@
 //   rc:<userId>:<day>      → points of the account that day (the daily cap)
 //   rr:<userId>:<id>       → RedemptionRecord
 //   rb:<userId>            → RewardBalance
-// z:, q:, the a*: and the r*: keys arrived after schema 1 without a bump: a store
+//   td:<noticeId>          → TakedownRecord
+//   tf:<scope>:<target>:<noticeId> → 1 (notices in force on a link, blob or account)
+//   ts:<userId>:<noticeId> → 1   (notices in force naming the account: its strikes)
+//   al:<entryId>           → AuditRecord (time-ordered ids)
+// z:, q:, the a*:, r*:, t*: and al: keys arrived after schema 1 without a bump: a store
 // without them simply has no deleted links, no bad copies and no accounts.
 
 import { isRecordId } from '../records.js';
@@ -72,6 +76,10 @@ export const keys = {
   pointsOfDay: (userId: string, day: string) => `rc:${userId}:${day}`,
   redemption: (userId: string, id: string) => `rr:${userId}:${id}`,
   rewardBalance: (userId: string) => 'rb:' + userId,
+  takedown: (id: string) => 'td:' + id,
+  takedownOf: (scope: string, target: string, id: string) => `tf:${scope}:${target}:${id}`,
+  strike: (userId: string, id: string) => `ts:${userId}:${id}`,
+  audit: (id: string) => 'al:' + id,
 };
 
 /** Prefixes of the scanned key ranges (ids checked likewise). */
@@ -85,6 +93,10 @@ export const ranges = {
   collisions: 'x:',
   users: 'au:',
   premiumKeys: 'ak:',
+  takedowns: 'td:',
+  audit: 'al:',
+  takedownsOf: (scope: string, target: string) => `tf:${scope}:${target}:`,
+  strikesOf: (userId: string) => `ts:${userId}:`,
   credentialsOf: (userId: string) => `ai:${userId}:`,
   md5: (md5: string) => `m:${md5}:`,
   linksOfBlob: (blobId: string) => `r:${blobId}:`,

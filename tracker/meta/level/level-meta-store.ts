@@ -24,6 +24,7 @@ import {
   SCHEMA_VERSION,
   StoreError,
   type AccountTable,
+  type AuditLog,
   type BadCopyReader,
   type BlobReader,
   type LeaseBook,
@@ -33,12 +34,14 @@ import {
   type NodeTable,
   type Page,
   type RewardTable,
+  type TakedownTable,
   type TransactOptions,
   type UploadReader,
 } from '../store.js';
 import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './keys.js';
 import { ReadBatcher } from './read-batcher.js';
 import { levelRewards } from './rewards.js';
+import { levelAudit, levelTakedowns } from './takedowns.js';
 import { levelOutcome, levelTx, type LevelReads, type Op } from './transaction.js';
 
 /** The lock account writes take turns on (no MD5 or blob id contains a NUL). */
@@ -72,6 +75,8 @@ export class LevelMetaStore implements MetaStore {
   readonly leases = soleLeases();
   readonly accounts: AccountTable;
   readonly rewards: RewardTable;
+  readonly takedowns: TakedownTable;
+  readonly audit: AuditLog;
   private readonly reads: LevelReads;
 
   constructor(readonly location: string) {
@@ -124,6 +129,8 @@ export class LevelMetaStore implements MetaStore {
       accountsLock: ACCOUNTS_LOCK,
       write: (ops) => this.inOrder(() => this.db.batch<string, unknown>(ops, { sync: true })),
     });
+    this.takedowns = levelTakedowns(this.db, this.locks);
+    this.audit = levelAudit(this.db, this.locks);
   }
 
   private accountTable(

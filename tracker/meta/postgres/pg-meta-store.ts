@@ -13,6 +13,7 @@ import {
   StoreError,
   type AccountTable,
   type RewardTable,
+  type AuditLog,
   type BadCopyReader,
   type BlobReader,
   type LinkReader,
@@ -20,6 +21,7 @@ import {
   type MetaTx,
   type NodeTable,
   type Page,
+  type TakedownTable,
   type TransactOptions,
   type UploadReader,
 } from '../store.js';
@@ -47,6 +49,7 @@ import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
 import { pgRewards } from './rewards.js';
+import { pgAudit, pgTakedowns } from './takedowns.js';
 import { GroupCommit } from './group-commit.js';
 import { QUOTA_SQLSTATE, ReadBatch, pgTx, writeSql } from './transaction.js';
 
@@ -81,6 +84,8 @@ export class PgMetaStore implements MetaStore {
   readonly leases: PgLeases;
   readonly accounts: AccountTable;
   readonly rewards: RewardTable;
+  readonly takedowns: TakedownTable;
+  readonly audit: AuditLog;
 
   constructor(url: string, opts: PgOptions = {}) {
     const cfg = connectionConfig(url, opts);
@@ -194,6 +199,8 @@ export class PgMetaStore implements MetaStore {
     };
     this.accounts = pgAccounts(this.pool);
     this.rewards = pgRewards(this.pool);
+    this.takedowns = pgTakedowns(this.pool);
+    this.audit = pgAudit(this.pool);
   }
 
   async open(): Promise<void> {

@@ -127,6 +127,24 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, id)
   );
   `,
+  // Takedown notices (the record as JSON beside what is looked up: the
+  // target while in force, the uploaders it names) and the audit log.
+  `
+  CREATE TABLE takedowns (
+    in_force bool NOT NULL,
+    id text COLLATE "C" PRIMARY KEY,
+    scope text NOT NULL,
+    target text COLLATE "C" NOT NULL,
+    uploaders text[] NOT NULL,
+    record json NOT NULL
+  );
+  CREATE INDEX takedowns_target ON takedowns (scope, target) WHERE in_force;
+  CREATE INDEX takedowns_uploaders ON takedowns USING gin (uploaders) WHERE in_force;
+  CREATE TABLE audit_log (
+    id text COLLATE "C" PRIMARY KEY,
+    record json NOT NULL
+  );
+  `,
 ];
 
 /** The schema this build writes. */

@@ -20,6 +20,7 @@ import { heartbeatClient } from '../../../../node/cluster/tracker-client.js';
 import { nodeStreamClient } from '../../../../node/cluster/tracker-stream.js';
 import { TrackerView } from '../../../../node/cluster/tracker-view.js';
 import { RateGuard } from '../../../../node/upload/rate-guard.js';
+import { NodeTakedowns } from '../../../../node/cluster/takedowns.js';
 
 const SECRET = 'test-secret-0123456789';
 const log = createLogger('test', 'silent');
@@ -74,6 +75,8 @@ async function setup(t: Test, secret = SECRET, fakeOpts: { silent?: boolean } = 
     api: heartbeatClient(base, secret),
     stream: nodeStreamClient(base, secret, silenceMs),
     view,
+    takedowns: new NodeTakedowns(),
+    base,
     store,
     log,
     nodeId: 'node-a',

@@ -15,6 +15,7 @@ import { TusStateStore } from '../../../../node/tus/state.js';
 import { UploadAdmission } from '../../../../node/upload/admission.js';
 import { UploadPublisher } from '../../../../node/upload/publish.js';
 import { silent, standInTracker } from '../rig.js';
+import { NodeTakedowns } from '../../../../node/cluster/takedowns.js';
 
 const CS = 64 * 1024;
 const ID = (n: number) => `upload-${String(n).padStart(15, '0')}`; // 22 characters, as the tracker makes them
@@ -47,7 +48,7 @@ async function service(t: Test, opts: Options = {}) {
   const limits = { maxUploadSize: opts.maxUploadSize ?? 1 << 30, reserve: 0, minUploadRate: 0, rateWindowMs: 30_000 };
   const disk: Pick<ChunkStore, 'space'> = opts.freeBytes === undefined ? store : { space: async () => ({ freeBytes: opts.freeBytes!, totalBytes: 2 * opts.freeBytes! }) };
   const admission = new UploadAdmission({ store: disk, limits });
-  const publisher = new UploadPublisher({ nodeId: 'node-a', store, tracker, locks: new KeyedLock(), log: silent });
+  const publisher = new UploadPublisher({ nodeId: 'node-a', store, tracker, takedowns: new NodeTakedowns(), locks: new KeyedLock(), log: silent });
   let clock = 1_000_000;
   const svc = new TusService({
     nodeId: 'node-a',

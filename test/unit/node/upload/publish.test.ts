@@ -9,6 +9,7 @@ import { FileChunkStore } from '../../../../node/store/file-chunk-store.js';
 import type { ChunkWriter } from '../../../../node/store/chunk-store.js';
 import { UploadPublisher } from '../../../../node/upload/publish.js';
 import { silent, standInTracker } from '../rig.js';
+import { NodeTakedowns } from '../../../../node/cluster/takedowns.js';
 
 const CS = 64 * 1024;
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -19,14 +20,15 @@ async function rig(t: Test, commit?: (req: CommitRequest) => Promise<CommitRespo
   await store.open();
   const tracker = standInTracker(commit);
   const locks = new KeyedLock();
-  const publisher = new UploadPublisher({ nodeId: 'node-a', store, tracker: tracker.api, locks, log: silent });
+  const takedowns = new NodeTakedowns();
+  const publisher = new UploadPublisher({ nodeId: 'node-a', store, tracker: tracker.api, takedowns, locks, log: silent });
   const writerOf = async (data: Buffer): Promise<ChunkWriter> => {
     const w = await store.begin();
     const wait = w.write(Buffer.from(data));
     if (wait) await wait;
     return w;
   };
-  return { store, publisher, locks, commits: tracker.commits, writerOf };
+  return { store, publisher, locks, takedowns, commits: tracker.commits, writerOf };
 }
 
 t.test('publishes on disk, then commits with the manifest, the name and the upload id', async (t) => {
@@ -88,5 +90,22 @@ t.test('a writer that fails to seal keeps nothing and commits nothing', async (t
   await w.abort();
   await t.rejects(r.publisher.publishAndCommit(w, names));
   t.equal(r.commits.length, 0);
+  t.equal(r.store.count(), 0);
+});
+
+t.test('a content the trackers took down is refused with 451 before anything is published or committed', async (t) => {
+  const r = await rig(t);
+  const data = randomBytes(CS + 5);
+  r.takedowns.apply('http://tracker', { type: 'takedowns', reset: true, block: [{ kind: 'blob', id: sha256(data), ref: 'DMCA-7' }] });
+  await t.rejects(r.publisher.publishAndCommit(await r.writerOf(data), names), { code: 'TAKEN_DOWN', status: 451, message: /DMCA-7/ });
+  t.equal(r.commits.length, 0, 'the tracker was not asked');
+  t.equal(r.store.count(), 0, 'nothing kept');
+  r.takedowns.apply('http://tracker', { type: 'takedowns', lift: [{ kind: 'blob', id: sha256(data) }] });
+  t.match(await r.publisher.publishAndCommit(await r.writerOf(data), names), { sha256: sha256(data) }, 'lifted: taken again');
+});
+
+t.test("the tracker's 451 on commit (a notice this node had not heard of) reaches the uploader as 451, and the blob goes", async (t) => {
+  const r = await rig(t, () => Promise.reject(new RemoteError(451, 'TAKEN_DOWN', 'Unavailable for legal reasons: taken down under notice N-1')));
+  await t.rejects(r.publisher.publishAndCommit(await r.writerOf(randomBytes(100)), names), { code: 'TAKEN_DOWN', status: 451, message: /^Unavailable.*N-1$/ });
   t.equal(r.store.count(), 0);
 });

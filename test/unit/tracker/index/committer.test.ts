@@ -27,7 +27,7 @@ async function setup(t: Test, live: string[]) {
   const lines: string[] = [];
   const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
   const liveSet = new Set(live);
-  const committer = new Committer({ store, log, isLive: (id) => liveSet.has(id) });
+  const committer = new Committer({ store, log, refuse: async () => undefined, isLive: (id) => liveSet.has(id) });
   return { store, committer, lines, liveSet };
 }
 
@@ -151,6 +151,7 @@ t.test('dedup: a fresh copy is kept as a replica when replication wants one ther
   const committer = new Committer({
     store,
     log: pino({ level: 'silent' }),
+    refuse: async () => undefined,
     isLive: () => true,
     wantsCopy: (blob, node) => {
       asked.push(`${blob.nodes.join(',')}+${node}`);
@@ -170,7 +171,7 @@ t.test('dedup: a fresh copy is kept as a replica when replication wants one ther
 t.test('the write pipeline: a new blob lists the committing node and its followers; a duplicate adopts followers only where wanted', async (t) => {
   const store = await openMetaStore('level:' + join(t.testdir(), 'meta'));
   t.teardown(() => store.close());
-  const committer = new Committer({ store, log: pino({ level: 'silent' }), isLive: () => true, wantsCopy: (blob, node) => node === 'n3' && blob.nodes.length < 2 });
+  const committer = new Committer({ store, log: pino({ level: 'silent' }), refuse: async () => undefined, isLive: () => true, wantsCopy: (blob, node) => node === 'n3' && blob.nodes.length < 2 });
   const fresh = await committer.commit('n1', 'a.bin', manifest('piped', 1000), { uploadId: 'u1', followers: ['n2'] });
   t.same(fresh.blob.nodes, ['n1', 'n2'], 'both copies count from the commit on');
   const other = manifest('piped-2', 1000);

@@ -251,7 +251,7 @@ t.test('fsck reports each kind of difference and --repair fixes what it can', as
 t.test('worker routes: status and run; unknown names are 404', async (t) => {
   t.equal((await call('GET', '/internal/admin/workers')).status, 401);
   const list = await call('GET', '/internal/admin/workers', { auth: true });
-  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['replicate', 'repair', 'reconcile', 'rebalance', 'gc', 'fsck']);
+  t.same((list.json as unknown as { name: string }[]).map((w) => w.name), ['replicate', 'repair', 'reconcile', 'rebalance', 'gc', 'fsck', 'takedown-purge']);
   const run = await call('POST', '/internal/admin/workers/gc/run', { auth: true });
   t.equal(run.status, 200);
   t.ok(typeof run.json.scanned === 'number');
