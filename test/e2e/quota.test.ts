@@ -142,6 +142,26 @@ await t.test('deleting a link gives its bytes back', async (t) => {
   t.equal(await usage(), used - 2 * SIZE + SIZE);
 });
 
+await t.test('tus concatenation: the final upload is the account\'s, its parts counted once, in the final', async (t) => {
+  const used = await usage();
+  const tus = { ...bearer, 'tus-resumable': '1.0.0' };
+  const part = async (n: number, fill: number): Promise<string> => {
+    const r = await http(`${base}/files`, { method: 'POST', headers: { ...tus, 'upload-length': String(n), 'upload-concat': 'partial' } });
+    t.equal(r.status, 201, r.text);
+    const p = await http(r.headers.location!, { method: 'PATCH', headers: { 'tus-resumable': '1.0.0', 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' }, body: Buffer.alloc(n, fill) });
+    t.equal(p.status, 204, p.text);
+    return r.headers.location!;
+  };
+  const urls = [await part(300_000, 7), await part(200_000, 8)];
+  t.equal(await usage(), used, 'parts are never linked: no usage yet');
+  const final = await http(`${base}/files`, { method: 'POST', headers: { ...tus, 'upload-concat': `final;${urls.join(' ')}`, 'upload-metadata': `filename ${Buffer.from('joined.bin').toString('base64')}` } });
+  t.equal(final.status, 201, final.text);
+  t.ok(final.headers['hoard-link-id'], 'the final upload ends at its creation with a link');
+  t.equal(await usage(), used + 500_000, 'the final counts its whole size');
+  const page = await http(`${base}/account`, { headers: bearer });
+  t.match(page.text, /joined\.bin/, 'and it is listed on the account page');
+});
+
 await t.test('the owner is the tracker\'s to sign: a URL stripped of it, or a node naming another, is refused', async (t) => {
   const target = await http(`${base}${TRACKER.uploadTarget}`, { method: 'POST', headers: { ...bearer, ...json }, body: JSON.stringify({ filename: 'e.bin', size: 10 }) });
   const url = new URL((JSON.parse(target.text) as UploadTarget).url);

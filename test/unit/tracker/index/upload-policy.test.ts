@@ -2,7 +2,7 @@
 // path (PUT /upload, POST /api/uploads, tus creation, a node's commit) asks it.
 import t from 'tap';
 import { HoardError } from '../../../../common/protocol/errors.js';
-import { checkUpload, uploadVerdict, type Uploader } from '../../../../tracker/index/upload-policy.js';
+import { admitUpload, checkUpload, uploadVerdict, type Uploader } from '../../../../tracker/index/upload-policy.js';
 
 const NO_TIER_LIMITS = { uploadLimitAnonymous: 0, uploadLimitFree: 0, uploadLimitPremium: 0, downloadLimitFree: 0, storageQuotaFree: 0, storageQuotaPremium: 0 };
 const limits = { maxUploadSize: 1000, ...NO_TIER_LIMITS };
@@ -56,4 +56,20 @@ t.test('per tier: the cluster limit first, then the tier\'s; nodes are held to t
     t.equal(v.ok ? 'ok' : v.code, want, what);
     if (!v.ok && v.code === 'UPLOAD_TOO_LARGE') t.match(v.message, /limited to .* bytes\)/, `${what}: names the limit`);
   }
+});
+
+t.test('admitUpload: the account and its quota for a signed-in caller, the cap for an undeclared body, the quota before any byte', async (t) => {
+  const limits = { maxUploadSize: 10_000, uploadLimitAnonymous: 100, uploadLimitFree: 1000, uploadLimitPremium: 0, downloadLimitFree: 500, storageQuotaFree: 5000, storageQuotaPremium: 0 };
+  const used = new Map([['u1', 4500]]);
+  const store = { accounts: { usage: async (id: string) => used.get(id) ?? 0 } } as unknown as Parameters<typeof admitUpload>[1];
+  const free = { kind: 'user', userId: 'u1', tier: 'free' } as const;
+  t.same(await admitUpload(limits, store, { kind: 'anonymous', tier: 'anonymous' }, 50), {}, 'anonymous, declared: nothing to carry');
+  t.same(await admitUpload(limits, store, { kind: 'anonymous', tier: 'anonymous' }, undefined), { max: 100 }, 'anonymous, undeclared: the tier\'s cap');
+  t.same(await admitUpload(limits, store, free, 500), { owner: { user: 'u1', quota: 5000 } }, 'exactly what is left');
+  t.same(await admitUpload(limits, store, free, undefined), { owner: { user: 'u1', quota: 5000 }, max: 1000 });
+  t.same(await admitUpload(limits, store, { kind: 'user', userId: 'p1', tier: 'premium' }, 9000), { owner: { user: 'p1' } }, 'premium: no quota by default');
+  await t.rejects(admitUpload(limits, store, free, 501), { code: 'QUOTA_EXCEEDED', message: /free accounts may keep/ });
+  used.set('u1', 5000);
+  await t.rejects(admitUpload(limits, store, free, undefined), { code: 'QUOTA_EXCEEDED' }, 'nothing left: even an undeclared body is refused');
+  await t.rejects(admitUpload(limits, store, free, 2000), { code: 'UPLOAD_TOO_LARGE' }, 'the size limit first');
 });
