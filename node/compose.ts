@@ -140,6 +140,7 @@ export async function assembleNode(config: NodeConfig, parts: AssembleParts): Pr
     pipeline: pipelineDeps,
     limits,
     expiryMs: config.uploadExpiry * 1000,
+    openCaps: { total: config.maxOpenUploads, perClient: config.maxOpenUploadsPerClient },
     log,
     now: Date.now,
   });

@@ -41,6 +41,8 @@ export const NODE_SPEC = {
   reserve: bytes('Bytes kept free on the data disk; uploads that would use them get 507', 64 * MiB, 0, Number.MAX_SAFE_INTEGER),
   minUploadRate: int('Bytes/s averaged over 30 s below which an upload is cut with 408 (0 = off)', 1024, 0, Number.MAX_SAFE_INTEGER),
   bodyTimeout: int('Milliseconds within which a request body other than an upload (JSON of cluster calls) must arrive whole; a slower one gets 408 and its connection closed', 10_000, 100, 600_000),
+  maxOpenUploads: int('Resumable uploads this node holds unfinished at once, all clients together (each is state in memory and promised space); creations past it get 503 TOO_MANY_OPEN_UPLOADS and the tracker tries another node', 10_000, 1, 10_000_000),
+  maxOpenUploadsPerClient: int('Resumable uploads one client (an IPv4 address, or an IPv6 /64, as the tracker names it) may hold unfinished on this node; more get 429 TOO_MANY_UPLOADS (0 = no cap)', 100, 0, 10_000_000),
   uploadExpiry: int('Seconds a resumable (tus) upload is kept after its last PATCH before its bytes are reclaimed', 86_400, 1, 365 * 86_400),
   id: optionalStr('Node id (default: generated once and kept in DATA/node-id)', NODE_ID_RE),
   scrubSchedule: cronExpr('When the scrub re-reads and checks every chunk (node-cron, UTC, seconds field allowed)', '0 0 3 * * *'),

@@ -1,7 +1,7 @@
 // The PostgreSQL index baseline: the rows the tracker's PostgreSQL store
 // writes per blob (blob, chunk list, link, a counter shard), in one
 // transaction per blob with a synced commit (or several blobs per
-// transaction, for the group commit's ceiling), and the same two reads per
+// transaction, as the store's group commit batches them), and the same two reads per
 // lookup, through a pool of as many connections as the store uses, but none
 // of the store's locks, checks or transaction reads. Run against a database
 // whose schema the store created, so tables and indexes are the same.
@@ -27,7 +27,7 @@ export class RawPostgresIndex {
     return this.insertMany([b]);
   }
 
-  /** Several blobs in one synced transaction (the ceiling a group commit of that size can reach). */
+  /** Several blobs in one synced transaction, each statement its own round trip (prepared). */
   async insertMany(blobs: readonly SyntheticBlob[]): Promise<void> {
     const c = await this.pool.connect();
     try {

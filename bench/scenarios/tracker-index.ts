@@ -94,7 +94,7 @@ class Reservoir<T> {
 /** The raw engine with the same writes and reads, for the baseline rows. */
 interface RawIndex {
   insert(b: SyntheticBlob): Promise<void>;
-  /** Several blobs in one transaction, where the engine has transactions (the ceiling of a group commit). */
+  /** Several blobs in one transaction, where the engine has transactions (the batching of a group commit, without its reads). */
   insertMany?(bs: SyntheticBlob[]): Promise<void>;
   lookup(linkId: string): Promise<boolean>;
   close(): Promise<void>;

@@ -26,6 +26,7 @@ export const ERRORS = {
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range not satisfiable' },
   EXPECTATION_FAILED: { status: 417, message: 'Only Expect: 100-continue is supported' },
   TOO_MANY_UPLOADS: { status: 429, message: 'Too many uploads created, or open, by this client; retry after Retry-After seconds' },
+  TOO_MANY_OPEN_UPLOADS: { status: 503, message: 'The storage nodes hold as many unfinished resumable uploads as they may; retry after Retry-After seconds' },
   DOWNLOAD_BUSY: { status: 429, message: 'Free and anonymous users download one file at a time, and another download of this caller is running; retry after Retry-After seconds' },
   HEADERS_TOO_LARGE: { status: 431, message: 'Request headers too large' },
   INTERNAL: { status: 500, message: 'Internal error' },

@@ -129,3 +129,13 @@ export interface FsckReport {
   /** Findings with --repair that were fixed. */
   repaired: number;
 }
+
+/**
+ * Whether a node can never take an upload: the tracker places an upload on a
+ * node whose free bytes (net of its reserve) cover the size plus the upload
+ * margin, so a disk no bigger than reserve + margin never qualifies, however
+ * empty it is.
+ */
+export function noUploadRoom(totalBytes: number, reserveBytes: number, uploadMargin: number): boolean {
+  return totalBytes - reserveBytes <= uploadMargin;
+}

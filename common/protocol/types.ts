@@ -52,6 +52,8 @@ export interface RegisterAnswer {
   ok: true;
   /** The tracker's public base URL, as readers reach it: a node sends a reader back there (heal on read). */
   trackerUrl: string;
+  /** The tracker's --upload-margin: a node whose disk less its reserve is not above it can never take an upload (it says so). */
+  uploadMargin?: number;
 }
 
 /** One line of the node stream (newline-delimited JSON): the answer to the registration, then pings. */
@@ -64,6 +66,8 @@ export interface Heartbeat {
   /** Requests in flight on the node. */
   load: number;
   blobCount: number;
+  /** The node's --reserve, already left out of freeBytes. */
+  reserveBytes?: number;
   /** Download leases this node serves, and those whose transfer ended (the tracker releases them). */
   leases?: LeaseReport;
   /** Bytes served per download id (reward points count complete downloads: docs/rewards.md). */
@@ -156,6 +160,10 @@ export interface NodeStatus extends NodeRegistration {
   blobCount: number;
   /** Being emptied by `hoard-admin drain`: no new uploads or copies, its copies move elsewhere. */
   draining?: boolean;
+  /** The node's --reserve, as its heartbeat reports it. */
+  reserveBytes?: number;
+  /** Its disk less its reserve is not above the tracker's --upload-margin: it can never take an upload (noUploadRoom). */
+  tooSmall?: boolean;
   /** When a down node stopped answering (the tracker's start time if it has not beaten since). */
   downSince?: string;
   /** Up, but its last heartbeat is overdue (HEARTBEAT_LATE_MS): downloads prefer other holders. */
@@ -228,6 +236,8 @@ export interface TusCreateRequest {
   parts?: TusPart[];
   /** The account the upload is for, signed by the tracker for this upload id: passed on to the commit as given. */
   owner?: string;
+  /** The client as the tracker counts it (an IPv4 address, or an IPv6 /64): the node caps the unfinished uploads each client holds on it. */
+  client?: string;
 }
 
 /** One part of a final upload: a partial upload and the node that holds it. */

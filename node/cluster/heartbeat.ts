@@ -9,6 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RemoteError } from '../../common/protocol/errors.js';
+import { noUploadRoom } from '../../common/protocol/integrity.js';
 import { HEARTBEAT_INTERVAL_MS } from '../../common/protocol/routes.js';
 import { type Heartbeat, type LeaseReport, type NodeRegistration, type ServedReport } from '../../common/protocol/types.js';
 import type { ChunkStore } from '../store/chunk-store.js';
@@ -113,6 +114,7 @@ export class TrackerLink {
         const openedAt = Date.now();
         failures = 0;
         for (const f of this.onRegistered.splice(0)) f();
+        if (registrations === 1) void this.warnIfNoUploadRoom(stream.answer.uploadMargin);
 
         const beating = this.beat(conn);
         let why = await stream.ended;
@@ -170,12 +172,24 @@ export class TrackerLink {
 
   private async beatBody(): Promise<Heartbeat> {
     const { freeBytes, totalBytes } = await this.usable();
-    const beat: Heartbeat = { id: this.opts.nodeId, freeBytes, totalBytes, load: this.opts.load(), blobCount: this.opts.store.count() };
+    const beat: Heartbeat = { id: this.opts.nodeId, freeBytes, totalBytes, load: this.opts.load(), blobCount: this.opts.store.count(), reserveBytes: this.opts.reserve ?? 0 };
     const leases = this.opts.leases();
     if (leases.active.length > 0 || leases.ended.length > 0) beat.leases = leases;
     const served = this.opts.served();
     if (served.length > 0) beat.served = served;
     return beat;
+  }
+
+  /** Says so at start when this disk, less the reserve, can never hold an upload under the tracker's margin. */
+  private async warnIfNoUploadRoom(margin: number | undefined): Promise<void> {
+    if (margin === undefined) return;
+    const reserve = this.opts.reserve ?? 0;
+    const { totalBytes } = await this.opts.store.space().catch(() => ({ totalBytes: Infinity }));
+    if (!noUploadRoom(totalBytes, reserve, margin)) return;
+    this.opts.log.warn(
+      { totalBytes, reserve, uploadMargin: margin },
+      `this node can never take an upload: its disk (${totalBytes} bytes) less --reserve (${reserve}) is not above the tracker's --upload-margin (${margin}); lower either, or give it a bigger disk`,
+    );
   }
 
   /** Disk space as uploads can use it: free bytes minus the reserve. */

@@ -54,13 +54,13 @@ export function nodeStreamClient(base: string, secret: string, silenceMs = STREA
         res.body.destroy();
         throw new Error('the tracker did not answer the registration on its stream');
       }
-      const { ok, trackerUrl } = first.value;
+      const { ok, trackerUrl, uploadMargin } = first.value;
       const ended = (async () => {
         // Pings carry nothing but their arrival.
         for await (const ev of events) if (ev.type !== 'ping') onEvent(ev);
         return 'the tracker ended the stream';
       })().catch((err: unknown) => describe(err, silenceMs));
-      return { answer: { ok, trackerUrl }, ended };
+      return { answer: { ok, trackerUrl, ...(typeof uploadMargin === 'number' ? { uploadMargin } : {}) }, ended };
     },
   };
 }

@@ -11,7 +11,7 @@ import { UPLOAD_ID_RE } from '../../common/protocol/ids.js';
 import { type TusCreateRequest, type TusCreateResponse, type TusPart } from '../../common/protocol/types.js';
 import { TUS_MAX_PARTS } from '../../common/protocol/tus.js';
 import { checkFilename } from '../../common/protocol/filename.js';
-import { parseChallengeJson } from './state.js';
+import { isClientKey, parseChallengeJson } from './state.js';
 import { parseFollowerList } from '../../common/protocol/pipeline.js';
 import type { TusService } from './service.js';
 import { isOwnerToken } from '../../common/sign.js';
@@ -52,6 +52,10 @@ function parseCreate(v: unknown): TusCreateRequest {
     // Checked in full by the tracker at the commit (signed for this upload id); a part is never linked, so it has none.
     if (!isOwnerToken(o.owner) || out.partial) throw new HoardError('BAD_REQUEST', 'owner is malformed');
     out.owner = o.owner;
+  }
+  if (o.client !== undefined) {
+    if (!isClientKey(o.client)) throw new HoardError('BAD_REQUEST', 'client is malformed');
+    out.client = o.client;
   }
   return out;
 }

@@ -44,6 +44,8 @@ export interface TusServiceDeps {
   limits: UploadLimits;
   /** Milliseconds an upload is kept after its last PATCH. */
   expiryMs: number;
+  /** Unfinished uploads held at once: in all, and per client (0 = no per-client cap). */
+  openCaps: { total: number; perClient: number };
   log: Logger;
   now: () => number;
 }
@@ -56,6 +58,8 @@ export interface ExpiryReport {
 
 export class TusService {
   private readonly uploads = new Map<string, LiveUpload>();
+  /** Finished uploads kept for HEAD, oldest first. */
+  private readonly finished = new Map<string, LiveUpload>();
   readonly now: () => number;
 
   constructor(readonly deps: TusServiceDeps) {
@@ -68,7 +72,11 @@ export class TusService {
 
   /** Loads the states a previous run left; chunk folders without a state are debris. */
   async load(): Promise<void> {
-    for (const s of await this.deps.states.loadAll()) this.uploads.set(s.uploadId, this.live(s));
+    for (const s of (await this.deps.states.loadAll()).sort((a, b) => a.created - b.created)) {
+      const live = this.live(s);
+      this.uploads.set(s.uploadId, live);
+      if (s.result) this.finish(live);
+    }
     for (const key of await this.deps.store.listResumable()) {
       if (!this.uploads.has(key)) await this.deps.store.removeResumable(key);
     }
@@ -77,6 +85,26 @@ export class TusService {
 
   get size(): number {
     return this.uploads.size;
+  }
+
+  /**
+   * Each unfinished upload is state in memory and promised space until it
+   * ends or expires: their number is capped in all, and per client (the
+   * tracker caps creations per client too, but each tracker only sees its own).
+   */
+  private checkOpenCaps(client: string | undefined): void {
+    const { total, perClient } = this.deps.openCaps;
+    let open = 0;
+    let mine = 0;
+    for (const { state } of this.uploads.values()) {
+      if (state.result) continue;
+      open++;
+      if (client !== undefined && state.client === client) mine++;
+    }
+    if (client !== undefined && perClient > 0 && mine >= perClient) {
+      throw new HoardError('TOO_MANY_UPLOADS', `This client holds ${mine} unfinished uploads on this node (the limit): finish or wait for some`);
+    }
+    if (open >= total) throw new HoardError('TOO_MANY_OPEN_UPLOADS', `This node holds ${open} unfinished uploads (the limit)`);
   }
 
   /** An upload held in memory, counting the bytes it has still to receive as promised space. */
@@ -97,9 +125,11 @@ export class TusService {
    */
   async create(req: TusCreateRequest): Promise<TusState> {
     if (this.uploads.has(req.uploadId)) throw new HoardError('BAD_REQUEST', 'upload id already in use');
+    this.checkOpenCaps(req.client);
     await this.deps.admission.check(req.length);
-    // Checked again: another creation of this id may have run during the space check.
+    // Checked again: another creation (of this id, or of this client) may have run during the space check.
     if (this.uploads.has(req.uploadId)) throw new HoardError('BAD_REQUEST', 'upload id already in use');
+    this.checkOpenCaps(req.client);
     const t = this.now();
     const state: TusState = {
       v: 1,
@@ -114,6 +144,7 @@ export class TusService {
       ...(req.followers && req.followers.length > 0 ? { followers: req.followers } : {}),
       ...(req.partial ? { partial: true as const } : {}),
       ...(req.owner === undefined ? {} : { owner: req.owner }),
+      ...(req.client === undefined ? {} : { client: req.client }),
     };
     const live = this.live(state);
     // Saved with the first PATCH: an upload that never got a byte is not worth a disk write (a restart forgets it; the client creates another).
@@ -266,7 +297,25 @@ export class TusService {
     }
     state.offset = state.length;
     await this.persist(live);
+    this.finish(live);
     return state.result;
+  }
+
+  /**
+   * A finished upload is kept (its state, a few hundred bytes) to answer HEAD
+   * with its link until it expires; only the last `openCaps.total` finished
+   * ones are kept, so small uploads finished one after another cannot fill
+   * the memory either (the tracker answers GET /api/uploads/ID at any time).
+   */
+  private finish(live: LiveUpload): void {
+    this.finished.delete(live.state.uploadId);
+    this.finished.set(live.state.uploadId, live);
+    for (const old of this.finished.values()) {
+      if (this.finished.size <= this.deps.openCaps.total) break;
+      this.finished.delete(old.state.uploadId);
+      if (old.busy) continue;
+      this.remove(old).catch((err: unknown) => this.deps.log.error({ err, upload: old.state.uploadId }, 'cannot forget a finished upload'));
+    }
   }
 
   /**
@@ -296,6 +345,7 @@ export class TusService {
     await writer.abort().catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot remove an early-stopped upload'));
     state.result = { link: answer.link, id: answer.id, md5: state.declared.md5, sha256: state.declared.sha256, size: state.length, dedup: true };
     state.offset = state.length;
+    this.finish(live);
     // Saved after the answer and without fsync: after a crash the client resumes, and its full upload ends on the same link (the tracker keeps it by upload id).
     setImmediate(() => {
       this.persist(live, false).catch((err: unknown) => this.deps.log.error({ err, upload: state.uploadId }, 'cannot save upload state'));
@@ -316,6 +366,7 @@ export class TusService {
 
   private async forget(live: LiveUpload): Promise<void> {
     this.uploads.delete(live.state.uploadId);
+    this.finished.delete(live.state.uploadId);
     live.claim.release();
     await this.deps.states.remove(live.state.uploadId);
   }

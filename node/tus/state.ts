@@ -34,7 +34,12 @@ export interface TusState {
   partial?: true;
   /** The account the upload is for, as the tracker signed it: passed on to the commit. */
   owner?: string;
+  /** The client the tracker created it for (its per-client cap on this node). */
+  client?: string;
 }
+
+/** A client key as the tracker makes them: an IPv4 address or an IPv6 /64 prefix. */
+export const isClientKey = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f.:/]{1,48}$/i.test(v);
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
@@ -67,6 +72,7 @@ function parseState(v: unknown): TusState | undefined {
   if (s.followers !== undefined && !parseFollowerList(s.followers)) return undefined;
   if (s.partial !== undefined && s.partial !== true) return undefined;
   if (s.owner !== undefined && !isOwnerToken(s.owner)) return undefined;
+  if (s.client !== undefined && !isClientKey(s.client)) return undefined;
   return s as unknown as TusState;
 }
 

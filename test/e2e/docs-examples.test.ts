@@ -144,7 +144,10 @@ for (const ex of examples.filter((e) => !e.skip && (only === undefined || `${e.d
     const dir = join(work.dir, `ex-${ex.line}-${ex.doc.replace(/\W/g, '_')}`);
     const sends = (name: string): boolean => ex.code.includes(name) && !ex.code.includes(`-o ${name}`);
     await cp(cwd, dir, { recursive: true, filter: (src) => !/\.(jpg|mkv)$/.test(src) || sends(basename(src)) });
-    const r = await run('bash', ['-c', script], { cwd: dir, timeoutMs: 60_000 });
+    // The README's quick start runs a dozen npx commands: 40 s alone, more on a loaded machine.
+    // Tokens and upload state in this run's own folders: other tests on the machine sign in and out under the same HOME.
+    const env = { ...process.env, XDG_CONFIG_HOME: join(work.dir, 'config'), XDG_CACHE_HOME: join(work.dir, 'cache') };
+    const r = await run('bash', ['-c', script], { cwd: dir, env, timeoutMs: 180_000 });
     t.equal(r.code, 0, `${ex.doc}:${ex.line} runs: ${describeRun(r).slice(-2000)}`);
   });
 }

@@ -9,7 +9,7 @@ import { NODE_ID_HEADER } from '../../common/protocol/routes.js';
 import type { WorkerStatus } from '../../common/worker.js';
 import { useCluster, type BlobRecord, type Cluster, type ClusterNode } from '../helpers/cluster.js';
 import { blobDir, blobIdsOnDisk, makeRandomFile, tempDir } from '../helpers/files.js';
-import { curlUpload, http } from '../helpers/http.js';
+import { curlJson, curlUpload, http } from '../helpers/http.js';
 import { describeRun, waitFor } from '../helpers/proc.js';
 import { copyProblem } from '../helpers/replicas.js';
 
@@ -182,9 +182,20 @@ t.test('every copy answers the blob\'s Last-Modified, so If-Range with a date wo
 
 t.test('drain moves every blob off a node; new uploads avoid it', async (t) => {
   const d = c.nodes[0]!;
+  // A blob on the node to drain, whatever the tests before left there.
+  const f = await makeRandomFile(`${work.dir}/to-drain.bin`, 70_000);
+  const put = await curlJson<UploadResult>(['-T', f.path, c.signUpload(d, 'to-drain.bin')]);
+  t.equal(put.status, 201, put.text);
+  uploaded.push(put.json!);
+  await settled('two copies of the blob on the node to drain');
+  await waitFor('the node reports it', async () => ((await c.nodeStatuses()).find((n) => n.id === d.id)?.blobCount ?? 0) > 0, 10_000, 100);
   const r = await c.adminRun(['drain', d.id, '--wait', '--timeout', '60']);
   t.equal(r.code, 0, describeRun(r));
   t.match(r.stdout, /drained/);
+  // At once, as an operator's next command would see it (the node's count comes with its heartbeat).
+  const right = (await c.nodeStatuses()).find((n) => n.id === d.id);
+  t.equal(right?.blobCount, 0, 'right after "drained", the node list shows no blob on the node');
+  t.same(await blobIdsOnDisk(d.dataDir), [], 'and its disk holds none');
   const nodes = await c.admin<NodeStatus[]>(['nodes']);
   t.equal(nodes.find((n) => n.id === d.id)?.draining, true);
   await settled('two copies elsewhere after the drain', [d.id]);

@@ -41,6 +41,8 @@ interface Entry {
   beatAt: number;
   load: number;
   blobCount: number;
+  /** The node's --reserve, from its last heartbeat (not stored: the next heartbeat brings it again). */
+  reserve?: number;
   persistedAt: number;
   /** The state the listeners were last told. */
   reported: NodeState;
@@ -124,6 +126,7 @@ export class Topology {
     e.beatAt = t;
     e.load = hb.load;
     e.blobCount = hb.blobCount;
+    if (hb.reserveBytes !== undefined) e.reserve = hb.reserveBytes;
     e.rec = { ...e.rec, freeBytes: hb.freeBytes, totalBytes: hb.totalBytes, lastSeen: new Date(t).toISOString() };
     this.report(e, 'heartbeat');
     if (t - e.persistedAt >= PERSIST_EVERY_MS) {
@@ -194,6 +197,7 @@ export class Topology {
       beatAt: t,
       load: now?.load ?? 0,
       blobCount: now?.blobCount ?? 0,
+      reserve: now?.reserve,
       persistedAt: t,
       reported: now?.reported ?? 'down',
       downAt: now?.downAt ?? t,
@@ -230,6 +234,7 @@ export class Topology {
     const state = this.stateOf(e, t);
     const st: NodeStatus = { id, zone, publicUrl, freeBytes, totalBytes, state, lastSeen, load: e.load, blobCount: e.blobCount };
     if (e.rec.draining) st.draining = true;
+    if (e.reserve !== undefined) st.reserveBytes = e.reserve;
     if (state === 'down') st.downSince = new Date(this.downSince(e)).toISOString();
     else {
       if (t - e.beatAt > this.lateAfterMs) st.late = true;

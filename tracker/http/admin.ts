@@ -1,6 +1,7 @@
 // GET /internal/admin/{nodes,blobs,links,stats}: the index as the admin CLI reads it.
 import { sendJson } from '../../common/http.js';
 import { LINK_ID_RE, SHA256_RE } from '../../common/protocol/ids.js';
+import { noUploadRoom } from '../../common/protocol/integrity.js';
 import { type ClusterStats, type LinkInfo } from '../../common/protocol/types.js';
 import type { TrackerContext } from '../context.js';
 import type { RouteHandler } from './handler.js';
@@ -9,7 +10,12 @@ import { page } from './validate.js';
 import { linkInfo } from './links.js';
 
 export const adminNodes: RouteHandler = (ctx, _req, res) => {
-  sendJson(res, 200, ctx.topology.list());
+  const margin = ctx.config.uploadMargin;
+  sendJson(
+    res,
+    200,
+    ctx.topology.list().map((n) => (n.reserveBytes !== undefined && noUploadRoom(n.totalBytes, n.reserveBytes, margin) ? { ...n, tooSmall: true } : n)),
+  );
 };
 
 export const adminBlobs: RouteHandler = async (ctx, _req, res, m) => {

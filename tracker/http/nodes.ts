@@ -30,6 +30,7 @@ export function parseRegistration(v: unknown): NodeRegistration {
 export function parseHeartbeat(v: unknown): Heartbeat {
   const o = object(v);
   const beat: Heartbeat = { id: str(o, 'id', NODE_ID_RE), ...space(o), load: int(o, 'load', 0), blobCount: int(o, 'blobCount', 0) };
+  if (o.reserveBytes !== undefined) beat.reserveBytes = int(o, 'reserveBytes', 0);
   if (o.leases !== undefined) {
     const l = object(o.leases, 'leases');
     beat.leases = { active: leaseIds(l.active, 'leases.active'), ended: leaseIds(l.ended, 'leases.ended') };
@@ -73,7 +74,7 @@ function registered(ctx: TrackerContext, reg: NodeRegistration, known: boolean, 
   ctx.log.info({ node: reg.id, zone: reg.zone, url: reg.publicUrl, how }, 'node registered');
   // A node seen before may return with copies the index dropped or lacking ones it lists; a new one holds nothing yet.
   if (known) ctx.replication.nodeRegistered(reg.id);
-  return { ok: true, trackerUrl: ctx.publicUrl };
+  return { ok: true, trackerUrl: ctx.publicUrl, uploadMargin: ctx.config.uploadMargin };
 }
 
 export const nodeStreamRoute: RouteHandler = async (ctx, req, res, m) => {

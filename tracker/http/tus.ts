@@ -4,7 +4,7 @@
 // what is supported; GET /api/uploads/<id> gives the link a finished upload
 // produced. Declared hashes (Upload-Metadata md5, sha256) get a challenge;
 // the answer looks the same whether or not the content is stored.
-import { CreationRefused } from '../index/creation-limits.js';
+import { clientGroup, CreationRefused } from '../index/creation-limits.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HoardError, isErrorCode, RemoteError } from '../../common/protocol/errors.js';
@@ -75,6 +75,20 @@ async function findParts(ctx: Parameters<RouteHandler>[0], urls: readonly string
   return { parts, length: infos.reduce((n, i) => n + i.length, 0) };
 }
 
+/** Retry-After when the nodes refuse for their caps on unfinished uploads (they free as uploads finish or expire). */
+const NODE_CAP_RETRY_S = 60;
+
+/** The client as the nodes count its open uploads (none when its address is unknown). */
+function clientKey(ip: string): { client?: string } {
+  const key = clientGroup(ip);
+  return key === '' ? {} : { client: key };
+}
+
+/** A node's refusal for its caps on unfinished uploads. */
+function capped(err: unknown): err is RemoteError & { code: 'TOO_MANY_UPLOADS' | 'TOO_MANY_OPEN_UPLOADS' } {
+  return err instanceof RemoteError && (err.code === 'TOO_MANY_UPLOADS' || err.code === 'TOO_MANY_OPEN_UPLOADS');
+}
+
 /** A final upload is joined during its creation: 60 s, and a second more per 16 MiB. */
 const joinTimeoutMs = (length: number): number => 60_000 + Math.ceil(length / (16 << 20)) * 1000;
 
@@ -119,6 +133,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
   const book = ctx.proofs;
   const tried: string[] = [];
   let lastErr: unknown;
+  let capErr: (RemoteError & { code: 'TOO_MANY_UPLOADS' | 'TOO_MANY_OPEN_UPLOADS' }) | undefined;
   for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
     let placed: PlacedUpload;
     try {
@@ -138,7 +153,7 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
       const made = await createUploadOnNode(
         node.publicUrl,
         ctx.config.secret,
-        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts, owner },
+        { uploadId, filename: name, length, declared, challenge, followers, partial, parts: joined?.parts, owner, ...clientKey(client) },
         joined ? joinTimeoutMs(length) : undefined,
       );
       const location = node.publicUrl + TUS_NODE.upload + uploadId;
@@ -167,11 +182,17 @@ export const tusCreate: RouteHandler = async (ctx, req, res, m) => {
         throw new HoardError(err.code, err.message.replace(/^\S+ \(\d+\): /, ''));
       }
       lastErr = err;
+      if (capped(err)) capErr ??= err;
       ctx.log.warn({ node: node.id, err: (err as Error).message }, 'node refused a resumable upload');
     }
   }
   ctx.creations.finished(uploadId);
   if (lastErr instanceof HoardError) throw lastErr;
+  // A node tried holds as many unfinished uploads (of this client, or in all) as it may: the client retries later.
+  if (capErr) {
+    res.setHeader('retry-after', String(NODE_CAP_RETRY_S));
+    throw new HoardError(capErr.code, capErr.message.replace(/^\S+ \(\d+\): /, ''));
+  }
   throw new HoardError('UPSTREAM_FAILED', `no node could open the upload: ${(lastErr as Error | undefined)?.message ?? 'unknown'}`);
 };
 

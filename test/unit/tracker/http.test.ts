@@ -1,7 +1,8 @@
 // The tracker's HTTP surface in-process: auth on internal routes, field checks,
 // redirects, signed URLs, Expect: 100-continue, and stats.
 import { createHash } from 'node:crypto';
-import { connect } from 'node:net';
+import { createServer as httpServer } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import t, { type Test } from 'tap';
 import { request } from 'undici';
@@ -189,6 +190,20 @@ t.test('nodes register, beat, and are listed with their state', async (t) => {
   ]);
   t.equal(list[0]!.load, 3);
   t.equal(list[0]!.freeBytes, 40 * GiB);
+});
+
+t.test('a node whose disk less its reserve is not above the upload margin is listed as one that can never take an upload', async (t) => {
+  const again = await call('POST', '/internal/nodes/register', { body: reg('nb', 'zb'), auth: true });
+  t.equal((again.json as { uploadMargin?: number }).uploadMargin, 64 * 1024 ** 2, 'the registration answer tells the node the margin');
+  const beat = (reserveBytes: number) =>
+    call('POST', '/internal/nodes/heartbeat', { body: { id: 'nb', freeBytes: 50 * GiB, totalBytes: 100 * GiB, load: 0, blobCount: 0, reserveBytes }, auth: true });
+  const nb = async () => ((await call('GET', '/internal/admin/nodes', { auth: true })).json as NodeStatus[]).find((n) => n.id === 'nb')!;
+  t.equal((await beat(100 * GiB - 64 * 1024 ** 2)).status, 200);
+  t.equal((await nb()).tooSmall, true, 'reserve + margin = the disk: never');
+  t.equal((await nb()).reserveBytes, 100 * GiB - 64 * 1024 ** 2);
+  await beat(100 * GiB - 65 * 1024 ** 2);
+  t.equal((await nb()).tooSmall, undefined, 'a MiB above the margin: it can');
+  await beat(0);
 });
 
 t.test('PUT /upload/<name> → 307 to a signed node URL', async (t) => {
@@ -421,4 +436,19 @@ t.test('metrics: each request is counted under its route, tus included', async (
     t.match(text, `hoard_http_request_duration_seconds_count{route="${route}",method="${method}"`, `${method} ${route}`);
   }
   t.notMatch(text, 'route="other",method="POST"', 'no tus request counted as other');
+});
+
+t.test('a node refusing a tus creation for its cap on open uploads: the client gets the refusal and Retry-After', async (t) => {
+  const capped = httpServer((_req, res) => {
+    res.writeHead(429, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { code: 'TOO_MANY_UPLOADS', message: 'This client holds 100 unfinished uploads on this node (the limit)' } }));
+  });
+  const port = await new Promise<number>((r) => capped.listen(0, '127.0.0.1', () => r((capped.address() as AddressInfo).port)));
+  t.teardown(() => new Promise<void>((r) => capped.close(() => r())));
+  const r = { id: 'ncap', zone: 'zc', publicUrl: `http://127.0.0.1:${port}`, freeBytes: 90 * GiB, totalBytes: 100 * GiB };
+  t.equal((await call('POST', '/internal/nodes/register', { body: r, auth: true })).status, 200);
+  const res = await call('POST', '/files', { headers: { 'tus-resumable': '1.0.0', 'upload-length': '5' } });
+  t.equal(res.status, 429, res.text);
+  t.match(res.text, 'TOO_MANY_UPLOADS');
+  t.equal(res.headers['retry-after'], '60');
 });

@@ -1,7 +1,7 @@
 // hoard-admin drain NODE [--undo] [--wait]: empty a node before it is removed.
 import type { Argv, CommandModule } from 'yargs';
 import { CliError } from '../../../common/cli.js';
-import { TRACKER } from '../../../common/protocol/routes.js';
+import { HEARTBEAT_INTERVAL_MS, TRACKER } from '../../../common/protocol/routes.js';
 import { type NodeStatus, type RepairStatus } from '../../../common/protocol/types.js';
 import { adminClient, printJson, runAdmin, withAdminOptions, type AdminArgs } from '../options.js';
 
@@ -13,6 +13,19 @@ interface DrainArgs extends AdminArgs {
 }
 
 const POLL_MS = 2_000;
+/** How long, after the index lists none, the node's own count may take to reach 0 (a few heartbeats). */
+const DISK_WAIT_MS = 5 * HEARTBEAT_INTERVAL_MS;
+const DISK_POLL_MS = 250;
+
+/** The node's blob count as its heartbeats report it, polled until 0 or `until`. */
+async function nodeBlobsAfter(api: ReturnType<typeof adminClient>, id: string, until: number): Promise<number> {
+  for (;;) {
+    const n = (await api.get<NodeStatus[]>(TRACKER.adminNodes)).find((x) => x.id === id);
+    const count = n?.blobCount ?? 0;
+    if (count === 0 || Date.now() >= until) return count;
+    await new Promise((r) => setTimeout(r, DISK_POLL_MS));
+  }
+}
 
 export const drainCommand: CommandModule<object, DrainArgs> = {
   command: 'drain <node>',
@@ -44,7 +57,16 @@ export const drainCommand: CommandModule<object, DrainArgs> = {
         if (Date.now() > deadline) throw new CliError('TIMED_OUT', `node ${status.id} still holds ${left} blob(s) after ${argv.timeout} s`);
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
-      if (argv.json) printJson({ ...status, left: 0 });
-      else process.stdout.write(`node ${status.id}: drained; it can be stopped and removed\n`);
+      // The index drops a copy before the node deletes it, and the node's own count
+      // arrives with its heartbeat: wait until the node reports none too, as
+      // `hoard-admin nodes` shows, for a few heartbeats at most.
+      const onDisk = await nodeBlobsAfter(api, status.id, Math.min(deadline, Date.now() + DISK_WAIT_MS));
+      if (argv.json) return printJson({ ...status, left: 0, blobCount: onDisk });
+      if (onDisk === 0) process.stdout.write(`node ${status.id}: drained; it can be stopped and removed\n`);
+      else
+        process.stdout.write(
+          `node ${status.id}: drained: the index lists no blob on it and every blob has its copies elsewhere; ` +
+            `its disk still reports ${onDisk} (copies no longer listed, removed by its orphan worker); it can be stopped and removed\n`,
+        );
     }),
 };

@@ -34,6 +34,12 @@ export const nodesCommand: CommandModule<object, AdminArgs> = {
           sorted,
         ),
       );
+      for (const n of sorted.filter((x) => x.tooSmall)) {
+        process.stdout.write(
+          `${n.id}: can never take an upload: its disk (${formatBytes(n.totalBytes)}) less its --reserve (${formatBytes(n.reserveBytes ?? 0)}) ` +
+            `is not above the tracker's --upload-margin; lower either, or give it a bigger disk\n`,
+        );
+      }
     }),
 };
 
@@ -42,7 +48,7 @@ function free(n: NodeStatus): string {
   return formatBytes(n.freeBytes) + pct;
 }
 
-/** up, down, with late (heartbeat overdue) and draining added. */
+/** up, down, with late (heartbeat overdue), draining and no-uploads (a disk too small for any upload) added. */
 function state(n: NodeStatus): string {
-  return [n.state, ...(n.late ? ['late'] : []), ...(n.draining ? ['draining'] : [])].join(',');
+  return [n.state, ...(n.late ? ['late'] : []), ...(n.draining ? ['draining'] : []), ...(n.tooSmall ? ['no-uploads'] : [])].join(',');
 }

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { pino, type Logger } from 'pino';
 import { HoardError } from '../../../../common/protocol/errors.js';
 import { createServer, listen, readJson, sendJson } from '../../../../common/http.js';
 import { createLogger } from '../../../../common/log.js';
@@ -38,7 +39,7 @@ function fakeTracker(opts: { silent?: boolean } = {}) {
       known.add(reg.id);
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       // A silent tracker answers the registration and then says nothing more.
-      res.write(JSON.stringify({ type: 'registered', ok: true, trackerUrl: 'http://public.example/' }) + '\n');
+      res.write(JSON.stringify({ type: 'registered', ok: true, trackerUrl: 'http://public.example/', uploadMargin: 64 * 1024 * 1024 }) + '\n');
       if (!opts.silent) {
         const ping = setInterval(() => res.write('{"type":"ping"}\n'), 20);
         res.on('close', () => clearInterval(ping));
@@ -63,7 +64,7 @@ async function until(cond: () => boolean, ms = 5_000): Promise<boolean> {
   return true;
 }
 
-async function setup(t: Test, secret = SECRET, fakeOpts: { silent?: boolean } = {}, silenceMs?: number) {
+async function setup(t: Test, secret = SECRET, fakeOpts: { silent?: boolean } = {}, silenceMs?: number, linkOpts: { reserve?: number; log?: Logger } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'hoard-hb-'));
   const store = new FileChunkStore({ dir, chunkSize: 65536 });
   await store.open();
@@ -87,6 +88,7 @@ async function setup(t: Test, secret = SECRET, fakeOpts: { silent?: boolean } = 
     served: () => [],
     intervalMs: 30,
     backoffMs: { initial: 20, max: 80 },
+    ...linkOpts,
   });
   t.teardown(async () => {
     await link.stop();
@@ -126,6 +128,24 @@ t.test('registers once the tracker comes up, heartbeats, registers again at once
   t.ok(await until(() => fake.registrations.length > again), 'registers again after NODE_NOT_FOUND');
   const beatsNow = fake.beats.length;
   t.ok(await until(() => fake.beats.length > beatsNow), 'and heartbeats again');
+});
+
+t.test('a node whose disk less its reserve is not above the tracker\'s upload margin says at start it can never take an upload', async (t) => {
+  const lines: string[] = [];
+  const logged = pino({ level: 'info' }, { write: (s: string) => void lines.push(s) });
+  const warned = () => lines.some((l) => l.includes('can never take an upload'));
+  const big = await setup(t, SECRET, {}, undefined, { reserve: Number.MAX_SAFE_INTEGER, log: logged });
+  big.link.start();
+  await big.link.whenRegistered();
+  t.ok(await until(warned), 'warned');
+  t.ok(await until(() => big.fake.beats.length > 0));
+  t.equal(big.fake.beats[0]!.reserveBytes, Number.MAX_SAFE_INTEGER, 'the heartbeat reports the reserve');
+  lines.length = 0;
+  const fine = await setup(t, SECRET, {}, undefined, { reserve: 0, log: logged });
+  fine.link.start();
+  await fine.link.whenRegistered();
+  t.ok(await until(() => fine.fake.beats.length > 0));
+  t.notOk(warned(), 'a disk with room says nothing');
 });
 
 t.test('a tracker that falls silent is left and registered with again', async (t) => {

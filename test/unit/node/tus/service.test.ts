@@ -29,6 +29,7 @@ interface Options {
   commit?: (req: CommitRequest) => Promise<CommitResponse>;
   commitProven?: (req: CommitProvenRequest) => Promise<CommitResponse>;
   dir?: string;
+  openCaps?: { total: number; perClient: number };
 }
 
 async function service(t: Test, opts: Options = {}) {
@@ -60,6 +61,7 @@ async function service(t: Test, opts: Options = {}) {
     pipeline: { nodeId: 'node-a', secret: 'not used', tracker, log: silent },
     limits,
     expiryMs: 60_000,
+    openCaps: opts.openCaps ?? { total: 10_000, perClient: 0 },
     log: silent,
     now: () => clock,
   });
@@ -122,6 +124,40 @@ t.test('creation counts the space promised to PUTs and to open tus uploads', asy
   await s.svc.create({ uploadId: ID(6), filename: 'b', length: 600 });
   await s.svc.remove(s.svc.get(ID(5)));
   t.equal(s.admission.promised(), 600, 'a removed upload promises nothing');
+});
+
+t.test('unfinished uploads are capped per client and in all; finished ones do not count', async (t) => {
+  const s = await service(t, { openCaps: { total: 3, perClient: 2 } });
+  await s.svc.create({ uploadId: ID(40), filename: 'a', length: 10, client: '192.0.2.1' });
+  await s.svc.create({ uploadId: ID(41), filename: 'a', length: 10, client: '192.0.2.1' });
+  await t.rejects(s.svc.create({ uploadId: ID(42), filename: 'a', length: 10, client: '192.0.2.1' }), { code: 'TOO_MANY_UPLOADS', status: 429 }, 'a third for one client');
+  t.throws(() => s.svc.get(ID(42)), { code: 'UPLOAD_NOT_FOUND' }, 'nothing was opened');
+  await s.svc.create({ uploadId: ID(43), filename: 'a', length: 10, client: '2001:db8:0:1::/64' });
+  await t.rejects(s.svc.create({ uploadId: ID(44), filename: 'a', length: 10, client: '2001:db8:0:2::/64' }), { code: 'TOO_MANY_OPEN_UPLOADS', status: 503 }, 'three open in all');
+  await append(s.svc, ID(40), randomBytes(10));
+  const done = s.svc.get(ID(40));
+  await s.svc.complete(done, await s.svc.writerFor(done));
+  t.ok(s.svc.get(ID(40)).state.result, 'one finished (and still kept, for HEAD)');
+  await s.svc.create({ uploadId: ID(46), filename: 'a', length: 10, client: '192.0.2.1' });
+  t.pass('its place is free again, for its client too');
+  const parallel = await Promise.allSettled([47, 48, 49].map((n) => s.svc.create({ uploadId: ID(n), filename: 'a', length: 10, client: '192.0.2.7' })));
+  t.equal(parallel.filter((p) => p.status === 'fulfilled').length, 0, 'concurrent creations cannot slip past the cap in all');
+});
+
+t.test('finished uploads kept for HEAD are bounded: the oldest is forgotten, state file included', async (t) => {
+  const s = await service(t, { openCaps: { total: 2, perClient: 0 } });
+  for (const n of [50, 51, 52]) {
+    await s.svc.create({ uploadId: ID(n), filename: 'a', length: 10 });
+    await append(s.svc, ID(n), randomBytes(10));
+    const live = s.svc.get(ID(n));
+    await s.svc.complete(live, await s.svc.writerFor(live));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  t.throws(() => s.svc.get(ID(50)), { code: 'UPLOAD_NOT_FOUND' }, 'the oldest finished upload is forgotten');
+  t.ok(s.svc.get(ID(51)).state.result && s.svc.get(ID(52)).state.result, 'the last two still answer');
+  t.equal(s.svc.size, 2, 'two held in memory');
+  const again = await service(t, { dir: s.dir, openCaps: { total: 2, perClient: 0 } });
+  t.equal(again.svc.size, 2, 'and after a restart: its state file went with it');
 });
 
 t.test('unknown and expired uploads; activity moves the expiry on', async (t) => {
