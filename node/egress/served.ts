@@ -6,8 +6,8 @@
 import { addRange, type ServedRange } from '../../common/protocol/served.js';
 import type { ServedReport } from '../../common/protocol/types.js';
 
-/** A download is reported while bytes went out within this long (two beats and more), then forgotten here. */
-export const SERVED_REPORT_MS = 6_000;
+/** A download is reported while bytes went out within this long, then forgotten here: long enough to outlast a heartbeat stream that breaks and registers again (a node stalled for seconds), not only a lost beat. */
+export const SERVED_REPORT_MS = 30_000;
 /** Most downloads one heartbeat reports (the oldest wait for the next one). */
 const REPORT_MAX = 5_000;
 
