@@ -3,12 +3,12 @@
 // soon as the index lists none: the index forgets a copy before the node
 // deletes it, and the node's count arrives with its next heartbeat.
 import t from 'tap';
-import yargs from 'yargs';
 import { createServer, listen, sendJson } from '../../../../common/http.js';
 import { createLogger } from '../../../../common/log.js';
 import { TRACKER } from '../../../../common/protocol/routes.js';
 import type { NodeStatus } from '../../../../common/protocol/types.js';
 import { drainCommand } from '../../../../tracker/cli/commands/drain.js';
+import { runCommand } from '../../../helpers/cli-run.js';
 
 const ID = 'n7';
 /** Node list reads still to answer with a stale count, as the heartbeat lags. */
@@ -38,20 +38,7 @@ const server = createServer((req, res, url) => {
 const port = await listen(server, 0, '127.0.0.1');
 t.teardown(() => new Promise<void>((r) => server.close(() => r())));
 
-async function run(args: string[]): Promise<string> {
-  let printed = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    printed += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await yargs(args).command(drainCommand).strict().exitProcess(false).parseAsync();
-  } finally {
-    process.stdout.write = write;
-  }
-  return printed;
-}
+const run = (args: string[]) => runCommand(drainCommand, args);
 
 const common = ['--tracker', `http://127.0.0.1:${port}`, '--secret', 'drain-test-secret-0123456789'];
 

@@ -2,12 +2,12 @@
 // does one time in 64) as ids, not as options, and reports each id: one that
 // fails does not stop the others.
 import t from 'tap';
-import yargs from 'yargs';
 import { createServer, listen, sendJson } from '../../../../common/http.js';
 import { HoardError } from '../../../../common/protocol/errors.js';
 import { createLogger } from '../../../../common/log.js';
 import type { LinkDeleted } from '../../../../common/protocol/types.js';
 import { linkDeleteCommand } from '../../../../tracker/cli/commands/link-delete.js';
+import { runCommand } from '../../../helpers/cli-run.js';
 
 const deleted: string[] = [];
 const server = createServer((req, res, url) => {
@@ -20,21 +20,7 @@ const server = createServer((req, res, url) => {
 const port = await listen(server, 0, '127.0.0.1');
 t.teardown(() => new Promise<void>((r) => server.close(() => r())));
 
-/** Runs the command in-process; what it prints is returned, not shown. */
-async function run(args: string[]): Promise<string> {
-  let printed = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    printed += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await yargs(args).command(linkDeleteCommand).strict().exitProcess(false).parseAsync();
-  } finally {
-    process.stdout.write = write;
-  }
-  return printed;
-}
+const run = (args: string[]) => runCommand(linkDeleteCommand, args);
 
 t.test('ids beginning with a dash are ids', async (t) => {
   const dashed = '-iizBKzmc2h6njLnMGq1Yw';
