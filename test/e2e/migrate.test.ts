@@ -30,6 +30,7 @@ if ('skip' in pg || unbuilt) {
       nodes: await s.nodes.list(),
       blobs: await Promise.all(blobs.map(async (b) => ({ b, chunks: await s.blobs.chunks(b.id), prefixes: await s.blobs.prefixes(b.id) }))),
       links: await s.links.list({ limit: 1000 }),
+      downloads: Object.fromEntries(await s.downloadCounts.of((await s.links.list({ limit: 1000 })).map((l) => l.id))),
       uploads: await s.uploads.list({ limit: 1000 }),
       bad: await s.badCopies.list({ limit: 1000 }),
       collisions: await s.blobs.collisions({ limit: 1000 }),
@@ -66,6 +67,7 @@ if ('skip' in pg || unbuilt) {
     await s.accounts.createKey({ id: 'key1', secretHash: 'b'.repeat(64), days: 30, created: '2024-01-01T00:00:00.000Z' });
     await s.accounts.createKey({ id: 'key2', secretHash: 'c'.repeat(64), days: 7, created: '2024-01-01T00:00:00.000Z' });
     await s.accounts.redeemKey('key1', 'acct1', '2024-01-02T00:00:00.000Z');
+    await s.downloadCounts.add(new Map([[owned.link.id, 3], [shared.link.id, 1]]));
     await s.close();
   }
 
@@ -83,7 +85,7 @@ if ('skip' in pg || unbuilt) {
     const sa = await summarize(a);
     t.same(await summarize(p), sa, 'PostgreSQL: same counts and checksum');
     t.same(await summarize(b), sa, 'LevelDB again: same counts and checksum');
-    t.match(sa, { nodes: 3, blobs: 605, links: 605, uploads: 1, badCopies: 1, collisions: 1, users: 1, premiumKeys: 2 });
+    t.match(sa, { nodes: 3, blobs: 605, links: 605, uploads: 1, badCopies: 1, collisions: 1, users: 1, premiumKeys: 2, downloads: 4 });
     t.equal(await p.accounts.usage('acct1'), 4321, 'usage moves with its account');
     t.same(await dump(b), await dump(a), 'every record reads back identical after the round trip');
     t.same(await dump(p), await dump(a), 'and in PostgreSQL');
@@ -112,7 +114,11 @@ if ('skip' in pg || unbuilt) {
     const r = await migrate(`level:${source}`, db);
     t.equal(r.code, 0, describeRun(r));
     t.match(r.stderr, /blobs: 0 copied, 605 there already/);
+    t.match(r.stderr, /download counts: 2 copied, 0 there already/);
     t.match(r.stdout, /verified/);
+    const again = await migrate(`level:${source}`, db);
+    t.equal(again.code, 0, describeRun(again));
+    t.match(again.stderr, /download counts: 0 copied, 2 there already/, 'counts are not added twice');
   });
 
   await t.test('bad arguments are refused', async (t) => {
