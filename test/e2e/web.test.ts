@@ -4,8 +4,9 @@
 // already holds ends early and the page says so; the link page downloads
 // without JavaScript; the upload works from the keyboard alone; a reload
 // mid-upload resumes and a cut connection is retried; curl still gets the
-// redirect; the account page counts a file's complete downloads. Screenshots of each page at desktop and phone width go
-// to dist/screenshots (or $HOARD_SCREENSHOTS, e.g. docs/web).
+// redirect; the account page counts a file's complete downloads.
+// Screenshots of each page at desktop and phone width go to dist/screenshots
+// (or $HOARD_SCREENSHOTS, e.g. docs/web).
 import t, { type Test } from 'tap';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
