@@ -31,9 +31,23 @@ export class UplinkFlow {
   }
 }
 
+/** Where the uplink reads time and sets its tick (a test drives both by hand). */
+export interface UplinkClock {
+  now(): number;
+  every(fn: () => void, ms: number): { stop(): void };
+}
+
+const realClock: UplinkClock = {
+  now: Date.now,
+  every(fn, ms) {
+    const t = setInterval(fn, ms);
+    return { stop: () => clearInterval(t) };
+  },
+};
+
 export class Uplink {
   private readonly waiting: Waiter[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { stop(): void } | undefined;
   private last = 0;
   private carry = 0;
 
@@ -41,7 +55,7 @@ export class Uplink {
     /** Bytes/s, > 0. */
     readonly rate: number,
     private readonly minShare: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: UplinkClock = realClock,
   ) {}
 
   flow(weight: () => number): UplinkFlow {
@@ -63,15 +77,15 @@ export class Uplink {
       this.waiting.push({ flow, bytes, resolve });
       if (!this.timer) {
         // An idle uplink banks no burst: a restart counts one tick of budget at most.
-        this.last = Math.max(this.last, this.now() - UPLINK_TICK_MS);
+        this.last = Math.max(this.last, this.clock.now() - UPLINK_TICK_MS);
         this.carry = 0;
-        this.timer = setInterval(() => this.tick(), UPLINK_TICK_MS);
+        this.timer = this.clock.every(() => this.tick(), UPLINK_TICK_MS);
       }
     });
   }
 
   private tick(): void {
-    const now = this.now();
+    const now = this.clock.now();
     const budget = Math.min(this.carry + ((now - this.last) * this.rate) / 1000, this.rate * (CARRY_S + UPLINK_TICK_MS / 1000));
     this.last = now;
     const perTick = (this.rate * UPLINK_TICK_MS) / 1000;
@@ -99,7 +113,7 @@ export class Uplink {
     this.carry = budget - spent;
     this.waiting.splice(0, this.waiting.length, ...still);
     if (this.waiting.length === 0) {
-      clearInterval(this.timer);
+      this.timer?.stop();
       this.timer = undefined;
     }
   }

@@ -8,7 +8,7 @@
 // order, computed on both stores.
 import { createHash } from 'node:crypto';
 import { pages as pageWalk, type Lister } from './paging.js';
-import type { BlobRecord, MetaStore, RecordWrite } from './store.js';
+import { pointKey, type BlobRecord, type MetaStore, type RecordWrite } from './store.js';
 
 const PAGE = 500;
 /** Transactions in flight at once: a few keep a database busy; a page's worth would queue past the connection pool's wait limit. */
@@ -32,6 +32,9 @@ export interface StoreSummary {
   collisions: number;
   users: number;
   premiumKeys: number;
+  /** The reward ledger: points and redemptions (each account's balance is in the checksum). */
+  points: number;
+  redemptions: number;
   takedowns: number;
   auditEntries: number;
   /** Complete downloads over every link (its counts go into the checksum with their link). */
@@ -76,7 +79,7 @@ const pages = <T>(read: Lister<T>, key: (r: T) => string): AsyncGenerator<T[]> =
 export async function summarize(store: MetaStore): Promise<StoreSummary> {
   const h = createHash('sha256');
   const add = (kind: string, v: unknown) => h.update(`${kind} ${canonical(v)}\n`);
-  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, users: 0, premiumKeys: 0, takedowns: 0, auditEntries: 0, downloads: 0, checksum: '' };
+  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, users: 0, premiumKeys: 0, points: 0, redemptions: 0, takedowns: 0, auditEntries: 0, downloads: 0, checksum: '' };
   for (const n of await store.nodes.list()) {
     add('node', n);
     s.nodes++;
@@ -111,6 +114,15 @@ export async function summarize(store: MetaStore): Promise<StoreSummary> {
     for (const u of page) {
       const [usage, credentials] = await Promise.all([store.accounts.usage(u.id), store.accounts.credentialsOf(u.id)]);
       add('user', { record: u, usage, credentials });
+      add('balance', { userId: u.id, balance: await store.rewards.balance(u.id) });
+      for await (const points of pages((p) => store.rewards.points(u.id, p), pointKey)) {
+        for (const pt of points) add('point', pt);
+        s.points += points.length;
+      }
+      for await (const reds of pages((p) => store.rewards.redemptions(u.id, p), (r) => r.id)) {
+        for (const r of reds) add('redemption', r);
+        s.redemptions += reds.length;
+      }
     }
     s.users += page.length;
   }
@@ -168,22 +180,42 @@ export async function migrateStore(from: MetaStore, to: MetaStore, progress: (p:
     report('blobs', copied, skipped);
   }
 
-  // Accounts before links: a link's uploader names one. Usage moves as a counter of its own (links are copied without moving it).
+  // Accounts before links (a link's uploader names one), each with its
+  // credentials, its usage and its reward ledger. Every step leaves what the
+  // target holds already, so an account a cut left half-copied is completed.
   copied = skipped = 0;
+  const ledger = { points: 0, pointsThere: 0, redemptions: 0, redemptionsThere: 0 };
   for await (const page of pages((p) => from.accounts.users(p), (u) => u.id)) {
     for (const u of page) {
-      if (await to.accounts.user(u.id)) {
-        skipped++;
-        continue;
+      if (await to.accounts.user(u.id)) skipped++;
+      else {
+        await to.accounts.createUser(u);
+        copied++;
       }
-      await to.accounts.createUser(u);
-      const usage = await from.accounts.usage(u.id);
-      if (usage > 0) await to.transact(`user:${u.id}`, (tx) => tx.write({ type: 'usage', userId: u.id, delta: usage }));
+      // Usage moves as a counter of its own (links are copied without moving it): what the target lacks of it.
+      const [usage, usageThere] = await Promise.all([from.accounts.usage(u.id), to.accounts.usage(u.id)]);
+      if (usage !== usageThere) await to.transact(`user:${u.id}`, (tx) => tx.write({ type: 'usage', userId: u.id, delta: usage - usageThere }));
       for (const c of await from.accounts.credentialsOf(u.id)) await to.accounts.putCredential(c);
-      copied++;
+      // Points through the award step with no cap (it keeps the balance and the day counts), redemptions as they were.
+      for await (const points of pages((p) => from.rewards.points(u.id, p), pointKey)) {
+        for (const pt of points) {
+          const outcome = await to.rewards.award(pt, Number.MAX_SAFE_INTEGER);
+          if (outcome === 'awarded') ledger.points++;
+          else if (outcome === 'duplicate') ledger.pointsThere++;
+          else throw new Error(`point ${pt.id} of account ${u.id} not copied: ${outcome}`);
+        }
+      }
+      for await (const reds of pages((p) => from.rewards.redemptions(u.id, p), (r) => r.id)) {
+        for (const r of reds) {
+          if (await to.rewards.restore(r)) ledger.redemptions++;
+          else ledger.redemptionsThere++;
+        }
+      }
     }
     report('users', copied, skipped);
   }
+  report('reward points', ledger.points, ledger.pointsThere);
+  report('reward redemptions', ledger.redemptions, ledger.redemptionsThere);
   copied = skipped = 0;
   for await (const page of pages((p) => from.accounts.keys(p), (k) => k.id)) {
     for (const k of page) {

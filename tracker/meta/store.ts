@@ -166,6 +166,13 @@ export interface RewardTable {
    * id is taken.
    */
   redeem(ask: Omit<RedemptionRecord, 'premiumUntil'>): Promise<{ user: UserRecord; redemption: RedemptionRecord; balance: RewardBalance }>;
+  /**
+   * Adds a redemption as it was made elsewhere and spends its points, the
+   * account left as it is (it carries its premium already): moving a store
+   * (migrate.ts). False when the id is there already; StoreError NOT_FOUND
+   * without the account.
+   */
+  restore(r: RedemptionRecord): Promise<boolean>;
 }
 
 /**

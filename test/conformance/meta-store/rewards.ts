@@ -1,7 +1,8 @@
 // What every MetaStore back end must do for the reward ledger: points unique
 // by id, the daily cap per uploader and day checked in the same step as the
 // addition, balances that the records add up to, and redemptions that spend
-// points and extend premium together, exactly once under concurrent asks.
+// points and extend premium together, exactly once under concurrent asks;
+// a redemption restored as it was (moving a store) spends without extending.
 import type { Test } from 'tap';
 import type { PointRecord } from '../../../tracker/meta/store.js';
 import { pointKey } from '../../../tracker/meta/store.js';
@@ -87,5 +88,18 @@ export async function rewardsGroup(t: Test, { factory }: SuiteOptions): Promise<
     t.equal((await s.accounts.user('u1'))?.premiumUntil, '2026-03-08T00:00:00.000Z', 'three days, once');
     t.same(await s.rewards.balance('u1'), { earned: 2, spent: 2 });
     t.equal((await s.rewards.redemptions('u1', { limit: 10 })).length, 1);
+  });
+
+  await t.test('restore: a redemption as it was, its points spent, the account untouched, once', async (t) => {
+    const s = await fresh(t);
+    await s.accounts.createUser({ ...userRecord('u1', 'alice'), premiumUntil: '2026-04-01T00:00:00.000Z' });
+    for (const id of ['p1', 'p2', 'p3']) await s.rewards.award(point(id, 'u1'), 10);
+    const r = { id: 'r1', userId: 'u1', points: 2, days: 1, at: '2026-03-05T00:00:00.000Z', premiumUntil: '2026-03-06T00:00:00.000Z' };
+    t.equal(await s.rewards.restore(r), true);
+    t.equal(await s.rewards.restore(r), false, 'there already');
+    t.same(await s.rewards.redemptions('u1', { limit: 10 }), [r], 'the record as it was');
+    t.same(await s.rewards.balance('u1'), { earned: 3, spent: 2 });
+    t.equal((await s.accounts.user('u1'))?.premiumUntil, '2026-04-01T00:00:00.000Z', 'premium left as it is');
+    await rejectsWith(t, s.rewards.restore({ ...r, userId: 'nobody' }), 'NOT_FOUND', 'no account');
   });
 }

@@ -68,5 +68,19 @@ export function levelRewards(d: LevelRewardDeps): RewardTable {
         }),
       );
     },
+    restore: (r) => {
+      part(r.id);
+      part(r.userId);
+      return d.locked(rewardLock(r.userId), async () => {
+        const [user, taken, bal] = await Promise.all([d.get<UserRecord>(keys.user(r.userId)), d.get(keys.redemption(r.userId, r.id)), balance(r.userId)]);
+        if (!user) throw new StoreError('NOT_FOUND', `no account ${r.userId}`);
+        if (taken !== undefined) return false;
+        await d.write([
+          { type: 'put', key: keys.redemption(r.userId, r.id), value: r },
+          { type: 'put', key: keys.rewardBalance(r.userId), value: { ...bal, spent: bal.spent + r.points } },
+        ]);
+        return true;
+      });
+    },
   };
 }

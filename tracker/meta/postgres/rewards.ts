@@ -74,5 +74,16 @@ export function pgRewards(pool: pg.Pool): RewardTable {
         return r;
       });
     },
+    restore: (r) => {
+      if (!isRecordId(r.userId)) return Promise.reject(new StoreError('NOT_FOUND', `no account ${r.userId}`));
+      if (!isRecordId(r.id)) return Promise.reject(new TypeError(`invalid redemption id ${JSON.stringify(r.id)}`));
+      return inTx(pool, async (c) => {
+        if (!(await lockAccount(c, r.userId))) throw new StoreError('NOT_FOUND', `no account ${r.userId}`);
+        const added = await c.query('INSERT INTO reward_redemptions (user_id, id, record) VALUES ($1, $2, $3::json) ON CONFLICT DO NOTHING', [r.userId, r.id, JSON.stringify(r)]);
+        if ((added.rowCount ?? 0) === 0) return false;
+        await c.query('UPDATE users SET points_spent = points_spent + $2 WHERE id = $1', [r.userId, r.points]);
+        return true;
+      });
+    },
   };
 }
