@@ -11,11 +11,11 @@ import t, { type Test } from 'tap';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, FileChooser, Page } from 'playwright-core';
-import { useCluster } from '../helpers/cluster.js';
+import { BIN, useCluster } from '../helpers/cluster.js';
 import { ensureWebBuilt, screenshotDir, useBrowser } from '../helpers/browser.js';
 import { makeRandomFile, sha256File, tempDir, type TestFile } from '../helpers/files.js';
 import { curl, http } from '../helpers/http.js';
-import { describeRun, waitFor } from '../helpers/proc.js';
+import { describeRun, run, waitFor } from '../helpers/proc.js';
 
 const MiB = 1 << 20;
 const DESKTOP = { width: 1280, height: 860 };
@@ -374,6 +374,11 @@ await t.test('an account from the pages alone: register, a token made and revoke
   t.match(JSON.parse(api.text), { links: [{ filename: 'report ann.pdf', size: 30_000, link, downloads: 2 }] }, 'the account API says the same');
   t.notOk('next' in (JSON.parse(api.text) as object), 'one page');
   t.equal((await http(`${c.trackerUrl}/api/account/links`)).status, 401, 'only for the account');
+  const ls = await run(process.execPath, [BIN.client, 'ls'], { env: { ...process.env, HOARD_TRACKER: c.trackerUrl, HOARD_TOKEN: token, HOARD_LOG_LEVEL: 'warn', HOARD_STATE_DIR: join(work.dir, 'state') }, timeoutMs: 30_000 });
+  t.equal(ls.code, 0, describeRun(ls));
+  const table = ls.stdout.trimEnd().split('\n').map((line) => line.split(/ {2,}/));
+  t.same(table[0], ['NAME', 'SIZE', 'DOWNLOADS', 'UPLOADED', 'LINK'], 'hoard ls: a table');
+  t.match(table.slice(1), [['report ann.pdf', '29.3 KiB', '2', /^\d{4}-\d\d-\d\dT/, link]], 'with the file\'s downloads');
 
   await page.goto(`${c.trackerUrl}/account`);
   const listed = await page.$$eval('section[aria-labelledby="files-title"] tbody tr', (trs) =>
