@@ -17,9 +17,11 @@ export interface SyntheticBlob {
 
 export class RawLevelIndex {
   readonly db: Level<string, unknown>;
-  private count = 0;
-
-  constructor(location: string) {
+  /** `count`: blobs in the database already (a copy of a filled store), for the counters record. */
+  constructor(
+    location: string,
+    private count = 0,
+  ) {
     this.db = new Level<string, unknown>(location, { valueEncoding: 'json' });
   }
 

@@ -21,6 +21,8 @@ export interface BenchOptions {
   smallConcurrency: number;
   /** Blobs in the tracker-index scenario. */
   blobs: number;
+  /** The last blobs of the tracker index, committed one by one and timed (the rest are written in bulk). */
+  commits: number;
   /** Random lookups per repeat in the tracker-index scenario. */
   lookups: number;
   memDownloads: number;
@@ -51,7 +53,7 @@ export async function parseOptions(argv = hideBin(process.argv)): Promise<BenchO
   const a = await yargs(argv)
     .scriptName('npm run bench --')
     .usage('$0 [flags]\n\nRaces hoard against in-memory MD5, plain Node servers and nginx on 127.0.0.1.')
-    .option('quick', { type: 'boolean', default: false, describe: 'Smoke run (~1–2 min): 64 MiB files, 3 s runs, 1 repeat, 20k index blobs' })
+    .option('quick', { type: 'boolean', default: false, describe: 'Smoke run (~1–2 min): 64 MiB files, 3 s runs, 1 repeat, 20k index blobs (10k of them committed)' })
     .option('size', { type: 'string', describe: 'Large file size (default 1GiB, quick 64MiB)' })
     .option('duration', { type: 'number', describe: 'Seconds per fixed-duration run (default 10, quick 3)' })
     .option('repeats', { type: 'number', describe: 'Repeats per measurement (default 3, quick 1)' })
@@ -60,6 +62,7 @@ export async function parseOptions(argv = hideBin(process.argv)): Promise<BenchO
     .option('small-size', { type: 'string', default: '4KiB', describe: 'Small-file size' })
     .option('small-concurrency', { type: 'number', default: 16, describe: 'Requests in flight in the small-file runs' })
     .option('blobs', { type: 'string', describe: 'Blobs in the tracker index (default 1M, quick 20k; e.g. 10M)' })
+    .option('commits', { type: 'string', describe: 'Index blobs committed one by one and timed, the last of --blobs; the rest are written in bulk (default 100k, quick 10k)' })
     .option('lookups', { type: 'string', describe: 'Random index lookups per repeat (default min(blobs, 200k))' })
     .option('mem-downloads', { type: 'number', default: 100, describe: 'Concurrent downloads in the memory scenario' })
     .option('mem-uploads', { type: 'number', default: 10, describe: 'Concurrent uploads in the memory scenario' })
@@ -99,6 +102,7 @@ export async function parseOptions(argv = hideBin(process.argv)): Promise<BenchO
     smallSize: parseBytes('small-size', 1)(a['small-size']),
     smallConcurrency: a['small-concurrency'],
     blobs,
+    commits: Math.min(blobs, count(a.commits ?? (quick ? '10k' : '100k'))),
     lookups: a.lookups ? count(a.lookups) : Math.min(blobs, quick ? 20_000 : 200_000),
     memDownloads: a['mem-downloads'],
     memUploads: a['mem-uploads'],

@@ -1,17 +1,27 @@
 // 6. The tracker's index at scale, on each metadata back end (LevelDB, and
-// PostgreSQL in a throwaway server with fsync on). Filling it through HTTP
-// commits would take most of an hour at 1 M blobs, so the bench drives the
-// tracker's own commit (Committer) over its own store (openMetaStore)
-// directly, then starts the real tracker on that store and reads links over
-// HTTP with wrk while watching its memory.
+// PostgreSQL in a throwaway server with fsync on). Committing every blob one
+// by one would take hours at 10 M blobs, so the index is filled in two parts:
+// - the first N − M blobs (--blobs N, --commits M) in bulk
+//   (bench/lib/index-fill.ts): each through the tracker's own commit
+//   (Committer) over a recorder, its writes turned into the back end's own
+//   records by the store's encoder (LevelDB batches of levelOutcome's keys
+//   and values; PostgreSQL multi-row INSERTs of recordSql's rows), thousands
+//   of blobs per write, then read back through the store to check them;
+// - the last M blobs through the real Committer over the real store
+//   (openMetaStore), 64 in flight, synced as in production: the inserts/s.
+// The raw baselines start from a copy of the filled store (the same keys or
+// rows) and insert their last M themselves. Lookups and bytes per blob are
+// taken at N; then the real tracker is started on that store and links are
+// read over HTTP with wrk while its memory is watched.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../../common/log.js';
 import type { BlobManifest } from '../../common/protocol/types.js';
 import { Committer } from '../../tracker/index/committer.js';
 import { openMetaStore } from '../../tracker/meta/open.js';
 import type { BenchContext } from '../lib/context.js';
+import { checkFilled, fillIndex, levelBulk, pgBulk, type BulkWriter, type Filled } from '../lib/index-fill.js';
 import { RawLevelIndex, type SyntheticBlob } from '../baselines/raw-level.js';
 import { RawPostgresIndex } from '../baselines/raw-postgres.js';
 import { postgresUnavailable, startPostgres } from '../../scripts/cluster/postgres.js';
@@ -31,6 +41,11 @@ const BATCH = IN_FLIGHT / BATCHES_IN_FLIGHT;
 const SAMPLE = 100_000;
 const WRK_IDS = 10_000;
 const NODE_ID = 'bench-node';
+/** How each back end's bulk part is written (bench/lib/index-fill.ts). */
+const BULK_HOW: Record<'index' | 'index-pg', string> = {
+  index: 'in LevelDB batches of 2,000 blobs, unsynced but the last',
+  'index-pg': 'as multi-row INSERTs of 2,000 blobs per transaction, synchronous_commit off but the last',
+};
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -89,6 +104,13 @@ class Reservoir<T> {
   pick(): T {
     return this.items[Math.floor(Math.random() * this.items.length)]!;
   }
+  /** The same sample, going on apart. */
+  copy(): Reservoir<T> {
+    const r = new Reservoir<T>(this.cap);
+    r.items.push(...this.items);
+    r.seen = this.seen;
+    return r;
+  }
 }
 
 /** The raw engine with the same writes and reads, for the baseline rows. */
@@ -104,11 +126,18 @@ interface RawIndex {
 interface IndexBackend {
   /** --meta for the store and the tracker. */
   spec: string;
+  /** The store's own records written in bulk, while the store is closed. */
+  bulk(): Promise<BulkWriter>;
+  /** Copies the filled store where the raw baselines start. */
+  forkRaw(): Promise<void>;
   /** Store files (after the store closed), per the whole index. */
   storeBytes(): Promise<number>;
-  raw(): Promise<RawIndex>;
+  /** `filled`: blobs in the copy already. */
+  raw(filled: number): Promise<RawIndex>;
   rawBytes(): Promise<number>;
-  /** The same engine in a place of its own, for the batched baseline (none where the engine has no transactions). */
+  /** Where the store's bytes go, per blob (a note), where the engine tells. */
+  breakdown?(blobs: number): string;
+  /** The same engine in another copy of the filled store, for the batched baseline (none where the engine has no transactions). */
   rawBatched?(): Promise<RawIndex>;
   stop(): Promise<void>;
 }
@@ -137,9 +166,11 @@ const levelKind: BackendKind = {
     const metaDir = join(trackerDir, 'data', 'meta');
     return {
       spec: `level:${metaDir}`,
+      bulk: () => levelBulk(metaDir),
+      forkRaw: async () => cpSync(metaDir, join(dir, 'raw'), { recursive: true }),
       storeBytes: async () => dirBytes(metaDir),
-      async raw() {
-        const raw = new RawLevelIndex(join(dir, 'raw'));
+      async raw(filled) {
+        const raw = new RawLevelIndex(join(dir, 'raw'), filled);
         await raw.open();
         return raw;
       },
@@ -151,6 +182,9 @@ const levelKind: BackendKind = {
 
 /** Tables, indexes and TOAST of the store's tables (not the WAL), in bytes. */
 const TABLE_BYTES = `SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::int8 AS n FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r'`;
+
+/** Per table of the store: table (heap, TOAST) and index bytes, after a CHECKPOINT. */
+const TABLE_SPLIT = `SELECT c.relname, pg_table_size(c.oid), pg_indexes_size(c.oid) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = 'public' AND c.relkind = 'r' ORDER BY c.relname`;
 
 const pgKind: BackendKind = {
   id: 'index-pg',
@@ -164,14 +198,9 @@ const pgKind: BackendKind = {
     // fsync and synchronous commit on, as in production; enough shared buffers to hold the hot part of 1 M blobs.
     const server = await startPostgres({ durable: true, settings: { shared_buffers: '1GB', max_wal_size: '4GB' } });
     const storeUrl = await server.createDatabase('hoard_index');
-    const rawUrl = await server.createDatabase('hoard_raw');
-    const batchedUrl = await server.createDatabase('hoard_raw_batched');
-    // The store creates the schema; the baselines write the same tables.
-    const rawOn = async (url: string, connections: number) => {
-      const s = await openMetaStore(url);
-      await s.close();
-      return new RawPostgresIndex(url, connections);
-    };
+    // The store creates the schema; the baselines write the same tables, in copies of the filled database.
+    const fork = (db: string) => server.psql(`CREATE DATABASE ${db} TEMPLATE hoard_index STRATEGY file_copy`);
+    const rawOn = async (db: string, connections: number) => new RawPostgresIndex(server.url(db), connections);
     const bytes = async (db: string) => {
       server.psql('CHECKPOINT', db);
       return Number(server.psql(TABLE_BYTES, db).trim());
@@ -179,10 +208,20 @@ const pgKind: BackendKind = {
     ctx.log(`index-pg: PostgreSQL on port ${server.port}`);
     return {
       spec: storeUrl,
+      bulk: async () => pgBulk(storeUrl),
+      async forkRaw() {
+        fork('hoard_raw');
+        fork('hoard_raw_batched');
+      },
       storeBytes: () => bytes('hoard_index'),
-      raw: () => rawOn(rawUrl, 16),
+      breakdown(blobs) {
+        const rows = server.psql(TABLE_SPLIT, 'hoard_index').trim().split('\n');
+        const per = (v: string) => `${(Number(v) / blobs).toFixed(0)} B`;
+        return rows.map((r) => r.split('|')).filter(([, table]) => Number(table) > 8192).map(([name, table, indexes]) => `${name} ${per(table!)} table + ${per(indexes!)} indexes`).join(', ');
+      },
+      raw: () => rawOn('hoard_raw', 16),
       rawBytes: () => bytes('hoard_raw'),
-      rawBatched: () => rawOn(batchedUrl, BATCHES_IN_FLIGHT),
+      rawBatched: () => rawOn('hoard_raw_batched', BATCHES_IN_FLIGHT),
       stop: async () => server.stop(),
     };
   },
@@ -198,54 +237,80 @@ function indexScenario(kind: BackendKind): Scenario {
         res.skipped = why;
         return;
       }
-      const { blobs: n, lookups, repeats, duration } = ctx.opts;
       const dir = ctx.dir(kind.id);
       const trackerDir = join(dir, 'tracker');
-      const backend = await kind.prepare(ctx, dir, trackerDir);
       try {
-        await measure(ctx, res, kind, backend, dir, trackerDir, n, lookups, repeats, duration);
+        const backend = await kind.prepare(ctx, dir, trackerDir);
+        try {
+          await measure(ctx, res, kind, backend, dir, trackerDir);
+        } finally {
+          await backend.stop();
+        }
       } finally {
-        await backend.stop();
+        // Gigabytes at 10 M blobs: gone before the next scenario.
+        if (!ctx.opts.keep) rmSync(dir, { recursive: true, force: true });
       }
     },
   };
 }
 
-async function measure(
-  ctx: BenchContext,
-  res: Parameters<Scenario['run']>[1],
-  kind: BackendKind,
-  backend: IndexBackend,
-  dir: string,
-  trackerDir: string,
-  n: number,
-  lookups: number,
-  repeats: number,
-  duration: number,
-): Promise<void> {
+const manifestOf = (b: SyntheticBlob): BlobManifest => ({ id: b.blobId, md5: b.md5, sha256: b.blobId, size: b.size, chunkSize: 8 << 20, chunks: b.chunks });
+
+async function measure(ctx: BenchContext, res: Parameters<Scenario['run']>[1], kind: BackendKind, backend: IndexBackend, dir: string, trackerDir: string): Promise<void> {
+  const { blobs: n, commits, lookups, repeats, duration } = ctx.opts;
+  const filled = n - commits;
   const links = new Reservoir<string>(SAMPLE);
   const md5s = new Reservoir<string>(SAMPLE);
+  const commitDeps = { refuse: async () => undefined, isLive: () => true, log: createLogger('bench-index', 'silent') };
+  const count = (v: number) => v.toLocaleString('en-US');
 
-  // hoard: the tracker's commit over its store.
+  // The first N − M blobs in bulk, into an empty store (its schema made by opening it).
+  await (await openMetaStore(backend.spec)).close();
+  let checked: Filled[] = [];
+  let fillRate: number | undefined;
+  if (filled > 0) {
+    ctx.log(`${kind.id}: writing ${count(filled)} blobs in bulk (commits recorded, the ${kind.name} store's encoding)`);
+    const started = process.hrtime.bigint();
+    checked = await fillIndex(
+      await backend.bulk(),
+      filled,
+      (i) => {
+        const b = synthetic(i);
+        return { filename: b.filename, manifest: manifestOf(b) };
+      },
+      (store) => new Committer({ store, ...commitDeps }),
+      (f) => {
+        links.add(f.link.id);
+        md5s.add(f.blob.md5);
+      },
+      (done) => ctx.log(`${kind.id}: ${count(done)} written in bulk (${(msSince(started) / 1000).toFixed(0)} s)`),
+    );
+    fillRate = filled / (msSince(started) / 1000);
+    ctx.log(`${kind.id}: bulk fill ${withUnit(fillRate, 'ops/s')}`);
+  }
+  await backend.forkRaw();
+  const rawLinks = links.copy();
+
+  // hoard: the last M through the tracker's commit over its store.
   const store = await openMetaStore(backend.spec);
   let insertRate: number;
   const lookupRates: number[] = [];
   const md5Rates: number[] = [];
   try {
-    const committer = new Committer({ store, refuse: async () => undefined, isLive: () => true, log: createLogger('bench-index', 'silent') });
-    ctx.log(`${kind.id}: committing ${n.toLocaleString('en-US')} blobs through Committer + the ${kind.name} meta store`);
+    await checkFilled(store, checked, filled);
+    const committer = new Committer({ store, ...commitDeps });
+    ctx.log(`${kind.id}: committing blobs ${count(filled + 1)}–${count(n)} through Committer + the ${kind.name} meta store`);
     insertRate = await pool(
-      n,
+      commits,
       IN_FLIGHT,
       async (i) => {
-        const b = synthetic(i);
-        const manifest: BlobManifest = { id: b.blobId, md5: b.md5, sha256: b.blobId, size: b.size, chunkSize: 8 << 20, chunks: b.chunks };
-        const out = await committer.commit(NODE_ID, b.filename, manifest);
+        const b = synthetic(filled + i);
+        const out = await committer.commit(NODE_ID, b.filename, manifestOf(b));
         if (out.dedup) throw new Error('a random blob was committed as a duplicate');
         links.add(out.link.id);
         md5s.add(b.md5);
       },
-      (done) => ctx.log(`${kind.id}: ${done.toLocaleString('en-US')} committed`),
+      (done) => ctx.log(`${kind.id}: ${count(done)} committed`),
     );
     for (let r = 0; r < repeats; r++) {
       lookupRates.push(
@@ -264,16 +329,16 @@ async function measure(
     await store.close();
   }
   const hoardBytes = (await backend.storeBytes()) / n;
+  if (backend.breakdown) res.notes.push(`Bytes per blob at ${count(n)} blobs, by table of the store: ${backend.breakdown(n)}.`);
   ctx.log(`${kind.id}: hoard ${withUnit(insertRate, 'ops/s')} inserts, ${withUnit(lookupRates[0]!, 'ops/s')} lookups, ${hoardBytes.toFixed(0)} B/blob`);
 
-  // Baseline: the same writes and reads straight into the engine.
-  const raw = await backend.raw();
-  const rawLinks = new Reservoir<string>(SAMPLE);
+  // Baseline: the same writes and reads straight into the engine, from the copy of the filled store.
+  const raw = await backend.raw(filled);
   let rawInsert: number;
   const rawLookups: number[] = [];
   try {
-    rawInsert = await pool(n, IN_FLIGHT, async (i) => {
-      const b = synthetic(i);
+    rawInsert = await pool(commits, IN_FLIGHT, async (i) => {
+      const b = synthetic(filled + i);
       await raw.insert(b);
       rawLinks.add(b.linkId);
     });
@@ -288,31 +353,36 @@ async function measure(
     await raw.close();
   }
   const rawBytes = (await backend.rawBytes()) / n;
-  const count = n.toLocaleString('en-US');
   const base = (figure: ReturnType<typeof fig>) => ({ name: kind.baseline, figure });
-  res.rows.push(row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), base(fig([rawInsert]))));
+  const inserts = `index inserts/s, blobs ${count(filled + 1)}–${count(n)}, ${IN_FLIGHT} in flight`;
+  res.rows.push(row(inserts, 'ops/s', fig([insertRate]), base(fig([rawInsert]))));
   if (backend.rawBatched) {
     const batched = await backend.rawBatched();
     let rate: number;
     try {
-      const perBatch = await pool(Math.floor(n / BATCH), BATCHES_IN_FLIGHT, (i) => batched.insertMany!(Array.from({ length: BATCH }, (_, j) => synthetic(i * BATCH + j))));
+      const perBatch = await pool(Math.floor(commits / BATCH), BATCHES_IN_FLIGHT, (i) => batched.insertMany!(Array.from({ length: BATCH }, (_, j) => synthetic(filled + i * BATCH + j))));
       rate = perBatch * BATCH;
     } finally {
       await batched.close();
     }
     ctx.log(`${kind.id}: raw, ${BATCH} blobs per transaction: ${withUnit(rate, 'ops/s')}`);
     res.rows.push(
-      row(`index inserts/s, filling to ${count} blobs, ${IN_FLIGHT} in flight`, 'ops/s', fig([insertRate]), {
+      row(inserts, 'ops/s', fig([insertRate]), {
         name: `raw ${kind.name}, same rows, ${BATCH} blobs per synced transaction, ${BATCHES_IN_FLIGHT} connections`,
         figure: fig([rate]),
       }),
     );
   }
   res.rows.push(
-    row(`link lookups/s (link + blob) at ${count} blobs`, 'ops/s', fig(lookupRates), { name: `raw ${kind.name}, same two reads`, figure: fig(rawLookups) }),
-    row(`MD5 lookups/s (dedup check) at ${count} blobs`, 'ops/s', fig(md5Rates)),
-    row(`bytes on disk per blob at ${count} blobs`, 'B', fig([hoardBytes]), base(fig([rawBytes]))),
+    row(`link lookups/s (link + blob) at ${count(n)} blobs`, 'ops/s', fig(lookupRates), { name: `raw ${kind.name}, same two reads`, figure: fig(rawLookups) }),
+    row(`MD5 lookups/s (dedup check) at ${count(n)} blobs`, 'ops/s', fig(md5Rates)),
+    row(`bytes on disk per blob at ${count(n)} blobs`, 'B', fig([hoardBytes]), base(fig([rawBytes]))),
   );
+  const fillNote = fillRate === undefined ? 'no bulk part' : `the first ${count(filled)} in bulk at ${withUnit(fillRate, 'ops/s')} (each through Committer over a recorder, written with the store's own encoding ${BULK_HOW[kind.id]}, then read back through the store and checked)`;
+  res.notes.push(
+    `Index of ${count(n)} random blobs of one chunk each, one link per blob: ${fillNote}; the last ${count(commits)} committed through tracker/index/committer.ts (Committer) and ${kind.store}, ${IN_FLIGHT} in flight, synced: the inserts/s. The raw baseline starts from a copy of the filled store and inserts its last ${count(commits)} itself. Lookups pick from a uniform sample of ${count(Math.min(n, SAMPLE))} links of all ${count(n)}. Bytes on disk: ${kind.bytesNote}, divided by ${count(n)}.`,
+  );
+  const total = count(n);
 
   // The real tracker serving that store over HTTP.
   if (!ctx.wrk) {
@@ -342,13 +412,13 @@ async function measure(
       ctx.log(`${kind.id}: GET /api/links ${withUnit(w.requestsPerSec, 'ops/s')}, tracker RSS ${withUnit(peaks.at(-1)!, 'MB')}`);
     }
     res.rows.push(
-      row(`GET /api/links/<id> over HTTP at ${count} blobs, ${IN_FLIGHT} connections (wrk)`, 'ops/s', fig(rates)),
+      row(`GET /api/links/<id> over HTTP at ${total} blobs, ${IN_FLIGHT} connections (wrk)`, 'ops/s', fig(rates)),
       row(`tracker RSS serving them (peak; ${withUnit(idle, 'MB')} idle after start)`, 'MB', fig(peaks)),
     );
-    if (kind.id === 'index-pg') await twoTrackers(ctx, res, dir, secretFile, backend.spec, t.url, script, count, repeats, duration);
+    if (kind.id === 'index-pg') await twoTrackers(ctx, res, dir, secretFile, backend.spec, t.url, script, total, repeats, duration);
     const big = splits.reduce((a, b) => (b.rss > a.rss ? b : a));
     res.notes.push(`Tracker memory at its largest sample: ${withUnit(big.rss, 'MB')} resident, of which ${withUnit(big.anon, 'MB')} anonymous (heap, buffers) and ${withUnit(big.file, 'MB')} file-backed (pages of files the process maps, such as LevelDB tables), which the kernel can reclaim.`);
-    res.notes.push(`Index filled with ${count} random blobs of one chunk each, one link per blob, through tracker/index/committer.ts (Committer) and ${kind.store}, ${IN_FLIGHT} commits in flight; lookups pick from a random sample of ${Math.min(n, SAMPLE).toLocaleString('en-US')} links. Bytes on disk: ${kind.bytesNote}. HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
+    res.notes.push(`HTTP lookups: wrk with a Lua script picking among ${ids.length.toLocaleString('en-US')} link ids, against \`node dist/tracker/main.js\` started on that store.`);
   } finally {
     await ctx.procs.stop(t.proc);
   }

@@ -8,11 +8,12 @@ import type { BlobManifest } from '../../common/protocol/types.js';
 import type { OwnerClaim } from '../../common/sign.js';
 import { formatBytes } from '../accounts/limits.js';
 import { newLinkId } from './link-id.js';
-import { onBlob, writeCommitIn } from '../meta/operations.js';
-import { StoreError, type BlobRecord, type LinkRecord, type MetaStore, type MetaTx } from '../meta/store.js';
+import { onBlob, writeCommitIn, type BlobTransactor } from '../meta/operations.js';
+import { StoreError, type BlobRecord, type LinkRecord, type MetaTx } from '../meta/store.js';
 
 export interface CommitDeps {
-  store: MetaStore;
+  /** Only transactions and blob reads: the bench fills an index by recording what commits write (bench/lib/index-fill.ts). */
+  store: BlobTransactor;
   /** Throws (TAKEN_DOWN) when the content may get no new link: a takedown notice covers it. */
   refuse(blobId: string): Promise<void>;
   /** True when the node is registered and heartbeating. */

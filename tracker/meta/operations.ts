@@ -29,13 +29,16 @@ async function apply<R>(tx: MetaTx, d: Decision<R>): Promise<R> {
 
 const RETRY = Symbol('retry');
 
+/** What onBlob needs of a store: its transactions and blob reads by id. */
+export type BlobTransactor = Pick<MetaStore, 'transact'> & { blobs: Pick<MetaStore['blobs'], 'get'> };
+
 /**
  * Runs `fn` in a transaction locked on the blob's MD5, with the blob as the
  * transaction sees it (undefined when there is none; the lock is then the
  * blob id's). Tries again when the blob came or went between the look-up of
  * its MD5 and the lock.
  */
-export async function onBlob<T>(store: MetaStore, blobId: string, fn: (tx: MetaTx, blob: BlobRecord | undefined) => Promise<T>, opts?: TransactOptions): Promise<T> {
+export async function onBlob<T>(store: BlobTransactor, blobId: string, fn: (tx: MetaTx, blob: BlobRecord | undefined) => Promise<T>, opts?: TransactOptions): Promise<T> {
   for (;;) {
     const lockKey = (await store.blobs.get(blobId))?.md5 ?? blobId;
     const r = await store.transact(

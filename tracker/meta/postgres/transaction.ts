@@ -79,7 +79,7 @@ export class ReadBatch {
 }
 
 /** Refuses, at the write, any record a column could not give back identical. */
-function checkWrite(w: RecordWrite): void {
+export function checkWrite(w: RecordWrite): void {
   switch (w.type) {
     case 'blob':
       if (!isSha256Hex(w.id)) throw new TypeError(`invalid blob id ${JSON.stringify(w.id)}`);
