@@ -6,6 +6,7 @@ import { DEFAULT_TRACKER, hoardVersion } from '../common/cli.js';
 import { getCommand } from './commands/get.js';
 import { loginCommand } from './commands/login.js';
 import { logoutCommand } from './commands/logout.js';
+import { lsCommand } from './commands/ls.js';
 import { pointsCommand } from './commands/points.js';
 import { putCommand } from './commands/put.js';
 import { redeemCommand } from './commands/redeem.js';
@@ -29,7 +30,8 @@ await yargs(args)
   .command(whoamiCommand)
   .command(redeemCommand)
   .command(pointsCommand)
-  .demandCommand(1, 'Name a command: put, get, login, logout, whoami, redeem or points')
+  .command(lsCommand)
+  .demandCommand(1, 'Name a command: put, get, login, logout, whoami, ls, redeem or points')
   .strict()
   .help()
   .alias('h', 'help')

@@ -37,6 +37,8 @@ import { BLOCKED_PER_LINE } from '../common/protocol/takedowns.js';
 import { trackerWorkers } from './workers/all.js';
 import { WorkerLeases } from './workers/leases.js';
 import { RewardDesk } from './rewards/desk.js';
+import { DownloadFollow } from './downloads/follow.js';
+import { DownloadTally } from './downloads/tally.js';
 import { geoCountries } from './rewards/geo.js';
 import { pointsOn, rewardRulesOf } from './rewards/rules.js';
 import { trackerMetrics } from './metrics.js';
@@ -130,6 +132,8 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     tokenTtl: config.tokenTtl,
     now,
   });
+  const rewards = await rewardDesk(config, store, log, now);
+  const tally = new DownloadTally({ add: (counts) => store.downloadCounts.add(counts), log: log.child({ part: 'download-counts' }) });
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,
@@ -149,7 +153,8 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       now,
     ),
     underQuorum: new UnderQuorumLog(log, now),
-    rewards: await rewardDesk(config, store, log, now),
+    rewards,
+    followed: new DownloadFollow({ secret: config.secret, now, tally, whole: (id) => rewards.whole(id) }),
     downloads: new DownloadDesk({
       policy: {
         rates: { anonymous: config.downloadRateAnonymous, free: config.downloadRateFree },
@@ -197,6 +202,7 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       leases.start();
       ctx.workers.start();
       streams.start();
+      tally.start();
       sweep = setInterval(() => topology.sweep(), SWEEP_MS);
       sweep.unref();
       refresh = setInterval(() => {
@@ -219,6 +225,8 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
       force.unref();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
       clearTimeout(force);
+      // The downloads counted since the last flush, while the store is open.
+      await tally.stop();
       await store.close();
     },
   };

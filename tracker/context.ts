@@ -11,6 +11,7 @@ import type { Topology } from './cluster/topology.js';
 import type { Accounts } from './accounts/accounts.js';
 import type { TrackerConfig } from './config.js';
 import type { DownloadDesk } from './downloads/desk.js';
+import type { DownloadFollow } from './downloads/follow.js';
 import type { Committer } from './index/committer.js';
 import type { CreationLimits } from './index/creation-limits.js';
 import type { ProofBook } from './index/proof-book.js';
@@ -41,7 +42,9 @@ export interface TrackerContext {
   creations: CreationLimits;
   /** The download policy: claims for node URLs, leases, the happy hour. */
   downloads: DownloadDesk;
-  /** Reward points: download ids for signed URLs, the bytes nodes served, the ledger. */
+  /** Every download followed to completion: its id in the signed URL, the bytes nodes served under it, the count per link. */
+  followed: DownloadFollow;
+  /** Reward points: which downloads may earn, the ledger. */
   rewards: RewardDesk;
   /** Takedown notices: those in force (book), issuing and lifting them (desk). */
   takedowns: { book: TakedownBook; desk: TakedownDesk };

@@ -2,6 +2,7 @@
 // account. docs/protocol.md has the routes; docs/tiers.md the rules.
 import type { PointsAudit } from './rewards.js';
 import type { Tier } from './tiers.js';
+import type { LinkInfo } from './types.js';
 
 /** The session cookie a browser holds after POST /api/account/login. */
 export const SESSION_COOKIE = 'hoard_session';
@@ -59,3 +60,17 @@ export interface TokenInfo {
 export interface TokenCreated extends TokenInfo {
   token: string;
 }
+
+/** One of an account's files (GET /api/account/links): its link, and how many complete downloads it had (docs/web.md says what counts). */
+export interface AccountLink extends LinkInfo {
+  downloads: number;
+}
+
+/** GET /api/account/links: the account's files in link id order, a page at a time; `next` is the `after` of the next page, absent on the last. */
+export interface AccountLinks {
+  links: AccountLink[];
+  next?: string;
+}
+
+/** Files per page of GET /api/account/links. */
+export const ACCOUNT_LINKS_PAGE = 100;

@@ -23,6 +23,7 @@ export const TRACKER = {
   logout: '/api/account/logout', // POST → 204 (ends the session or revokes the token used)
   tokens: '/api/account/tokens', // GET → TokenInfo[]; POST {name[,ttl]} → TokenCreated; DELETE …/<id> → 204
   redeem: '/api/account/redeem', // POST {key} → AccountInfo
+  accountLinks: '/api/account/links', // GET [?after=LINK] → AccountLinks (the account's files with their complete downloads)
   points: '/api/account/points', // GET [?after=KEY] → PointsInfo (reward points: balance and ledger)
   pointsRedeem: '/api/account/points/redeem', // POST {days} → PointsRedeemed
   // Cluster-internal (cluster secret required).

@@ -29,8 +29,8 @@ export interface DownloadDeps {
   trackerView: Pick<TrackerView, 'publicUrl'>;
   /** Paces downloads: their signed rate cap and lease, the uplink budget. */
   egress: Pick<Egress, 'open' | 'served'>;
-  /** Blobs and links taken down: a reader's signed URL stops working at once. */
-  takedowns: Pick<NodeTakedowns, 'blob' | 'link'>;
+  /** Blobs and links taken down: a reader's signed URL stops working at once, and a response under way is cut. */
+  takedowns: Pick<NodeTakedowns, 'blob' | 'link' | 'watch'>;
 }
 
 export function downloadHandler(deps: DownloadDeps): RouteHandler<unknown> {
@@ -53,6 +53,8 @@ async function handleDownload(ctx: DownloadDeps, req: IncomingMessage, res: Serv
       if (ref !== '') res.setHeader(NOTICE_HEADER, ref);
       throw new HoardError('TAKEN_DOWN', takenDownMessage(ref || undefined));
     }
+    // In the same step as the check: a takedown learnt from here on cuts this response.
+    ctx.takedowns.watch(id, link, res);
   }
   const blob = await ctx.store.get(id);
   if (!blob) throw new HoardError('BLOB_NOT_FOUND');

@@ -32,6 +32,7 @@ if ('skip' in pg || unbuilt) {
       nodes: await s.nodes.list(),
       blobs: await Promise.all(blobs.map(async (b) => ({ b, chunks: await s.blobs.chunks(b.id), prefixes: await s.blobs.prefixes(b.id) }))),
       links: await s.links.list({ limit: 1000 }),
+      downloads: Object.fromEntries(await s.downloadCounts.of((await s.links.list({ limit: 1000 })).map((l) => l.id))),
       uploads: await s.uploads.list({ limit: 1000 }),
       bad: await s.badCopies.list({ limit: 1000 }),
       collisions: await s.blobs.collisions({ limit: 1000 }),
@@ -102,6 +103,7 @@ if ('skip' in pg || unbuilt) {
     await appendAudit(s, Date.parse('2024-01-06T00:00:00.000Z'), { actor: 'ops', action: 'takedown.content', target: shared.blob.id, detail: 'copyright' });
     await appendAudit(s, Date.parse('2024-01-06T00:00:01.000Z'), { actor: 'ops', action: 'takedown.link', target: owned.link.id });
     await appendAudit(s, Date.parse('2024-01-07T00:00:00.000Z'), { actor: 'ops', action: 'takedown.lift', target: 'td2' });
+    await s.downloadCounts.add(new Map([[owned.link.id, 3], [shared.link.id, 1]]));
     await s.close();
   }
 
@@ -119,7 +121,7 @@ if ('skip' in pg || unbuilt) {
     const sa = await summarize(a);
     t.same(await summarize(p), sa, 'PostgreSQL: same counts and checksum');
     t.same(await summarize(b), sa, 'LevelDB again: same counts and checksum');
-    t.match(sa, { nodes: 3, blobs: 605, links: 605, uploads: 1, badCopies: 1, collisions: 1, users: 2, premiumKeys: 2, points: 4, redemptions: 1, takedowns: 2, auditEntries: 3 });
+    t.match(sa, { nodes: 3, blobs: 605, links: 605, uploads: 1, badCopies: 1, collisions: 1, users: 2, premiumKeys: 2, points: 4, redemptions: 1, takedowns: 2, auditEntries: 3, downloads: 4 });
     t.equal(await p.accounts.usage('acct1'), 4321, 'usage moves with its account');
     for (const s of [p, b]) {
       t.same(await s.rewards.balance('acct1'), { earned: 3, spent: 2 }, 'the balance moves with the ledger');
@@ -152,7 +154,11 @@ if ('skip' in pg || unbuilt) {
     const r = await migrate(`level:${source}`, db);
     t.equal(r.code, 0, describeRun(r));
     t.match(r.stderr, /blobs: 0 copied, 605 there already/);
+    t.match(r.stderr, /download counts: 2 copied, 0 there already/);
     t.match(r.stdout, /verified/);
+    const again = await migrate(`level:${source}`, db);
+    t.equal(again.code, 0, describeRun(again));
+    t.match(again.stderr, /download counts: 0 copied, 2 there already/, 'counts are not added twice');
   });
 
   await t.test('a migrate cut inside an account completes it when run again', async (t) => {

@@ -4,16 +4,19 @@
 // a signed URL handed out before it within seconds, and refuses the
 // content's upload (a plain PUT, a declared tus upload as `hoard put` makes
 // it with its proof, an undeclared tus upload) with nothing kept; a user
-// takedown can disable the account; lifting restores service; and the
-// audit log lists every admin action.
+// takedown can disable the account; lifting restores service; the audit
+// log lists every admin action; and a download under way when its content
+// is taken down is cut, its resumption refused.
 import t from 'tap';
 import { join } from 'node:path';
 import type { UploadResult } from '../../common/protocol/types.js';
 import type { AuditEntry, TakedownInfo } from '../../common/protocol/takedowns.js';
 import type { UserInfo } from '../../common/protocol/accounts.js';
+import { NODE } from '../../common/protocol/routes.js';
+import { signUrl } from '../../common/sign.js';
 import { useCluster } from '../helpers/cluster.js';
-import { listDir, listFiles, makeRandomFile, tempDir, type TestFile } from '../helpers/files.js';
-import { curlUpload, errorCode, http, resolveLink } from '../helpers/http.js';
+import { fileSize, listDir, listFiles, makeRandomFile, tempDir, type TestFile } from '../helpers/files.js';
+import { curl, curlUpload, errorCode, http, resolveLink } from '../helpers/http.js';
 import { describeRun, waitFor } from '../helpers/proc.js';
 import { tusCreate, tusPatch } from '../helpers/tus.js';
 
@@ -180,13 +183,41 @@ await t.test('the audit log lists every admin action, oldest first, with who did
   await c.adminRun(['users', 'set-tier', 'mallory', 'premium', '--days', '3']);
   const del = await c.adminRun(['users', 'delete', 'mallory']);
   t.equal(del.code, 0, describeRun(del));
+  const gc = await c.adminRun(['gc']);
+  t.equal(gc.code, 0, describeRun(gc));
+  const fsck = await c.adminRun(['fsck', '--repair']);
+  t.equal(fsck.code, 0, describeRun(fsck));
   const log = await c.admin<AuditEntry[]>(['audit']);
   const actions = log.map((e) => e.action);
-  t.same(actions, ['takedown.link', 'takedown.content', 'takedown.content', 'user.create', 'takedown.user', 'user.disable', 'takedown.lift', 'user.tier', 'user.delete']);
+  t.same(actions, ['takedown.link', 'takedown.content', 'takedown.content', 'user.create', 'takedown.user', 'user.disable', 'takedown.lift', 'user.tier', 'user.delete', 'worker.run', 'fsck.repair']);
   t.match(log.find((e) => e.action === 'user.delete'), { target: 'mallory', detail: /2 link\(s\)/ });
   t.ok(log.filter((e) => e.action !== 'user.create').every((e) => e.actor === 'legal-desk'), 'hoard-admin named the operator');
   t.match(log[1], { action: 'takedown.content', target: a.sha256, detail: /DMCA-4411.*copyright notice/ });
-  t.match(log.at(-2), { action: 'user.tier', target: 'mallory', detail: /premium/ });
+  t.match(log.at(-4), { action: 'user.tier', target: 'mallory', detail: /premium/ });
+  t.match(log.at(-2), { action: 'worker.run', target: 'gc' });
   const text = await c.adminRun(['audit']);
   t.match(text.stdout, /takedown\.lift/);
+});
+
+await t.test('a download under way when its content is taken down is cut within seconds; resuming it gets the 451', async (t) => {
+  // An anonymous reader's URL through the link, paced at 128 KiB/s by the node: half a minute for the file, were it not cut.
+  const f = await makeRandomFile(join(work.dir, 'f.bin'), 4096 * KiB);
+  const l = await upload(f, 'f.bin');
+  const exp = Math.floor(Date.now() / 1000) + 600;
+  const policy = { tier: 'anonymous' as const, rate: 128 * KiB, lease: '', happy: undefined };
+  const url = signUrl(c.secret, node.directUrl + NODE.blob + f.sha256, { verb: 'GET', resource: f.sha256, exp, extra: 'f.bin', link: l.id, policy });
+  const out = join(work.dir, 'f.part');
+  let ended = false;
+  const reading = curl(['-o', out, url], 120_000).finally(() => (ended = true));
+  await waitFor('the download to be under way', async () => (await fileSize(out)) > 0, 20_000);
+  t.notOk(ended, 'still downloading when the takedown is issued');
+  await takedown('content', l.id, 'court order', '--ref', 'CUT-7');
+  await waitFor('the download to be cut', () => ended, 15_000);
+  const r = await reading;
+  t.not(r.code, 0, `curl saw the connection cut: ${describeRun(r)}`);
+  const got = await fileSize(out);
+  t.ok(got < f.size, `${got} of ${f.size} bytes arrived`);
+  const resumed = await http(url, { headers: { range: `bytes=${got}-` } });
+  t.equal(resumed.status, 451, 'resuming is refused');
+  t.equal(resumed.headers['x-hoard-notice'], 'CUT-7');
 });

@@ -4,17 +4,18 @@
 // already holds ends early and the page says so; the link page downloads
 // without JavaScript; the upload works from the keyboard alone; a reload
 // mid-upload resumes and a cut connection is retried; curl still gets the
-// redirect. Screenshots of each page at desktop and phone width go
-// to dist/screenshots (or $HOARD_SCREENSHOTS, e.g. docs/web).
+// redirect; the account page counts a file's complete downloads.
+// Screenshots of each page at desktop and phone width go to dist/screenshots
+// (or $HOARD_SCREENSHOTS, e.g. docs/web).
 import t, { type Test } from 'tap';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, FileChooser, Page } from 'playwright-core';
-import { useCluster } from '../helpers/cluster.js';
+import { BIN, useCluster } from '../helpers/cluster.js';
 import { ensureWebBuilt, screenshotDir, useBrowser } from '../helpers/browser.js';
 import { makeRandomFile, sha256File, tempDir, type TestFile } from '../helpers/files.js';
 import { curl, http } from '../helpers/http.js';
-import { describeRun } from '../helpers/proc.js';
+import { describeRun, run, waitFor } from '../helpers/proc.js';
 
 const MiB = 1 << 20;
 const DESKTOP = { width: 1280, height: 860 };
@@ -336,9 +337,70 @@ await t.test('an account from the pages alone: register, a token made and revoke
   await page.setInputFiles('#files', [mine.path]);
   const [row] = await finishedRows(page, 1);
   t.match(row, { state: 'done', name: 'report ann.pdf' }, 'uploaded from the page');
+
+  // Its downloads, as curl makes them: complete ones count, once per downloader a day; one cut at half does not.
+  const link = row?.link ?? '-';
+  const downloads = async (): Promise<number> => {
+    const html = (await http(`${c.trackerUrl}/account`, { headers: { authorization: `Bearer ${token}`, accept: 'text/html' } })).text;
+    return Number(/<td class="num">(\d+)<\/td>/.exec(html)?.[1] ?? NaN);
+  };
+  const fetchFile = async (headers: Record<string, string>, range?: string): Promise<number> => {
+    // One file at a time without an account: the last download's lease may still be held for a moment.
+    const url = await waitFor('a download URL', async () => {
+      const r = await http(link, { headers });
+      if (r.status === 429) return undefined;
+      if (r.status !== 302) throw new Error(`GET ${link}: ${r.status} ${r.text}`);
+      return r.headers.location!;
+    }, 20_000, 200);
+    const out = join(work.dir, 'counted.bin');
+    const got = await curl(['-s', '-o', out, '-w', '%{http_code} %{size_download}', ...(range ? ['-r', range] : []), url]);
+    const [code, size] = got.stdout.trim().split(' ').map(Number);
+    if (code !== 200 && code !== 206) throw new Error(`download: ${describeRun(got)}`);
+    return size!;
+  };
+  t.equal(await downloads(), 0, 'no download yet');
+  // A caller counts once per UTC day: a run that crosses midnight sees the repeat counted as the next day's.
+  const dayOf = () => new Date().toISOString().slice(0, 10);
+  const firstDay = dayOf();
+  t.equal(await fetchFile({}), 30_000, 'a complete download, anonymous');
+  t.equal(await waitFor('the download counted', async () => ((await downloads()) >= 1 ? downloads() : undefined), 20_000, 200), 1, 'counted once complete');
+  t.equal(await fetchFile({}), 30_000, 'the same caller again the same day');
+  const bob = await http(`${c.trackerUrl}/api/account/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bob', password: 'bob password 1' }) });
+  t.equal(bob.status, 201, 'another account');
+  const bobToken = JSON.parse((await http(`${c.trackerUrl}/api/account/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bob', password: 'bob password 1', token: 'cli' }) })).text) as { token: string };
+  t.equal(await fetchFile({ authorization: `Bearer ${bobToken.token}` }, '0-14999'), 15_000, 'half the file, by another caller');
+  // A third caller's complete download: the node's beat that reports it reports the two before it too.
+  t.equal(await fetchFile({ authorization: `Bearer ${token}` }), 30_000, 'a complete download by the uploader, signed in');
+  const expected = dayOf() === firstDay ? 2 : 3;
+  const after = await waitFor('the third caller counted', async () => ((await downloads()) >= expected ? downloads() : undefined), 20_000, 200);
+  t.equal(after, expected, 'the repeat and the half counted nothing');
+  const api = await http(`${c.trackerUrl}/api/account/links`, { headers: { authorization: `Bearer ${token}` } });
+  t.match(JSON.parse(api.text), { links: [{ filename: 'report ann.pdf', size: 30_000, link, downloads: expected }] }, 'the account API says the same');
+  t.notOk('next' in (JSON.parse(api.text) as object), 'one page');
+  t.equal((await http(`${c.trackerUrl}/api/account/links`)).status, 401, 'only for the account');
+  const ls = await run(process.execPath, [BIN.client, 'ls'], { env: { ...process.env, HOARD_TRACKER: c.trackerUrl, HOARD_TOKEN: token, HOARD_LOG_LEVEL: 'warn', HOARD_STATE_DIR: join(work.dir, 'state') }, timeoutMs: 30_000 });
+  t.equal(ls.code, 0, describeRun(ls));
+  const table = ls.stdout.trimEnd().split('\n').map((line) => line.split(/ {2,}/));
+  t.same(table[0], ['NAME', 'SIZE', 'DOWNLOADS', 'UPLOADED', 'LINK'], 'hoard ls: a table');
+  t.match(table.slice(1), [['report ann.pdf', '29.3 KiB', String(expected), /^\d{4}-\d\d-\d\dT/, link]], 'with the file\'s downloads');
+
   await page.goto(`${c.trackerUrl}/account`);
-  const listed = await page.$$eval('section[aria-labelledby="files-title"] tbody tr', (trs) => trs.map((tr) => ({ name: tr.querySelector('th a')?.textContent ?? '', href: tr.querySelector('th a')?.getAttribute('href') ?? '', size: tr.querySelector('td')?.textContent ?? '' })));
-  t.same(listed, [{ name: 'report ann.pdf', href: row?.link ?? '-', size: '29.3 KiB' }], 'My files lists it: name, link, size');
+  const listed = await page.$$eval('section[aria-labelledby="files-title"] tbody tr', (trs) =>
+    trs.map((tr) => ({
+      name: tr.querySelector('th a')?.textContent ?? '',
+      href: tr.querySelector('th a')?.getAttribute('href') ?? '',
+      size: tr.querySelector('td')?.textContent ?? '',
+      downloads: tr.querySelector('td.num')?.textContent ?? '',
+    })),
+  );
+  t.same(listed, [{ name: 'report ann.pdf', href: row?.link ?? '-', size: '29.3 KiB', downloads: String(expected) }], 'My files lists it: name, link, size, downloads');
+  t.same(await page.$$eval('section[aria-labelledby="files-title"] thead th', (ths) => ths.map((th) => [th.textContent, th.getAttribute('scope')])), [
+    ['Name', 'col'],
+    ['Size', 'col'],
+    ['Downloads', 'col'],
+    ['Uploaded', 'col'],
+    ['Actions', 'col'],
+  ], 'a column header for each, Downloads among them');
   t.match(await page.textContent('dl.facts'), /Storage used\s*\d+%\s*29\.3 KiB of 200 GiB/, 'the storage used against the quota');
   await page.screenshot({ path: join(shots, 'account-desktop.png'), fullPage: true });
   t.ok(await phoneShotIn(page, 'account-phone.png'), 'the account page fits a phone screen');

@@ -112,9 +112,9 @@ const layers: Record<string, Record<string, string[]>> = {
     // Takedown notices: their rules, the notices in force, issuing and lifting.
     takedowns: ['meta', 'accounts'],
     workers: ['meta', 'cluster', 'index', 'replication', 'takedowns', 'context.ts'],
-    // The download policy: claims for node URLs, leases.
+    // The download policy: claims for node URLs, leases; every download followed to completion and counted per link.
     downloads: [],
-    // Reward points: the rules, the downloads followed to completion, the ledger's ids.
+    // Reward points: the rules, which complete downloads earn, the ledger's ids.
     rewards: ['meta'],
     http: ['meta', 'accounts', 'cluster', 'index', 'replication', 'takedowns', 'web', 'downloads', 'rewards', 'context.ts'],
     // The pages: HTML drawn on the server and the browser bundle's source (web/browser/, checked below).

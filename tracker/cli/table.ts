@@ -1,22 +1,6 @@
-// Plain aligned text tables for a terminal.
+// Text for hoard-admin's listings: the table (common/table.ts, shared with hoard ls), ages, dates.
 
-export interface Column<R> {
-  title: string;
-  value: (row: R) => string;
-  /** Numbers and sizes read best right-aligned. */
-  right?: boolean;
-}
-
-export function formatTable<R>(columns: Column<R>[], rows: R[]): string {
-  const cells = rows.map((r) => columns.map((c) => c.value(r)));
-  const widths = columns.map((c, i) => Math.max(c.title.length, ...cells.map((row) => row[i]!.length)));
-  const line = (values: string[]) =>
-    values
-      .map((v, i) => (columns[i]!.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(columns.map((c) => c.title)), ...cells.map(line)].join('\n') + '\n';
-}
+export { formatTable, type Column } from '../../common/table.js';
 
 /** "3s ago", "5m ago", "2h ago", "4d ago" from an ISO date or epoch ms. */
 export function ago(when: string | number | undefined, now = Date.now()): string {

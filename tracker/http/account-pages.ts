@@ -90,12 +90,14 @@ async function accountView(ctx: TrackerContext, userId: string, extra: Partial<A
   const user = await ctx.store.accounts.user(userId);
   if (!user) throw new HoardError('UNAUTHENTICATED');
   const links = await ctx.store.links.ofUploader(userId, { limit: FILES_SHOWN + 1 });
+  const shown = links.slice(0, FILES_SHOWN);
+  const downloads = await ctx.store.downloadCounts.of(shown.map((l) => l.id));
   const files: FileRow[] = [];
-  for (const l of links.slice(0, FILES_SHOWN)) {
+  for (const l of shown) {
     const blob = await ctx.store.blobs.get(l.blobId);
     if (!blob) continue;
     const info = linkInfo(ctx, l, blob);
-    files.push({ id: l.id, filename: l.filename, size: info.size, created: l.created, link: info.link });
+    files.push({ id: l.id, filename: l.filename, size: info.size, created: l.created, link: info.link, downloads: downloads.get(l.id) ?? 0 });
   }
   return {
     info: await accountInfo(ctx, user),

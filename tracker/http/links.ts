@@ -107,17 +107,20 @@ const linkRedirect: RouteHandler = async (ctx, _req, res, m) => {
     if (err instanceof DownloadBusy) res.setHeader('retry-after', String(err.retryAfterS));
     throw err;
   }
-  // A download that may earn its uploader a point carries an id its nodes report the bytes they serve under.
-  const download = ctx.rewards.open({
-    holder: callerKey(caller),
-    ip: caller.ip,
-    downloader: caller.kind === 'user' ? caller.userId : undefined,
-    linkId: link.id,
-    uploader: link.uploader,
-    blobId: blob.id,
-    size: blob.size,
-  });
-  if (download !== undefined) policy = { ...policy, download };
+  // Every download carries an id its nodes report the bytes they serve under: complete, it counts for the link (and may earn its uploader a point).
+  const download = ctx.followed.open({ holder: callerKey(caller), linkId: link.id, blobId: blob.id, size: blob.size });
+  ctx.rewards.open(
+    {
+      ip: caller.ip,
+      downloader: caller.kind === 'user' ? caller.userId : undefined,
+      linkId: link.id,
+      uploader: link.uploader,
+      blobId: blob.id,
+      size: blob.size,
+    },
+    download,
+  );
+  policy = { ...policy, download };
   const exp = Math.floor(ctx.now() / 1000) + ctx.config.urlTtl;
   // The link rides along, signed: a node whose copy fails its check sends the reader back through it.
   // So does the download's policy (tier, rate, lease, happy window): the node enforces it without asking here.

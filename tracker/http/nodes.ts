@@ -131,6 +131,6 @@ export const heartbeatRoute: RouteHandler = async (ctx, req, res, m) => {
     await ctx.downloads.leases.release(hb.leases.ended);
     await ctx.downloads.leases.renew(hb.leases.active, ctx.now(), ctx.downloads.leaseTtlMs);
   }
-  if (hb.served) ctx.rewards.served(hb.served);
+  if (hb.served) ctx.followed.served(hb.served);
   sendJson(res, 200, { ok: true });
 };

@@ -8,6 +8,7 @@ import type { AuthClass } from '../../common/router.js';
 import { sendMetrics } from '../../common/metrics.js';
 import { TRACKER, TUS_TRACKER } from '../../common/protocol/routes.js';
 import { pointsRedeemRoute, pointsRoute } from './points.js';
+import { accountLinksRoute } from './account-links.js';
 import { accountRoute, loginRoute, logoutRoute, redeemRoute, accountRegisterRoute, tokenCreateRoute, tokenRevokeRoute, tokensRoute } from './account.js';
 import { adminBlobs, adminLinks, adminNodes, adminStats } from './admin.js';
 import { adminKeysCreate, adminUserCreate, adminUserDelete, adminUsers, adminUserShow, adminUserUpdate } from './admin-users.js';
@@ -72,6 +73,7 @@ export const TRACKER_ROUTES: readonly TrackerRoute[] = [
   { methods: ['POST'], path: TRACKER.tokens, auth: 'public', handle: tokenCreateRoute },
   { methods: ['DELETE'], path: `${TRACKER.tokens}/:id`, auth: 'public', handle: tokenRevokeRoute },
   { methods: ['POST'], path: TRACKER.redeem, auth: 'public', handle: redeemRoute },
+  { methods: ['GET'], path: TRACKER.accountLinks, auth: 'public', handle: accountLinksRoute },
   { methods: ['GET'], path: TRACKER.points, auth: 'public', handle: pointsRoute },
   { methods: ['POST'], path: TRACKER.pointsRedeem, auth: 'public', handle: pointsRedeemRoute },
   // The site: the upload page and the bundle it loads (link pages are /f/<id> above, for browsers).

@@ -8,6 +8,8 @@ import { HoardError } from '../../common/protocol/errors.js';
 import { sendJson } from '../../common/http.js';
 import type { RouteHandler } from './handler.js';
 import { readOptionalBody } from './body.js';
+import { appendAudit } from '../meta/audit.js';
+import { actorOf } from './takedowns.js';
 
 export const adminWorkers: RouteHandler = async (ctx, _req, res) => {
   sendJson(res, 200, await ctx.leases.annotate(ctx.workers.status()));
@@ -21,6 +23,8 @@ export const adminWorkerRun: RouteHandler = async (ctx, req, res, m) => {
   await readOptionalBody(req, res, m);
   // Refused here (409 WORKER_ELSEWHERE) rather than in a job: the caller then asks the holder.
   await ctx.leases.gate(name);
+  // A run by hand changes what the schedule would have changed later (gc deletes, repair copies): the log says who asked.
+  await appendAudit(ctx.store, ctx.now(), { actor: actorOf(req), action: 'worker.run', target: name });
   if (wantsJob(m.url)) {
     sendJson(res, 202, ctx.jobs.start(`worker ${name}`, (progress) => ctx.workers.run(name, progress)));
     return;

@@ -37,6 +37,8 @@ export interface StoreSummary {
   redemptions: number;
   takedowns: number;
   auditEntries: number;
+  /** Complete downloads over every link (its counts go into the checksum with their link). */
+  downloads: number;
   /** SHA-256 hex over every record (chunk lists and prefix digests with their blob) and the counters. */
   checksum: string;
 }
@@ -77,7 +79,7 @@ const pages = <T>(read: Lister<T>, key: (r: T) => string): AsyncGenerator<T[]> =
 export async function summarize(store: MetaStore): Promise<StoreSummary> {
   const h = createHash('sha256');
   const add = (kind: string, v: unknown) => h.update(`${kind} ${canonical(v)}\n`);
-  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, users: 0, premiumKeys: 0, points: 0, redemptions: 0, takedowns: 0, auditEntries: 0, checksum: '' };
+  const s: StoreSummary = { nodes: 0, blobs: 0, links: 0, uploads: 0, badCopies: 0, collisions: 0, users: 0, premiumKeys: 0, points: 0, redemptions: 0, takedowns: 0, auditEntries: 0, downloads: 0, checksum: '' };
   for (const n of await store.nodes.list()) {
     add('node', n);
     s.nodes++;
@@ -88,7 +90,12 @@ export async function summarize(store: MetaStore): Promise<StoreSummary> {
     s.blobs += page.length;
   }
   for await (const page of pages((p) => store.links.list(p), (l) => l.id)) {
-    for (const l of page) add('link', l);
+    const counts = await store.downloadCounts.of(page.map((l) => l.id));
+    for (const l of page) {
+      const downloads = counts.get(l.id) ?? 0;
+      add('link', downloads > 0 ? { record: l, downloads } : l);
+      s.downloads += downloads;
+    }
     s.links += page.length;
   }
   for await (const page of pages((p) => store.uploads.list(p), (u) => u.uploadId)) {
@@ -257,6 +264,22 @@ export async function migrateStore(from: MetaStore, to: MetaStore, progress: (p:
       else skipped++;
     });
     report('links', copied, skipped);
+  }
+
+  // Download counts after their links: what the target lacks is added, so a run again adds nothing twice.
+  copied = skipped = 0;
+  for await (const page of pages((p) => from.links.list(p), (l) => l.id)) {
+    const ids = page.map((l) => l.id);
+    const [had, has] = await Promise.all([from.downloadCounts.of(ids), to.downloadCounts.of(ids)]);
+    const missing = new Map<string, number>();
+    for (const id of ids) {
+      const n = (had.get(id) ?? 0) - (has.get(id) ?? 0);
+      if (n > 0) missing.set(id, n);
+      else if ((had.get(id) ?? 0) > 0) skipped++;
+    }
+    await to.downloadCounts.add(missing);
+    copied += missing.size;
+    report('download counts', copied, skipped);
   }
 
   copied = skipped = 0;

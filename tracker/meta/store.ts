@@ -198,6 +198,22 @@ export interface TakedownTable {
   strikes(userId: string): Promise<number>;
 }
 
+/**
+ * How many times each link was downloaded completely (docs/web.md). Kept
+ * apart from the link records so that a count never touches a commit;
+ * trackers add what they counted in batches, a few seconds apart.
+ */
+export interface DownloadCountTable {
+  /**
+   * Adds each count (a positive whole number) to its link's, in one write,
+   * not synced: a crash loses seconds of counts, never a commit. A link
+   * that is gone (or goes meanwhile) is skipped.
+   */
+  add(counts: ReadonlyMap<string, number>): Promise<void>;
+  /** The counts of these links, 0 for a link never downloaded or gone. */
+  of(linkIds: readonly string[]): Promise<Map<string, number>>;
+}
+
 /** The audit log: entries are only ever added. */
 export interface AuditLog {
   /** StoreError CONFLICT when the id is taken. */
@@ -253,6 +269,7 @@ export interface MetaStore {
   readonly rewards: RewardTable;
   readonly takedowns: TakedownTable;
   readonly audit: AuditLog;
+  readonly downloadCounts: DownloadCountTable;
   counters(): Promise<StoreCounters>;
   readonly leases: LeaseBook;
 

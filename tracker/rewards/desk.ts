@@ -1,23 +1,21 @@
-// Reward points at work on the tracker: a download that may earn its
-// uploader a point gets a download id in its signed URL (one per downloader,
-// file and UTC day, so ranges, connections, resumes and leases come and gone
-// all add up as one download); nodes report
-// the bytes they serve under it; once those cover the whole file, the point
-// goes to the ledger, which keeps one per file per address per day and the
-// uploader's daily cap. What a download may earn is judged when its URL is
-// signed, from what the tracker knows of caller and file (rules.ts).
+// Reward points at work on the tracker: when a download's URL is signed,
+// whether it may earn its uploader a point is judged from what the tracker
+// knows of caller and file (rules.ts); one that may is remembered under its
+// download id. Every download is followed to completion by the download
+// follower (downloads/follow.ts: nodes report the bytes served under each
+// id, ranges, connections and nodes adding up); once one that may earn is
+// complete, the point goes to the ledger, which keeps one per file per
+// address per day and the uploader's daily cap.
 import type { Logger } from 'pino';
-import { mergeRanges, type ServedRange } from '../../common/protocol/served.js';
-import type { ServedReport } from '../../common/protocol/types.js';
 import { HoardError } from '../../common/protocol/errors.js';
 import { POINTS_PAGE, type PointsAudit, type PointsInfo, type PointsRedeemed } from '../../common/protocol/rewards.js';
 import { pointKey, StoreError, type AwardOutcome, type PointRecord, type RewardTable } from '../meta/store.js';
 import { AccountAddresses } from './addresses.js';
 import type { CountryOf } from './geo.js';
-import { addressHash, dailyDownloadId, pointId, redemptionId } from './ids.js';
-import { eligibility, isComplete, pointsOn, redemptionCost, utcDay, type NoPoint, type RewardRules } from './rules.js';
+import { addressHash, pointId, redemptionId } from './ids.js';
+import { eligibility, pointsOn, redemptionCost, utcDay, type NoPoint, type RewardRules } from './rules.js';
 
-/** A download is followed this long after its URL was signed (a resume the next day is still the same download). */
+/** A download that may earn is remembered this long after its URL was signed (as long as the follower follows it). */
 export const FOLLOW_MS = 36 * 3_600_000;
 /** Ledger records read per page by an audit. */
 const AUDIT_PAGE = 1000;
@@ -27,7 +25,7 @@ const FOLLOW_MAX = 200_000;
 export interface RewardDeskOptions {
   rules: RewardRules;
   ledger: RewardTable;
-  /** Keys the address hashes and the daily download ids. */
+  /** Keys the address hashes. */
   secret: string;
   countryOf: CountryOf;
   now: () => number;
@@ -38,8 +36,6 @@ export interface RewardDeskOptions {
 
 /** A download being signed: who asks, for which link and file. */
 export interface DownloadAsk {
-  /** callerKey: the account, else the address. */
-  holder: string;
   ip: string;
   /** The caller's account, when signed in. */
   downloader: string | undefined;
@@ -49,10 +45,8 @@ export interface DownloadAsk {
   size: number;
 }
 
-interface Followed {
+interface MayEarn {
   point: Omit<PointRecord, 'at'>;
-  size: number;
-  ranges: ServedRange[];
   opened: number;
   /** Complete and handed to the ledger (a retry follows only a failed write). */
   counted: boolean;
@@ -61,7 +55,7 @@ interface Followed {
 export class RewardDesk {
   private readonly addresses = new AccountAddresses();
   /** Map order is age: the oldest first. */
-  private readonly followed = new Map<string, Followed>();
+  private readonly followed = new Map<string, MayEarn>();
 
   constructor(private readonly opts: RewardDeskOptions) {}
 
@@ -78,10 +72,10 @@ export class RewardDesk {
     if (pointsOn(this.opts.rules)) this.addresses.note(userId, addressHash(this.opts.secret, ip), this.opts.now());
   }
 
-  /** The download id the signed URL carries, or undefined when this download cannot earn a point. */
-  open(a: DownloadAsk): string | undefined {
+  /** Whether the download signed under `downloadId` may earn a point once complete (remembered until then). */
+  open(a: DownloadAsk, downloadId: string): boolean {
     const { rules, secret } = this.opts;
-    if (!pointsOn(rules)) return undefined;
+    if (!pointsOn(rules)) return false;
     const now = this.opts.now();
     const ipHash = addressHash(secret, a.ip);
     const verdict = eligibility(
@@ -96,12 +90,11 @@ export class RewardDesk {
     );
     if (!verdict.ok) {
       this.opts.counted(verdict.why);
-      return undefined;
+      return false;
     }
-    const day = utcDay(now);
-    const id = dailyDownloadId(secret, a.holder, a.blobId, day);
-    if (!this.followed.has(id)) {
+    if (!this.followed.has(downloadId)) {
       this.sweep(now);
+      const day = utcDay(now);
       const point: Omit<PointRecord, 'at'> = {
         id: pointId(a.uploader!, a.blobId, ipHash, day),
         uploader: a.uploader!,
@@ -112,21 +105,17 @@ export class RewardDesk {
         day,
         ...(a.downloader === undefined ? {} : { downloader: a.downloader }),
       };
-      this.followed.set(id, { point, size: a.size, ranges: [], opened: now, counted: false });
+      this.followed.set(downloadId, { point, opened: now, counted: false });
     }
-    return id;
+    return true;
   }
 
-  /** A node's heartbeat: the ranges it served per download id. Completed downloads go to the ledger (not awaited: the beat is answered at once). */
-  served(reports: readonly ServedReport[]): void {
-    for (const r of reports) {
-      const f = this.followed.get(r.id);
-      if (!f || f.counted || f.point.blobId !== r.blob) continue;
-      f.ranges = mergeRanges(f.ranges, r.ranges);
-      if (!isComplete(f.ranges, f.size)) continue;
-      f.counted = true;
-      void this.award(r.id, f);
-    }
+  /** The download is complete (heard again at each node report for a while): a point to the ledger if it may earn (not awaited: the beat is answered at once). */
+  whole(downloadId: string): void {
+    const f = this.followed.get(downloadId);
+    if (!f || f.counted) return;
+    f.counted = true;
+    void this.award(downloadId, f);
   }
 
   /** An account's balance and one page of its ledger (oldest first), with its redemptions. */
@@ -199,12 +188,12 @@ export class RewardDesk {
     }
   }
 
-  /** Downloads followed now (tests, stats). */
+  /** Downloads that may earn, remembered now (tests, stats). */
   get following(): number {
     return this.followed.size;
   }
 
-  private async award(downloadId: string, f: Followed): Promise<void> {
+  private async award(downloadId: string, f: MayEarn): Promise<void> {
     const point: PointRecord = { ...f.point, at: new Date(this.opts.now()).toISOString() };
     try {
       const outcome = await this.opts.ledger.award(point, this.opts.rules.dailyCap);

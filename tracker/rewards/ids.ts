@@ -13,9 +13,5 @@ export const addressHash = (secret: string, ip: string): string => short(createH
 export const pointId = (uploader: string, blobId: string, ipHash: string, day: string): string =>
   short(createHash('sha256').update([uploader, blobId, ipHash, day].join('\0')).digest());
 
-/** A download's id: one per downloader (account or address), file and UTC day, so all its ranges add up as one download. */
-export const dailyDownloadId = (secret: string, holder: string, blobId: string, day: string): string =>
-  short(createHmac('sha256', secret).update(['download', holder, blobId, day].join('\0')).digest());
-
 /** Sorts by time: milliseconds, zero-padded, then randomness. */
 export const redemptionId = (nowMs: number): string => `${String(nowMs).padStart(15, '0')}-${randomBytes(6).toString('base64url')}`;

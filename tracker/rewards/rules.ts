@@ -1,9 +1,8 @@
 // The reward rules as pure functions (docs/rewards.md): whether a download
 // may earn its uploader a point (a file under the size limit, an eligible
-// country, neither the uploader's account nor one of their addresses), and
-// whether the bytes served under it make it complete. The ledger then keeps
+// country, neither the uploader's account nor one of their addresses); whether
+// it is complete is the download follower's (downloads/follow.ts). The ledger then keeps
 // one point per file per address per UTC day, up to the daily cap.
-import { coversWhole, type ServedRange } from '../../common/protocol/served.js';
 
 export interface RewardRules {
   /** ISO codes of the eligible countries, or '*' for any the GeoIP database knows; empty: points are off. */
@@ -46,9 +45,6 @@ export function eligibility(f: DownloadFacts, r: RewardRules): Eligibility {
   if (f.country === undefined || (r.countries !== '*' && !r.countries.has(f.country))) return { ok: false, why: 'country' };
   return { ok: true, country: f.country };
 }
-
-/** A download counts once what was served under it, over every node and connection, covers the whole file. */
-export const isComplete = (served: readonly ServedRange[], size: number): boolean => coversWhole(served, size);
 
 /** The UTC day of an instant, YYYY-MM-DD: points are one per file per address per day. */
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);

@@ -5,6 +5,7 @@ import type { Test } from 'tap';
 import { accountsGroup } from './accounts.js';
 import { coreGroup } from './core.js';
 import { countersGroup } from './counters.js';
+import { downloadCountsGroup } from './download-counts.js';
 import { earlyStopGroup } from './early-stop.js';
 import { rewardsGroup } from './rewards.js';
 import { gcGroup } from './gc.js';
@@ -23,4 +24,5 @@ export async function metaStoreSuite(t: Test, opts: SuiteOptions): Promise<void>
   await t.test('accounts, sessions, premium keys, usage', (t) => accountsGroup(t, opts));
   await t.test('reward ledger: points, cap, balances, redemptions', (t) => rewardsGroup(t, opts));
   await t.test('takedown notices and the audit log', (t) => takedownsGroup(t, opts));
+  await t.test('download counts per link', (t) => downloadCountsGroup(t, opts));
 }

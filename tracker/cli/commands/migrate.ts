@@ -14,7 +14,7 @@ interface MigrateArgs {
   json: boolean;
 }
 
-const COUNTED = ['nodes', 'blobs', 'links', 'uploads', 'badCopies', 'collisions', 'users', 'premiumKeys', 'points', 'redemptions', 'takedowns', 'auditEntries'] as const;
+const COUNTED = ['nodes', 'blobs', 'links', 'uploads', 'badCopies', 'collisions', 'users', 'premiumKeys', 'points', 'redemptions', 'takedowns', 'auditEntries', 'downloads'] as const;
 
 export const migrateCommand: CommandModule<object, MigrateArgs> = {
   command: 'migrate',

@@ -6,6 +6,7 @@
 //   c:<blobId>             → ChunkInfo[] (kept apart so hot blob reads stay small)
 //   m:<md5>:<blobId>       → 1   (MD5 index; several blobs only on a collision)
 //   l:<linkId>             → LinkRecord
+//   ld:<linkId>            → complete downloads of the link (gone with it)
 //   r:<blobId>:<linkId>    → 1   (links of a blob, for takedowns)
 //   p:<blobId>             → PrefixHash[] (prefix index, for early stop)
 //   x:<md5>                → { since }  (MD5 seen with two contents: no early stop)
@@ -27,8 +28,8 @@
 //   tf:<scope>:<target>:<noticeId> → 1 (notices in force on a link, blob or account)
 //   ts:<userId>:<noticeId> → 1   (notices in force naming the account: its strikes)
 //   al:<entryId>           → AuditRecord (time-ordered ids)
-// z:, q:, the a*:, r*:, t*: and al: keys arrived after schema 1 without a bump: a store
-// without them simply has no deleted links, no bad copies and no accounts.
+// z:, q:, ld:, the a*:, r*:, t*: and al: keys arrived after schema 1 without a bump: a store
+// without them simply has no deleted links, no bad copies, no accounts and no downloads.
 
 import { isRecordId } from '../records.js';
 
@@ -60,6 +61,7 @@ export const keys = {
   link: (id: string) => 'l:' + id,
   linkOfBlob: (blobId: string, linkId: string) => `r:${blobId}:${linkId}`,
   linkOfUploader: (userId: string, linkId: string) => `lu:${userId}:${linkId}`,
+  linkDownloads: (linkId: string) => 'ld:' + linkId,
   prefixes: (blobId: string) => 'p:' + blobId,
   collision: (md5: string) => 'x:' + md5,
   upload: (uploadId: string) => 'u:' + uploadId,

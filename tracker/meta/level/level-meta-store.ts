@@ -27,6 +27,7 @@ import {
   type AuditLog,
   type BadCopyReader,
   type BlobReader,
+  type DownloadCountTable,
   type LeaseBook,
   type LinkReader,
   type MetaStore,
@@ -40,6 +41,7 @@ import {
 } from '../store.js';
 import { COUNTERS_KEY, END, SCHEMA_KEY, isKeyPart, keys, part, ranges } from './keys.js';
 import { ReadBatcher } from './read-batcher.js';
+import { levelDownloadCounts } from './download-counts.js';
 import { levelRewards } from './rewards.js';
 import { levelAudit, levelTakedowns } from './takedowns.js';
 import { levelOutcome, levelTx, type LevelReads, type Op } from './transaction.js';
@@ -77,6 +79,7 @@ export class LevelMetaStore implements MetaStore {
   readonly rewards: RewardTable;
   readonly takedowns: TakedownTable;
   readonly audit: AuditLog;
+  readonly downloadCounts: DownloadCountTable;
   private readonly reads: LevelReads;
 
   constructor(readonly location: string) {
@@ -131,6 +134,7 @@ export class LevelMetaStore implements MetaStore {
     });
     this.takedowns = levelTakedowns(this.db, this.locks);
     this.audit = levelAudit(this.db, this.locks);
+    this.downloadCounts = levelDownloadCounts(this.db, <T>(fn: () => Promise<T>) => this.inOrder(fn));
   }
 
   private accountTable(

@@ -101,7 +101,7 @@ export function levelOutcome(o: TxOutcome): LevelOutcome {
       if (before?.uploader !== undefined && before.uploader !== after.uploader) ops.push({ type: 'del', key: keys.linkOfUploader(before.uploader, id) });
       if (after.uploader !== undefined && before?.uploader !== after.uploader) ops.push({ type: 'put', key: keys.linkOfUploader(after.uploader, id), value: 1 });
     } else if (before) {
-      ops.push({ type: 'del', key: keys.link(id) }, { type: 'del', key: keys.linkOfBlob(before.blobId, id) });
+      ops.push({ type: 'del', key: keys.link(id) }, { type: 'del', key: keys.linkOfBlob(before.blobId, id) }, { type: 'del', key: keys.linkDownloads(id) });
       if (before.uploader !== undefined) ops.push({ type: 'del', key: keys.linkOfUploader(before.uploader, id) });
     }
   }

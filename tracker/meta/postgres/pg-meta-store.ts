@@ -16,6 +16,7 @@ import {
   type AuditLog,
   type BadCopyReader,
   type BlobReader,
+  type DownloadCountTable,
   type LinkReader,
   type MetaStore,
   type MetaTx,
@@ -49,6 +50,7 @@ import { LOCK_CLASS, lockNumber } from './locks.js';
 import { migrate } from './schema.js';
 import { pgAccounts } from './accounts.js';
 import { pgRewards } from './rewards.js';
+import { pgDownloadCounts } from './download-counts.js';
 import { pgAudit, pgTakedowns } from './takedowns.js';
 import { GroupCommit } from './group-commit.js';
 import { QUOTA_SQLSTATE, ReadBatch, pgTx, writeSql } from './transaction.js';
@@ -86,6 +88,7 @@ export class PgMetaStore implements MetaStore {
   readonly rewards: RewardTable;
   readonly takedowns: TakedownTable;
   readonly audit: AuditLog;
+  readonly downloadCounts: DownloadCountTable;
 
   constructor(url: string, opts: PgOptions = {}) {
     const cfg = connectionConfig(url, opts);
@@ -201,6 +204,7 @@ export class PgMetaStore implements MetaStore {
     this.rewards = pgRewards(this.pool);
     this.takedowns = pgTakedowns(this.pool);
     this.audit = pgAudit(this.pool);
+    this.downloadCounts = pgDownloadCounts(this.pool);
   }
 
   async open(): Promise<void> {

@@ -1,12 +1,15 @@
-// The reward desk: a download id for a download that may earn, the bytes
-// nodes report added up across nodes, one award once the file is whole.
+// The reward desk behind the download follower: a download judged able to
+// earn at signing, the bytes nodes report added up across nodes, one award
+// once the file is whole.
 import t from 'tap';
 import { pino } from 'pino';
+import { DownloadFollow } from '../../../../tracker/downloads/follow.js';
+import { DownloadTally } from '../../../../tracker/downloads/tally.js';
 import type { PointRecord, RewardTable } from '../../../../tracker/meta/store.js';
 import { RewardDesk, type DownloadAsk } from '../../../../tracker/rewards/desk.js';
 import { rewardRulesOf } from '../../../../tracker/rewards/rules.js';
 
-function rig(t: { teardown(fn: () => void): void }) {
+function rig() {
   let now = Date.parse('2026-12-03T10:00:00Z');
   const awarded: PointRecord[] = [];
   const ledger = {
@@ -17,22 +20,27 @@ function rig(t: { teardown(fn: () => void): void }) {
     },
   } as unknown as RewardTable;
   const outcomes: string[] = [];
+  const log = pino({ level: 'silent' });
   const desk = new RewardDesk({
     rules: rewardRulesOf({ rewardCountries: 'GB', rewardMaxSize: 1000, rewardDailyCap: 10, rewardPointsPerDay: 5 }),
     ledger,
     secret: 's'.repeat(32),
     countryOf: (ip) => (ip.startsWith('81.') ? 'GB' : 'BR'),
     now: () => now,
-    log: pino({ level: 'silent' }),
+    log,
     counted: (o) => outcomes.push(o),
   });
-  t.teardown(() => undefined);
-  return { desk, awarded, outcomes, tick: (ms: number) => (now += ms) };
+  const follow = new DownloadFollow({ secret: 's'.repeat(32), now: () => now, tally: new DownloadTally({ add: async () => undefined, log }), whole: (id) => desk.whole(id) });
+  /** Signs a download as links.ts does: an id for every download, judged for a point. */
+  const open = (a: DownloadAsk, holder = `ip:${a.ip}`) => {
+    const id = follow.open({ holder, linkId: a.linkId, blobId: a.blobId, size: a.size });
+    return { id, mayEarn: desk.open(a, id) };
+  };
+  return { desk, follow, open, awarded, outcomes, tick: (ms: number) => (now += ms) };
 }
 
 const blob = 'a'.repeat(64);
 const ask = (over: Partial<DownloadAsk> = {}): DownloadAsk => ({
-  holder: 'ip:81.2.69.160',
   ip: '81.2.69.160',
   downloader: undefined,
   linkId: 'link1',
@@ -44,14 +52,14 @@ const ask = (over: Partial<DownloadAsk> = {}): DownloadAsk => ({
 const settle = () => new Promise((r) => setImmediate(r));
 
 t.test('ranges from two nodes add up to one point', async (t) => {
-  const { desk, awarded } = rig(t);
-  const id = desk.open(ask())!;
-  t.match(id, /^[A-Za-z0-9_-]{22}$/, 'a download id');
-  desk.served([{ id, blob, ranges: [[0, 49]] }]);
+  const { follow, open, awarded } = rig();
+  const { id, mayEarn } = open(ask());
+  t.ok(mayEarn);
+  follow.served([{ id, blob, ranges: [[0, 49]] }]);
   await settle();
   t.equal(awarded.length, 0, 'half the file: nothing yet');
-  desk.served([{ id, blob, ranges: [[50, 99]] }]);
-  desk.served([{ id, blob, ranges: [[0, 99]] }]);
+  follow.served([{ id, blob, ranges: [[50, 99]] }]);
+  follow.served([{ id, blob, ranges: [[0, 99]] }]);
   await settle();
   t.equal(awarded.length, 1, 'one point');
   t.match(awarded[0], { uploader: 'u1', blobId: blob, linkId: 'link1', country: 'GB', day: '2026-12-03' });
@@ -59,31 +67,41 @@ t.test('ranges from two nodes add up to one point', async (t) => {
 });
 
 t.test('99 % earns nothing; a report for another blob is ignored', async (t) => {
-  const { desk, awarded } = rig(t);
-  const id = desk.open(ask())!;
-  desk.served([{ id, blob, ranges: [[0, 98]] }]);
-  desk.served([{ id, blob: 'b'.repeat(64), ranges: [[0, 99]] }]);
+  const { follow, open, awarded } = rig();
+  const { id } = open(ask());
+  follow.served([{ id, blob, ranges: [[0, 98]] }]);
+  follow.served([{ id, blob: 'b'.repeat(64), ranges: [[0, 99]] }]);
   await settle();
   t.equal(awarded.length, 0);
 });
 
-t.test('one id per downloader, file and day', async (t) => {
-  const { desk, tick } = rig(t);
-  const a = desk.open(ask({ holder: 'user:u2', downloader: 'u2' }));
-  t.equal(desk.open(ask({ holder: 'user:u2', downloader: 'u2' })), a, 'the same id again that day (a resume, another range)');
-  t.not(desk.open(ask({ holder: 'user:u3', downloader: 'u3' })), a, 'another downloader');
-  t.not(desk.open(ask({ holder: 'user:u2', downloader: 'u2', blobId: 'c'.repeat(64) })), a, 'another file');
-  tick(86_400_000);
-  t.not(desk.open(ask({ holder: 'user:u2', downloader: 'u2' })), a, 'the next day');
+t.test('two links of one uploader to one file, downloaded by one address, earn one point', async (t) => {
+  const { follow, open, awarded } = rig();
+  const a = open(ask()).id;
+  const b = open(ask({ linkId: 'link2' })).id;
+  t.not(a, b, 'each link its own download');
+  follow.served([
+    { id: a, blob, ranges: [[0, 99]] },
+    { id: b, blob, ranges: [[0, 99]] },
+  ]);
+  await settle();
+  t.equal(awarded.length, 1, 'the ledger keeps one point per file, address and day');
 });
 
-t.test('downloads that cannot earn get no id', async (t) => {
-  const { desk, outcomes } = rig(t);
-  t.equal(desk.open(ask({ ip: '200.1.1.1', holder: 'ip:200.1.1.1' })), undefined);
-  t.equal(desk.open(ask({ downloader: 'u1' })), undefined);
-  t.equal(desk.open(ask({ uploader: undefined })), undefined);
-  t.equal(desk.open(ask({ size: 1000 })), undefined);
+t.test('downloads that cannot earn are followed all the same, and earn nothing', async (t) => {
+  const { desk, follow, open, awarded, outcomes } = rig();
+  const refused = [
+    open(ask({ ip: '200.1.1.1' })),
+    open(ask({ downloader: 'u1' }), 'user:u1'),
+    open(ask({ uploader: undefined, linkId: 'anon' })),
+    open(ask({ size: 1000, blobId: 'c'.repeat(64) })),
+  ];
   desk.seen('u1', '81.2.69.160');
-  t.equal(desk.open(ask()), undefined, 'the uploader was seen at this address');
+  refused.push(open(ask()));
+  t.same(refused.map((r) => r.mayEarn), [false, false, false, false, false]);
+  t.ok(refused.every((r) => /^[A-Za-z0-9_-]{22}$/.test(r.id)), 'each has a download id');
   t.same(outcomes, ['country', 'own-account', 'anonymous-upload', 'too-large', 'own-address']);
+  follow.served(refused.map((r) => ({ id: r.id, blob, ranges: [[0, 99]] })));
+  await settle();
+  t.equal(awarded.length, 0);
 });

@@ -2,7 +2,7 @@
 // the UTC day by an injected clock, what premium days cost; and the ledger's
 // own rules (the daily cap, one point per id, redemptions).
 import t from 'tap';
-import { eligibility, isComplete, redemptionCost, rewardRulesOf, utcDay, type DownloadFacts, type RewardRules } from '../../../../tracker/rewards/rules.js';
+import { eligibility, redemptionCost, rewardRulesOf, utcDay, type DownloadFacts, type RewardRules } from '../../../../tracker/rewards/rules.js';
 import { decideAward, decideRedemption } from '../../../../tracker/meta/reward-rules.js';
 import type { UserRecord } from '../../../../tracker/meta/store.js';
 
@@ -33,18 +33,6 @@ t.test('eligibility', async (t) => {
   }
   const e = eligibility(facts(), rules);
   t.same(e, { ok: true, country: 'GB' }, 'an eligible download carries its country');
-});
-
-t.test('isComplete: the whole file, in one piece or many', async (t) => {
-  const table: Array<[string, Array<[number, number]>, number, boolean]> = [
-    ['one response', [[0, 99]], 100, true],
-    ['99 %', [[0, 98]], 100, false],
-    ['the last byte missing in the middle', [[0, 49], [51, 99]], 100, false],
-    ['the first byte missing', [[1, 99]], 100, false],
-    ['nothing', [], 100, false],
-    ['an empty file is never complete', [], 0, false],
-  ];
-  for (const [what, ranges, size, want] of table) t.equal(isComplete(ranges, size), want, what);
 });
 
 t.test('utcDay by an injected clock: days turn at 00:00 UTC', async (t) => {
