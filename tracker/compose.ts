@@ -133,7 +133,14 @@ export async function composeTracker(config: TrackerConfig, deps: TrackerDeps): 
     now,
   });
   const rewards = await rewardDesk(config, store, log, now);
-  const tally = new DownloadTally({ add: (counts) => store.downloadCounts.add(counts), log: log.child({ part: 'download-counts' }) });
+  const tally = new DownloadTally({
+    add: (counts) => store.downloadCounts.add(counts),
+    log: log.child({ part: 'download-counts' }),
+    observe: {
+      counted: () => trackerMetrics.downloadsComplete().inc(),
+      wrote: (ok) => trackerMetrics.downloadCountWrites().inc({ result: ok ? 'ok' : 'failed' }),
+    },
+  });
   const ctx: TrackerContext = {
     config,
     publicUrl: config.publicUrl,

@@ -22,6 +22,8 @@ export const trackerMetrics = {
   badCopies: () => counter('hoard_bad_copies_reported_total', 'Copies nodes reported failing their checksums, by where it was found (scrub, read, verify)', ['source']),
   copyRepairs: () => counter('hoard_copy_repairs_total', 'Bad copies re-copied from a good copy, by result (ok, failed)', ['result']),
   linksDeleted: () => counter('hoard_links_deleted_total', 'Links deleted'),
+  downloadsComplete: () => counter('hoard_downloads_complete_total', 'Complete downloads counted for their links (once per downloader, link and UTC day; docs/web.md)'),
+  downloadCountWrites: () => counter('hoard_download_count_writes_total', 'Batches of download counts added to the store, by result (ok, failed: kept for the next batch)', ['result']),
   gcBlobs: () => counter('hoard_gc_blobs_deleted_total', 'Blobs without links deleted after their grace period'),
   gcBytes: () => counter('hoard_gc_bytes_freed_total', 'Bytes freed on nodes by GC (blob size for each copy removed)'),
   rewardDownloads: () =>
@@ -42,4 +44,5 @@ export function registerTrackerMetrics(): void {
   for (const result of ['ok', 'failed']) trackerMetrics.copyRepairs().inc({ result }, 0);
   for (const kind of FSCK_KINDS) trackerMetrics.fsckDifferences().set({ kind }, 0);
   for (const outcome of REWARD_OUTCOMES) trackerMetrics.rewardDownloads().inc({ outcome }, 0);
+  for (const result of ['ok', 'failed']) trackerMetrics.downloadCountWrites().inc({ result }, 0);
 }

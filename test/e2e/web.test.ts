@@ -14,7 +14,7 @@ import type { BrowserContext, FileChooser, Page } from 'playwright-core';
 import { BIN, useCluster } from '../helpers/cluster.js';
 import { ensureWebBuilt, screenshotDir, useBrowser } from '../helpers/browser.js';
 import { makeRandomFile, sha256File, tempDir, type TestFile } from '../helpers/files.js';
-import { curl, http } from '../helpers/http.js';
+import { curl, http, metricsAuth } from '../helpers/http.js';
 import { describeRun, run, waitFor } from '../helpers/proc.js';
 
 const MiB = 1 << 20;
@@ -359,6 +359,9 @@ await t.test('an account from the pages alone: register, a token made and revoke
     return size!;
   };
   t.equal(await downloads(), 0, 'no download yet');
+  // The tracker's metric counts every link's complete downloads (the pages before downloaded others).
+  const completeDownloads = (text: string): number => Number(/^hoard_downloads_complete_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+  const completeBefore = completeDownloads((await http(`${c.trackerUrl}/metrics`, { headers: metricsAuth(c.secret) })).text);
   // A caller counts once per UTC day: a run that crosses midnight sees the repeat counted as the next day's.
   const dayOf = () => new Date().toISOString().slice(0, 10);
   const firstDay = dayOf();
@@ -374,6 +377,9 @@ await t.test('an account from the pages alone: register, a token made and revoke
   const expected = dayOf() === firstDay ? 2 : 3;
   const after = await waitFor('the third caller counted', async () => ((await downloads()) >= expected ? downloads() : undefined), 20_000, 200);
   t.equal(after, expected, 'the repeat and the half counted nothing');
+  const metrics = (await http(`${c.trackerUrl}/metrics`, { headers: metricsAuth(c.secret) })).text;
+  t.equal(completeDownloads(metrics) - completeBefore, expected, 'the tracker\'s metric counts them too');
+  t.match(metrics, /^hoard_download_count_writes_total\{result="failed"\} 0$/m, 'every batch written');
   const api = await http(`${c.trackerUrl}/api/account/links`, { headers: { authorization: `Bearer ${token}` } });
   t.match(JSON.parse(api.text), { links: [{ filename: 'report ann.pdf', size: 30_000, link, downloads: expected }] }, 'the account API says the same');
   t.notOk('next' in (JSON.parse(api.text) as object), 'one page');

@@ -12,6 +12,8 @@ export interface DownloadTallyOptions {
   /** The store's batch addition (MetaStore.downloadCounts.add). */
   add: (counts: ReadonlyMap<string, number>) => Promise<void>;
   log: Logger;
+  /** Told each download counted, and each batch's outcome (metrics). */
+  observe: { counted(): void; wrote(ok: boolean): void };
   flushMs?: number;
 }
 
@@ -25,6 +27,7 @@ export class DownloadTally {
   /** One complete download of `linkId`. */
   count(linkId: string): void {
     this.pending.set(linkId, (this.pending.get(linkId) ?? 0) + 1);
+    this.opts.observe.counted();
   }
 
   start(): void {
@@ -41,7 +44,9 @@ export class DownloadTally {
       this.pending = new Map();
       try {
         await this.opts.add(batch);
+        this.opts.observe.wrote(true);
       } catch (err) {
+        this.opts.observe.wrote(false);
         for (const [id, n] of batch) this.pending.set(id, (this.pending.get(id) ?? 0) + n);
         this.opts.log.warn({ err, links: batch.size }, 'download counts not written; adding them with the next batch');
       }

@@ -20,6 +20,7 @@ function rig() {
       written.push(Object.fromEntries(counts));
     },
     log,
+    observe: { counted: () => undefined, wrote: () => undefined },
   });
   const wholes: string[] = [];
   const follow = new DownloadFollow({ secret: 's'.repeat(32), now: () => now, tally, whole: (id) => wholes.push(id) });

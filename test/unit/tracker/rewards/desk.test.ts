@@ -30,7 +30,7 @@ function rig() {
     log,
     counted: (o) => outcomes.push(o),
   });
-  const follow = new DownloadFollow({ secret: 's'.repeat(32), now: () => now, tally: new DownloadTally({ add: async () => undefined, log }), whole: (id) => desk.whole(id) });
+  const follow = new DownloadFollow({ secret: 's'.repeat(32), now: () => now, tally: new DownloadTally({ add: async () => undefined, log, observe: { counted: () => undefined, wrote: () => undefined } }), whole: (id) => desk.whole(id) });
   /** Signs a download as links.ts does: an id for every download, judged for a point. */
   const open = (a: DownloadAsk, holder = `ip:${a.ip}`) => {
     const id = follow.open({ holder, linkId: a.linkId, blobId: a.blobId, size: a.size });
