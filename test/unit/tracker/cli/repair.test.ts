@@ -1,11 +1,11 @@
 // hoard-admin repair prints the bad copies awaiting repair, as
 // docs/operations.md says it counts them.
 import t from 'tap';
-import yargs from 'yargs';
 import { createServer, listen, sendJson } from '../../../../common/http.js';
 import { createLogger } from '../../../../common/log.js';
 import type { RepairStatus } from '../../../../common/protocol/types.js';
 import { repairCommand } from '../../../../tracker/cli/commands/repair.js';
+import { runCommand } from '../../../helpers/cli-run.js';
 
 const status: RepairStatus = {
   replicas: 2,
@@ -20,16 +20,6 @@ const port = await listen(server, 0, '127.0.0.1');
 t.teardown(() => new Promise<void>((r) => server.close(() => r())));
 
 t.test('the bad-copies line', async (t) => {
-  let printed = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    printed += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await yargs(['repair', '--tracker', `http://127.0.0.1:${port}`, '--secret', 'repair-test-secret-0123456789']).command(repairCommand).strict().exitProcess(false).parseAsync();
-  } finally {
-    process.stdout.write = write;
-  }
+  const printed = await runCommand(repairCommand, ['repair', '--tracker', `http://127.0.0.1:${port}`, '--secret', 'repair-test-secret-0123456789']);
   t.match(printed, /^bad copies 3 awaiting repair \(1 waiting for their node or a live good copy\)$/m);
 });
