@@ -86,7 +86,7 @@ function fileRow(f: FileRow): Html {
 <th scope="row"><a href="${f.link}">${f.filename}</a></th>
 <td>${formatBytes(f.size)}</td>
 <td class="num">${String(f.downloads)}</td>
-<td><time datetime="${f.created}">${formatDate(f.created)}</time></td>
+<td class="wide-only"><time datetime="${f.created}">${formatDate(f.created)}</time></td>
 <td><form method="post" action="/account/files/${f.id}/delete"><button class="button small" type="submit" aria-label="Delete ${f.filename}">Delete</button></form></td>
 </tr>`;
 }
@@ -140,7 +140,7 @@ ${
     ? html`<p class="muted">No files yet. <a href="/">Upload one</a>.</p>`
     : html`<div class="table-wrap"><table>
 <caption class="visually-hidden">My files, with their complete downloads</caption>
-<thead><tr><th scope="col">Name</th><th scope="col">Size</th><th scope="col" class="num">Downloads</th><th scope="col">Uploaded</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+<thead><tr><th scope="col">Name</th><th scope="col">Size</th><th scope="col" class="num">Downloads</th><th scope="col" class="wide-only">Uploaded</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody>${view.files.map(fileRow)}</tbody>
 </table></div>
 <p class="muted">Downloads: complete downloads, each downloader counted once a day per file; a download stopped part-way does not count. New ones show within seconds.</p>${view.moreFiles ? html`<p class="muted">Only the first ${view.files.length} files are listed.</p>` : ''}`
