@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { callJson } from '../../common/client.js';
 import { TRACKER } from '../../common/protocol/routes.js';
 import type { LinkInfo, NodeStatus, UploadResult } from '../../common/protocol/types.js';
-import { ProcessRegistry } from '../../scripts/cluster/processes.js';
-import { startTrackerProxy } from '../../scripts/cluster/tracker-proxy.js';
-import { freePort, useCluster, type BlobRecord } from '../helpers/cluster.js';
+import { useCluster, type BlobRecord } from '../helpers/cluster.js';
 import { makeRandomFile, sha256, tempDir, type TestFile } from '../helpers/files.js';
 import { curl, curlUpload } from '../helpers/http.js';
+import { nginxInFront } from '../helpers/nginx-front.js';
 import { testPostgres } from '../helpers/postgres.js';
 import { describeRun, waitFor } from '../helpers/proc.js';
 
@@ -35,17 +34,9 @@ if ('skip' in pg) {
   const signed = { secret: c.secret, timeoutMs: 10_000 };
   await waitFor('three nodes up at B', async () => (await callJson<NodeStatus[]>(B.url, 'GET', TRACKER.adminNodes, signed)).filter((n) => n.state === 'up').length === 3, 20_000, 150);
 
-  const procs = new ProcessRegistry();
-  const proxyDir = await tempDir('hoard-nginx-');
-  const proxyPort = await freePort();
-  const nginx = startTrackerProxy(procs, proxyDir.dir, proxyPort, [A.url, B.url].map((u) => new URL(u).host));
-  t.teardown(async () => {
-    await procs.stopAll();
-    await proxyDir.cleanup();
-  });
   // Where clients go once A is gone: nginx when it is installed, else B itself.
-  const front = nginx ? `http://127.0.0.1:${proxyPort}` : B.url;
-  if (nginx) await waitFor('nginx in front of the trackers', async () => (await curl(['-s', '-f', `${front}/health`])).code === 0, 20_000, 100);
+  const nginx = await nginxInFront(t, [A.url, B.url]);
+  const front = nginx ?? B.url;
 
   let seq = 0;
   const fresh = (size: number) => makeRandomFile(join(work.dir, `f${++seq}.bin`), size);

@@ -12,11 +12,10 @@ import { TRACKER } from '../../common/protocol/routes.js';
 import type { NodeStatus, UploadResult, UploadTarget } from '../../common/protocol/types.js';
 import type { WorkerStatus } from '../../common/worker.js';
 import type { PutResult } from '../../client/tus-upload.js';
-import { ProcessRegistry } from '../../scripts/cluster/processes.js';
-import { startTrackerProxy } from '../../scripts/cluster/tracker-proxy.js';
-import { BIN, freePort, useCluster } from '../helpers/cluster.js';
+import { BIN, useCluster } from '../helpers/cluster.js';
 import { makeRandomFile, sha256, tempDir } from '../helpers/files.js';
 import { curl, curlUpload } from '../helpers/http.js';
+import { nginxInFront } from '../helpers/nginx-front.js';
 import { testPostgres } from '../helpers/postgres.js';
 import { describeRun, run, waitFor } from '../helpers/proc.js';
 
@@ -43,16 +42,7 @@ if ('skip' in pg) {
     run(process.execPath, [BIN.admin, '--tracker', trackers, ...args], { env: { ...process.env, HOARD_SECRET: secret, HOARD_LOG_LEVEL: 'warn' }, timeoutMs: 30_000 });
   await waitFor('both nodes up at the second tracker', async () => (await nodesAt(B.url)).filter((n) => n.state === 'up').length === 2, 20_000, 150);
 
-  const procs = new ProcessRegistry();
-  const proxyDir = await tempDir('hoard-nginx-');
-  const proxyPort = await freePort();
-  const nginx = startTrackerProxy(procs, proxyDir.dir, proxyPort, [A.url, B.url].map((u) => new URL(u).host));
-  t.teardown(async () => {
-    await procs.stopAll();
-    await proxyDir.cleanup();
-  });
-  const proxy = `http://127.0.0.1:${proxyPort}`;
-  if (nginx) await waitFor('nginx in front of the trackers', async () => (await curl(['-s', '-f', `${proxy}/health`])).code === 0, 20_000, 100);
+  const nginx = await nginxInFront(t, [A.url, B.url]);
 
   let seq = 0;
   const upload = async (base: string): Promise<UploadResult> => {
@@ -77,8 +67,8 @@ if ('skip' in pg) {
       t.pass('nginx is not installed: the proxy in front of the trackers is not tried', { skip: true });
       return;
     }
-    const v = await upload(proxy);
-    t.ok(await downloads(proxy, v), 'uploaded and downloaded through nginx');
+    const v = await upload(nginx);
+    t.ok(await downloads(nginx, v), 'uploaded and downloaded through nginx');
   });
 
   await t.test('each leased worker runs at one tracker; replicate at each', async (t) => {
@@ -143,8 +133,8 @@ if ('skip' in pg) {
     const after = await upload(B.url);
     t.ok(await downloads(B.url, after), 'B takes new uploads');
     if (nginx) {
-      const v = await upload(proxy);
-      t.ok(await downloads(proxy, v), 'nginx passes requests to B');
+      const v = await upload(nginx);
+      t.ok(await downloads(nginx, v), 'nginx passes requests to B');
     }
     const repair = await waitFor('B holds the repair lease', async () => (await workersAt(B.url)).find((w) => w.name === 'repair' && w.here), 30_000, 250);
     t.match(repair.holder, new RegExp(`:${B.port} pid `), 'the lease moved to B');
