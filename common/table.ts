@@ -17,3 +17,9 @@ export function formatTable<R>(columns: Column<R>[], rows: R[]): string {
       .trimEnd();
   return [line(columns.map((c) => c.title)), ...cells.map(line)].join('\n') + '\n';
 }
+
+/** ISO timestamp without milliseconds, or "-". */
+export function shortDate(when: string | number | undefined): string {
+  const t = typeof when === 'number' ? when : Date.parse(when ?? '');
+  return Number.isFinite(t) ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
+}

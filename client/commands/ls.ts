@@ -4,7 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { errorLine, formatBytes, trackerUrls } from '../../common/cli.js';
 import type { AccountLink, AccountLinks } from '../../common/protocol/accounts.js';
 import { TRACKER } from '../../common/protocol/routes.js';
-import { formatTable } from '../../common/table.js';
+import { formatTable, shortDate } from '../../common/table.js';
 import type { GlobalArgs } from '../args.js';
 import { callTracker, chooseTracker } from '../tracker.js';
 
@@ -39,7 +39,7 @@ export const lsCommand: CommandModule<GlobalArgs, LsArgs> = {
             { title: 'NAME', value: (l) => l.filename },
             { title: 'SIZE', value: (l) => formatBytes(l.size), right: true },
             { title: 'DOWNLOADS', value: (l) => String(l.downloads), right: true },
-            { title: 'UPLOADED', value: (l) => l.created.replace(/\.\d{3}Z$/, 'Z') },
+            { title: 'UPLOADED', value: (l) => shortDate(l.created) },
             { title: 'LINK', value: (l) => l.link },
           ],
           links,

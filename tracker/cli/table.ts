@@ -1,6 +1,6 @@
 // Text for hoard-admin's listings: the table (common/table.ts, shared with hoard ls), ages, dates.
 
-export { formatTable, type Column } from '../../common/table.js';
+export { formatTable, shortDate, type Column } from '../../common/table.js';
 
 /** "3s ago", "5m ago", "2h ago", "4d ago" from an ISO date or epoch ms. */
 export function ago(when: string | number | undefined, now = Date.now()): string {
@@ -11,10 +11,4 @@ export function ago(when: string | number | undefined, now = Date.now()): string
   if (s < 7200) return `${Math.round(s / 60)}m ago`;
   if (s < 172800) return `${Math.round(s / 3600)}h ago`;
   return `${Math.round(s / 86400)}d ago`;
-}
-
-/** ISO timestamp without milliseconds, or "-". */
-export function shortDate(when: string | number | undefined): string {
-  const t = typeof when === 'number' ? when : Date.parse(when ?? '');
-  return Number.isFinite(t) ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-';
 }
