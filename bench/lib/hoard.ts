@@ -2,7 +2,10 @@
 // node dist/node/main.js), and the user's two flows: upload via
 // POST /api/uploads then PUT to the signed node URL, download via /f/<id>
 // → 302 → node.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { callJson } from '../../common/client.js';
+import { TRACKER } from '../../common/protocol/routes.js';
 import type { UploadResult, UploadTarget } from '../../common/protocol/types.js';
 import { DOWNLOADS_UNLIMITED_ENV, HoardCluster } from '../../scripts/cluster/cluster.js';
 import type { Proc, ProcessRegistry } from '../../scripts/cluster/processes.js';
@@ -98,6 +101,24 @@ export async function hoardUpload(client: BenchClient, trackerUrl: string, filen
   const r = await put(client, target.url, src);
   if (r.status !== 201) throw new Error(`PUT to the node answered ${r.status}: ${r.text.slice(0, 300)}`);
   return { result: JSON.parse(r.text) as UploadResult, ms: msSince(started) };
+}
+
+/**
+ * Waits until the index lists blob `id` on `copies` nodes and resolves the
+ * ms waited. Under ackCopies 1 the replicate worker makes the other copies
+ * right after the 201: a race waits for them, so that work is not charged to
+ * the next upload it times.
+ */
+export async function waitCopies(cluster: Cluster, id: string, copies: number, timeoutMs = 120_000): Promise<number> {
+  const secret = readFileSync(cluster.secretFile, 'utf8').trim();
+  const started = Date.now();
+  for (;;) {
+    const blobs = await callJson<Array<{ id: string; nodes: string[] }>>(cluster.trackerUrl, 'GET', `${TRACKER.adminBlobs}?limit=1000`, { secret });
+    const blob = blobs.find((b) => b.id === id);
+    if (blob && blob.nodes.length >= copies) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`blob ${id} still on ${blob?.nodes.length ?? 0} of ${copies} nodes after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** GET /f/<id> at the tracker → the signed node URL from the 302. */
