@@ -47,7 +47,7 @@ const issue = (scope: TakedownScope, what: string): CommandModule<object, IssueA
   describe: `Take down ${what}`,
   builder: (y) => {
     const b = withAdminOptions(y)
-      // A link id may begin with '-' (base64url): not an option, the target.
+      // A dashed id is then not an unknown option but an empty target, answered below.
       .parserConfiguration({ 'unknown-options-as-args': true })
       .positional('target', { type: 'string', demandOption: true })
       .option('reason', { type: 'string', demandOption: true, describe: 'Why (recorded with the notice)' })
@@ -57,6 +57,8 @@ const issue = (scope: TakedownScope, what: string): CommandModule<object, IssueA
   },
   handler: (argv) =>
     runAdmin(async () => {
+      // yargs reads a value beginning with '-' as an option and leaves the target empty: ids made before link ids stopped beginning with '-'.
+      if (!argv.target) throw new CliError('MISSING_ARGUMENT', `no ${scope} target: a link id beginning with '-' is read as an option; give its link URL (…/f/<id>) instead`);
       const body: TakedownRequest = { scope, target: targetOf(String(argv.target)), reason: argv.reason };
       if (argv.ref !== undefined) body.ref = argv.ref;
       if (argv.keep) body.keep = true;
