@@ -13,6 +13,7 @@ import { TrackerLink } from './cluster/heartbeat.js';
 import { heartbeatClient } from './cluster/tracker-client.js';
 import { nodeStreamClient } from './cluster/tracker-stream.js';
 import { composeNode, trackerLinks } from './compose.js';
+import { setHeapGrowth } from './heap-growth.js';
 
 const DRAIN_MS = 10_000;
 /**
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   }
   const config: NodeConfig = loadConfig(NODE_SPEC, flags, typeof argv.config === 'string' ? argv.config : undefined);
   const log = createLogger('node');
+  setHeapGrowth(config.heapGrowth);
 
   const links = trackerLinks(config);
   const node = await composeNode(config, { log, ...links });
