@@ -84,6 +84,13 @@ export const LINK_DOWNLOAD_PARAM = 'download';
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 export const HEARTBEAT_MISSES_DOWN = 3;
 /**
+ * Largest heartbeat body the tracker reads. A beat lists every download a
+ * node served in the last 30 s (about 150 bytes each, up to 5,000) and its
+ * download leases (up to 5,000 of each kind); the node drops its oldest
+ * served reports rather than send more.
+ */
+export const HEARTBEAT_BODY_MAX = 2 * 1024 * 1024;
+/**
  * A node whose last heartbeat is older than this is late: still up, but
  * downloads go to another holder when one is fresh (a machine that vanished
  * without closing its sockets is late 3 s before it is down).

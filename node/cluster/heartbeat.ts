@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { RemoteError } from '../../common/protocol/errors.js';
 import { noUploadRoom } from '../../common/protocol/integrity.js';
-import { HEARTBEAT_INTERVAL_MS } from '../../common/protocol/routes.js';
+import { HEARTBEAT_BODY_MAX, HEARTBEAT_INTERVAL_MS } from '../../common/protocol/routes.js';
+import { fitBeat } from './beat-size.js';
 import { type Heartbeat, type LeaseReport, type NodeRegistration, type ServedReport } from '../../common/protocol/types.js';
 import type { ChunkStore } from '../store/chunk-store.js';
 import type { TrackerApi } from './tracker-client.js';
@@ -19,6 +20,9 @@ import type { NodeTakedowns } from './takedowns.js';
 import type { TrackerView } from './tracker-view.js';
 
 /** Retries of a registration: short, so a restarted tracker hears from every node within a second. */
+/** A heartbeat trimmed to its size limit is logged at most this often. */
+const TRIM_WARN_MS = 60_000;
+
 export const REGISTER_BACKOFF = { initial: 100, max: 500 } as const;
 /** A stream that lived less than this is followed by a pause before the next registration. */
 const SHORT_STREAM_MS = 1_000;
@@ -55,6 +59,7 @@ export class TrackerLink {
   private loop: Promise<void> | undefined;
   private connected = false;
   private readonly onRegistered: Array<() => void> = [];
+  private lastTrimWarn = 0;
 
   constructor(opts: TrackerLinkOptions) {
     this.opts = opts;
@@ -176,8 +181,15 @@ export class TrackerLink {
     const leases = this.opts.leases();
     if (leases.active.length > 0 || leases.ended.length > 0) beat.leases = leases;
     const served = this.opts.served();
-    if (served.length > 0) beat.served = served;
-    return beat;
+    if (served.length === 0) return beat;
+    beat.served = served;
+    const fit = fitBeat(beat, HEARTBEAT_BODY_MAX);
+    if (fit.dropped > 0 && Date.now() - this.lastTrimWarn >= TRIM_WARN_MS) {
+      this.lastTrimWarn = Date.now();
+      // Those downloads may go uncounted (docs/web.md); the beat itself must get through, or the node is marked down.
+      this.opts.log.warn({ dropped: fit.dropped, kept: served.length - fit.dropped }, 'heartbeat over its size limit: the oldest served-download reports left out');
+    }
+    return fit.beat;
   }
 
   /** Says so at start when this disk, less the reserve, can never hold an upload under the tracker's margin. */

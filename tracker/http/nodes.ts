@@ -14,6 +14,7 @@ import { SERVED_RANGES_MAX } from '../../common/protocol/served.js';
 import { publicUrl } from './validate.js';
 import { readBody } from './body.js';
 import { BLOCKED_PER_LINE } from '../../common/protocol/takedowns.js';
+import { HEARTBEAT_BODY_MAX } from '../../common/protocol/routes.js';
 
 function space(o: Record<string, unknown>): { freeBytes: number; totalBytes: number } {
   const freeBytes = int(o, 'freeBytes', 0);
@@ -124,7 +125,8 @@ export const registerRoute: RouteHandler = async (ctx, req, res, m) => {
 };
 
 export const heartbeatRoute: RouteHandler = async (ctx, req, res, m) => {
-  const hb = parseHeartbeat(await readBody(req, res, m));
+  // Not SMALL_BODY: a busy node's beat lists thousands of downloads and leases.
+  const hb = parseHeartbeat(await readBody(req, res, m, HEARTBEAT_BODY_MAX));
   await ctx.topology.heartbeat(hb);
   if (hb.leases) {
     // Batched with the beat, not per request: ended transfers free their callers, running ones keep their lease.
