@@ -77,7 +77,6 @@ export const smallFiles: Scenario = {
           }),
         );
       }
-      const nodeUrls = await Promise.all(links.map((l) => resolveLink(client, l)));
       const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
       const down = { flow: [] as number[], direct: [] as number[], base: [] as number[] };
       for (let r = 0; r < repeats; r++) {
@@ -85,6 +84,8 @@ export const smallFiles: Scenario = {
           const d = await hoardDownload(client, pick(links));
           if (d.bytes !== smallSize) throw new Error(`hoard sent ${d.bytes} bytes of ${smallSize}`);
         });
+        // Signed afresh each round (untimed): a signed download URL expires within minutes.
+        const nodeUrls = await Promise.all(links.map((l) => resolveLink(client, l)));
         const b = await closedLoop(conc, ms, async () => {
           const d = await getDiscard(client, pick(nodeUrls));
           if (d.status !== 200 || d.bytes !== smallSize) throw new Error(`node answered ${d.status} with ${d.bytes} bytes`);
