@@ -39,7 +39,7 @@ export const NODE_SPEC = {
   chunkSize: bytes('Size of the chunk files a blob is split into', 8 * MiB, 64 * KiB, GiB),
   maxUploadSize: bytes('Largest upload accepted', TiB, 1, Number.MAX_SAFE_INTEGER),
   reserve: bytes('Bytes kept free on the data disk; uploads that would use them get 507', 64 * MiB, 0, Number.MAX_SAFE_INTEGER),
-  heapGrowth: int('Percent by which V8 lets the heap grow past what its last full collection kept, before the next one (0 = V8\'s own choice, about 10-70 %). Upload bodies arrive as 64 KiB buffers counted against that limit, so a small heap is fully collected every few MiB received; 200 cut the node\'s CPU per upload by about a fifth (docs/benchmarks.md)', 200, 0, 1000),
+  heapGrowth: int('Percent by which V8 lets the heap grow past what its last full collection kept, before the next one (0 = V8\'s own factor, which left a 13 MB heap about 9 MB of room). Upload bodies arrive as 64 KiB buffers counted against that limit, so a small heap is fully collected every few MiB received; 200 cut the node\'s CPU per upload by about a fifth and added a few MB at peak (docs/benchmarks.md)', 200, 0, 1000),
   minUploadRate: int('Bytes/s averaged over 30 s below which an upload is cut with 408 (0 = off)', 1024, 0, Number.MAX_SAFE_INTEGER),
   bodyTimeout: int('Milliseconds within which a request body other than an upload (JSON of cluster calls) must arrive whole; a slower one gets 408 and its connection closed', 10_000, 100, 600_000),
   maxOpenUploads: int('Resumable uploads this node holds unfinished at once, all clients together (each is state in memory and promised space); creations past it get 503 TOO_MANY_OPEN_UPLOADS and the tracker tries another node', 10_000, 1, 10_000_000),

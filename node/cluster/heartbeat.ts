@@ -19,10 +19,9 @@ import { describe, type NodeStreamApi } from './tracker-stream.js';
 import type { NodeTakedowns } from './takedowns.js';
 import type { TrackerView } from './tracker-view.js';
 
-/** Retries of a registration: short, so a restarted tracker hears from every node within a second. */
 /** A heartbeat trimmed to its size limit is logged at most this often. */
 const TRIM_WARN_MS = 60_000;
-
+/** Retries of a registration: short, so a restarted tracker hears from every node within a second. */
 export const REGISTER_BACKOFF = { initial: 100, max: 500 } as const;
 /** A stream that lived less than this is followed by a pause before the next registration. */
 const SHORT_STREAM_MS = 1_000;
