@@ -85,7 +85,7 @@ export const HEARTBEAT_INTERVAL_MS = 2_000;
 export const HEARTBEAT_MISSES_DOWN = 3;
 /**
  * Largest heartbeat body the tracker reads. A beat lists every download a
- * node served in the last 30 s (about 150 bytes each, up to 5,000) and its
+ * node served in the last 30 s (about 125-130 bytes each, up to 5,000) and its
  * download leases (up to 5,000 of each kind); the node drops its oldest
  * served reports rather than send more.
  */
